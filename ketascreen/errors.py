@@ -1,0 +1,140 @@
+"""Typed errors with structured fields.
+
+Every error the core raises for bad input or bad configuration is one of these. Each carries the
+offending field, what was expected and what was given, so a caller (the CLI, the desktop app) can
+format it without parsing message strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class KetascreenError(Exception):
+    """Base class of every error ketascreen raises on purpose."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One problem with one field of an input document.
+
+    Attributes:
+        field: dotted path of the field, e.g. ``measurements.weight`` or ``medications[1].code``.
+        message: what is wrong, for a clinician (no Python jargon).
+        value: the offending value as given, or ``None`` when the field is missing.
+        suggestion: what to write instead, where there is an obvious fix (``mL`` for ``cc``).
+    """
+
+    field: str
+    message: str
+    value: object = None
+    suggestion: str | None = None
+
+    def describe(self) -> str:
+        """One line naming the field, the value and the problem."""
+        shown = "" if self.value is None else f" {_show(self.value)}"
+        text = f"{self.field}:{shown} {self.message}"
+        if self.suggestion:
+            text += f" (write {self.suggestion!r} instead)"
+        return text
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
+
+
+class UnitInputError(KetascreenError, ValueError):
+    """A quantity string could not be accepted: no unit, wrong dimension, unsafe notation.
+
+    Attributes:
+        field: dotted path of the field the string came from (may be empty for a bare parse).
+        got: the string as given.
+        expected: the dimension or form that was expected, e.g. ``mass`` or ``systolic/diastolic``.
+        reason: why it was refused.
+        suggestion: a safer spelling where one exists.
+    """
+
+    def __init__(
+        self,
+        *,
+        field: str,
+        got: str,
+        expected: str,
+        reason: str,
+        suggestion: str | None = None,
+    ) -> None:
+        self.field = field
+        self.got = got
+        self.expected = expected
+        self.reason = reason
+        self.suggestion = suggestion
+        super().__init__(self.problem().describe())
+
+    def problem(self) -> FieldProblem:
+        """The error as a :class:`FieldProblem`."""
+        return FieldProblem(
+            field=self.field or "(quantity)",
+            message=self.reason,
+            value=self.got,
+            suggestion=self.suggestion,
+        )
+
+    def at(self, field: str) -> UnitInputError:
+        """The same error, attributed to ``field``."""
+        return UnitInputError(
+            field=field,
+            got=self.got,
+            expected=self.expected,
+            reason=self.reason,
+            suggestion=self.suggestion,
+        )
+
+
+@dataclass
+class CaseValidationError(KetascreenError, ValueError):
+    """A case document is invalid. Lists every problem found, each naming its field.
+
+    Attributes:
+        problems: the problems, in document order.
+        source: the file the case came from, if any.
+    """
+
+    problems: list[FieldProblem] = field(default_factory=list)
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        if not self.problems:
+            return f"{where}invalid case"
+        lines = [p.describe() for p in self.problems]
+        if len(lines) == 1:
+            return f"{where}invalid case: {lines[0]}"
+        return f"{where}invalid case ({len(lines)} problems):\n  " + "\n  ".join(lines)
+
+
+@dataclass
+class KnowledgeBaseError(KetascreenError):
+    """A shipped or clinic-edited data file (rules, policy, drugs, conditions) is invalid.
+
+    Raised when the file is loaded, never in the middle of a screening.
+
+    Attributes:
+        file: the data file's name.
+        entry: the rule id, drug name or key the problem is in.
+        problem: what is wrong.
+    """
+
+    file: str
+    entry: str
+    problem: str
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.entry}: {self.problem}"

@@ -1,0 +1,73 @@
+"""The readable plain-text screening report that ``ketascreen screen`` prints."""
+
+from __future__ import annotations
+
+import textwrap
+
+from ketascreen.models.case import Case
+from ketascreen.models.result import Finding, Result
+
+DECISION_BANNERS = {
+    "do-not-infuse": "[X] DO NOT INFUSE",
+    "insufficient-data": "[?] INSUFFICIENT DATA - complete the missing items",
+    "needs-review": "[!] NEEDS REVIEW - acknowledge each relative finding with a reason",
+    "clear": "[OK] CLEAR for infusion",
+}
+SEVERITY_HEADINGS = {
+    "absolute": "ABSOLUTE - do not infuse",
+    "relative": "RELATIVE - physician must acknowledge",
+    "info": "INFORMATION",
+}
+_WIDTH = 96
+
+
+def _wrap(label: str, text: str) -> list[str]:
+    return textwrap.wrap(text, _WIDTH, initial_indent=f"      {label:<8}",
+                         subsequent_indent=" " * 14) or [f"      {label}"]
+
+
+def _finding(finding: Finding) -> list[str]:
+    mark = " (acknowledged)" if finding.acknowledged else ""
+    lines = [f"  - {finding.title}{mark}   [{finding.rule_id} {finding.concept}]"]
+    lines += _wrap("basis", finding.basis)
+    lines += _wrap("action", finding.action)
+    lines += _wrap("source", finding.source)
+    return lines
+
+
+def render_report(case: Case, result: Result) -> str:
+    """The report: patient, decision, findings by severity, abuse risk, dose, rule set."""
+    patient = case.patient
+    lines = [
+        f"ketascreen screening - {patient.name} ({patient.id}), born "
+        f"{patient.birth_date.isoformat()}, {patient.sex}, age {case.age_years()}",
+        f"Screening date {case.screening_date.isoformat()}; indication {case.indication}",
+        "",
+        "DECISION: " + DECISION_BANNERS[result.decision],
+        "",
+    ]
+    for severity in ("absolute", "relative", "info"):
+        group = [f for f in result.findings if f.severity == severity]
+        if not group:
+            continue
+        lines.append(f"{SEVERITY_HEADINGS[severity]} ({len(group)})")
+        for finding in group:
+            lines += _finding(finding)
+        lines.append("")
+    if not result.findings:
+        lines += ["No findings.", ""]
+    for ack in case.acknowledgements:
+        lines += _wrap("ack", f"{ack.concept}: {ack.reason}")
+    risk = result.abuse_risk
+    scores = []
+    if risk.dast10 is not None:
+        scores.append(f"DAST-10 {risk.dast10}")
+    if risk.audit_c is not None:
+        scores.append(f"AUDIT-C {risk.audit_c} ({'positive' if risk.audit_c_positive else 'negative'})")
+    lines.append(f"Abuse risk: {risk.tier}" + (f" ({', '.join(scores)})" if scores else ""))
+    if result.dose is None:
+        lines.append("Dose: none calculated")
+    else:
+        lines.append(f"Dose: {result.dose.display.dose}; pump rate {result.dose.display.rate}")
+    lines.append(f"Rule set {result.ruleset.version}, sha256 {result.ruleset.sha256}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,124 @@
+"""Running the rule set over a case: findings, abuse risk and the decision."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ketascreen.models.case import Case
+from ketascreen.models.result import (
+    SEVERITY_ORDER,
+    AbuseRisk,
+    Decision,
+    Finding,
+    Result,
+    RulesetInfo,
+)
+from ketascreen.rules.catalogue import Rule, RuleCatalogue, load_rules
+from ketascreen.rules.evaluators import EVALUATORS, Context, abuse_assessment
+from ketascreen.rules.facts import Facts, build_facts
+from ketascreen.rules.knowledge import ConditionKnowledge, DrugKnowledge
+from ketascreen.rules.policy import Policy, load_policy
+
+_KIND_ORDER = {"contraindication": 0, "dose": 1, "interaction": 2, "abuse-risk": 3, "data": 4}
+
+
+@dataclass(frozen=True)
+class FiredRule:
+    """A rule that fired, before it is turned into a :class:`Finding`."""
+
+    rule: Rule
+    finding: Finding
+    blocking: bool
+
+
+class RuleSet:
+    """Rules, clinic policy and knowledge base, loaded and validated together.
+
+    Args:
+        policy_path: a clinic policy file replacing the shipped defaults.
+        rules_path, drugs_path, conditions_path: replacements for the shipped data (tests).
+    """
+
+    def __init__(self, *, policy_path: Path | None = None, rules_path: Path | None = None,
+                 drugs_path: Path | None = None, conditions_path: Path | None = None) -> None:
+        self.policy: Policy = load_policy(policy_path)
+        self.catalogue: RuleCatalogue = load_rules(self.policy, rules_path)
+        self.drugs = DrugKnowledge(drugs_path)
+        self.conditions = ConditionKnowledge(conditions_path)
+        self._context = Context(self.policy, self.drugs)
+        digest = hashlib.sha256()
+        for part in (self.catalogue.sha256, self.catalogue.sources_sha256, self.policy.sha256,
+                     self.drugs.sha256, self.conditions.sha256):
+            digest.update(bytes.fromhex(part))
+        self.info = RulesetInfo(version=self.catalogue.version, sha256=digest.hexdigest())
+
+    def facts(self, case: Case) -> Facts:
+        """The facts the rules read, derived from ``case``."""
+        return build_facts(case, self.drugs, self.conditions, self.policy)
+
+    def evaluate(self, case: Case) -> tuple[Facts, list[FiredRule]]:
+        """Run every rule over ``case``; the fired rules in catalogue order."""
+        facts = self.facts(case)
+        acknowledged = {a.concept for a in case.acknowledgements}
+        fired: list[FiredRule] = []
+        for rule in self.catalogue.rules:
+            values = EVALUATORS[rule.logic].evaluate(facts, rule.concept, rule.params,
+                                                     self._context)
+            if values is None:
+                continue
+            severity = self.policy.severity[rule.severity_key]
+            blocking = rule.kind == "data" and rule.severity_key in self.policy.blocking_data
+            can_acknowledge = not blocking and (
+                severity == "relative"
+                or (severity == "absolute"
+                    and rule.concept in self.policy.acknowledgeable_absolute))
+            fired.append(FiredRule(rule, Finding(
+                rule_id=rule.id, concept=rule.concept, kind=rule.kind, severity=severity,
+                title=rule.title, basis=rule.basis.format(**values), action=rule.action,
+                source=self.catalogue.citation(rule),
+                acknowledged=can_acknowledge and rule.concept in acknowledged,
+            ), blocking))
+        return facts, fired
+
+    def screen(self, case: Case) -> Result:
+        """Screen ``case``: every finding, the abuse-risk tier and the decision."""
+        facts, fired = self.evaluate(case)
+        findings = sorted((f.finding for f in fired),
+                          key=lambda f: (SEVERITY_ORDER[f.severity], _KIND_ORDER[f.kind],
+                                         f.rule_id))
+        assessment = abuse_assessment(facts, self.policy)
+        return Result(
+            decision=decide(fired),
+            findings=findings,
+            abuse_risk=AbuseRisk(tier=assessment.tier, dast10=assessment.dast10,
+                                 audit_c=assessment.audit_c,
+                                 audit_c_positive=assessment.audit_c_positive),
+            dose=None,
+            ruleset=self.info,
+        )
+
+
+def decide(fired: list[FiredRule]) -> Decision:
+    """The decision of result-format.md from the fired rules.
+
+    Any unacknowledged absolute finding -> do-not-infuse; else any blocking data finding ->
+    insufficient-data; else any unacknowledged relative finding -> needs-review; else clear.
+    Info findings never change the decision.
+    """
+    findings = [f.finding for f in fired]
+    if any(f.severity == "absolute" and not f.acknowledged for f in findings):
+        return "do-not-infuse"
+    if any(f.blocking for f in fired):
+        return "insufficient-data"
+    if any(f.severity == "relative" and not f.acknowledged for f in findings):
+        return "needs-review"
+    return "clear"
+
+
+@functools.cache
+def default_ruleset() -> RuleSet:
+    """The shipped rule set, loaded once per process."""
+    return RuleSet()

@@ -1,0 +1,324 @@
+"""The kinds of logic a rule can run. A rule names one by ``logic`` and parameterises it.
+
+Each evaluator declares the inputs it reads (a rule's declared ``inputs`` must match them
+exactly), the parameters it takes and the placeholders it fills in the rule's basis template.
+Evaluating returns the placeholder values when the rule fires, or ``None`` when it stays silent.
+Missing data never makes a rule silently pass: the data rules fire on exactly those gaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ketascreen.concepts import HISTORY_CONCEPTS
+from ketascreen.display import format_number, format_quantity
+from ketascreen.rules.facts import Facts, describe_medication
+from ketascreen.rules.knowledge import DrugKnowledge
+from ketascreen.rules.policy import Policy
+from ketascreen.rules.scores import assess_abuse_risk
+from ketascreen.units import magnitude_in
+
+Params = Mapping[str, Any]
+Fired = dict[str, str] | None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What an evaluator may consult besides the facts."""
+
+    policy: Policy
+    drugs: DrugKnowledge
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    """One kind of rule logic."""
+
+    reads: Callable[[str, Params], frozenset[str]]
+    params: frozenset[str]
+    placeholders: frozenset[str]
+    evaluate: Callable[[Facts, str, Params, Context], Fired]
+
+
+INPUTS: frozenset[str] = frozenset({
+    "screening_date", "indication",
+    "patient.birth_date", "patient.sex", "patient.pregnant", "patient.breastfeeding",
+    "measurements.weight", "measurements.height", "measurements.blood_pressure",
+    "measurements.heart_rate", "measurements.spo2", "measurements.taken_at",
+    "history", *(f"history.{c}" for c in HISTORY_CONCEPTS),
+    "conditions", "medications",
+    "substance_use.dast10", "substance_use.audit_c",
+    "protocol.dose", "protocol.duration", "protocol.weight_basis", "protocol.concentration",
+    "protocol.vial", "protocol.diluent_volume",
+})
+"""Every case input a rule may declare."""
+
+
+def _history_evidence(facts: Facts, concept: str, *, counts_inactive: bool) -> list[str]:
+    evidence: list[str] = []
+    answer = facts.case.history.get(concept)  # type: ignore[call-overload]
+    on_list = facts.condition_evidence(concept, counts_inactive=counts_inactive)
+    if answer == "yes":
+        evidence.append("questionnaire: yes")
+    elif on_list and answer == "no":
+        evidence.append("questionnaire: no, but the problem list disagrees")
+    evidence += [e.describe() for e in on_list]
+    return evidence
+
+
+def _history_concept(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    evidence = _history_evidence(facts, concept, counts_inactive=bool(params["counts_inactive"]))
+    return {"evidence": "; ".join(evidence)} if evidence else None
+
+
+def _medication_class(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    entries = facts.medications.get(concept)
+    if not entries:
+        return None
+    equivalent = bool(params.get("diazepam_equivalent", False))
+    described = [describe_medication(e, ctx.drugs, concept, ctx.policy,
+                                     diazepam_equivalent=equivalent) for e in entries]
+    return {"medications": "; ".join(described)}
+
+
+def _bp_above(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    bp = facts.blood_pressure
+    if bp is None:
+        return None  # missing-blood-pressure reports the gap
+    systolic, diastolic = bp.mmhg()
+
+    def over(sys_key: str, dia_key: str) -> bool:
+        return (systolic > magnitude_in(ctx.policy.quantity(sys_key), "millimeter_Hg")
+                or diastolic > magnitude_in(ctx.policy.quantity(dia_key), "millimeter_Hg"))
+
+    if not over(params["systolic"], params["diastolic"]):
+        return None
+    unless = params.get("unless_above")
+    if unless and over(unless[0], unless[1]):
+        return None
+    given = facts.case.measurements.blood_pressure or ""
+    shown = f"{format_number(systolic, 1)}/{format_number(diastolic, 1)} mmHg"
+    bp_text = given if given.endswith("mmHg") else f"{given} = {shown}"
+    return {
+        "bp": bp_text,
+        "systolic_limit": format_quantity(ctx.policy.quantity(params["systolic"]), "mmHg"),
+        "diastolic_limit": format_quantity(ctx.policy.quantity(params["diastolic"]), "mmHg"),
+    }
+
+
+def _age(facts: Facts, params: Params, ctx: Context) -> dict[str, str]:
+    return {"age": str(facts.age), "screening_date": facts.case.screening_date.isoformat(),
+            "limit": str(ctx.policy.number(params["threshold"]))}
+
+
+def _age_below(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    return _age(facts, params, ctx) if facts.age < ctx.policy.number(params["threshold"]) else None
+
+
+def _age_at_least(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    if facts.age >= ctx.policy.number(params["threshold"]):
+        return _age(facts, params, ctx)
+    return None
+
+
+def _pregnancy(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    evidence: list[str] = []
+    if facts.case.patient.pregnant == "yes":
+        evidence.append("patient: pregnant yes")
+    on_list = facts.condition_evidence("pregnancy", counts_inactive=False)
+    evidence += [e.describe() for e in on_list]
+    if on_list and facts.age > ctx.policy.number("pregnancy_status_to_age_years"):
+        evidence.append(f"patient aged {facts.age}: verify the record")
+    return {"evidence": "; ".join(evidence)} if evidence else None
+
+
+def _breastfeeding(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    if facts.case.patient.breastfeeding == "yes":
+        return {"evidence": "patient: breastfeeding yes"}
+    return None
+
+
+def _abuse_risk(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    assessment = abuse_assessment(facts, ctx.policy)
+    if assessment.tier != params["tier"]:
+        return None
+    reasons = assessment.high_reasons if params["tier"] == "high" else assessment.moderate_reasons
+    return {"detail": "; ".join(reasons)}
+
+
+def abuse_assessment(facts: Facts, policy: Policy) -> Any:
+    """The abuse-risk assessment of ``facts`` under ``policy``."""
+
+    def evidence(concept: str) -> tuple[str, ...]:
+        found = _history_evidence(facts, concept, counts_inactive=concept != (
+            "substance-use-disorder-active"))
+        return ("; ".join(found),) if found else ()
+
+    return assess_abuse_risk(
+        facts.case.substance_use,
+        sex=facts.case.patient.sex,
+        sud_active=evidence("substance-use-disorder-active"),
+        dissociative_misuse=evidence("dissociative-misuse-history"),
+        sud_remission=evidence("substance-use-disorder-remission"),
+        dast10_moderate_at=policy.number("dast10_moderate_at"),
+        dast10_high_at=policy.number("dast10_high_at"),
+        audit_c_positive_male=policy.number("audit_c_positive_male"),
+        audit_c_positive_female=policy.number("audit_c_positive_female"),
+    )
+
+
+def _missing_weight(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    return {"detail": "measurements.weight is empty"} if facts.weight is None else None
+
+
+def _height_needed(facts: Facts) -> bool:
+    protocol = facts.case.protocol
+    return protocol is not None and protocol.weight_basis in ("ideal", "adjusted")
+
+
+def _missing_height(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    if facts.height is not None:
+        return None
+    needed = _height_needed(facts)
+    if params["needed"] and needed:
+        basis = facts.case.protocol.weight_basis if facts.case.protocol else ""
+        return {"detail": f"weight basis is {basis} body weight; measurements.height is empty"}
+    if not params["needed"] and not needed and facts.weight is not None:
+        return {"detail": "measurements.height is empty; weight checked against "
+                f"{format_quantity(ctx.policy.quantity('plausible_weight_min'), 'kg')}-"
+                f"{format_quantity(ctx.policy.quantity('plausible_weight_max'), 'kg')} only"}
+    return None
+
+
+def _implausible_weight(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    if facts.weight is None:
+        return None
+    kg = round(magnitude_in(facts.weight, "kilogram"), 2)
+    low = magnitude_in(ctx.policy.quantity("plausible_weight_min"), "kilogram")
+    high = magnitude_in(ctx.policy.quantity("plausible_weight_max"), "kilogram")
+    given = facts.case.measurements.weight
+    reasons: list[str] = []
+    if not low <= kg <= high:
+        reasons.append(f"weight {given} = {format_number(kg, 1)} kg is outside "
+                       f"{format_number(low)}-{format_number(high)} kg")
+    if facts.bmi is not None:
+        bmi = round(facts.bmi, 1)
+        bmi_low = ctx.policy.number("plausible_bmi_min_kg_m2")
+        bmi_high = ctx.policy.number("plausible_bmi_max_kg_m2")
+        if not bmi_low <= bmi <= bmi_high:
+            reasons.append(f"BMI {format_number(bmi, 1)} kg/m² (weight {given}, height "
+                           f"{facts.case.measurements.height}) is outside {bmi_low}-{bmi_high} "
+                           "kg/m²")
+    return {"detail": "; ".join(reasons)} if reasons else None
+
+
+def _missing_bp(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    if facts.blood_pressure is None:
+        return {"detail": "measurements.blood_pressure is empty"}
+    return None
+
+
+def _missing_pregnancy_status(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    patient = facts.case.patient
+    low = ctx.policy.number("pregnancy_status_from_age_years")
+    high = ctx.policy.number("pregnancy_status_to_age_years")
+    if patient.sex == "male" or not low <= facts.age <= high:
+        return None
+    unknown = [name for name, value in (("pregnant", patient.pregnant),
+                                        ("breastfeeding", patient.breastfeeding))
+               if value == "unknown"]
+    if "pregnant" not in unknown:
+        return None
+    who = "female" if patient.sex == "female" else "sex unknown"
+    return {"detail": f"{who}, aged {facts.age}; unknown: {', '.join(unknown)}"}
+
+
+def _unanswered_history(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    history = facts.case.history
+    missing = [c for c in HISTORY_CONCEPTS
+               if history.get(c, "unknown") == "unknown"]  # type: ignore[call-overload]
+    if not missing:
+        return None
+    return {"detail": f"{len(missing)} of {len(HISTORY_CONCEPTS)} unanswered: "
+            + ", ".join(missing)}
+
+
+def _missing_screen(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    use = facts.case.substance_use
+    missing = [name for name, value in (("DAST-10", use.dast10), ("AUDIT-C", use.audit_c))
+               if value is None]
+    return {"detail": "not given: " + ", ".join(missing)} if missing else None
+
+
+def _stale(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    taken = facts.case.measurements.taken_at
+    if taken is None:
+        return None  # absent = taken on the screening date (case-format.md)
+    age_days = (facts.case.screening_date - taken.date()).days
+    stale: list[str] = []
+    weight_limit = ctx.policy.number("weight_max_age_days")
+    bp_limit = ctx.policy.number("blood_pressure_max_age_days")
+    if facts.weight is not None and age_days > weight_limit:
+        stale.append(f"weight is {age_days} days old (limit {weight_limit})")
+    if facts.blood_pressure is not None and age_days > bp_limit:
+        limit = "same day" if bp_limit == 0 else f"{bp_limit} days"
+        stale.append(f"blood pressure is {age_days} days old (limit {limit})")
+    if not stale:
+        return None
+    return {"detail": f"taken {taken.isoformat(sep=' ')}: " + "; ".join(stale)}
+
+
+def _fixed(*inputs: str) -> Callable[[str, Params], frozenset[str]]:
+    return lambda concept, params: frozenset(inputs)
+
+
+_ABUSE_INPUTS = _fixed(
+    "history.substance-use-disorder-active", "history.dissociative-misuse-history",
+    "history.substance-use-disorder-remission", "conditions", "substance_use.dast10",
+    "substance_use.audit_c", "patient.sex")
+
+EVALUATORS: dict[str, Evaluator] = {
+    "history-concept": Evaluator(
+        lambda concept, params: frozenset({f"history.{concept}", "conditions"}),
+        frozenset({"counts_inactive"}), frozenset({"evidence"}), _history_concept),
+    "medication-class": Evaluator(
+        _fixed("medications"), frozenset({"diazepam_equivalent"}), frozenset({"medications"}),
+        _medication_class),
+    "blood-pressure-above": Evaluator(
+        _fixed("measurements.blood_pressure"), frozenset({"systolic", "diastolic", "unless_above"}),
+        frozenset({"bp", "systolic_limit", "diastolic_limit"}), _bp_above),
+    "age-below": Evaluator(_fixed("patient.birth_date", "screening_date"),
+                           frozenset({"threshold"}),
+                           frozenset({"age", "screening_date", "limit"}), _age_below),
+    "age-at-least": Evaluator(_fixed("patient.birth_date", "screening_date"),
+                              frozenset({"threshold"}),
+                              frozenset({"age", "screening_date", "limit"}), _age_at_least),
+    "pregnancy": Evaluator(_fixed("patient.pregnant", "conditions"), frozenset(),
+                           frozenset({"evidence"}), _pregnancy),
+    "breastfeeding": Evaluator(_fixed("patient.breastfeeding"), frozenset(),
+                               frozenset({"evidence"}), _breastfeeding),
+    "abuse-risk-tier": Evaluator(_ABUSE_INPUTS, frozenset({"tier"}), frozenset({"detail"}),
+                                 _abuse_risk),
+    "missing-weight": Evaluator(_fixed("measurements.weight"), frozenset(),
+                                frozenset({"detail"}), _missing_weight),
+    "missing-height": Evaluator(_fixed("measurements.height", "protocol.weight_basis"),
+                                frozenset({"needed"}), frozenset({"detail"}), _missing_height),
+    "implausible-weight": Evaluator(_fixed("measurements.weight", "measurements.height"),
+                                    frozenset(), frozenset({"detail"}), _implausible_weight),
+    "missing-blood-pressure": Evaluator(_fixed("measurements.blood_pressure"), frozenset(),
+                                        frozenset({"detail"}), _missing_bp),
+    "missing-pregnancy-status": Evaluator(
+        _fixed("patient.sex", "patient.birth_date", "patient.pregnant", "patient.breastfeeding",
+               "screening_date"), frozenset(), frozenset({"detail"}), _missing_pregnancy_status),
+    "unanswered-history": Evaluator(_fixed("history"), frozenset(), frozenset({"detail"}),
+                                    _unanswered_history),
+    "missing-substance-use-screen": Evaluator(
+        _fixed("substance_use.dast10", "substance_use.audit_c"), frozenset(),
+        frozenset({"detail"}), _missing_screen),
+    "stale-measurement": Evaluator(
+        _fixed("measurements.taken_at", "measurements.weight", "measurements.blood_pressure",
+               "screening_date"), frozenset(), frozenset({"detail"}), _stale),
+}
+"""Every kind of logic, by the name rules use in ``logic``."""

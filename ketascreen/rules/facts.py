@@ -1,0 +1,166 @@
+"""Facts: everything the rules read, derived once from a case.
+
+Building the facts is where the case meets the knowledge base: problem-list entries become
+concepts (with the status rules of case-format.md), medications become ingredients and classes,
+quantities become numbers in the units the rules compare in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ketascreen.display import format_number, format_quantity
+from ketascreen.models.case import (
+    COUNTING_CONDITION_STATUSES,
+    COUNTING_MEDICATION_STATUSES,
+    HISTORY_CONDITION_STATUSES,
+    Case,
+    Medication,
+)
+from ketascreen.rules.knowledge import ConditionKnowledge, DrugKnowledge, MedicationMatch
+from ketascreen.rules.policy import Policy
+from ketascreen.units import BloodPressure, Quantity, magnitude_in
+
+
+@dataclass(frozen=True)
+class ConditionEvidence:
+    """A problem-list entry that supports a concept."""
+
+    text: str
+    matched: str
+    status: str
+    counts_as: str  # "current" or "history"
+    note: str = ""
+
+    def describe(self) -> str:
+        """E.g. ``problem list: "Stroke" (SNOMED 230690007, resolved)``."""
+        extra = f"; {self.note}" if self.note else ""
+        return f'problem list: "{self.text}" ({self.matched}, {self.status}{extra})'
+
+
+@dataclass(frozen=True)
+class MedicationEvidence:
+    """A counted medication-list entry and what it was recognised as."""
+
+    medication: Medication
+    match: MedicationMatch
+
+
+@dataclass
+class Facts:
+    """The case, reduced to what the rules read."""
+
+    case: Case
+    age: int
+    weight: Quantity | None
+    height: Quantity | None
+    bmi: float | None
+    blood_pressure: BloodPressure | None
+    conditions: dict[str, list[ConditionEvidence]] = field(default_factory=dict)
+    medications: dict[str, list[MedicationEvidence]] = field(default_factory=dict)
+    recognised: list[tuple[Medication, MedicationMatch | None]] = field(default_factory=list)
+
+    def condition_evidence(self, concept: str, *, counts_inactive: bool) -> list[ConditionEvidence]:
+        """Problem-list evidence for ``concept``; history-only entries only if they count."""
+        return [e for e in self.conditions.get(concept, [])
+                if e.counts_as == "current" or counts_inactive]
+
+
+def build_facts(case: Case, drugs: DrugKnowledge, conditions: ConditionKnowledge,
+                policy: Policy) -> Facts:
+    """Derive the facts of ``case``."""
+    measurements = case.measurements
+    weight = measurements.weight_quantity()
+    height = measurements.height_quantity()
+    bmi = None
+    if weight is not None and height is not None:
+        metres = magnitude_in(height, "meter")
+        bmi = magnitude_in(weight, "kilogram") / (metres * metres)
+    facts = Facts(case=case, age=case.age_years(), weight=weight, height=height, bmi=bmi,
+                  blood_pressure=measurements.blood_pressure_value())
+    _add_conditions(facts, conditions, policy)
+    _add_medications(facts, drugs)
+    return facts
+
+
+def _add_conditions(facts: Facts, knowledge: ConditionKnowledge, policy: Policy) -> None:
+    found: dict[str, list[ConditionEvidence]] = defaultdict(list)
+    window = policy.number("recent_mi_window_days")
+    screening_date = facts.case.screening_date
+    for condition in facts.case.conditions:
+        if condition.status == "entered-in-error":
+            continue
+        current = condition.status in COUNTING_CONDITION_STATUSES
+        assert current or condition.status in HISTORY_CONDITION_STATUSES
+        for match in knowledge.recognise(condition):
+            entry = match.entry
+            concept, note = entry.concept, ""
+            if entry.older_concept is not None:
+                if not current:
+                    concept = entry.older_concept
+                elif condition.onset is None:
+                    note = f"onset unknown, treated as within {window} days"
+                elif (screening_date - condition.onset).days > window:
+                    concept = entry.older_concept
+                    note = f"onset {condition.onset.isoformat()}, over {window} days ago"
+                else:
+                    note = f"onset {condition.onset.isoformat()}, within {window} days"
+            counts_as = "current" if current else "history"
+            if not current and entry.inactive_concept is not None:
+                concept, counts_as = entry.inactive_concept, "current"
+            found[concept].append(ConditionEvidence(
+                text=condition.describe(), matched=f"{entry.name}, {match.matched}"
+                if match.via == "code" else f"matched '{match.matched}'",
+                status=condition.status, counts_as=counts_as, note=note))
+    facts.conditions = dict(found)
+
+
+def _add_medications(facts: Facts, knowledge: DrugKnowledge) -> None:
+    by_class: dict[str, list[MedicationEvidence]] = defaultdict(list)
+    for medication in facts.case.medications:
+        if medication.status == "entered-in-error":
+            continue
+        match = knowledge.recognise(medication)
+        facts.recognised.append((medication, match))
+        if match is None or medication.status not in COUNTING_MEDICATION_STATUSES:
+            continue
+        for cls in knowledge.classes_of(match.ingredients):
+            by_class[cls].append(MedicationEvidence(medication, match))
+    facts.medications = dict(by_class)
+
+
+def describe_medication(evidence: MedicationEvidence, knowledge: DrugKnowledge, cls: str,
+                        policy: Policy, *, diazepam_equivalent: bool) -> str:
+    """E.g. ``Xanax 0.5 mg tablet (alprazolam), 1 mg/day = 20 mg/day diazepam-equivalent``."""
+    medication, match = evidence.medication, evidence.match
+    members = [i for i in match.ingredients if cls in knowledge.ingredients[i].classes]
+    text = f"{medication.describe()} ({', '.join(members)}"
+    if match.via == "code":
+        text += f"; {match.matched}"
+    text += ")"
+    if medication.status != "active":
+        text += f" [{medication.status}]"
+    dose = medication.daily_dose_quantity()
+    if dose is not None:
+        text += f", {format_quantity(dose, 'mg')}/day"
+        if diazepam_equivalent:
+            text += _diazepam_equivalent(dose, members, knowledge, policy)
+    elif diazepam_equivalent:
+        text += ", daily dose not given (diazepam-equivalent not calculated)"
+    return text
+
+
+def _diazepam_equivalent(dose: Quantity, members: list[str], knowledge: DrugKnowledge,
+                         policy: Policy) -> str:
+    if len(members) != 1:
+        return ""
+    factor = knowledge.ingredients[members[0]].diazepam_equivalent
+    if factor is None:
+        return f" (no diazepam-equivalence listed for {members[0]})"
+    equivalent_mg = magnitude_in(dose, "milligram") * 10.0 / magnitude_in(factor, "milligram")
+    limit = policy.quantity("benzodiazepine_daily_limit_diazepam_eq")
+    limit_mg = magnitude_in(limit, "milligram")
+    comparison = "above" if equivalent_mg > limit_mg else "not above"
+    return (f" = {format_number(equivalent_mg, 1)} mg/day diazepam-equivalent "
+            f"({comparison} the {format_number(limit_mg, 1)} mg/day linked to non-response)")

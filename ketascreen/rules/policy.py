@@ -1,0 +1,123 @@
+"""The clinic policy: severities per concept, decision settings and numeric thresholds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ketascreen.concepts import ALL_CONCEPTS, DATA_CONCEPTS
+from ketascreen.errors import KnowledgeBaseError, UnitInputError
+from ketascreen.models.result import Severity
+from ketascreen.rules.datafiles import read_data_file, require_keys
+from ketascreen.units import Dimension, Quantity, parse_quantity
+
+POLICY_SCHEMA = "ketascreen-policy/1"
+SEVERITIES: tuple[Severity, ...] = ("absolute", "relative", "info")
+
+# Every threshold a rule may read, with its type: a quantity of a dimension, or a whole number.
+THRESHOLD_TYPES: dict[str, Dimension | type[int]] = {
+    "hypertension_severe_systolic": Dimension.PRESSURE,
+    "hypertension_severe_diastolic": Dimension.PRESSURE,
+    "hypertension_elevated_systolic": Dimension.PRESSURE,
+    "hypertension_elevated_diastolic": Dimension.PRESSURE,
+    "adult_age_years": int,
+    "older_adult_age_years": int,
+    "pregnancy_status_from_age_years": int,
+    "pregnancy_status_to_age_years": int,
+    "plausible_weight_min": Dimension.MASS,
+    "plausible_weight_max": Dimension.MASS,
+    "plausible_bmi_min_kg_m2": int,
+    "plausible_bmi_max_kg_m2": int,
+    "weight_max_age_days": int,
+    "blood_pressure_max_age_days": int,
+    "recent_mi_window_days": int,
+    "benzodiazepine_daily_limit_diazepam_eq": Dimension.MASS,
+    "dast10_moderate_at": int,
+    "dast10_high_at": int,
+    "audit_c_positive_male": int,
+    "audit_c_positive_female": int,
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A loaded, validated clinic policy."""
+
+    version: str
+    name: str
+    sha256: str
+    severity: dict[str, Severity]
+    acknowledgeable_absolute: frozenset[str]
+    blocking_data: frozenset[str]
+    quantities: dict[str, Quantity]
+    numbers: dict[str, int]
+
+    def quantity(self, key: str) -> Quantity:
+        """A quantity threshold by name."""
+        return self.quantities[key]
+
+    def number(self, key: str) -> int:
+        """A whole-number threshold by name."""
+        return self.numbers[key]
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """Load the shipped policy, or a clinic's policy file at ``path``.
+
+    Raises:
+        KnowledgeBaseError: unknown or missing key, unknown concept, bad severity, a threshold of
+            the wrong type or unit.
+    """
+    data = read_data_file("policy.toml", path, schema=POLICY_SCHEMA)
+    file, doc = data.name, data.content
+    require_keys(file, "(top level)", doc,
+                 required={"schema", "version", "name", "severity", "decision", "thresholds"})
+    severity: dict[str, Severity] = {}
+    for key, value in doc["severity"].items():
+        concept = key.split(".", 1)[0]
+        if concept not in ALL_CONCEPTS:
+            raise KnowledgeBaseError(file, f"severity.{key}", "unknown concept")
+        if value not in SEVERITIES:
+            raise KnowledgeBaseError(file, f"severity.{key}",
+                                     f"{value!r} is not one of {', '.join(SEVERITIES)}")
+        severity[key] = value
+    decision = doc["decision"]
+    require_keys(file, "decision", decision,
+                 required={"acknowledgeable_absolute", "blocking_data"})
+    for concept in decision["acknowledgeable_absolute"]:
+        if concept not in ALL_CONCEPTS:
+            raise KnowledgeBaseError(file, "decision.acknowledgeable_absolute",
+                                     f"unknown concept {concept!r}")
+    for concept in decision["blocking_data"]:
+        if concept not in DATA_CONCEPTS:
+            raise KnowledgeBaseError(file, "decision.blocking_data",
+                                     f"{concept!r} is not a data concept")
+    quantities, numbers = _thresholds(file, doc["thresholds"])
+    return Policy(
+        version=str(doc["version"]), name=str(doc["name"]), sha256=data.sha256,
+        severity=severity,
+        acknowledgeable_absolute=frozenset(decision["acknowledgeable_absolute"]),
+        blocking_data=frozenset(decision["blocking_data"]),
+        quantities=quantities, numbers=numbers,
+    )
+
+
+def _thresholds(file: str, table: dict[str, Any]) -> tuple[dict[str, Quantity], dict[str, int]]:
+    require_keys(file, "thresholds", table, required=set(THRESHOLD_TYPES))
+    quantities: dict[str, Quantity] = {}
+    numbers: dict[str, int] = {}
+    for key, kind in THRESHOLD_TYPES.items():
+        value = table[key]
+        if kind is int:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise KnowledgeBaseError(file, f"thresholds.{key}",
+                                         f"{value!r} must be a whole number")
+            numbers[key] = value
+        else:
+            assert isinstance(kind, Dimension)
+            try:
+                quantities[key] = parse_quantity(value, kind, field=f"thresholds.{key}")
+            except UnitInputError as error:
+                raise KnowledgeBaseError(file, f"thresholds.{key}", error.reason) from None
+    return quantities, numbers

@@ -1,0 +1,259 @@
+"""The one unit registry, and the parser for every quantity string that enters the program.
+
+Quantities enter as text (``"187 lb"``, ``"5 ft 7 in"``, ``"138/86 mmHg"``) and leave this module
+as pint quantities of a checked dimension; nothing inside the core handles a bare float for a
+measured value. Only unit spellings on an explicit list are accepted, so a typo or an exotic unit
+that pint would happily parse (``"Mg"``, megagram) is refused rather than guessed at. Spellings that
+ISMP lists as error-prone (``cc``, ``µg``, ``U``) are refused with the safe spelling as suggestion.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeAlias
+
+import pint
+
+from ketascreen.errors import UnitInputError
+
+ureg: pint.UnitRegistry[Any] = pint.UnitRegistry(cache_folder=":auto:")
+"""The program's only unit registry. Quantities from different registries must never meet."""
+
+Q_ = ureg.Quantity
+Quantity: TypeAlias = pint.Quantity  # pint's own generic is awkward to spell under mypy
+
+
+class Dimension(enum.Enum):
+    """The kinds of quantity a case may contain, each with the unit spellings it accepts."""
+
+    MASS = "mass"
+    LENGTH = "length"
+    PRESSURE = "pressure"
+    FREQUENCY = "rate per minute"
+    FRACTION = "percentage"
+    TIME = "duration"
+    VOLUME = "volume"
+    CONCENTRATION = "concentration (mass per volume)"
+    DOSE_PER_WEIGHT = "dose per body weight (e.g. mg/kg)"
+    DOSE_RATE_PER_WEIGHT = "dose rate per body weight (e.g. mg/kg/h)"
+    MASS_RATE = "dose rate (e.g. mg/h)"
+
+
+# Accepted spellings -> pint unit expression. Keys are matched exactly (case-sensitive, because
+# "mg" and "Mg" differ by a factor of 10^9), after whitespace is collapsed.
+_SPELLINGS: dict[Dimension, dict[str, str]] = {
+    Dimension.MASS: {
+        "kg": "kilogram", "kilogram": "kilogram", "kilograms": "kilogram",
+        "g": "gram", "gram": "gram", "grams": "gram",
+        "mg": "milligram", "milligram": "milligram", "milligrams": "milligram",
+        "mcg": "microgram", "microgram": "microgram", "micrograms": "microgram",
+        "lb": "pound", "lbs": "pound", "pound": "pound", "pounds": "pound",
+        "oz": "ounce", "ounce": "ounce", "ounces": "ounce",
+    },
+    Dimension.LENGTH: {
+        "cm": "centimeter", "m": "meter", "mm": "millimeter",
+        "in": "inch", "inch": "inch", "inches": "inch",
+        "ft": "foot", "foot": "foot", "feet": "foot",
+    },
+    Dimension.PRESSURE: {"mmHg": "millimeter_Hg", "kPa": "kilopascal"},
+    Dimension.FREQUENCY: {
+        "/min": "1/minute", "1/min": "1/minute", "bpm": "1/minute", "beats/min": "1/minute",
+        "breaths/min": "1/minute",
+    },
+    Dimension.FRACTION: {"%": "percent"},
+    Dimension.TIME: {
+        "min": "minute", "minute": "minute", "minutes": "minute",
+        "h": "hour", "hr": "hour", "hour": "hour", "hours": "hour",
+    },
+    Dimension.VOLUME: {"mL": "milliliter", "ml": "milliliter", "L": "liter"},
+    Dimension.CONCENTRATION: {
+        "mg/mL": "milligram/milliliter", "mg/ml": "milligram/milliliter",
+        "mcg/mL": "microgram/milliliter", "mcg/ml": "microgram/milliliter",
+        "mg/L": "milligram/liter", "g/L": "gram/liter",
+    },
+    Dimension.DOSE_PER_WEIGHT: {
+        "mg/kg": "milligram/kilogram", "mcg/kg": "microgram/kilogram",
+    },
+    Dimension.DOSE_RATE_PER_WEIGHT: {
+        "mg/kg/h": "milligram/kilogram/hour", "mg/kg/min": "milligram/kilogram/minute",
+        "mcg/kg/h": "microgram/kilogram/hour", "mcg/kg/min": "microgram/kilogram/minute",
+    },
+    Dimension.MASS_RATE: {
+        "mg/h": "milligram/hour", "mg/min": "milligram/minute", "mcg/min": "microgram/minute",
+    },
+}
+
+# Error-prone spellings (ISMP) and the safe spelling to suggest.
+_UNSAFE: dict[str, tuple[str, str]] = {
+    "cc": ("mL", "'cc' is on the ISMP error-prone list (read as 'u' or '00')"),
+    "µg": ("mcg", "'µg' is on the ISMP error-prone list (misread as 'mg', a 1000-fold error)"),
+    "μg": ("mcg", "'μg' is on the ISMP error-prone list (misread as 'mg', a 1000-fold error)"),
+    "ug": ("mcg", "'ug' is on the ISMP error-prone list (misread as 'mg', a 1000-fold error)"),
+    "U": ("units", "'U' is on the ISMP error-prone list (read as 0, 4 or cc)"),
+    "IU": ("units", "'IU' is on the ISMP error-prone list (read as IV or 10)"),
+}
+
+_NUMBER = r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+"
+_SINGLE = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>.*?)\s*$")
+_PAIR = re.compile(rf"(?P<num>{_NUMBER})\s*(?P<unit>[^\d\s.][^\d\s]*)")
+_BP = re.compile(rf"^\s*(?P<sys>{_NUMBER})\s*/\s*(?P<dia>{_NUMBER})\s*(?P<unit>.*?)\s*$")
+
+_unit_cache: dict[str, pint.Unit] = {}
+
+
+def _unit(expression: str) -> pint.Unit:
+    cached = _unit_cache.get(expression)
+    if cached is None:
+        cached = _unit_cache[expression] = ureg.Unit(expression)
+    return cached
+
+
+def quantity(magnitude: float | int | Decimal, unit: str) -> Quantity:
+    """Build a quantity from a trusted magnitude and a pint unit expression (not user text)."""
+    return Q_(float(magnitude), _unit(unit))
+
+
+def accepted_units(dimension: Dimension) -> list[str]:
+    """The unit spellings accepted for ``dimension``, in the order they are listed."""
+    return list(_SPELLINGS[dimension])
+
+
+def _refuse(text: str, field: str, dimension: Dimension, reason: str,
+            suggestion: str | None = None) -> UnitInputError:
+    return UnitInputError(field=field, got=text, expected=dimension.value, reason=reason,
+                          suggestion=suggestion)
+
+
+def _magnitude(number: str, text: str, field: str, dimension: Dimension) -> Decimal:
+    try:
+        value = Decimal(number)
+    except InvalidOperation:  # pragma: no cover - the regex admits only digits and one dot
+        raise _refuse(text, field, dimension, "is not a number") from None
+    if value <= 0:
+        raise _refuse(text, field, dimension, "must be greater than zero")
+    return value
+
+
+def _resolve_unit(unit_text: str, text: str, field: str, dimension: Dimension) -> str:
+    unit_text = " ".join(unit_text.split())
+    if not unit_text:
+        examples = ", ".join(accepted_units(dimension)[:4])
+        raise _refuse(text, field, dimension, f"has no unit (expected a {dimension.value} "
+                      f"such as {examples})")
+    for bad, (safe, why) in _UNSAFE.items():
+        if unit_text == bad or unit_text.startswith(bad + "/") or unit_text.endswith("/" + bad):
+            raise _refuse(text, field, dimension, f"unit refused: {why}",
+                          suggestion=text.replace(bad, safe))
+    spelling = _SPELLINGS[dimension].get(unit_text)
+    if spelling is not None:
+        return spelling
+    for other, spellings in _SPELLINGS.items():
+        if unit_text in spellings and other is not dimension:
+            raise _refuse(text, field, dimension,
+                          f"is a {other.value}, not a {dimension.value}")
+    accepted = ", ".join(accepted_units(dimension))
+    raise _refuse(text, field, dimension,
+                  f"unit {unit_text!r} is not accepted for a {dimension.value} "
+                  f"(accepted: {accepted})")
+
+
+def _check_text(text: object, field: str, dimension: Dimension) -> str:
+    if not isinstance(text, str):
+        shown = repr(text)
+        raise UnitInputError(field=field, got=shown, expected=dimension.value,
+                             reason="must be text with a unit, e.g. "
+                             f"\"{_example(dimension)}\"")
+    if "," in text:
+        raise _refuse(text, field, dimension,
+                      "contains a comma: write decimals with a point and no thousands separator",
+                      suggestion=text.replace(",", "") if re.search(r",\d{3}\b", text)
+                      else text.replace(",", "."))
+    return text
+
+
+def _example(dimension: Dimension) -> str:
+    return {
+        Dimension.MASS: "70 kg", Dimension.LENGTH: "170 cm", Dimension.PRESSURE: "120/80 mmHg",
+        Dimension.FREQUENCY: "72 /min", Dimension.FRACTION: "98 %", Dimension.TIME: "40 min",
+        Dimension.VOLUME: "100 mL", Dimension.CONCENTRATION: "1 mg/mL",
+        Dimension.DOSE_PER_WEIGHT: "0.5 mg/kg", Dimension.DOSE_RATE_PER_WEIGHT: "0.5 mg/kg/h",
+        Dimension.MASS_RATE: "20 mg/h",
+    }[dimension]
+
+
+def parse_quantity(text: object, dimension: Dimension, *, field: str = "") -> Quantity:
+    """Parse one quantity string such as ``"187 lb"`` or ``"0.5 mg/kg"``.
+
+    Lengths and masses may be compound (``"5 ft 7 in"``); the parts are added.
+
+    Args:
+        text: the string as typed or read from a file.
+        dimension: what the field holds.
+        field: dotted field path, used in the error.
+
+    Returns:
+        A quantity in the unit given (convert with ``.to()`` where needed).
+
+    Raises:
+        UnitInputError: no unit, a unit of another dimension, an error-prone unit spelling,
+            a number that is zero or negative, or text that is not a quantity at all.
+    """
+    text = _check_text(text, field, dimension)
+    if dimension in (Dimension.LENGTH, Dimension.MASS):
+        pairs = list(_PAIR.finditer(text))
+        if len(pairs) > 1 and _PAIR.sub("", text).strip() == "":
+            parts = [parse_quantity(p.group(0), dimension, field=field) for p in pairs]
+            total = parts[0]
+            for part in parts[1:]:
+                total = total + part.to(total.units)
+            return total
+    match = _SINGLE.match(text)
+    if match is None:
+        raise _refuse(text, field, dimension,
+                      f"is not a quantity (expected a number and a unit, e.g. "
+                      f"\"{_example(dimension)}\")")
+    magnitude = _magnitude(match.group("num"), text, field, dimension)
+    unit = _resolve_unit(match.group("unit"), text, field, dimension)
+    return Q_(float(magnitude), _unit(unit))
+
+
+@dataclass(frozen=True)
+class BloodPressure:
+    """A systolic/diastolic pair, each a pressure quantity."""
+
+    systolic: Quantity
+    diastolic: Quantity
+
+    def mmhg(self) -> tuple[float, float]:
+        """Both values in mmHg, rounded to 0.1 mmHg (the resolution rules compare at)."""
+        return (round(float(self.systolic.to(_unit("millimeter_Hg")).magnitude), 1),
+                round(float(self.diastolic.to(_unit("millimeter_Hg")).magnitude), 1))
+
+
+def parse_blood_pressure(text: object, *, field: str = "") -> BloodPressure:
+    """Parse ``"138/86 mmHg"`` or ``"18.4/11.5 kPa"`` into a :class:`BloodPressure`.
+
+    Raises:
+        UnitInputError: malformed, unitless, a non-pressure unit, or systolic not above diastolic.
+    """
+    text = _check_text(text, field, Dimension.PRESSURE)
+    match = _BP.match(text)
+    if match is None:
+        raise _refuse(text, field, Dimension.PRESSURE,
+                      "is not a blood pressure (expected systolic/diastolic and a unit, "
+                      "e.g. \"138/86 mmHg\")")
+    systolic = _magnitude(match.group("sys"), text, field, Dimension.PRESSURE)
+    diastolic = _magnitude(match.group("dia"), text, field, Dimension.PRESSURE)
+    unit = _unit(_resolve_unit(match.group("unit"), text, field, Dimension.PRESSURE))
+    if systolic <= diastolic:
+        raise _refuse(text, field, Dimension.PRESSURE,
+                      "systolic must be higher than diastolic (are the values swapped?)")
+    return BloodPressure(Q_(float(systolic), unit), Q_(float(diastolic), unit))
+
+
+def magnitude_in(value: Quantity, unit: str) -> float:
+    """The magnitude of ``value`` expressed in ``unit`` (a pint unit expression)."""
+    return float(value.to(_unit(unit)).magnitude)

@@ -41,6 +41,10 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return path or "(case)"
 
 
+_NO_VALUE = frozenset({"missing", "extra_forbidden"})
+_MODEL_LEVEL = frozenset({"dates", "coded", "preparation"})
+
+
 def problems_from(error: ValidationError) -> list[FieldProblem]:
     """Turn pydantic's errors into field-naming problems, dropping union-branch noise."""
     problems: list[FieldProblem] = []
@@ -48,7 +52,7 @@ def problems_from(error: ValidationError) -> list[FieldProblem]:
         # Pydantic names the union branch it tried ("list[...]", "constrained-int"); a person
         # reading the error wants the field, so branch names are left out of the path.
         loc = tuple(p for p in item["loc"]
-                    if not (isinstance(p, str) and ("[" in p and p != "[key]"
+                    if not (isinstance(p, str) and (("[" in p and p != "[key]")
                                                     or p.endswith("-int") or p == "int")))
         ctx = item.get("ctx") or {}
         message = item["msg"]
@@ -58,11 +62,13 @@ def problems_from(error: ValidationError) -> list[FieldProblem]:
             message = "is required"
         if message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
-        value = None if item["type"] in ("missing",) else item.get("input")
-        if item["type"] == "extra_forbidden":
-            value = None
-        problem = FieldProblem(_location(loc), message, value,
-                               ctx.get("suggestion") if isinstance(ctx, dict) else None)
+        value = None if item["type"] in _NO_VALUE else item.get("input")
+        field = _location(loc)
+        if item["type"] in _MODEL_LEVEL:
+            # Raised by a validator of a whole object: it names its own field, or none.
+            field = str(ctx.get("field", field))
+            value = ctx.get("value")
+        problem = FieldProblem(field, message, value, ctx.get("suggestion"))
         if problem not in problems:
             problems.append(problem)
     return problems

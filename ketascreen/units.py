@@ -23,7 +23,7 @@ ureg: pint.UnitRegistry[Any] = pint.UnitRegistry(cache_folder=":auto:")
 """The program's only unit registry. Quantities from different registries must never meet."""
 
 Q_ = ureg.Quantity
-Quantity: TypeAlias = pint.Quantity  # pint's own generic is awkward to spell under mypy
+Quantity: TypeAlias = "pint.Quantity[Any]"  # pint's registry-specific classes are awkward to spell
 
 
 class Dimension(enum.Enum):

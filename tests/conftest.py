@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -12,9 +10,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-EXAMPLE_CASE = SHARED / "spec" / "examples" / "case-example.json"
+from tests.helpers.cases import EXAMPLE_CASE, clean_case
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -33,17 +29,6 @@ def example_case_path() -> Path:
 
 
 @pytest.fixture
-def clean_case() -> dict[str, Any]:
-    """A complete case with no finding at all: the base every rule vector patches."""
-    return copy.deepcopy(CLEAN_CASE)
-
-
-CLEAN_CASE: dict[str, Any] = json.loads(EXAMPLE_CASE.read_text(encoding="utf-8"))
-CLEAN_CASE["medications"] = [
-    {"text": "Sertraline 100 MG Oral Tablet",
-     "system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "312941",
-     "status": "active"},
-]
-CLEAN_CASE["measurements"]["height"] = "170 cm"
-CLEAN_CASE["measurements"]["weight"] = "70 kg"
-CLEAN_CASE["measurements"]["blood_pressure"] = "120/80 mmHg"
+def clean() -> dict[str, Any]:
+    """A complete case with no finding: see tests.helpers.cases.CLEAN_CASE."""
+    return clean_case()

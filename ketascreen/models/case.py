@@ -65,7 +65,8 @@ _POSSIBLE = {
 }
 _POSSIBLE_SYSTOLIC_MMHG = 350.0
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?$")
+_ISO_DATETIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?$")
 
 
 def _iso_date(value: Any) -> Any:
@@ -95,13 +96,15 @@ def _naive(value: datetime) -> datetime:
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime), AfterValidator(_naive)]
-NonBlank = Annotated[str, Field(min_length=1), AfterValidator(lambda s: _non_blank(s))]
 
 
 def _non_blank(text: str) -> str:
     if not text.strip():
         raise PydanticCustomError("blank", "must not be blank")
     return text
+
+
+NonBlank = Annotated[str, Field(min_length=1), AfterValidator(_non_blank)]
 
 
 def _unit_error(error: UnitInputError) -> PydanticCustomError:
@@ -336,15 +339,18 @@ class Case(_Strict):
 
     @model_validator(mode="after")
     def _dates_make_sense(self) -> Case:
+        born = self.patient.birth_date.isoformat()
         if self.patient.birth_date > self.screening_date:
-            raise PydanticCustomError("dates", "patient.birth_date is after the screening date")
+            raise PydanticCustomError("dates", "is after the screening date",
+                                      {"field": "patient.birth_date", "value": born})
         if self.age_years() > 130:
-            raise PydanticCustomError("dates", "patient.birth_date gives an impossible age "
-                                      "(over 130 years)")
+            raise PydanticCustomError("dates", "gives an impossible age (over 130 years)",
+                                      {"field": "patient.birth_date", "value": born})
         taken = self.measurements.taken_at
         if taken is not None and taken.date() > self.screening_date:
-            raise PydanticCustomError("dates",
-                                      "measurements.taken_at is after the screening date")
+            raise PydanticCustomError("dates", "is after the screening date",
+                                      {"field": "measurements.taken_at",
+                                       "value": taken.isoformat()})
         return self
 
     def age_years(self) -> int:

@@ -75,7 +75,7 @@ class RulesetInfo(_Out):
 class Result(_Out):
     """The whole screening result."""
 
-    format: Literal["ketascreen-result/1"] = RESULT_FORMAT
+    format: Literal["ketascreen-result/1"] = "ketascreen-result/1"
     decision: Decision
     findings: list[Finding]
     abuse_risk: AbuseRisk

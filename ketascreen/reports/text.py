@@ -63,7 +63,8 @@ def render_report(case: Case, result: Result) -> str:
     if risk.dast10 is not None:
         scores.append(f"DAST-10 {risk.dast10}")
     if risk.audit_c is not None:
-        scores.append(f"AUDIT-C {risk.audit_c} ({'positive' if risk.audit_c_positive else 'negative'})")
+        verdict = "positive" if risk.audit_c_positive else "negative"
+        scores.append(f"AUDIT-C {risk.audit_c} ({verdict})")
     lines.append(f"Abuse risk: {risk.tier}" + (f" ({', '.join(scores)})" if scores else ""))
     if result.dose is None:
         lines.append("Dose: none calculated")

@@ -43,7 +43,8 @@ def read_data_file(name: str, path: Path | None = None, *, schema: str) -> DataF
     return DataFile(label, content, hashlib.sha256(raw).hexdigest())
 
 
-def require_keys(file: str, entry: str, table: dict[str, Any], *, required: frozenset[str] | set[str],
+def require_keys(file: str, entry: str, table: dict[str, Any], *,
+                 required: frozenset[str] | set[str],
                  optional: frozenset[str] | set[str] = frozenset()) -> None:
     """Fail on a missing required key or any key not in ``required | optional``."""
     missing = required - table.keys()

@@ -238,7 +238,7 @@ def _missing_pregnancy_status(facts: Facts, concept: str, params: Params, ctx: C
 def _unanswered_history(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
     history = facts.case.history
     missing = [c for c in HISTORY_CONCEPTS
-               if history.get(c, "unknown") == "unknown"]  # type: ignore[call-overload]
+               if history.get(c, "unknown") == "unknown"]
     if not missing:
         return None
     return {"detail": f"{len(missing)} of {len(HISTORY_CONCEPTS)} unanswered: "

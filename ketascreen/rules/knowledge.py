@@ -90,89 +90,91 @@ class DrugKnowledge:
         data = read_data_file("drugs.toml", path, schema=DRUGS_SCHEMA)
         self.sha256 = data.sha256
         self.version = str(data.content.get("version", ""))
-        file, doc = data.name, data.content
-        require_keys(file, "(top level)", doc,
+        self._file, doc = data.name, data.content
+        require_keys(self._file, "(top level)", doc,
                      required={"schema", "version", "equivalence_source", "ingredient"},
                      optional={"combination", "product"})
         self.equivalence_source: str = str(doc["equivalence_source"].get("citation", ""))
         self.ingredients: dict[str, Ingredient] = {}
         self.by_code: dict[str, tuple[str, ...]] = {}
         self.code_display: dict[str, str] = {}
-        names: dict[str, tuple[str, ...]] = {}
-
-        def add_name(name: str, ingredients: tuple[str, ...], where: str) -> None:
-            key = name.lower()
-            if key in names and names[key] != ingredients:
-                raise KnowledgeBaseError(file, where, f"name {name!r} is already used for "
-                                         f"{', '.join(names[key])}")
-            names[key] = ingredients
-
-        def add_code(code: str, ingredients: tuple[str, ...], where: str, display: str) -> None:
-            if code in self.by_code:
-                raise KnowledgeBaseError(file, where, f"RxNorm code {code} is listed twice")
-            self.by_code[code] = ingredients
-            self.code_display[code] = display
-
+        self._names: dict[str, tuple[str, ...]] = {}
         for table in doc["ingredient"]:
-            name = table.get("name", "?")
-            where = f"ingredient {name}"
-            require_keys(file, where, table, required={"name", "classes"},
-                         optional={"rxnorm", "rxnorm_note", "brands", "synonyms",
-                                   "diazepam_equivalent", "equivalence_note"})
-            if name != name.lower() or not name.strip():
-                raise KnowledgeBaseError(file, where, "name must be lower-case")
-            if name in self.ingredients:
-                raise KnowledgeBaseError(file, where, "ingredient listed twice")
-            classes = _strings(file, where, table, "classes")
-            for cls in classes:
-                if cls not in MEDICATION_CLASSES:
-                    raise KnowledgeBaseError(file, where, f"unknown class {cls!r}")
-            equivalent = None
-            if "diazepam_equivalent" in table:
-                if "benzodiazepine" not in classes:
-                    raise KnowledgeBaseError(file, where,
-                                             "diazepam_equivalent is for benzodiazepines only")
-                try:
-                    equivalent = parse_quantity(table["diazepam_equivalent"], Dimension.MASS)
-                except UnitInputError as error:
-                    raise KnowledgeBaseError(file, where,
-                                             f"diazepam_equivalent: {error.reason}") from None
-            elif "benzodiazepine" in classes and not table.get("equivalence_note"):
-                raise KnowledgeBaseError(file, where, "a benzodiazepine needs "
-                                         "diazepam_equivalent or an equivalence_note")
-            ingredient = Ingredient(
-                name=name, classes=classes, rxnorm=_strings(file, where, table, "rxnorm"),
-                brands=_strings(file, where, table, "brands"),
-                synonyms=_strings(file, where, table, "synonyms"),
-                diazepam_equivalent=equivalent,
-            )
-            self.ingredients[name] = ingredient
-            for label in (name, *ingredient.brands, *ingredient.synonyms):
-                add_name(label, (name,), where)
-            for code in ingredient.rxnorm:
-                add_code(code, (name,), where, name)
-
-        def known(where: str, ingredients: tuple[str, ...]) -> tuple[str, ...]:
-            for ingredient in ingredients:
-                if ingredient not in self.ingredients:
-                    raise KnowledgeBaseError(file, where, f"unknown ingredient {ingredient!r}")
-            if not ingredients:
-                raise KnowledgeBaseError(file, where, "needs at least one ingredient")
-            return ingredients
-
+            self._add_ingredient(table)
         for table in doc.get("combination", []):
             where = f"combination {table.get('names', '?')}"
-            require_keys(file, where, table, required={"names", "ingredients"})
-            ingredients = known(where, _strings(file, where, table, "ingredients"))
-            for label in _strings(file, where, table, "names"):
-                add_name(label, ingredients, where)
+            require_keys(self._file, where, table, required={"names", "ingredients"})
+            ingredients = self._known(where, _strings(self._file, where, table, "ingredients"))
+            for label in _strings(self._file, where, table, "names"):
+                self._add_name(label, ingredients, where)
         for table in doc.get("product", []):
             where = f"product {table.get('rxnorm', '?')}"
-            require_keys(file, where, table, required={"rxnorm", "display", "ingredients"})
-            ingredients = known(where, _strings(file, where, table, "ingredients"))
-            add_code(str(table["rxnorm"]), ingredients, where, str(table["display"]))
-        self._names = names
-        self._pattern = _word_pattern(list(names))
+            require_keys(self._file, where, table, required={"rxnorm", "display", "ingredients"})
+            ingredients = self._known(where, _strings(self._file, where, table, "ingredients"))
+            self._add_code(str(table["rxnorm"]), ingredients, where, str(table["display"]))
+        self._pattern = _word_pattern(list(self._names))
+
+    def _fail(self, where: str, problem: str) -> KnowledgeBaseError:
+        return KnowledgeBaseError(self._file, where, problem)
+
+    def _add_name(self, name: str, ingredients: tuple[str, ...], where: str) -> None:
+        key = name.lower()
+        if key in self._names and self._names[key] != ingredients:
+            raise self._fail(where, f"name {name!r} is already used for "
+                             f"{', '.join(self._names[key])}")
+        self._names[key] = ingredients
+
+    def _add_code(self, code: str, ingredients: tuple[str, ...], where: str,
+                  display: str) -> None:
+        if code in self.by_code:
+            raise self._fail(where, f"RxNorm code {code} is listed twice")
+        self.by_code[code] = ingredients
+        self.code_display[code] = display
+
+    def _known(self, where: str, ingredients: tuple[str, ...]) -> tuple[str, ...]:
+        for ingredient in ingredients:
+            if ingredient not in self.ingredients:
+                raise self._fail(where, f"unknown ingredient {ingredient!r}")
+        if not ingredients:
+            raise self._fail(where, "needs at least one ingredient")
+        return ingredients
+
+    def _add_ingredient(self, table: dict[str, Any]) -> None:
+        name = table.get("name", "?")
+        where = f"ingredient {name}"
+        require_keys(self._file, where, table, required={"name", "classes"},
+                     optional={"rxnorm", "rxnorm_note", "brands", "synonyms",
+                               "diazepam_equivalent", "equivalence_note"})
+        if not isinstance(name, str) or name != name.lower() or not name.strip():
+            raise self._fail(where, "name must be lower-case text")
+        if name in self.ingredients:
+            raise self._fail(where, "ingredient listed twice")
+        classes = _strings(self._file, where, table, "classes")
+        for cls in classes:
+            if cls not in MEDICATION_CLASSES:
+                raise self._fail(where, f"unknown class {cls!r}")
+        equivalent = None
+        if "diazepam_equivalent" in table:
+            if "benzodiazepine" not in classes:
+                raise self._fail(where, "diazepam_equivalent is for benzodiazepines only")
+            try:
+                equivalent = parse_quantity(table["diazepam_equivalent"], Dimension.MASS)
+            except UnitInputError as error:
+                raise self._fail(where, f"diazepam_equivalent: {error.reason}") from None
+        elif "benzodiazepine" in classes and not table.get("equivalence_note"):
+            raise self._fail(where, "a benzodiazepine needs diazepam_equivalent or an "
+                             "equivalence_note")
+        ingredient = Ingredient(
+            name=name, classes=classes, rxnorm=_strings(self._file, where, table, "rxnorm"),
+            brands=_strings(self._file, where, table, "brands"),
+            synonyms=_strings(self._file, where, table, "synonyms"),
+            diazepam_equivalent=equivalent,
+        )
+        self.ingredients[name] = ingredient
+        for label in (name, *ingredient.brands, *ingredient.synonyms):
+            self._add_name(label, (name,), where)
+        for code in ingredient.rxnorm:
+            self._add_code(code, (name,), where, name)
 
     def names(self) -> list[str]:
         """Every recognisable name (ingredients, brands, synonyms, combinations), lower-case."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ketascreen.models.case import SubstanceUse
@@ -10,7 +11,7 @@ from ketascreen.models.result import AbuseTier
 DAST10_REVERSE_SCORED_ITEM = 3  # "Are you always able to stop using drugs when you want to?"
 
 
-def dast10_total(answers: list[str] | int | None) -> int | None:
+def dast10_total(answers: Sequence[str] | int | None) -> int | None:
     """DAST-10 total 0-10: one point per "yes", except item 3, which scores one for "no".
 
     A total given as a number is taken as already scored.

@@ -1,0 +1,159 @@
+"""The case model: invalid cases are refused with errors that name the field and the value."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ketascreen.api import load_case, parse_case, parse_case_json
+from ketascreen.errors import CaseValidationError
+from tests.helpers.cases import clean_case, example_case, patched
+
+
+def _problems(data: Any) -> list[tuple[str, object, str]]:
+    with pytest.raises(CaseValidationError) as caught:
+        parse_case(data)
+    return [(p.field, p.value, p.message) for p in caught.value.problems]
+
+
+def test_example_case_loads(example_case_path: Path) -> None:
+    """The spec's example is a valid case, with its quantities parsed."""
+    case = load_case(example_case_path)
+    assert case.patient.name == "Alex Rivera"
+    assert case.age_years() == 47
+    weight = case.measurements.weight_quantity()
+    assert weight is not None
+    assert weight.to("kilogram").magnitude == pytest.approx(84.82, abs=0.005)
+
+
+@pytest.mark.parametrize(("changes", "field", "value", "message_part"), [
+    ({"measurements.weight": "70"}, "measurements.weight", "70", "has no unit"),
+    ({"measurements.weight": "70 mL"}, "measurements.weight", "70 mL", "not a mass"),
+    ({"measurements.weight": 70}, "measurements.weight", 70, "must be text with a unit"),
+    ({"measurements.weight": "1200 kg"}, "measurements.weight", "1200 kg", "not a possible"),
+    ({"measurements.height": "170"}, "measurements.height", "170", "has no unit"),
+    ({"measurements.blood_pressure": "86/138 mmHg"}, "measurements.blood_pressure",
+     "86/138 mmHg", "systolic must be higher"),
+    ({"measurements.spo2": "120 %"}, "measurements.spo2", "120 %", "not a possible"),
+    ({"patient.sex": "F"}, "patient.sex", "F", "Input should be"),
+    ({"patient.birth_date": "14/05/1979"}, "patient.birth_date", "14/05/1979", "YYYY-MM-DD"),
+    ({"patient.birth_date": "2027-01-01"}, "patient.birth_date", "2027-01-01",
+     "after the screening date"),
+    ({"history.psychotic-disorders": "no"}, "history.psychotic-disorders", "psychotic-disorders",
+     "Input should be"),
+    ({"history.psychotic-disorder": "maybe"}, "history.psychotic-disorder", "maybe",
+     "Input should be"),
+    ({"medications": [{"text": "Xanax", "daily_dose": "1"}]}, "medications[0].daily_dose", "1",
+     "has no unit"),
+    ({"medications": [{"text": "Xanax", "status": "current"}]}, "medications[0].status",
+     "current", "Input should be"),
+    ({"medications": [{"status": "active"}]}, "medications[0]", None, "needs a text, a code"),
+    ({"substance_use.dast10": ["no"] * 9}, "substance_use.dast10", ["no"] * 9, "at least 10"),
+    ({"substance_use.audit_c": [1, 5, 0]}, "substance_use.audit_c[1]", 5, "less than or equal"),
+    ({"substance_use.audit_c": "4"}, "substance_use.audit_c", "4", "valid"),
+    ({"protocol.dose": "0.5 mg"}, "protocol.dose", "0.5 mg", "is a mass"),
+    ({"protocol.concentration": "1 mg/cc"}, "protocol.concentration", "1 mg/cc", "ISMP"),
+    ({"acknowledgements": [{"concept": "benzodiazepine", "reason": "  "}]},
+     "acknowledgements[0].reason", "  ", "blank"),
+    ({"acknowledgements": [{"concept": "benzos", "reason": "held"}]},
+     "acknowledgements[0].concept", "benzos", "not a concept id"),
+    ({"format": "ketascreen-case/2"}, "format", "ketascreen-case/2", "Input should be"),
+])
+def test_invalid_fields_are_named(changes: dict[str, Any], field: str, value: object,
+                                  message_part: str) -> None:
+    """Each invalid input is refused with its field path, its value and the reason."""
+    problems = _problems(patched(clean_case(), changes))
+    assert any(f == field and v == value and message_part in m for f, v, m in problems), problems
+
+
+def test_unknown_key_is_refused() -> None:
+    """A misspelt key is never silently ignored."""
+    data = clean_case()
+    data["measurements"]["wieght"] = "70 kg"
+    assert _problems(data) == [("measurements.wieght", None,
+                                "is not a field of ketascreen-case/1 (misspelt?)")]
+
+
+def test_missing_required_fields() -> None:
+    """Required fields are named when absent."""
+    data = clean_case()
+    del data["patient"]["birth_date"]
+    del data["indication"]
+    fields = {f for f, _, _ in _problems(data)}
+    assert fields == {"patient.birth_date", "indication"}
+
+
+def test_duplicate_keys_and_bad_json_are_refused() -> None:
+    """Duplicate keys (a silently lost value) and non-JSON give typed errors."""
+    text = json.dumps(example_case())
+    with pytest.raises(CaseValidationError, match="appears twice"):
+        parse_case_json(text[:-1] + ', "indication": "ptsd"}')
+    with pytest.raises(CaseValidationError, match="not valid JSON"):
+        parse_case_json("{")
+    with pytest.raises(CaseValidationError, match="NaN"):
+        parse_case_json('{"x": NaN}')
+
+
+def test_error_message_names_source_file(tmp_path: Path) -> None:
+    """Loading a file puts the file name and the field in the message."""
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(patched(clean_case(), {"measurements.weight": "70"})))
+    with pytest.raises(CaseValidationError) as caught:
+        load_case(path)
+    assert str(caught.value) == (f'{path}: invalid case: measurements.weight: "70" has no unit '
+                                 "(expected a mass such as kg, kilogram, kilograms, g)")
+
+
+def test_leap_day_birthday() -> None:
+    """Born 29 February: the birthday counts on 1 March in a common year."""
+    born = {"patient.birth_date": "2008-02-29"}
+    assert parse_case(patched(clean_case(), {**born, "screening_date": "2026-02-28"})
+                      ).age_years() == 17
+    assert parse_case(patched(clean_case(), {**born, "screening_date": "2026-03-01"})
+                      ).age_years() == 18
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300)
+@given(json_values)
+def test_arbitrary_json_never_crashes(value: Any) -> None:
+    """Any JSON document gives a case or a typed error."""
+    try:
+        parse_case_json(json.dumps(value))
+    except CaseValidationError as error:
+        assert error.problems
+
+
+case_fields = st.fixed_dictionaries({}, optional={
+    "measurements.weight": st.text(max_size=15),
+    "measurements.height": st.text(max_size=15),
+    "measurements.blood_pressure": st.text(max_size=15),
+    "measurements.heart_rate": st.text(max_size=10),
+    "patient.birth_date": st.text(max_size=12),
+    "substance_use.dast10": json_values,
+    "medications": st.lists(st.fixed_dictionaries({"text": st.text(max_size=20)},
+                                                  optional={"daily_dose": st.text(max_size=10)}),
+                            max_size=3),
+})
+
+
+@settings(max_examples=300)
+@given(case_fields)
+def test_arbitrary_field_values_never_crash(changes: dict[str, Any]) -> None:
+    """A valid case with arbitrary strings in its quantity fields loads or fails typed."""
+    try:
+        parse_case(patched(clean_case(), changes))
+    except CaseValidationError as error:
+        assert all(p.field for p in error.problems)

@@ -138,3 +138,50 @@ class KnowledgeBaseError(KetascreenError):
 
     def __str__(self) -> str:
         return f"{self.file}: {self.entry}: {self.problem}"
+
+
+@dataclass
+class FhirImportError(KetascreenError, ValueError):
+    """A FHIR source cannot be turned into a screening case.
+
+    Raised for malformed input (not JSON, not FHIR, no Patient, two Patients, an unsupported
+    Bundle type) and for records that must not be screened (a deceased patient, see
+    :class:`DeceasedPatientError`). Never raised for a single odd resource inside an otherwise
+    usable record: those become import warnings.
+
+    Attributes:
+        source: the file or folder the import was asked to read.
+        reason: what is wrong, for a clinician.
+        resource: the resource concerned (``"Patient/abc"``), or ``None``.
+        field: the element concerned (``"birthDate"``), or ``None``.
+        warnings: data-quality warnings found before the import stopped (``ImportWarning``
+            objects of :mod:`ketascreen.fhir`), so a refusal can still show them.
+    """
+
+    source: str
+    reason: str
+    resource: str | None = None
+    field: str | None = None
+    warnings: tuple[object, ...] = ()
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = self.resource or ""
+        if self.field:
+            where = f"{where}.{self.field}" if where else self.field
+        where = f" ({where})" if where else ""
+        return f"{self.source}: cannot import{where}: {self.reason}"
+
+
+@dataclass
+class DeceasedPatientError(FhirImportError):
+    """The record says the patient has died; a screening case is not produced.
+
+    Attributes:
+        deceased_on: the date of death as recorded (ISO text), or ``None`` when only the fact of
+            death is recorded.
+    """
+
+    deceased_on: str | None = None

@@ -44,9 +44,11 @@ def test_every_rule_is_well_formed() -> None:
         for key in rule.sources:
             assert re.search(rf"^- {key}\b|; {key} ", FACTS, flags=re.MULTILINE), key
         for text in (rule.title, rule.statement, rule.action):
-            assert text == text.strip() and "  " not in text
+            assert text == text.strip()
+            assert "  " not in text
             assert text[0].isupper()
-        assert rule.statement.endswith(".") and rule.action.endswith(".")
+        assert rule.statement.endswith(".")
+        assert rule.action.endswith(".")
         assert rule.severity_key in ruleset.policy.severity
 
 

@@ -12,8 +12,8 @@ from ketascreen.concepts import (
     DERIVED_CONCEPTS,
     DOSE_CONCEPTS,
     HISTORY_CONCEPTS,
-    HistoryConcept,
     MEDICATION_CLASSES,
+    HistoryConcept,
 )
 from ketascreen.rules.policy import load_policy
 from tests.helpers.cases import SHARED

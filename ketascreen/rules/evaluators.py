@@ -201,7 +201,7 @@ def _implausible_weight(facts: Facts, concept: str, params: Params, ctx: Context
     given = facts.case.measurements.weight
     reasons: list[str] = []
     if not low <= kg <= high:
-        reasons.append(f"weight {given} = {format_number(kg, 1)} kg is outside "
+        reasons.append(f"weight {given} = {format_number(kg, 2)} kg is outside "
                        f"{format_number(low)}-{format_number(high)} kg")
     if facts.bmi is not None:
         bmi = round(facts.bmi, 1)

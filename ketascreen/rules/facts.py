@@ -97,16 +97,15 @@ def _add_conditions(facts: Facts, knowledge: ConditionKnowledge, policy: Policy)
             entry = match.entry
             concept, note = entry.concept, ""
             if entry.older_concept is not None:
-                if not current:
-                    concept = entry.older_concept
-                elif condition.onset is None:
+                # The window, not the status, decides: a "resolved" MI of last month is recent.
+                if condition.onset is None:
                     note = f"onset unknown, treated as within {window} days"
                 elif (screening_date - condition.onset).days > window:
                     concept = entry.older_concept
                     note = f"onset {condition.onset.isoformat()}, over {window} days ago"
                 else:
                     note = f"onset {condition.onset.isoformat()}, within {window} days"
-            counts_as = "current" if current else "history"
+            counts_as = "current" if current or entry.older_concept else "history"
             if not current and entry.inactive_concept is not None:
                 concept, counts_as = entry.inactive_concept, "current"
             found[concept].append(ConditionEvidence(
@@ -158,7 +157,9 @@ def _diazepam_equivalent(dose: Quantity, members: list[str], knowledge: DrugKnow
     factor = knowledge.ingredients[members[0]].diazepam_equivalent
     if factor is None:
         return f" (no diazepam-equivalence listed for {members[0]})"
-    equivalent_mg = magnitude_in(dose, "milligram") * 10.0 / magnitude_in(factor, "milligram")
+    # Compared at the one decimal it is shown with, so the text never contradicts the verdict.
+    equivalent_mg = round(magnitude_in(dose, "milligram") * 10.0
+                          / magnitude_in(factor, "milligram"), 1)
     limit = policy.quantity("benzodiazepine_daily_limit_diazepam_eq")
     limit_mg = magnitude_in(limit, "milligram")
     comparison = "above" if equivalent_mg > limit_mg else "not above"

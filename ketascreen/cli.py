@@ -3,17 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from ketascreen import __version__
-from ketascreen.errors import CaseValidationError, KnowledgeBaseError
+from ketascreen.errors import InputFileError, KetascreenError, KnowledgeBaseError
+
+if TYPE_CHECKING:
+    from ketascreen.models.case import Case
+    from ketascreen.rules.engine import Screening
+
+
+@dataclasses.dataclass(frozen=True)
+class Loaded:
+    """A case to screen, with the warnings of its import (if it came from FHIR)."""
+
+    case: Case
+    warnings: tuple[str, ...]
+    label: str
 
 EXIT_OK = 0
 EXIT_INVALID_INPUT = 2
 EXIT_CONFIGURATION = 3
+EXIT_NOT_VALID = 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,10 +41,48 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ketascreen {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    screen = commands.add_parser("screen", help="screen a case file and print the findings")
-    screen.add_argument("case", help="a ketascreen-case/1 JSON file")
+    screen = commands.add_parser(
+        "screen", help="screen case files or FHIR records and print the findings")
+    screen.add_argument("sources", nargs="+", metavar="SOURCE",
+                        help="a ketascreen-case/1 JSON file, or a FHIR R4 Bundle, resource "
+                        "file or folder of resource files (one patient)")
+    screen.add_argument("--summary", action="store_true",
+                        help="one line per patient: name, decision, concepts")
+    screen.add_argument("--as-of", metavar="YYYY-MM-DD",
+                        help="screening date for FHIR sources (default: today)")
     screen.add_argument("--json", action="store_true",
                         help="print the ketascreen-result/1 JSON instead of the report")
+    screen.add_argument("--pdf", metavar="OUT.pdf", help="also write the pre-infusion checklist")
+    screen.add_argument("--sign", metavar="KEY.p12", help="sign the checklist with this key store")
+    screen.add_argument("--passphrase-file", metavar="FILE",
+                        help="file holding the key store's passphrase (never on the command line)")
+    screen.add_argument("--page-size", choices=["letter", "a4"], default="letter")
+    screen.add_argument("--clinic", default=None, help="clinic name printed on the checklist "
+                        "(default: $KETASCREEN_CLINIC)")
+    screen.add_argument("--force", action="store_true",
+                        help="replace an existing output file (a signed one is reported)")
+
+    importer = commands.add_parser("import", help="import a FHIR R4 record as a case file")
+    importer.add_argument("source", metavar="SOURCE",
+                          help="a FHIR R4 Bundle, resource file or folder of resource files")
+    importer.add_argument("-o", "--output", required=True, metavar="CASE.json")
+    importer.add_argument("--as-of", metavar="YYYY-MM-DD",
+                          help="screening date (default: today)")
+    importer.add_argument("--force", action="store_true", help="replace an existing case file")
+
+    keygen = commands.add_parser("keygen", help="make a self-signed signing key for trying the app")
+    keygen.add_argument("--name", required=True, help="the signer's printed name")
+    keygen.add_argument("--credentials", default="", help="e.g. MD, printed under the name")
+    keygen.add_argument("--out", required=True, metavar="KEY.p12")
+    keygen.add_argument("--passphrase-file", required=True, metavar="FILE")
+    keygen.add_argument("--key-type", choices=["ec-p256", "rsa-2048"], default="ec-p256")
+    keygen.add_argument("--force", action="store_true")
+
+    verify = commands.add_parser("verify", help="verify a signed checklist")
+    verify.add_argument("pdf", metavar="FILE.pdf")
+    verify.add_argument("--trust", metavar="CERT.pem",
+                        help="trust signatures that chain to this certificate")
+    verify.add_argument("--json", action="store_true")
 
     schema = commands.add_parser("schema", help="print a JSON Schema")
     schema.add_argument("which", choices=["case", "result"])
@@ -39,13 +95,77 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "schema":
             return _schema(args.which, sys.stdout)
-        return _screen(args.case, as_json=args.json, out=sys.stdout)
-    except CaseValidationError as error:
-        print(f"ketascreen: {error}", file=sys.stderr)
-        return EXIT_INVALID_INPUT
+        if args.command == "keygen":
+            return _keygen(args)
+        if args.command == "verify":
+            return _verify(args, sys.stdout)
+        if args.command == "import":
+            return _import(args)
+        return _screen(args, out=sys.stdout)
     except KnowledgeBaseError as error:
         print(f"ketascreen: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIGURATION
+    except KetascreenError as error:
+        print(f"ketascreen: {error}", file=sys.stderr)
+        return EXIT_INVALID_INPUT
+
+
+def _read_passphrase(path: str) -> bytes:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise InputFileError(path, f"cannot read the passphrase file: {error.strerror}") from None
+    passphrase = data.removesuffix(b"\n").removesuffix(b"\r")
+    if not passphrase:
+        raise InputFileError(path, "the passphrase file is empty")
+    return passphrase
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from ketascreen.reports.output import write_atomically  # noqa: PLC0415
+    from ketascreen.reports.signing import generate_self_signed  # noqa: PLC0415
+
+    passphrase = _read_passphrase(args.passphrase_file)
+    out = Path(args.out)
+    pair = generate_self_signed(args.name, passphrase, credentials=args.credentials,
+                                key_type=args.key_type)
+    certificate = out.with_suffix(".pem")
+    write_atomically(out, pair.pkcs12, force=args.force)
+    write_atomically(certificate, pair.certificate_pem, force=args.force)
+    print(f"wrote {out} and {certificate} (self-signed trial certificate for {args.name}; "
+          "clinics sign with CA-issued certificates)")
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace, out: TextIO) -> int:
+    from ketascreen.reports.signing import verify_pdf  # noqa: PLC0415
+
+    try:
+        data = Path(args.pdf).read_bytes()
+        trust = Path(args.trust).read_bytes() if args.trust else None
+    except OSError as error:
+        raise InputFileError(error.filename or args.pdf, f"cannot be read: {error.strerror}"
+                             ) from None
+    report = verify_pdf(data, trust_pem=trust)
+    if args.json:
+        out.write(json.dumps({**dataclasses.asdict(report), "ok": report.ok}, indent=2) + "\n")
+    else:
+        yes_no = {True: "yes", False: "no", None: "unknown"}
+        lines = [
+            f"File:               {args.pdf}",
+            f"Signed:             {yes_no[report.signed]}",
+            f"Signer:             {report.signer or '-'}",
+            f"Signing time:       {report.signing_time or '-'}",
+            f"Signed bytes intact: {yes_no[report.intact]}",
+            f"Signature valid:    {yes_no[report.valid]}",
+            f"Trust:              {report.trust}",
+            f"Changed after signing: {yes_no[report.modified_after_signing]}",
+            f"Embedded record sha256: {report.record_sha256 or '-'}",
+            *(f"PROBLEM: {p}" for p in report.problems),
+            "RESULT: " + ("VALID" if report.ok else "NOT VALID"),
+        ]
+        out.write("\n".join(lines) + "\n")
+    return EXIT_OK if report.ok else EXIT_NOT_VALID
 
 
 def _schema(which: str, out: TextIO) -> int:
@@ -57,17 +177,129 @@ def _schema(which: str, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _screen(path: str, *, as_json: bool, out: TextIO) -> int:
-    from ketascreen.api import load_case, screen  # noqa: PLC0415
-    from ketascreen.reports.text import render_report  # noqa: PLC0415
+def _as_of(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputFileError("--as-of", f"{text!r} is not a date written YYYY-MM-DD") from None
 
-    case = load_case(path)
-    result = screen(case)
-    if as_json:
-        out.write(result.model_dump_json(indent=2) + "\n")
-    else:
-        out.write(render_report(case, result))
+
+def _load(source: str, as_of: date | None) -> Loaded:
+    """A case file, or a FHIR record imported as a case (with its warnings)."""
+    from ketascreen.api import load_case, parse_case  # noqa: PLC0415
+    from ketascreen.sources import is_fhir_source  # noqa: PLC0415
+
+    path = Path(source)
+    if not is_fhir_source(path):
+        return Loaded(load_case(path), (), path.name)
+    from ketascreen.fhir import import_fhir  # noqa: PLC0415
+
+    imported = import_fhir(path, as_of=as_of)
+    return Loaded(parse_case(imported.case, source=source),
+                  tuple(w.describe() for w in imported.warnings), imported.patient_label)
+
+
+def _screen(args: argparse.Namespace, *, out: TextIO) -> int:
+    from ketascreen.reports.text import render_report  # noqa: PLC0415
+    from ketascreen.rules import default_ruleset  # noqa: PLC0415
+
+    if args.sign and not args.passphrase_file:
+        raise InputFileError(args.sign, "--sign needs --passphrase-file")
+    if args.sign and not args.pdf:
+        raise InputFileError(args.sign, "--sign needs --pdf OUT.pdf")
+    if len(args.sources) > 1 and (args.json or args.pdf):
+        raise InputFileError(args.sources[1], "--json and --pdf take one source at a time")
+    as_of = _as_of(args.as_of)
+    if args.summary:
+        return _summary(args.sources, as_of, out)
+    for number, source in enumerate(args.sources):
+        loaded = _load(source, as_of)
+        screening = default_ruleset().run(loaded.case)
+        if args.json:
+            out.write(screening.result.model_dump_json(indent=2) + "\n")
+        else:
+            if number:
+                out.write("\n" + "=" * 96 + "\n")
+            out.write(render_report(loaded.case, screening.result, screening.dose,
+                                    import_warnings=loaded.warnings))
+        if args.pdf:
+            _write_pdf(args, screening, loaded.warnings)
     return EXIT_OK
+
+
+def _summary(sources: list[str], as_of: date | None, out: TextIO) -> int:
+    """One line per source; a source that cannot be screened is reported, not fatal."""
+    from ketascreen.errors import DeceasedPatientError  # noqa: PLC0415
+    from ketascreen.rules import default_ruleset  # noqa: PLC0415
+
+    status = EXIT_OK
+    for source in sources:
+        try:
+            loaded = _load(source, as_of)
+        except DeceasedPatientError as error:
+            out.write(f"{source}: REFUSED (deceased) - {error.reason}\n")
+            continue
+        except (KetascreenError, OSError) as error:
+            out.write(f"{source}: NOT SCREENED - {error}\n")
+            status = EXIT_INVALID_INPUT
+            continue
+        result = default_ruleset().screen(loaded.case)
+        concepts = ", ".join(dict.fromkeys(
+            f.concept for f in result.findings if f.severity != "info")) or "-"
+        patient = loaded.case.patient
+        out.write(f"{patient.name} ({patient.id}): {result.decision.upper()}  [{concepts}]\n")
+    return status
+
+
+def _import(args: argparse.Namespace) -> int:
+    from ketascreen.fhir import import_fhir  # noqa: PLC0415
+    from ketascreen.reports.output import write_atomically  # noqa: PLC0415
+
+    imported = import_fhir(Path(args.source), as_of=_as_of(args.as_of))
+    data = json.dumps(imported.case, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+    write_atomically(Path(args.output), data, force=args.force)
+    for warning in imported.warnings:
+        print(f"warning: {warning.describe()}", file=sys.stderr)
+    for trace in imported.provenance:
+        print(f"  {trace.describe()}", file=sys.stderr)
+    print(f"ketascreen: wrote {args.output} for {imported.patient_label} "
+          f"({len(imported.warnings)} warning(s)); answer the screening questions before "
+          "screening", file=sys.stderr)
+    return EXIT_OK
+
+
+def _write_pdf(args: argparse.Namespace, screening: Screening,
+               import_warnings: tuple[str, ...]) -> None:
+    from ketascreen.reports.checklist import dose_box_from  # noqa: PLC0415
+    from ketascreen.reports.output import (  # noqa: PLC0415
+        DEFAULT_CLINIC,
+        SigningRequest,
+        produce_checklist,
+        write_atomically,
+    )
+
+    signing = None
+    if args.sign:
+        try:
+            key = Path(args.sign).read_bytes()
+        except OSError as error:
+            raise InputFileError(args.sign, f"cannot be read: {error.strerror}") from None
+        signing = SigningRequest(key, _read_passphrase(args.passphrase_file), args.sign)
+    dose_box, no_dose_reason = dose_box_from(screening.dose)
+    data, checklist = produce_checklist(
+        screening.case, screening.result, dose=dose_box,
+        no_dose_reason=no_dose_reason, versions=screening.versions,
+        page_size=args.page_size, import_warnings=import_warnings,
+        clinic=args.clinic or os.environ.get("KETASCREEN_CLINIC") or DEFAULT_CLINIC,
+        signing=signing)
+    replaced = write_atomically(Path(args.pdf), data, force=args.force)
+    if replaced:
+        print(f"ketascreen: warning: replaced the signed document {args.pdf}", file=sys.stderr)
+    state = f"signed by {checklist.signer.name}" if checklist.signer else "NOT signed"
+    print(f"ketascreen: wrote {args.pdf} ({state}; record {checklist.record_id})",
+          file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

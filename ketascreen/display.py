@@ -69,9 +69,10 @@ def ismp_violations(text: str) -> list[str]:
     """Names and excerpts of ISMP-forbidden notations found in ``text`` (empty if clean).
 
     Used by the tests and as a last check on every rendered document. Version strings such as
-    ``2026.11.0`` are not dose designations and are skipped.
+    ``2026.11.0`` and hexadecimal hashes are not dose designations and are skipped.
     """
     cleaned = re.sub(r"\b\d+\.\d+\.\d+(?:[-.\w]*)", " ", text)
+    cleaned = re.sub(r"\b[0-9A-Fa-f]{8,}\b", " ", cleaned)  # hashes and record ids
     found: list[str] = []
     for name, pattern in _FORBIDDEN:
         for match in pattern.finditer(cleaned):

@@ -8,6 +8,11 @@ format it without parsing message strings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for the annotation: the fhir package imports this module
+    from ketascreen.fhir.result import ImportWarning
 
 
 class KetascreenError(Exception):
@@ -154,15 +159,15 @@ class FhirImportError(KetascreenError, ValueError):
         reason: what is wrong, for a clinician.
         resource: the resource concerned (``"Patient/abc"``), or ``None``.
         field: the element concerned (``"birthDate"``), or ``None``.
-        warnings: data-quality warnings found before the import stopped (``ImportWarning``
-            objects of :mod:`ketascreen.fhir`), so a refusal can still show them.
+        warnings: data-quality warnings found before the import stopped, so a refusal can
+            still show them.
     """
 
     source: str
     reason: str
     resource: str | None = None
     field: str | None = None
-    warnings: tuple[object, ...] = ()
+    warnings: tuple[ImportWarning, ...] = ()
 
     def __post_init__(self) -> None:
         super().__init__(self.__str__())
@@ -185,3 +190,55 @@ class DeceasedPatientError(FhirImportError):
     """
 
     deceased_on: str | None = None
+
+
+@dataclass
+class CalculationMismatchError(KetascreenError):
+    """The independent inverse check of a dose disagrees with the forward calculation.
+
+    Raised by :mod:`ketascreen.dosing.inverse`; the dose calculation turns it into a
+    ``calculation-mismatch`` refusal, so no dose is shown.
+
+    Attributes:
+        check: what was recomputed, e.g. ``dose per body weight from the programmed pump rate``.
+        expected: the value the forward path intended or claimed.
+        found: the value the inverse check recomputed independently.
+        unit: the unit of both values, e.g. ``mg/kg``.
+        difference_percent: the relative difference of ``found`` from ``expected``.
+        tolerance_percent: the largest difference allowed (1 % plus what rounding explains).
+    """
+
+    check: str
+    expected: Decimal
+    found: Decimal
+    unit: str
+    difference_percent: Decimal
+    tolerance_percent: Decimal
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return (f"{self.check}: {_plain(self.found)} {self.unit} recomputed independently, "
+                f"{_plain(self.expected)} {self.unit} expected (difference "
+                f"{_plain(self.difference_percent)} %, allowed {_plain(self.tolerance_percent)} %)")
+
+
+def _plain(value: Decimal) -> str:
+    """A decimal without exponent or trailing zeros (errors.py cannot import the display module)."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+class InputFileError(KetascreenError):
+    """A file named on the command line cannot be used (missing, unreadable, empty).
+
+    Attributes:
+        path: the file.
+        reason: what is wrong with it.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ketascreen.display import format_number
+from ketascreen.dosing import DoseOutcome
 from ketascreen.models.case import Case
 from ketascreen.models.result import Finding, Result
 
@@ -102,7 +104,7 @@ class Checklist:
     result_sha256: str
     qr_payload: str
     signer: Signer | None
-    provenance: tuple[str, ...] = field(default_factory=tuple)
+    import_warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
 def canonical_json(data: object) -> bytes:
@@ -114,6 +116,24 @@ def canonical_json(data: object) -> bytes:
 def record_id_for(case_json: bytes, result_json: bytes) -> str:
     """A stable record id derived from the case and result (until records get database ids)."""
     return "KS-" + hashlib.sha256(case_json + b"\n" + result_json).hexdigest()[:12].upper()
+
+
+def dose_box_from(outcome: DoseOutcome) -> tuple[DoseBox | None, str | None]:
+    """The dose box of a dose outcome, or the reason there is none."""
+    dose, programme, weight = outcome.dose, outcome.programme, outcome.dosing_weight
+    if dose is None or programme is None or weight is None:
+        return None, f"No dose: {outcome.refusal or 'not calculated'}"
+    rows: list[tuple[str, str]] = [
+        ("Dose", f"{dose.display.dose} ({format_number(dose.dose_mg_per_kg, 3)} mg/kg)"),
+        ("Dosing weight", f"{format_number(dose.dosing_weight_kg, 2)} kg "
+                          f"({dose.weight_basis} body weight): "
+                          f"{outcome.dosing_weight_basis_reason}"),
+        ("Duration", f"{format_number(dose.duration_min, 1)} min"),
+    ]
+    steps = programme.lines()
+    rows += [(f"Step {number}", line) for number, line in enumerate(steps, start=1)]
+    rows.append(("PUMP RATE", dose.display.rate))
+    return DoseBox(rows=tuple(rows), working=outcome.working), None
 
 
 def _finding_row(finding: Finding, reasons: dict[str, str]) -> FindingRow:
@@ -136,13 +156,15 @@ def _pre_infusion(case: Case) -> tuple[str, ...]:
     if patient.sex != "male" and 12 <= case.age_years() <= 55:
         items.append("Pregnancy test negative today, or documented as not applicable (R55, R56).")
     items += [
-        "Baseline BP, HR and SpO2 taken at rest and within the limits of this checklist (R41, R42).",
+        "Baseline BP, HR and SpO2 taken at rest and within the limits of this checklist "
+        "(R41, R42).",
         "Pulse oximeter and BP monitor attached; airway and suction equipment at hand (R19, R109).",
-        "IV access patent; infusion pump programmed as below and independently double-checked "
-        "(ISMP high-alert; R137, R139).",
+        "IV access patent; infusion pump programmed as in the dose box and independently "
+        "double-checked (ISMP high-alert; R137, R139).",
         "Rescue medications available: antiemetic (e.g. ondansetron) and a benzodiazepine for a "
         "severe emergence reaction (R113, R25).",
-        "Baseline rating scales done (e.g. PHQ-9 or MADRS, GAD-7, PCL-5 as indicated) (R121, R126).",
+        "Baseline rating scales done (e.g. PHQ-9 or MADRS, GAD-7, PCL-5 as indicated) "
+        "(R121, R126).",
     ]
     return tuple(items)
 
@@ -167,6 +189,7 @@ def build_checklist(
     versions: tuple[tuple[str, str], ...],
     clinic: str,
     signer: Signer | None,
+    import_warnings: tuple[str, ...] = (),
 ) -> Checklist:
     """Decide the content of the checklist for ``case`` and its ``result``.
 
@@ -202,4 +225,5 @@ def build_checklist(
         qr_payload=json.dumps({"record": record_id, "result_sha256": result_sha},
                               separators=(",", ":")),
         signer=signer,
+        import_warnings=import_warnings,
     )

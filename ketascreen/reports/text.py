@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from ketascreen.dosing import DoseOutcome
 from ketascreen.models.case import Case
 from ketascreen.models.result import Finding, Result
 
@@ -35,8 +36,10 @@ def _finding(finding: Finding) -> list[str]:
     return lines
 
 
-def render_report(case: Case, result: Result) -> str:
-    """The report: patient, decision, findings by severity, abuse risk, dose, rule set."""
+def render_report(case: Case, result: Result, dose: DoseOutcome | None = None, *,
+                  import_warnings: tuple[str, ...] = ()) -> str:
+    """The report: patient, decision, findings by severity, abuse risk, dose, rule set, and
+    the data-quality warnings of a FHIR import."""
     patient = case.patient
     lines = [
         f"ketascreen screening - {patient.name} ({patient.id}), born "
@@ -66,9 +69,18 @@ def render_report(case: Case, result: Result) -> str:
         verdict = "positive" if risk.audit_c_positive else "negative"
         scores.append(f"AUDIT-C {risk.audit_c} ({verdict})")
     lines.append(f"Abuse risk: {risk.tier}" + (f" ({', '.join(scores)})" if scores else ""))
-    if result.dose is None:
-        lines.append("Dose: none calculated")
-    else:
-        lines.append(f"Dose: {result.dose.display.dose}; pump rate {result.dose.display.rate}")
+    if dose is not None:
+        lines += ["", "PUMP PROGRAMMING"]
+        if result.dose is not None:
+            lines.append(f"  Dose {result.dose.display.dose}; pump rate {result.dose.display.rate}")
+        lines += [f"  {line}" for line in dose.programme_lines()]
+        if dose.working:
+            lines.append("  Working:")
+            lines += [f"    {line}" for line in dose.working]
+        lines.append("")
+    if import_warnings:
+        lines += ["", f"IMPORTED RECORD: DATA-QUALITY WARNINGS ({len(import_warnings)})"]
+        lines += [f"  - {w}" for w in import_warnings]
+        lines.append("")
     lines.append(f"Rule set {result.ruleset.version}, sha256 {result.ruleset.sha256}")
     return "\n".join(lines) + "\n"

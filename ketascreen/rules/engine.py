@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ketascreen.dosing import DoseOutcome, Formulary, calculate_dose, load_formulary
 from ketascreen.models.case import Case
 from ketascreen.models.result import (
     SEVERITY_ORDER,
@@ -26,6 +27,17 @@ _KIND_ORDER = {"contraindication": 0, "dose": 1, "interaction": 2, "abuse-risk":
 
 
 @dataclass(frozen=True)
+class Screening:
+    """A screening with what the reports need besides the result JSON."""
+
+    case: Case
+    result: Result
+    facts: Facts
+    dose: DoseOutcome
+    versions: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class FiredRule:
     """A rule that fired, before it is turned into a :class:`Finding`."""
 
@@ -39,25 +51,43 @@ class RuleSet:
 
     Args:
         policy_path: a clinic policy file replacing the shipped defaults.
-        rules_path, drugs_path, conditions_path: replacements for the shipped data (tests).
+        rules_path, drugs_path, conditions_path, formulary_path: replacements for the shipped
+            data (a clinic's own formulary, or tests).
     """
 
     def __init__(self, *, policy_path: Path | None = None, rules_path: Path | None = None,
-                 drugs_path: Path | None = None, conditions_path: Path | None = None) -> None:
+                 drugs_path: Path | None = None, conditions_path: Path | None = None,
+                 formulary_path: Path | None = None) -> None:
         self.policy: Policy = load_policy(policy_path)
         self.catalogue: RuleCatalogue = load_rules(self.policy, rules_path)
         self.drugs = DrugKnowledge(drugs_path)
         self.conditions = ConditionKnowledge(conditions_path)
+        self.formulary: Formulary = load_formulary(formulary_path)
         self._context = Context(self.policy, self.drugs)
         digest = hashlib.sha256()
         for part in (self.catalogue.sha256, self.catalogue.sources_sha256, self.policy.sha256,
-                     self.drugs.sha256, self.conditions.sha256):
+                     self.drugs.sha256, self.conditions.sha256, self.formulary.formulary_sha256):
             digest.update(bytes.fromhex(part))
         self.info = RulesetInfo(version=self.catalogue.version, sha256=digest.hexdigest())
+        self.versions: tuple[tuple[str, str], ...] = (
+            ("Clinic policy", f"{self.policy.version} sha256 {self.policy.sha256}"),
+            ("Formulary", f"{self.formulary.formulary_version} sha256 "
+                          f"{self.formulary.formulary_sha256}"),
+            ("Drug list", f"{self.drugs.version} sha256 {self.drugs.sha256}"),
+            ("Condition list", f"{self.conditions.version} sha256 {self.conditions.sha256}"),
+        )
+        """Version and sha256 of each data file beside the rules, as printed on the checklist."""
 
     def facts(self, case: Case) -> Facts:
-        """The facts the rules read, derived from ``case``."""
-        return build_facts(case, self.drugs, self.conditions, self.policy)
+        """The facts the rules read, derived from ``case``, with the dose calculated."""
+        facts = build_facts(case, self.drugs, self.conditions, self.policy)
+        facts.dose_outcome = calculate_dose(
+            case, self.formulary,
+            plausible_weight=(self.policy.quantity("plausible_weight_min"),
+                              self.policy.quantity("plausible_weight_max")),
+            plausible_bmi=(float(self.policy.number("plausible_bmi_min_kg_m2")),
+                           float(self.policy.number("plausible_bmi_max_kg_m2"))))
+        return facts
 
     def evaluate(self, case: Case) -> tuple[Facts, list[FiredRule]]:
         """Run every rule over ``case``; the fired rules in catalogue order."""
@@ -83,22 +113,30 @@ class RuleSet:
             ), blocking))
         return facts, fired
 
-    def screen(self, case: Case) -> Result:
-        """Screen ``case``: every finding, the abuse-risk tier and the decision."""
+    def run(self, case: Case) -> Screening:
+        """Screen ``case`` and keep everything the reports need besides the result."""
         facts, fired = self.evaluate(case)
         findings = sorted((f.finding for f in fired),
                           key=lambda f: (SEVERITY_ORDER[f.severity], _KIND_ORDER[f.kind],
                                          f.rule_id))
         assessment = abuse_assessment(facts, self.policy)
-        return Result(
+        outcome = facts.dose_outcome
+        assert outcome is not None
+        result = Result(
             decision=decide(fired),
             findings=findings,
             abuse_risk=AbuseRisk(tier=assessment.tier, dast10=assessment.dast10,
                                  audit_c=assessment.audit_c,
                                  audit_c_positive=assessment.audit_c_positive),
-            dose=None,
+            dose=outcome.dose,
             ruleset=self.info,
         )
+        return Screening(case=case, result=result, facts=facts, dose=outcome,
+                         versions=self.versions)
+
+    def screen(self, case: Case) -> Result:
+        """Screen ``case``: every finding, the abuse-risk tier, the dose and the decision."""
+        return self.run(case).result
 
 
 def decide(fired: list[FiredRule]) -> Decision:

@@ -270,6 +270,14 @@ def _stale(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
     return {"detail": f"taken {taken.isoformat(sep=' ')}: " + "; ".join(stale)}
 
 
+def _dose_limit(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    outcome = facts.dose_outcome
+    if outcome is None:
+        return None
+    found = [f.basis for f in outcome.findings if f.concept == concept]
+    return {"detail": "; ".join(found)} if found else None
+
+
 def _fixed(*inputs: str) -> Callable[[str, Params], frozenset[str]]:
     return lambda concept, params: frozenset(inputs)
 
@@ -317,6 +325,11 @@ EVALUATORS: dict[str, Evaluator] = {
     "missing-substance-use-screen": Evaluator(
         _fixed("substance_use.dast10", "substance_use.audit_c"), frozenset(),
         frozenset({"detail"}), _missing_screen),
+    "dose-limit": Evaluator(
+        _fixed("indication", "patient.sex", "measurements.weight", "measurements.height",
+               "protocol.dose", "protocol.duration", "protocol.weight_basis",
+               "protocol.concentration", "protocol.vial", "protocol.diluent_volume"),
+        frozenset(), frozenset({"detail"}), _dose_limit),
     "stale-measurement": Evaluator(
         _fixed("measurements.taken_at", "measurements.weight", "measurements.blood_pressure",
                "screening_date"), frozenset(), frozenset({"detail"}), _stale),

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ketascreen.display import format_number, format_quantity
+from ketascreen.dosing import DoseOutcome
 from ketascreen.models.case import (
     COUNTING_CONDITION_STATUSES,
     COUNTING_MEDICATION_STATUSES,
@@ -60,6 +61,7 @@ class Facts:
     conditions: dict[str, list[ConditionEvidence]] = field(default_factory=dict)
     medications: dict[str, list[MedicationEvidence]] = field(default_factory=dict)
     recognised: list[tuple[Medication, MedicationMatch | None]] = field(default_factory=list)
+    dose_outcome: DoseOutcome | None = None
 
     def condition_evidence(self, concept: str, *, counts_inactive: bool) -> list[ConditionEvidence]:
         """Problem-list evidence for ``concept``; history-only entries only if they count."""

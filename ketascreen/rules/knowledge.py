@@ -71,6 +71,18 @@ class ConditionMatch:
     matched: str
 
 
+_PROVENANCE = re.compile(r"\s*\(from [A-Z][A-Za-z]+[/ ][A-Za-z0-9.~-]{1,64}\)\s*$")
+
+
+def strip_provenance(text: str) -> str:
+    """``text`` without a trailing ``(from Type/id)`` suffix written by the FHIR importer.
+
+    The suffix names the source record for the clinician; it is not clinical text, and an id
+    such as ``diazepam-1`` must never be read as a drug name.
+    """
+    return _PROVENANCE.sub("", text)
+
+
 def _word_pattern(names: list[str]) -> re.Pattern[str]:
     alternatives = sorted({re.escape(n.lower()) for n in names}, key=len, reverse=True)
     return re.compile(r"(?<![a-z0-9])(?:" + "|".join(alternatives) + r")(?![a-z0-9])")
@@ -197,7 +209,7 @@ class DrugKnowledge:
         """Recognise ingredient, brand or combination names in free text."""
         found: list[str] = []
         labels: list[str] = []
-        for match in self._pattern.finditer(text.lower()):
+        for match in self._pattern.finditer(strip_provenance(text).lower()):
             labels.append(match.group(0))
             for ingredient in self._names[match.group(0)]:
                 if ingredient not in found:
@@ -279,7 +291,7 @@ class ConditionKnowledge:
             if entry is not None:
                 return [ConditionMatch(entry, "code", label)]
         matches: list[ConditionMatch] = []
-        for match in self._pattern.finditer((condition.text or "").lower()):
+        for match in self._pattern.finditer(strip_provenance(condition.text or "").lower()):
             entry = self._names[match.group(0)]
             if all(m.entry is not entry for m in matches):
                 matches.append(ConditionMatch(entry, "text", match.group(0)))

@@ -1,0 +1,111 @@
+"""``import_fhir``: a FHIR R4 source -> a validated ``ketascreen-case/1`` document."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ketascreen.api import parse_case
+from ketascreen.errors import CaseValidationError, FhirImportError
+from ketascreen.fhir.conditions import map_conditions
+from ketascreen.fhir.medications import map_medications
+from ketascreen.fhir.patient import map_patient, refuse_if_deceased
+from ketascreen.fhir.quality import (
+    display_mismatches,
+    future_records,
+    implausible_pregnancy,
+    indication_warning,
+    stale_measurements,
+)
+from ketascreen.fhir.reader import load_source
+from ketascreen.fhir.record import build_record
+from ketascreen.fhir.result import FhirImport, ImportWarning, Provenance
+from ketascreen.fhir.vitals import map_vitals
+from ketascreen.models.case import CASE_FORMAT
+from ketascreen.rules.engine import default_ruleset
+from ketascreen.rules.knowledge import ConditionKnowledge, DrugKnowledge
+from ketascreen.rules.policy import Policy, load_policy
+
+
+@dataclass(frozen=True)
+class _Knowledge:
+    drugs: DrugKnowledge
+    conditions: ConditionKnowledge
+    policy: Policy
+
+
+@functools.cache
+def _knowledge() -> _Knowledge:
+    # Reuse the screening rule set's copies when it is already loaded (one load per process);
+    # otherwise load only what the import reads, so importing never depends on rules.toml.
+    if default_ruleset.cache_info().currsize:
+        ruleset = default_ruleset()
+        return _Knowledge(ruleset.drugs, ruleset.conditions, ruleset.policy)
+    return _Knowledge(DrugKnowledge(), ConditionKnowledge(), load_policy())
+
+
+def import_fhir(source: Path, *, as_of: date | None = None) -> FhirImport:
+    """Import one patient's FHIR R4 record as a screening case for the physician to review.
+
+    The case leaves the questionnaire (``history``), the substance-use screen and the protocol
+    empty: the physician answers them (the rules also read the imported problem list). The
+    indication is set to ``other`` with a warning.
+
+    Args:
+        source: a Bundle file (transaction, batch, collection, searchset or document), a
+            single-resource file, or a folder of resource files about one patient.
+        as_of: the screening date; ages, staleness and "future" are judged against it.
+            Defaults to today.
+
+    Returns:
+        The case (valid ``ketascreen-case/1``, checked with ``parse_case``), the data-quality
+        warnings, the provenance of every imported item, and a label for lists.
+
+    Raises:
+        DeceasedPatientError: the record says the patient has died (its ``warnings`` include
+            ``deceased`` and any ``orders-after-death``).
+        FhirImportError: the source is unreadable, not JSON, not FHIR, has no Patient or more
+            than one, or the Patient has no usable birth date.
+        KnowledgeBaseError: the shipped knowledge base or policy is invalid (configuration).
+    """
+    day = as_of if as_of is not None else date.today()
+    record = build_record(load_source(source))
+    warnings: list[ImportWarning] = list(record.warnings)
+    refuse_if_deceased(record, warnings)
+    knowledge = _knowledge()
+    patient = map_patient(record, day)
+    conditions = map_conditions(record, knowledge.conditions, day)
+    medications = map_medications(record, knowledge.drugs, day)
+    vitals = map_vitals(record, day)
+    fields: dict[str, Any] = {**patient.fields, "pregnant": vitals.pregnant}
+    warnings += [*patient.warnings, *conditions.warnings, *medications.warnings,
+                 *vitals.warnings]
+    warnings += display_mismatches(record, knowledge.conditions)
+    warnings += implausible_pregnancy(knowledge.conditions, knowledge.policy, as_of=day,
+                                      patient=fields, pregnant=vitals.pregnant,
+                                      conditions=conditions)
+    warnings += stale_measurements(vitals, knowledge.policy, day)
+    warnings += future_records(record, day)
+    warnings.append(indication_warning())
+    case: dict[str, Any] = {
+        "format": CASE_FORMAT,
+        "screening_date": day.isoformat(),
+        "patient": fields,
+        "indication": "other",
+        "measurements": vitals.measurements,
+        "history": {},
+        "conditions": conditions.entries,
+        "medications": medications.entries,
+    }
+    try:
+        parse_case(case, source=str(source))
+    except CaseValidationError as error:  # a mapping bug: refuse rather than hand on bad data
+        raise FhirImportError(str(source), f"the imported case is invalid: {error}",
+                              warnings=tuple(warnings)) from None
+    provenance: tuple[Provenance, ...] = (*patient.provenance, *conditions.provenance,
+                                          *medications.provenance, *vitals.provenance)
+    return FhirImport(case=case, warnings=tuple(warnings), provenance=provenance,
+                      patient_label=patient.label)

@@ -1,0 +1,170 @@
+"""Reading a FHIR source: a Bundle, a single resource, or a folder of resource files.
+
+The reader only finds resources and remembers where each came from; it does not interpret them.
+Anything that is not FHIR JSON at the top level is refused with :class:`FhirImportError`; a file
+inside a folder that cannot be read is skipped with a warning, because the other files of the
+folder may still hold a usable record.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ketascreen.errors import FhirImportError
+from ketascreen.fhir.result import ImportWarning
+
+MAX_FILE_BYTES = 200_000_000
+"""Larger files are refused rather than read into memory (real exports are a few MB)."""
+
+BUNDLE_TYPES = frozenset({"transaction", "batch", "collection", "searchset", "document"})
+"""Bundle types whose entries are a patient's current resources. ``history`` (several versions
+of one resource), ``message`` and the ``*-response`` types are refused."""
+
+_MAX_NESTING = 4
+
+
+@dataclass(frozen=True)
+class SourcedResource:
+    """One resource as found, with where it came from.
+
+    Attributes:
+        data: the resource's JSON object.
+        file: the file it was read from.
+        full_url: ``Bundle.entry.fullUrl`` when it came from a Bundle.
+    """
+
+    data: dict[str, Any]
+    file: Path
+    full_url: str | None = None
+
+    @property
+    def resource_type(self) -> str:
+        """The ``resourceType``."""
+        return str(self.data["resourceType"])
+
+    @property
+    def resource_id(self) -> str | None:
+        """The logical ``id``, if it is a non-empty string."""
+        value = self.data.get("id")
+        return value if isinstance(value, str) and value.strip() else None
+
+    @property
+    def label(self) -> str:
+        """``Type/id``, or ``Type`` with the file (or fullUrl) when the resource has no id."""
+        if self.resource_id is not None:
+            return f"{self.resource_type}/{self.resource_id}"
+        return f"{self.resource_type} (no id, {self.full_url or self.file.name})"
+
+
+@dataclass(frozen=True)
+class LoadedSource:
+    """Every resource found in a source, in document order, and the reader's warnings."""
+
+    source: Path
+    resources: tuple[SourcedResource, ...]
+    warnings: tuple[ImportWarning, ...]
+
+
+def load_source(source: Path) -> LoadedSource:
+    """Read every resource of a Bundle file, a single-resource file, or a folder of them.
+
+    Args:
+        source: a ``.json`` file or a folder of ``.json`` files (one patient).
+
+    Returns:
+        The resources found and the warnings about files that were skipped.
+
+    Raises:
+        FhirImportError: the path cannot be read; a file is not JSON or not a FHIR resource;
+            a Bundle is of an unsupported type or malformed; a folder holds no FHIR file.
+    """
+    source = Path(source)
+    label = str(source)
+    if source.is_dir():
+        return _load_folder(source, label)
+    if not source.exists():
+        raise FhirImportError(label, "no such file or folder")
+    resources = _read_file(source, label)
+    return LoadedSource(source, tuple(resources), ())
+
+
+def _load_folder(folder: Path, label: str) -> LoadedSource:
+    try:
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".json" and p.is_file())
+    except OSError as error:
+        raise FhirImportError(label, f"the folder cannot be read: {error.strerror}") from None
+    if not files:
+        raise FhirImportError(label, "the folder holds no .json file (a folder must hold one "
+                              "patient's FHIR resource files)")
+    resources: list[SourcedResource] = []
+    warnings: list[ImportWarning] = []
+    for file in files:
+        try:
+            resources.extend(_read_file(file, label))
+        except FhirImportError as error:
+            warnings.append(ImportWarning(
+                "skipped-file", f"{file.name} was not read: {error.reason}. Check that it does "
+                "not hold part of this patient's record.", None))
+    if not resources:
+        raise FhirImportError(label, "no file of the folder holds a FHIR resource",
+                              warnings=tuple(warnings))
+    return LoadedSource(folder, tuple(resources), tuple(warnings))
+
+
+def _read_file(file: Path, label: str) -> list[SourcedResource]:
+    where = label if file == Path(label) else f"{label}/{file.name}"
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise FhirImportError(where, f"the file is too large ({size} bytes)")
+        raw = file.read_bytes()
+    except OSError as error:
+        raise FhirImportError(where, f"the file cannot be read: {error.strerror}") from None
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError) as error:
+        reason = "is nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise FhirImportError(where, f"the file is not JSON ({reason})") from None
+    found: list[SourcedResource] = []
+    _collect(document, file, None, found, where, depth=0)
+    return found
+
+
+def _collect(document: object, file: Path, full_url: str | None,
+             found: list[SourcedResource], where: str, *, depth: int) -> None:
+    if not isinstance(document, dict) or not isinstance(document.get("resourceType"), str) \
+            or not document["resourceType"].strip():
+        raise FhirImportError(where, "not a FHIR resource (a JSON object with a resourceType "
+                              "is expected)")
+    if document["resourceType"] != "Bundle":
+        found.append(SourcedResource(document, file, full_url))
+        return
+    if depth >= _MAX_NESTING:
+        raise FhirImportError(where, "Bundles are nested too deeply")
+    kind = document.get("type")
+    if not isinstance(kind, str) or kind not in BUNDLE_TYPES:
+        shown = kind if isinstance(kind, str) else "missing"
+        raise FhirImportError(where, f"Bundle type {shown!r} is not supported (expected one of "
+                              f"{', '.join(sorted(BUNDLE_TYPES))})", field="type")
+    entries = document.get("entry", [])
+    if not isinstance(entries, list):
+        raise FhirImportError(where, "Bundle.entry is not a list", field="entry")
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise FhirImportError(where, f"Bundle.entry[{index}] is not an object",
+                                  field=f"entry[{index}]")
+        request = entry.get("request")
+        if isinstance(request, dict) and request.get("method") == "DELETE":
+            continue
+        search = entry.get("search")
+        if isinstance(search, dict) and search.get("mode") == "outcome":
+            continue
+        resource = entry.get("resource")
+        if resource is None:
+            continue
+        url = entry.get("fullUrl")
+        _collect(resource, file, url if isinstance(url, str) else None, found,
+                 f"{where} entry[{index}]", depth=depth + 1)

@@ -1,0 +1,145 @@
+"""Producing the checklist file: render, attach the record, sign, and write atomically.
+
+A file is written to a temporary name in the target folder, flushed to disk and renamed over the
+target, so a crash leaves either the old file or the new one, never half of one. An existing file
+is never replaced without ``force``; replacing a signed document is reported to the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ketascreen.errors import KetascreenError
+from ketascreen.models.case import Case
+from ketascreen.models.result import Result
+from ketascreen.reports.checklist import (
+    SIGNATURE_MEANING,
+    Checklist,
+    DoseBox,
+    Signer,
+    build_checklist,
+    canonical_json,
+)
+from ketascreen.reports.pdf import ChecklistRenderer, PageSize
+
+DEFAULT_CLINIC = "ketascreen clinic"
+
+
+class OutputExistsError(KetascreenError):
+    """The output file exists and ``force`` was not given.
+
+    Attributes:
+        path: the file that would have been replaced.
+        signed: whether it is a signed document.
+    """
+
+    def __init__(self, path: Path, *, signed: bool) -> None:
+        self.path = path
+        self.signed = signed
+        kind = "a signed document" if signed else "a file"
+        super().__init__(f"{path}: {kind} already exists; not overwritten (use --force to "
+                         "replace it)")
+
+
+@dataclass(frozen=True)
+class SigningRequest:
+    """A key store and its passphrase, for signing."""
+
+    pkcs12: bytes
+    passphrase: bytes
+    path: str
+
+
+@dataclass(frozen=True)
+class WrittenChecklist:
+    """What was written."""
+
+    path: Path
+    checklist: Checklist
+    signed: bool
+    replaced_signed_document: bool
+
+
+def write_atomically(path: Path, data: bytes, *, force: bool) -> bool:
+    """Write ``data`` to ``path`` via a temporary file and a rename.
+
+    Returns:
+        Whether a signed document was replaced (only possible with ``force``).
+
+    Raises:
+        OutputExistsError: ``path`` exists and ``force`` is false.
+    """
+    from ketascreen.reports.signing import is_signed  # noqa: PLC0415 - pyHanko-free helper
+
+    replaced_signed = False
+    if path.exists():
+        replaced_signed = is_signed(path.read_bytes())
+        if not force:
+            raise OutputExistsError(path, signed=replaced_signed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                         suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    return replaced_signed
+
+
+def produce_checklist(
+    case: Case,
+    result: Result,
+    *,
+    dose: DoseBox | None,
+    no_dose_reason: str | None,
+    versions: tuple[tuple[str, str], ...],
+    page_size: PageSize = "letter",
+    clinic: str = DEFAULT_CLINIC,
+    signing: SigningRequest | None = None,
+    now: datetime | None = None,
+    import_warnings: tuple[str, ...] = (),
+) -> tuple[bytes, Checklist]:
+    """Render the checklist, embed the case and result JSON, and sign it if asked.
+
+    Raises:
+        SigningError: the key store cannot be opened with the passphrase.
+    """
+    identity = None
+    signer = None
+    if signing is not None:
+        from ketascreen.reports.signing import load_signer  # noqa: PLC0415
+
+        identity = load_signer(signing.pkcs12, signing.passphrase, path=signing.path)
+        signer = Signer(identity.name, identity.credentials, now or datetime.now(UTC))
+    checklist = build_checklist(case, result, dose=dose, no_dose_reason=no_dose_reason,
+                                versions=versions, clinic=clinic, signer=signer,
+                                import_warnings=import_warnings)
+    rendered = ChecklistRenderer(page_size).render(checklist)
+    attachments = {
+        "ketascreen-case.json": canonical_json(case.model_dump(mode="json", exclude_none=True)),
+        "ketascreen-result.json": canonical_json(result.model_dump(mode="json")),
+    }
+    from ketascreen.reports import signing as pdf_signing  # noqa: PLC0415
+
+    if identity is None:
+        return pdf_signing.attach_unsigned(rendered.data, attachments), checklist
+    data = pdf_signing.sign_pdf(rendered.data, rendered.signature_box, identity, attachments,
+                                reason=f"{SIGNATURE_MEANING} (record {checklist.record_id})")
+    return data, checklist

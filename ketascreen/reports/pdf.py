@@ -1,0 +1,420 @@
+"""The checklist renderer: a :class:`Checklist` in, PDF bytes out (reportlab, Letter or A4).
+
+Layout only: every word comes from the model. The page number ("Page x of y"), the record id and
+the patient's name are on every page, so a loose page is never anonymous.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle, StyleSheet1
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from ketascreen.reports.checklist import Checklist
+
+PageSize = Literal["letter", "a4"]
+PAGE_SIZES = {"letter": LETTER, "a4": A4}
+
+_DECISION_COLOURS = {
+    "do-not-infuse": colors.HexColor("#B00020"),
+    "insufficient-data": colors.HexColor("#5F6368"),
+    "needs-review": colors.HexColor("#B36B00"),
+    "clear": colors.HexColor("#1B7F3B"),
+}
+_SEVERITY_COLOURS = {"ABSOLUTE": colors.HexColor("#FBE3E6"), "RELATIVE": colors.HexColor("#FFF1D6"),
+                     "INFO": colors.HexColor("#EEF1F4")}
+
+
+@dataclass(frozen=True)
+class SignatureBox:
+    """Where the renderer left room for the digital-signature stamp (PDF points)."""
+
+    page_index: int
+    box: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    """The rendered document and where its signature stamp goes."""
+
+    data: bytes
+    signature_box: SignatureBox
+    pages: int
+
+
+def _register_fonts() -> tuple[str, str]:
+    """DejaVu Sans where the system has it (wide Unicode coverage), else reportlab's Vera."""
+    if "KS-Regular" in pdfmetrics.getRegisteredFontNames():
+        return "KS-Regular", "KS-Bold"
+    candidates = [Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+                  Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")]
+    if not all(p.exists() for p in candidates):
+        import reportlab  # noqa: PLC0415
+
+        fonts = Path(reportlab.__file__).parent / "fonts"
+        candidates = [fonts / "Vera.ttf", fonts / "VeraBd.ttf"]
+    pdfmetrics.registerFont(TTFont("KS-Regular", str(candidates[0])))
+    pdfmetrics.registerFont(TTFont("KS-Bold", str(candidates[1])))
+    return "KS-Regular", "KS-Bold"
+
+
+def _stylesheet(regular: str, bold: str) -> StyleSheet1:
+    sheet = StyleSheet1()
+    base = ParagraphStyle("body", fontName=regular, fontSize=8.5, leading=10.5, alignment=TA_LEFT)
+    sheet.add(base)
+    sheet.add(ParagraphStyle("small", parent=base, fontSize=7.5, leading=9))
+    sheet.add(ParagraphStyle("bold", parent=base, fontName=bold))
+    sheet.add(ParagraphStyle("h1", parent=base, fontName=bold, fontSize=14, leading=17))
+    sheet.add(ParagraphStyle("h2", parent=base, fontName=bold, fontSize=10.5, leading=13,
+                             spaceBefore=7, spaceAfter=3))
+    sheet.add(ParagraphStyle("banner", parent=base, fontName=bold, fontSize=20, leading=24,
+                             textColor=colors.white))
+    sheet.add(ParagraphStyle("banner-note", parent=base, fontSize=9.5, leading=12,
+                             textColor=colors.white))
+    return sheet
+
+
+def _icon(decision: str, size: float = 14 * mm) -> Drawing:
+    """A shape that says the decision without colour: octagon-X, question, warning, check."""
+    d = Drawing(size, size)
+    c, r = size / 2, size / 2 - 1
+    white = colors.white
+    if decision == "do-not-infuse":
+        import math  # noqa: PLC0415
+
+        points: list[float] = []
+        for i in range(8):
+            angle = math.pi / 8 + i * math.pi / 4
+            points += [c + r * math.cos(angle), c + r * math.sin(angle)]
+        d.add(Polygon(points, fillColor=None, strokeColor=white, strokeWidth=2))
+        d.add(Line(c - r / 2, c - r / 2, c + r / 2, c + r / 2, strokeColor=white, strokeWidth=3))
+        d.add(Line(c - r / 2, c + r / 2, c + r / 2, c - r / 2, strokeColor=white, strokeWidth=3))
+    elif decision == "needs-review":
+        d.add(Polygon([c, size - 1, 1, 2, size - 1, 2], fillColor=None, strokeColor=white,
+                      strokeWidth=2))
+        d.add(String(c, 5, "!", fontName="Helvetica-Bold", fontSize=size * 0.55,
+                     fillColor=white, textAnchor="middle"))
+    elif decision == "insufficient-data":
+        d.add(Circle(c, c, r, fillColor=None, strokeColor=white, strokeWidth=2))
+        d.add(String(c, c - size * 0.2, "?", fontName="Helvetica-Bold", fontSize=size * 0.6,
+                     fillColor=white, textAnchor="middle"))
+    else:
+        d.add(Circle(c, c, r, fillColor=None, strokeColor=white, strokeWidth=2))
+        d.add(Line(c - r / 2, c, c - r / 8, c - r / 2.2, strokeColor=white, strokeWidth=3))
+        d.add(Line(c - r / 8, c - r / 2.2, c + r / 1.8, c + r / 2, strokeColor=white,
+                   strokeWidth=3))
+    return d
+
+
+class _SignatureBlock(Flowable):  # type: ignore[misc]
+    """Printed name, credentials, time and meaning, with room for the digital stamp.
+
+    Records where it was drawn so the signer can place the signature field on top of the box.
+    """
+
+    height_pt: ClassVar[float] = 30 * mm
+
+    def __init__(self, checklist: Checklist, styles: StyleSheet1, width: float) -> None:
+        super().__init__()
+        self._checklist = checklist
+        self._styles = styles
+        self.width = width
+        self.height = self.height_pt
+        self.placed: SignatureBox | None = None
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas: Canvas = self.canv
+        signer = self._checklist.signer
+        text_width = self.width * 0.52
+        canvas.setStrokeColor(colors.black)
+        canvas.setLineWidth(0.8)
+        canvas.rect(0, 0, self.width, self.height)
+        if signer is None:
+            lines = [("Not signed.", True),
+                     ("This checklist has no digital signature and is not valid for infusion.",
+                      False)]
+        else:
+            lines = [
+                (f"Signed by: {signer.name}", True),
+                (f"Credentials: {signer.credentials or 'not stated on the certificate'}", False),
+                (f"Date and time: {signer.signed_at.strftime('%Y-%m-%d %H:%M %Z').strip()}",
+                 False),
+                (f"Meaning of signature: {signer.meaning}", True),
+            ]
+        y = self.height - 6 * mm
+        for text, bold in lines:
+            style = self._styles["bold" if bold else "body"]
+            para = Paragraph(text, style)
+            _, h = para.wrap(text_width - 6 * mm, self.height)
+            para.drawOn(canvas, 3 * mm, y - h + 3 * mm)
+            y -= h + 1.5 * mm
+        box_x = text_width
+        canvas.setDash(2, 2)
+        canvas.rect(box_x, 2 * mm, self.width - box_x - 2 * mm, self.height - 4 * mm)
+        canvas.setDash()
+        x1, y1 = canvas.absolutePosition(box_x, 2 * mm)
+        x2, y2 = canvas.absolutePosition(self.width - 2 * mm, self.height - 2 * mm)
+        self.placed = SignatureBox(canvas.getPageNumber() - 1, (x1, y1, x2, y2))
+
+
+class _NumberedCanvas(Canvas):  # type: ignore[misc]
+    """Defers page output so every page can say "Page x of y"."""
+
+    footer: ClassVar[tuple[str, str]] = ("", "KS-Regular")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._saved: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:  # noqa: N802 - reportlab's name
+        self._saved.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._saved)
+        for state in self._saved:
+            self.__dict__.update(state)
+            left, font = self.footer
+            width = self._pagesize[0]
+            self.setFont(font, 7.5)
+            self.setFillColor(colors.black)
+            self.drawString(15 * mm, 9 * mm, left)
+            self.drawRightString(width - 15 * mm, 9 * mm,
+                                 f"Page {self._pageNumber} of {total}")
+            super().showPage()
+        super().save()
+
+
+class ChecklistRenderer:
+    """Renders a :class:`Checklist` to PDF bytes."""
+
+    margin = 15 * mm
+
+    def __init__(self, page_size: PageSize = "letter") -> None:
+        self.page_size = PAGE_SIZES[page_size]
+        regular, bold = _register_fonts()
+        self.fonts = (regular, bold)
+        self.styles = _stylesheet(regular, bold)
+
+    def render(self, checklist: Checklist) -> RenderedPdf:
+        """Lay out ``checklist``; returns the bytes and the signature box."""
+        buffer = io.BytesIO()
+        doc = BaseDocTemplate(
+            buffer, pagesize=self.page_size, leftMargin=self.margin, rightMargin=self.margin,
+            topMargin=self.margin, bottomMargin=self.margin + 4 * mm,
+            title=f"Pre-infusion checklist {checklist.record_id}",
+            author=checklist.signer.name if checklist.signer else "ketascreen",
+            subject="Pre-infusion checklist for IV ketamine", creator="ketascreen",
+        )
+        frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
+        doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+        signature = _SignatureBlock(checklist, self.styles, doc.width)
+        story = self._story(checklist, doc.width, signature)
+
+        class Footer(_NumberedCanvas):
+            footer = (f"{checklist.patient_rows[0][1]} ({checklist.patient_rows[1][1]})  |  "
+                      f"{checklist.clinic}  |  pre-infusion checklist {checklist.record_id}",
+                      self.fonts[0])
+
+        doc.build(story, canvasmaker=Footer)
+        if signature.placed is None:  # pragma: no cover - build always draws the block
+            raise RuntimeError("signature block was not placed")
+        data = buffer.getvalue()
+        return RenderedPdf(data, signature.placed, data.count(b"/Type /Page\n"))
+
+    # -- story ----------------------------------------------------------------------------------
+
+    def _p(self, text: str, style: str = "body") -> Paragraph:
+        return Paragraph(_escape(text), self.styles[style])
+
+    def _story(self, c: Checklist, width: float, signature: _SignatureBlock) -> list[Flowable]:
+        story: list[Flowable] = [
+            self._header(c, width),
+            Spacer(1, 3 * mm),
+            self._banner(c, width),
+            self._h("Patient"),
+            self._pairs(c.patient_rows, width, columns=2),
+            self._h(f"Findings ({len(c.findings)})"),
+            self._findings(c, width),
+            *self._import_warnings(c),
+            self._h("Abuse-risk screen"),
+            self._pairs(c.abuse_rows, width, columns=1),
+        ]
+        story += self._dose(c, width)
+        story += [
+            Spacer(1, 2 * mm),
+            KeepTogether([self._h("Physician signature"), signature]),
+            CondPageBreak(60 * mm),
+            self._h("Before the infusion"),
+            self._checkboxes(c.pre_infusion, width),
+            CondPageBreak(70 * mm),
+            self._h("Monitoring (BP, HR, SpO2, sedation and dissociation: baseline, every "
+                    "10 minutes, end of infusion, discharge)"),
+            self._monitoring(c, width),
+            self._h("Discharge criteria"),
+            self._checkboxes(c.discharge, width),
+            KeepTogether([self._h("Record"), self._record(c, width)]),
+        ]
+        return story
+
+    def _h(self, text: str) -> Paragraph:
+        return self._p(text, "h2")
+
+    def _header(self, c: Checklist, width: float) -> Table:
+        title = Paragraph(f"Pre-infusion checklist: IV ketamine<br/>Record "
+                          f"{_escape(c.record_id)}", self.styles["bold"])
+        table = Table([[self._p(c.clinic, "h1"), title]],
+                      colWidths=[width * 0.6, width * 0.4])
+        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                   ("LINEBELOW", (0, 0), (-1, 0), 1, colors.black)]))
+        return table
+
+    def _banner(self, c: Checklist, width: float) -> Table:
+        text = [Paragraph(_escape(c.decision_label), self.styles["banner"]),
+                Paragraph(_escape(c.decision_explanation), self.styles["banner-note"])]
+        table = Table([[_icon(c.decision), text]], colWidths=[20 * mm, width - 20 * mm])
+        table.setStyle(TableStyle([
+            ("BACKGROUND", (0, 0), (-1, -1), _DECISION_COLOURS[c.decision]),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("BOX", (0, 0), (-1, -1), 2, colors.black),
+            ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+        ]))
+        return table
+
+    def _pairs(self, rows: tuple[tuple[str, str], ...], width: float, *, columns: int) -> Table:
+        cells = [(self._p(k, "bold"), self._p(v)) for k, v in rows]
+        data: list[list[Paragraph]] = []
+        for i in range(0, len(cells), columns):
+            row: list[Paragraph] = []
+            for key, value in cells[i:i + columns]:
+                row += [key, value]
+            while len(row) < 2 * columns:
+                row += [self._p(""), self._p("")]
+            data.append(row)
+        key_width = 30 * mm
+        value_width = width / columns - key_width
+        table = Table(data, colWidths=[key_width, value_width] * columns)
+        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                   ("GRID", (0, 0), (-1, -1), 0.3, colors.grey)]))
+        return table
+
+    def _findings(self, c: Checklist, width: float) -> Flowable:
+        if not c.findings:
+            return self._p("No findings.")
+        header = [self._p(t, "bold") for t in ("Severity", "Finding", "Basis", "Action",
+                                               "Source")]
+        data = [header]
+        style: list[tuple[Any, ...]] = [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDDDDD"))]
+        for row_number, f in enumerate(c.findings, start=1):
+            title = f"<b>{_escape(f.title)}</b><br/>{_escape(f.rule_id)}"
+            if f.acknowledged:
+                title += f"<br/><b>Acknowledged:</b> {_escape(f.acknowledgement or '')}"
+            data.append([self._p(f.severity, "bold"), Paragraph(title, self.styles["body"]),
+                         self._p(f.basis, "small"), self._p(f.action, "small"),
+                         self._p(f.source, "small")])
+            style.append(("BACKGROUND", (0, row_number), (0, row_number),
+                          _SEVERITY_COLOURS[f.severity]))
+        table = Table(data, colWidths=[22 * mm, width * 0.23, width * 0.27,
+                                       width * 0.23, width - 22 * mm - width * 0.73],
+                      repeatRows=1)
+        table.setStyle(TableStyle(style))
+        return table
+
+    def _import_warnings(self, c: Checklist) -> list[Flowable]:
+        if not c.import_warnings:
+            return []
+        return [self._h(f"Imported record: data-quality warnings ({len(c.import_warnings)})"),
+                *(self._p(f"- {w}", "small") for w in c.import_warnings)]
+
+    def _dose(self, c: Checklist, width: float) -> list[Flowable]:
+        heading = self._h("Dose and pump programming (ISMP high-alert: independent double check)")
+        if c.dose is None:
+            return [heading, self._p(c.no_dose_reason or "No dose calculated.", "bold")]
+        rows = [[self._p(k, "bold"), self._p(v, "bold")] for k, v in c.dose.rows[:-1]]
+        label, rate = c.dose.rows[-1]
+        rows.append([self._p(label, "h1"), self._p(rate, "h1")])
+        table = Table(rows, colWidths=[55 * mm, width - 55 * mm])
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                                   ("BOX", (0, -1), (-1, -1), 2, colors.black),
+                                   ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#EEF1F4")),
+                                   ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        working = [self._p("Working (each step with its values):", "bold"),
+                   *(self._p(f"- {line}", "small") for line in c.dose.working)]
+        checks = Table([[self._p("Prepared and programmed by (initials)"), "",
+                         self._p("Independent double check by (initials)"), ""]],
+                       colWidths=[width * 0.3, 18 * mm, width * 0.3, 18 * mm],
+                       rowHeights=[12 * mm])
+        checks.setStyle(TableStyle([("BOX", (1, 0), (1, 0), 1.2, colors.black),
+                                    ("BOX", (3, 0), (3, 0), 1.2, colors.black),
+                                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+        return [KeepTogether([heading, table, Spacer(1, 2 * mm), *working, Spacer(1, 2 * mm),
+                              checks])]
+
+    def _checkboxes(self, items: tuple[str, ...], width: float) -> Table:
+        data = [["", self._p(item)] for item in items]
+        table = Table(data, colWidths=[7 * mm, width - 7 * mm])
+        style: list[tuple[Any, ...]] = [("VALIGN", (0, 0), (-1, -1), "TOP")]
+        for row in range(len(items)):
+            style.append(("BOX", (0, row), (0, row), 0.8, colors.black))
+        table.setStyle(TableStyle(style))
+        return table
+
+    def _monitoring(self, c: Checklist, width: float) -> Table:
+        data: list[list[Any]] = [[self._p(h, "bold") for h in c.monitoring_columns]]
+        data += [[self._p(t)] + [""] * (len(c.monitoring_columns) - 1) for t in c.monitoring_times]
+        first = 32 * mm
+        rest = (width - first) / (len(c.monitoring_columns) - 1)
+        table = Table(data, colWidths=[first] + [rest] * (len(c.monitoring_columns) - 1),
+                      rowHeights=[None] + [8 * mm] * len(c.monitoring_times), repeatRows=1)
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                                   ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                                   ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDDDDD"))]))
+        return table
+
+    def _record(self, c: Checklist, width: float) -> Table:
+        qr = QrCodeWidget(c.qr_payload, barLevel="M")
+        x1, y1, x2, y2 = qr.getBounds()
+        size = 28 * mm
+        drawing = Drawing(size, size, transform=[size / (x2 - x1), 0, 0, size / (y2 - y1), 0, 0])
+        drawing.add(qr)
+        lines = [f"Record id: {c.record_id}", f"Result sha256: {c.result_sha256}",
+                 *(f"{k}: {v}" for k, v in c.versions),
+                 "The case and result JSON are attached to this PDF under the signature."]
+        table = Table([[drawing, [self._p(t, "small") for t in lines]]],
+                      colWidths=[size + 4 * mm, width - size - 4 * mm])
+        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        return table
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,69 @@
+"""The checklist model: content decisions tested as data (before any PDF is drawn)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from ketascreen.api import parse_case
+from ketascreen.reports.checklist import (
+    build_checklist,
+    canonical_json,
+    dose_box_from,
+)
+from ketascreen.rules import default_ruleset
+from tests.helpers.cases import example_case, patched
+
+
+def _checklist(changes: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
+    case = parse_case(patched(example_case(), changes or {}))
+    screening = default_ruleset().run(case)
+    box, reason = dose_box_from(screening.dose)
+    return build_checklist(case, screening.result, dose=box, no_dose_reason=reason,
+                           versions=screening.versions, clinic="Test Clinic", signer=None)
+
+
+def test_example_checklist_content() -> None:
+    """Decision, findings, dose rows and the record hash come from the case and result."""
+    checklist = _checklist()
+    assert checklist.decision_label == "NEEDS REVIEW"
+    assert [f.title for f in checklist.findings] == ["Benzodiazepine on the medication list"]
+    assert checklist.dose is not None
+    rows = dict(checklist.dose.rows)
+    assert rows["PUMP RATE"] == "63.6 mL/h"
+    assert rows["Dose"].startswith("42.4 mg")
+    case = parse_case(example_case())
+    result = default_ruleset().screen(case)
+    expected = hashlib.sha256(canonical_json(result.model_dump(mode="json"))).hexdigest()
+    assert checklist.result_sha256 == expected
+    assert json.loads(checklist.qr_payload) == {"record": checklist.record_id,
+                                                "result_sha256": expected}
+    assert any("Pregnancy test" in item for item in checklist.pre_infusion)
+
+
+def test_no_pregnancy_item_for_men_and_no_dose_when_do_not_infuse() -> None:
+    """A male patient gets no pregnancy-test item; a DO NOT INFUSE checklist has no dose box."""
+    checklist = _checklist({"patient.sex": "male", "patient.pregnant": "unknown",
+                            "history.psychotic-disorder": "yes"})
+    assert not any("Pregnancy test" in item for item in checklist.pre_infusion)
+    assert checklist.decision_label == "DO NOT INFUSE"
+    assert checklist.dose is None
+    assert checklist.no_dose_reason == "No dose: do not infuse."
+
+
+def test_acknowledgement_reason_is_carried() -> None:
+    """An acknowledged finding carries the physician's reason onto the checklist."""
+    checklist = _checklist({"acknowledgements": [
+        {"concept": "benzodiazepine", "reason": "Evening dose held; discussed."}]})
+    assert checklist.decision_label == "CLEAR"
+    assert checklist.findings[0].acknowledged
+    assert checklist.findings[0].acknowledgement == "Evening dose held; discussed."
+
+
+def test_missing_weight_gives_reason_not_dose() -> None:
+    """Without a weight the checklist says why there is no dose."""
+    checklist = _checklist({"measurements": {"height": "170 cm",
+                                             "blood_pressure": "120/80 mmHg"}})
+    assert checklist.dose is None
+    assert checklist.no_dose_reason is not None
+    assert "weight" in checklist.no_dose_reason.lower()

@@ -6,9 +6,9 @@ rule set. ``tests/unit/test_concepts.py`` checks these tuples against the spec f
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
-HISTORY_CONCEPTS: Final = (
+HistoryConcept = Literal[
     "ketamine-hypersensitivity",
     "aneurysmal-vascular-disease",
     "arteriovenous-malformation",
@@ -32,7 +32,11 @@ HISTORY_CONCEPTS: Final = (
     "seizure-disorder",
     "obstructive-sleep-apnea",
     "cognitive-impairment",
-)
+]
+"""The history concept ids as a type, for the case model's questionnaire keys."""
+
+HISTORY_CONCEPTS: Final[tuple[str, ...]] = get_args(HistoryConcept)
+"""The history concepts, in the order of concepts.md."""
 
 DERIVED_CONCEPTS: Final = (
     "hypertension-severe",
@@ -85,30 +89,3 @@ ALL_CONCEPTS: Final = (
     HISTORY_CONCEPTS + DERIVED_CONCEPTS + MEDICATION_CLASSES + ABUSE_RISK_CONCEPTS
     + DATA_CONCEPTS + DOSE_CONCEPTS
 )
-
-HistoryConcept = Literal[
-    "ketamine-hypersensitivity",
-    "aneurysmal-vascular-disease",
-    "arteriovenous-malformation",
-    "intracerebral-hemorrhage-history",
-    "cerebrovascular-accident-history",
-    "severe-cardiac-disease",
-    "cardiovascular-disease",
-    "pre-eclampsia",
-    "psychotic-disorder",
-    "mania-current",
-    "bipolar-disorder",
-    "substance-use-disorder-active",
-    "substance-use-disorder-remission",
-    "dissociative-misuse-history",
-    "ketamine-uropathy",
-    "raised-intracranial-pressure",
-    "raised-intraocular-pressure",
-    "hyperthyroidism-uncontrolled",
-    "severe-hepatic-impairment",
-    "porphyria",
-    "seizure-disorder",
-    "obstructive-sleep-apnea",
-    "cognitive-impairment",
-]
-"""The history concept ids as a type, for the case model's questionnaire keys."""

@@ -353,6 +353,13 @@ class Case(_Strict):
                                        "value": taken.isoformat()})
         return self
 
+    def answer(self, concept: str) -> YesNoUnknown:
+        """The questionnaire answer for ``concept``; an absent answer is ``unknown``."""
+        for key, value in self.history.items():
+            if key == concept:
+                return value
+        return "unknown"
+
     def age_years(self) -> int:
         """Age in whole years on the screening date (a 29 February birthday counts on 1 March
         in non-leap years)."""

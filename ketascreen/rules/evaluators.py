@@ -58,7 +58,7 @@ INPUTS: frozenset[str] = frozenset({
 
 def _history_evidence(facts: Facts, concept: str, *, counts_inactive: bool) -> list[str]:
     evidence: list[str] = []
-    answer = facts.case.history.get(concept)  # type: ignore[call-overload]
+    answer = facts.case.answer(concept)
     on_list = facts.condition_evidence(concept, counts_inactive=counts_inactive)
     if answer == "yes":
         evidence.append("questionnaire: yes")
@@ -236,9 +236,7 @@ def _missing_pregnancy_status(facts: Facts, concept: str, params: Params, ctx: C
 
 
 def _unanswered_history(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
-    history = facts.case.history
-    missing = [c for c in HISTORY_CONCEPTS
-               if history.get(c, "unknown") == "unknown"]
+    missing = [c for c in HISTORY_CONCEPTS if facts.case.answer(c) == "unknown"]
     if not missing:
         return None
     return {"detail": f"{len(missing)} of {len(HISTORY_CONCEPTS)} unanswered: "

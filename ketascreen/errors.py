@@ -242,3 +242,149 @@ class InputFileError(KetascreenError):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: {reason}")
+
+
+@dataclass
+class StorageError(KetascreenError):
+    """The records database cannot be opened or used.
+
+    Attributes:
+        database: the database, with any password hidden (a file path or a URL).
+        reason: what went wrong, for the person running ketascreen.
+    """
+
+    database: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return f"records database {self.database}: {self.reason}"
+
+
+@dataclass
+class RecordError(KetascreenError):
+    """A stored screening cannot be found, created or changed as asked.
+
+    Attributes:
+        record_id: the record concerned (``KS-...``), or ``None`` when there is none yet.
+        reason: what is wrong, for a clinician.
+    """
+
+    record_id: str | None
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return f"record {self.record_id}: {self.reason}" if self.record_id else self.reason
+
+
+@dataclass
+class RecordNotFound(RecordError):
+    """No stored screening has this record id (or the user may not see it)."""
+
+
+@dataclass
+class SignedRecordImmutable(RecordError):
+    """A signed screening was to be changed; a change to a signed record is an amendment."""
+
+
+@dataclass
+class RecordExistsError(RecordError):
+    """A screening with exactly this content is already stored.
+
+    Attributes:
+        status: the stored record's status (``draft``, ``signed`` or ``amended``).
+    """
+
+    status: str = "draft"
+
+
+@dataclass
+class PermissionDenied(KetascreenError):
+    """The user's role does not allow the action. The refusal is recorded in the audit trail.
+
+    Attributes:
+        user: the user name.
+        role: the user's role (``physician``, ``nurse`` or ``admin``).
+        action: the permission that was missing, e.g. ``sign`` or ``edit-policy``.
+        record_id: the record concerned, if any.
+    """
+
+    user: str
+    role: str
+    action: str
+    record_id: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        what = f" record {self.record_id}" if self.record_id else ""
+        return (f"refused: {self.user} ({self.role}) may not {self.action}{what}; "
+                "the refusal is recorded in the audit trail")
+
+
+@dataclass
+class AuthenticationFailed(KetascreenError):
+    """A login was refused: unknown user, wrong password or a deactivated account.
+
+    The reason shown to the person logging in does not say which, on purpose.
+
+    Attributes:
+        user: the user name given.
+        reason: what to do next.
+    """
+
+    user: str
+    reason: str = "unknown user or wrong password"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return f"login refused for {self.user!r}: {self.reason}"
+
+
+@dataclass
+class UserAccountError(KetascreenError):
+    """A user account cannot be created or changed as asked.
+
+    Attributes:
+        user: the user name concerned.
+        field: what is wrong (``username``, ``password``, ``role`` ...).
+        reason: why.
+    """
+
+    user: str
+    field: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return f"user {self.user!r}: {self.field}: {self.reason}"
+
+
+@dataclass
+class AuditChainBroken(KetascreenError):
+    """The audit trail does not verify: an event was edited, inserted or deleted.
+
+    Attributes:
+        event_id: the sequence number of the first event that does not verify (for a deleted
+            last event, the number the missing event had).
+        reason: what was found there.
+    """
+
+    event_id: int
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return f"audit trail broken at event {self.event_id}: {self.reason}"

@@ -59,8 +59,8 @@ from .types import (
 from .weight import determine_dosing_weight
 
 DISPLAY_DOSE_DECIMALS = 1  # result-format.md: "42.4 mg"
-# Decimal places of the numbers in the dose JSON (result-format.md: 84.82 kg, 42.41 mg).
 _MINUTES_PER_HOUR = Q_(60.0, MINUTE / HOUR)
+# Decimal places of the numbers in the dose JSON (result-format.md: 84.82 kg, 42.41 mg).
 _JSON_STEP = {"kg": Decimal("0.01"), "mg": Decimal("0.01"), "mg/kg": Decimal("0.0001"),
               "min": Decimal("0.01"), "mg/h": Decimal("0.01"), "mg/mL": Decimal("0.0001")}
 
@@ -328,12 +328,17 @@ def _preparation(ordered: Protocol | None,
                                          MG_PER_ML)
         ceiling = formulary.max_final_concentration
         if in_unit(concentration, MG_PER_ML) > in_unit(ceiling, MG_PER_ML):
+            rules = "; ".join(
+                f"the {show(v.strength.value, MG_PER_ML, 'mg/mL', 3)} vial must be diluted "
+                f"with at least an equal volume (1:1) to at most "
+                f"{show(v.dilute_to_at_most.value, MG_PER_ML, 'mg/mL', 3)} "
+                f"({_sources(v.dilute_to_at_most)})"
+                for v in formulary.vials if v.dilute_to_at_most is not None)
             raise DoseRefusal(
                 "invalid-preparation",
                 f"final concentration {show(concentration, MG_PER_ML, 'mg/mL', 3)} is above "
                 f"{show(ceiling, MG_PER_ML, 'mg/mL', 3)}, the most any stocked vial may be given "
-                "at (the 100 mg/mL vial must be diluted with at least an equal volume, 1:1; "
-                "R18, R19)")
+                f"at ({rules or 'the strongest vial'})")
         return _GivenConcentration(concentration)
     if ordered is not None and ordered.vial is not None:
         strength = _parsed_quantity(ordered.vial, Dimension.CONCENTRATION, MG_PER_ML)
@@ -344,11 +349,11 @@ def _preparation(ordered: Protocol | None,
             raise DoseRefusal("invalid-preparation",
                               f"vial {show(strength, MG_PER_ML, 'mg/mL', 3)} is not a strength "
                               f"the formulary stocks ({stocked})")
-        origin = "protocol"
+        origin = "the vial ordered in the protocol"
     else:
         vial = formulary.default_vial
         strength = _parsed_quantity(vial.strength.text, Dimension.CONCENTRATION, MG_PER_ML)
-        origin = f"formulary default: {_sources(vial.strength)}"
+        origin = "the formulary's default vial"
     if ordered is not None and ordered.diluent_volume is not None:
         diluent = _parsed_quantity(ordered.diluent_volume, Dimension.VOLUME, ML)
     else:
@@ -367,12 +372,12 @@ def _round_half_up(value: Quantity, step: Quantity) -> Quantity:
     return Q_(float(steps * increment), unit)
 
 
-def _draw_up_volume(dose_mg: Quantity, strength: Quantity, resolution: Quantity) -> Quantity:
-    return _round_half_up(dose_mg / strength, resolution)
+def _draw_up_volume(exact_volume: Quantity, resolution: Quantity) -> Quantity:
+    return _round_half_up(exact_volume, resolution)
 
 
-def _final_concentration(strength: Quantity, drawn: Quantity, total: Quantity) -> Quantity:
-    concentration: Quantity = strength * drawn / total
+def _final_concentration(drug: Quantity, total_volume: Quantity) -> Quantity:
+    concentration: Quantity = drug / total_volume
     return concentration
 
 
@@ -418,7 +423,7 @@ def _prepare(dose_mg: Quantity, shown_dose: str,
         return _Prepared(total, concentration, prepared)
     strength = preparation.strength
     exact_drawn = dose_mg / strength
-    drawn = _draw_up_volume(dose_mg, strength, volume_step)
+    drawn = _draw_up_volume(exact_drawn, volume_step)
     if drawn.magnitude <= 0:
         raise DoseRefusal("pump-resolution",
                           f"{shown_dose} is {show(exact_drawn, ML, 'mL', 4)} of the "
@@ -426,12 +431,12 @@ def _prepare(dose_mg: Quantity, shown_dose: str,
                           f"the syringe resolution {syringe}; choose a weaker vial")
     prepared = drawn * strength
     total = preparation.diluent_volume + drawn
-    concentration = _final_concentration(strength, drawn, total)
+    concentration = _final_concentration(prepared, total)
     working.append(f"Draw up {shown_dose} ÷ "
                    f"{show(strength, MG_PER_ML, 'mg/mL', 3)} = "
                    f"{show(exact_drawn, ML, 'mL', 4)}, drawn up "
                    f"{show(drawn, ML, 'mL', volume_decimals)} (syringe resolution {syringe}; "
-                   f"vial from the {preparation.origin}) = {show(prepared, MG, 'mg', 2)}")
+                   f"{preparation.origin}) = {show(prepared, MG, 'mg', 2)}")
     working.append(f"Add to the bag: {show(preparation.diluent_volume, ML, 'mL', 2)} "
                    f"{formulary.diluent.value} + {show(drawn, ML, 'mL', volume_decimals)} = "
                    f"{show(total, ML, 'mL', 2)} (VTBI)")

@@ -16,7 +16,6 @@ from ketascreen.units import Quantity
 from .types import (
     MG,
     MG_PER_ML,
-    MINUTE,
     ML,
     ML_PER_H,
     PERCENT,
@@ -24,6 +23,7 @@ from .types import (
     as_decimal,
     decimals_of,
     in_unit,
+    show_duration,
 )
 from .types import show as _show
 
@@ -150,7 +150,7 @@ class PumpProgramme:
         lines.append(f"Final concentration {concentration}")
         lines.append(f"VTBI {_show(self.total_volume, ML, 'mL', volume_decimals)}")
         lines.append(f"Rate {_show(self.programmed_rate, ML_PER_H, 'mL/h', rate_decimals)} "
-                     f"over {_show(self.duration, MINUTE, 'min', 1)}")
+                     f"over {show_duration(self.duration)}")
         lines.append(f"Delivers {_show(self.delivered_dose, MG, 'mg', 2)} "
                      f"({self.delivered_dose_per_weight.display()}), "
                      f"{describe_deviation(self.delivered_deviation)} the intended dose")

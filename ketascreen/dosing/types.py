@@ -18,6 +18,7 @@ directly (``mg/kg x kg = mg``, ``mL / h = mL/h``) and no conversion is needed be
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -36,7 +37,6 @@ ML = ureg.Unit("milliliter")
 HOUR = ureg.Unit("hour")
 MINUTE = ureg.Unit("minute")
 METER = ureg.Unit("meter")
-CENTIMETER = ureg.Unit("centimeter")
 INCH = ureg.Unit("inch")
 PERCENT = ureg.Unit("percent")
 MG_PER_ML = ureg.Unit("milligram/milliliter")
@@ -49,6 +49,7 @@ KG_PER_M2 = ureg.Unit("kilogram/meter**2")
 KG_PER_INCH = ureg.Unit("kilogram/inch")
 
 _MASS = ureg.get_dimensionality("[mass]")
+_TIME = ureg.get_dimensionality("[time]")
 _DIMENSIONALITIES: dict[str, Any] = {}
 
 
@@ -57,7 +58,6 @@ def _dimensionality(dimension: str) -> Any:
     if found is None:
         found = _DIMENSIONALITIES[dimension] = ureg.get_dimensionality(dimension)
     return found
-_TIME = ureg.get_dimensionality("[time]")
 
 
 UnitType = PlainUnit
@@ -95,6 +95,16 @@ def as_decimal(magnitude: float) -> Decimal:
 def show(value: Quantity, unit: UnitType, symbol: str, decimals: int) -> str:
     """``value`` in ``unit``, written per ISMP with the display ``symbol`` (``42.4 mg``)."""
     return f"{format_number(as_decimal(in_unit(value, unit)), decimals)} {symbol}"
+
+
+_NUMBER_IN_TEXT = re.compile(r"(?<![\w.])(?:\d+(?:\.\d+)?|\.\d+)(?![\w.])")
+
+
+def as_typed(text: str) -> str:
+    """A quantity as the clinician typed it (``187.0 lb``), with its numbers rewritten per ISMP
+    (``187 lb``; ``.5`` becomes ``0.5``), so echoing the input never prints a trailing zero."""
+    return _NUMBER_IN_TEXT.sub(
+        lambda match: format_number(Decimal(match.group(0)), 6), " ".join(text.split()))
 
 
 def show_duration(duration: Quantity) -> str:

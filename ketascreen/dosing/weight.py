@@ -21,7 +21,18 @@ from ketascreen.units import Q_, Quantity
 
 from .formulary import Formulary, IndicationProtocol
 from .outcome import DoseRefusal, DosingWeight
-from .types import INCH, KG, KG_PER_INCH, KG_PER_M2, METER, as_decimal, in_unit, same_unit, show
+from .types import (
+    INCH,
+    KG,
+    KG_PER_INCH,
+    KG_PER_M2,
+    METER,
+    as_decimal,
+    as_typed,
+    in_unit,
+    same_unit,
+    show,
+)
 
 DEVINE_BASE: dict[str, Quantity] = {"male": Q_(50.0, KG), "female": Q_(45.5, KG)}  # R17
 DEVINE_PER_INCH_OVER_REFERENCE: Quantity = Q_(2.3, KG_PER_INCH)  # R17
@@ -78,6 +89,8 @@ def determine_dosing_weight(
     if weight is None or weight_text is None:
         raise DoseRefusal("missing-weight", "no weight in the case (measurements.weight); a "
                           "weight-based dose cannot be calculated")
+    weight_text = as_typed(weight_text)
+    height_text = None if height_text is None else as_typed(height_text)
     already_kg = same_unit(weight, KG)
     actual = weight if already_kg else weight.to(KG)
     actual_kg = _rounded(float(actual.magnitude), _WEIGHT_STEP)

@@ -276,6 +276,26 @@ def _dose_limit(facts: Facts, concept: str, params: Params, ctx: Context) -> Fir
     return {"detail": "; ".join(found)} if found else None
 
 
+_REFUSALS_WITHOUT_OWN_FINDING = frozenset({
+    "no-protocol", "invalid-preparation", "pump-resolution", "calculation-mismatch",
+})
+
+
+def _dose_refused(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    """A dose refused for a reason no other rule reports: never "clear" with no dose."""
+    outcome = facts.dose_outcome
+    if outcome is None or outcome.dose is not None or outcome.refusal is None:
+        return None
+    if any(f.blocks_dose for f in outcome.findings):
+        return None  # KS-DOSE-0001 already says why
+    code = outcome.refusal_code
+    if code in _REFUSALS_WITHOUT_OWN_FINDING or (
+            code == "implausible-weight"  # e.g. an implausible ideal weight: the actual is fine
+            and _implausible_weight(facts, concept, params, ctx) is None):
+        return {"detail": outcome.refusal}
+    return None
+
+
 def _fixed(*inputs: str) -> Callable[[str, Params], frozenset[str]]:
     return lambda concept, params: frozenset(inputs)
 
@@ -328,6 +348,11 @@ EVALUATORS: dict[str, Evaluator] = {
                "protocol.dose", "protocol.duration", "protocol.weight_basis",
                "protocol.concentration", "protocol.vial", "protocol.diluent_volume"),
         frozenset(), frozenset({"detail"}), _dose_limit),
+    "dose-refused": Evaluator(
+        _fixed("indication", "patient.sex", "measurements.weight", "measurements.height",
+               "protocol.dose", "protocol.duration", "protocol.weight_basis",
+               "protocol.concentration", "protocol.vial", "protocol.diluent_volume"),
+        frozenset(), frozenset({"detail"}), _dose_refused),
     "stale-measurement": Evaluator(
         _fixed("measurements.taken_at", "measurements.weight", "measurements.blood_pressure",
                "screening_date"), frozenset(), frozenset({"detail"}), _stale),

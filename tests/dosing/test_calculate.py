@@ -42,8 +42,7 @@ def test_example_case_reproduces_the_result_format_example() -> None:
 
 
 def test_issue_worked_example_vial_into_bag() -> None:
-    """0.5 mg/kg, 80 kg, 50 mg/mL vial into a 100 mL bag over 40 min -> 40 mg, 0.8 mL drawn up,
-    100.8 mL total, 151.2 mL/h."""
+    """0.5 mg/kg, 80 kg, 50 mg/mL into 100 mL, 40 min: 40 mg, 0.8 mL, 100.8 mL, 151.2 mL/h."""
     outcome = dose_of(case_with(BAG_80_KG))
     assert outcome.dose is not None and outcome.programme is not None
     programme = outcome.programme
@@ -61,8 +60,7 @@ def test_issue_worked_example_vial_into_bag() -> None:
 
 
 def test_published_table_error_regression() -> None:
-    """45 kg at 0.3 mg/kg/h from 2 mg/mL is exactly 6.75 mL/h (programmed 6.8 at 0.1 mL/h),
-    never the 11.8 mL/h of a published cheat-sheet."""
+    """45 kg, 0.3 mg/kg/h, 2 mg/mL: exactly 6.75 mL/h (programmed 6.8), never 11.8 mL/h."""
     outcome = dose_of(case_with(PUBLISHED_TABLE))
     assert outcome.dose is not None and outcome.programme is not None
     assert in_unit(outcome.programme.exact_rate, ML_PER_H) == pytest.approx(6.75, abs=1e-12)
@@ -212,7 +210,10 @@ def test_undiluted_100_mg_per_ml_is_refused() -> None:
     """A final concentration of 100 mg/mL is the undiluted vial: refused (dilute 1:1, R18/R19)."""
     outcome = dose_of(case_with({"protocol.concentration": "100 mg/mL"}))
     assert outcome.dose is None and outcome.refusal_code == "invalid-preparation"
-    assert "diluted with at least an equal volume, 1:1" in (outcome.refusal or "")
+    assert outcome.refusal == (
+        "final concentration 100 mg/mL is above 50 mg/mL, the most any stocked vial may be given "
+        "at (the 100 mg/mL vial must be diluted with at least an equal volume (1:1) to at most "
+        "50 mg/mL (R18, R19))")
 
 
 def test_100_mg_per_ml_vial_needs_an_equal_volume_of_diluent() -> None:
@@ -236,8 +237,7 @@ def test_unstocked_vial_is_refused() -> None:
 
 
 def test_too_coarse_pump_resolution_is_refused() -> None:
-    """0.1 mg/kg x 30 kg = 3 mg at 10 mg/mL over 40 min is 0.45 mL/h -> 0.5 mL/h, 11 % too much:
-    refused rather than delivered inaccurately."""
+    """3 mg at 10 mg/mL over 40 min: 0.45 rounds to 0.5 mL/h, 11 % too much, so it is refused."""
     outcome = dose_of(case_with({"measurements.weight": "30 kg", "measurements.height": None,
                                  "protocol.dose": "0.1 mg/kg",
                                  "protocol.concentration": "10 mg/mL"}))
@@ -300,3 +300,16 @@ def test_dose_display_never_uses_trailing_or_naked_zeros() -> None:
     drawn = dose_of(case_with({"protocol": {"vial": "50 mg/mL"}}))
     assert drawn.programme is not None
     assert drawn.programme.lines()[0].startswith("Draw up 0.85 mL")
+
+
+def test_typed_input_is_echoed_ismp_safe() -> None:
+    """"187.0 lb" and "170.0 cm" are shown back as 187 lb and 170 cm (no trailing zero)."""
+    outcome = dose_of(case_with({"measurements.weight": "187.0 lb",
+                                 "measurements.height": "170.0 cm",
+                                 "protocol.dose": ".5 mg/kg"}))
+    assert "Actual body weight 187 lb = 84.82 kg" in outcome.working
+    assert any("(height 170 cm;" in line for line in outcome.working)
+    assert_ismp_clean(outcome)
+    refused = dose_of(case_with({"measurements.weight": "350.0 kg"}))
+    assert "weight 350 kg = 350 kg is outside" in (refused.refusal or "")
+    assert_ismp_clean(refused)

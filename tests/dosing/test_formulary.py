@@ -67,8 +67,7 @@ def test_other_indication_has_no_default(formulary: Formulary) -> None:
 
 
 def test_preparations_and_pump(formulary: Formulary) -> None:
-    """Vials 10/50/100 mg/mL (R18), 100 mg/mL diluted to at most 50 mg/mL (R18/R19), 100 mL
-    bag (R24), pump 0.1 mL/h resolution, 0.01 mL syringe resolution."""
+    """Vials 10/50/100 mg/mL, 100 mg/mL only diluted to 50 mg/mL, 100 mL bag, 0.1 mL/h, 0.01 mL."""
     strengths = [in_unit(v.strength.value, MG_PER_ML) for v in formulary.vials]
     assert strengths == [10, 50, 100]
     undiluted = {in_unit(v.strength.value, MG_PER_ML): v.dilute_to_at_most for v in

@@ -69,8 +69,8 @@ def test_injected_wrong_concentration_is_refused(monkeypatch: pytest.MonkeyPatch
     """A forward path that mislabels the bag's concentration tenfold gives no dose."""
     original = calculate._final_concentration
 
-    def tenfold(strength: Quantity, drawn: Quantity, total: Quantity) -> Quantity:
-        return original(strength, drawn, total) * 10
+    def tenfold(drug: Quantity, total_volume: Quantity) -> Quantity:
+        return original(drug, total_volume) * 10
 
     monkeypatch.setattr(calculate, "_final_concentration", tenfold)
     outcome = dose_of(case_with(VIAL))
@@ -84,8 +84,8 @@ def test_injected_wrong_drawn_volume_is_refused(monkeypatch: pytest.MonkeyPatch)
     """Drawing up ten times the drug (a decimal slip) gives no dose."""
     original = calculate._draw_up_volume
 
-    def decimal_slip(dose: Quantity, strength: Quantity, resolution: Quantity) -> Quantity:
-        return original(dose, strength, resolution) * 10
+    def decimal_slip(exact_volume: Quantity, resolution: Quantity) -> Quantity:
+        return original(exact_volume, resolution) * 10
 
     monkeypatch.setattr(calculate, "_draw_up_volume", decimal_slip)
     outcome = dose_of(case_with(VIAL))

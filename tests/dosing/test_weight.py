@@ -175,9 +175,8 @@ def test_bmi_plausibility_boundaries(weight: str, height: str, has_dose: bool) -
 
 
 def test_pounds_typed_as_kilograms_is_not_caught_when_plausible() -> None:
-    """Where the net ends: "187 kg" for a 170 cm patient (meant 187 lb) is BMI 64.7, inside
-    12-80, so a dose for 187 kg is calculated. Only the clinician's check catches it; the
-    working shows the BMI so the check is possible."""
+    """Where the net ends: "187 kg" (meant 187 lb) at 170 cm is BMI 64.7, so it is dosed."""
+    # Only the clinician's check catches this slip; the working shows the BMI to make it easy.
     outcome = dose_of(case_with({"measurements.weight": "187 kg",
                                  "measurements.height": "170 cm"}))
     assert outcome.dose is not None

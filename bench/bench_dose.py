@@ -1,0 +1,135 @@
+"""Benchmark of the dose calculation (issue 3): median and p99 of ``calculate_dose``.
+
+Stand-alone (no pytest): ``.venv/bin/python bench/bench_dose.py [runs]``.
+
+What is timed: one call of :func:`ketascreen.dosing.calculate_dose` on an already validated case,
+end to end -- protocol and limits, plausibility and dosing weight, dose, preparation, pump rate,
+delivered dose, every working line (ISMP-formatted) and the independent inverse check.
+Units are parsed once (the dosing modules pre-parse every pint unit they use, and the formulary's
+texts are parsed when it is loaded). Each run uses a different patient (weight and height drawn
+at random, in kg or lb) so no per-patient value is ever served from a cache; the protocol texts
+repeat across patients, as they do in a clinic.
+
+For comparing machines, the script also times the reference snippet of stack-notes.md section 4
+("same with pre-parsed units", 59.8 us/op on the machine that wrote the notes).
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from ketascreen.dosing import calculate_dose, load_formulary  # noqa: E402
+from ketascreen.models.case import Case  # noqa: E402
+from ketascreen.rules.policy import load_policy  # noqa: E402
+from ketascreen.units import ureg  # noqa: E402
+
+EXAMPLE = REPO.parent / "shared" / "spec" / "examples" / "case-example.json"
+GOAL_MEDIAN_US = 200.0
+PROTOCOLS: dict[str, tuple[str, dict[str, Any] | None]] = {
+    "depression, 1 mg/mL (spec example)": ("depression", None),
+    "depression, 50 mg/mL vial into 100 mL": (
+        "depression", {"dose": "0.5 mg/kg", "duration": "40 min", "vial": "50 mg/mL",
+                       "diluent_volume": "100 mL"}),
+    "chronic pain, 0.5 mg/kg/h over 4 h": ("chronic-pain", {"dose": "0.5 mg/kg/h",
+                                                            "duration": "4 h"}),
+}
+
+
+def _cases(count: int, seed: int = 3) -> list[tuple[str, Case]]:
+    base = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    rng = random.Random(seed)
+    cases: list[tuple[str, Case]] = []
+    names = list(PROTOCOLS)
+    for index in range(count):
+        name = names[index % len(names)]
+        indication, protocol = PROTOCOLS[name]
+        case = copy.deepcopy(base)
+        case["indication"] = indication
+        if protocol is not None:
+            case["protocol"] = protocol
+        height_cm = rng.uniform(150, 195)
+        weight_kg = rng.uniform(20, 35) * (height_cm / 100) ** 2
+        weight = (f"{weight_kg:.2f} kg" if rng.random() < 0.5
+                  else f"{weight_kg / 0.45359237:.1f} lb")
+        case["measurements"]["weight"] = weight
+        case["measurements"]["height"] = f"{height_cm:.1f} cm"
+        cases.append((name, Case.model_validate(case)))
+    return cases
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float:
+    index = min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1)))
+    return sorted_values[index]
+
+
+def _reference_snippet_us(repeats: int = 5, number: int = 2000) -> float:
+    quantity = ureg.Quantity
+    units = {name: ureg.Unit(name) for name in ("mg/kg", "kg", "min", "mg/h", "mg/mL", "mL/h")}
+
+    def snippet() -> Any:
+        rate = (quantity(0.5, units["mg/kg"]) * quantity(82.3, units["kg"])
+                / quantity(40, units["min"])).to(units["mg/h"])
+        return (rate / quantity(1, units["mg/mL"])).to(units["mL/h"])
+
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            snippet()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best * 1e6
+
+
+def main(runs: int = 6000) -> int:
+    """Time ``runs`` dose calculations and print median and p99 (overall and per protocol)."""
+    formulary = load_formulary()
+    policy = load_policy()
+    plausible_weight = (policy.quantity("plausible_weight_min"),
+                        policy.quantity("plausible_weight_max"))
+    plausible_bmi = (float(policy.number("plausible_bmi_min_kg_m2")),
+                     float(policy.number("plausible_bmi_max_kg_m2")))
+    cases = _cases(runs + 300)
+    for _, case in cases[runs:]:  # warm-up: first-call costs of pint and the caches
+        calculate_dose(case, formulary, plausible_weight=plausible_weight,
+                       plausible_bmi=plausible_bmi)
+    timings: dict[str, list[float]] = {name: [] for name in PROTOCOLS}
+    refused = 0
+    gc.disable()
+    try:
+        for name, case in cases[:runs]:
+            start = time.perf_counter_ns()
+            outcome = calculate_dose(case, formulary, plausible_weight=plausible_weight,
+                                     plausible_bmi=plausible_bmi)
+            timings[name].append((time.perf_counter_ns() - start) / 1000)
+            refused += outcome.dose is None
+    finally:
+        gc.enable()
+    everything = sorted(t for values in timings.values() for t in values)
+    median = statistics.median(everything)
+    print(f"calculate_dose, {len(everything)} runs ({refused} refused), pint units pre-parsed")
+    print(f"  all protocols: median {median:7.1f} us   p99 "
+          f"{_percentile(everything, 0.99):7.1f} us   (goal: median <= {GOAL_MEDIAN_US:.0f} us)")
+    for name, values in timings.items():
+        values.sort()
+        print(f"  {name:40s} median {statistics.median(values):7.1f} us   p99 "
+              f"{_percentile(values, 0.99):7.1f} us")
+    reference = _reference_snippet_us()
+    print(f"machine check: stack-notes reference snippet {reference:.1f} us/op here "
+          f"(59.8 us/op where stack-notes.md was measured; ratio {reference / 59.8:.2f})")
+    print(f"  median scaled to that machine: {median / (reference / 59.8):.1f} us")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 6000))

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
@@ -182,6 +181,38 @@ class _SignatureBlock(Flowable):  # type: ignore[misc]
         x1, y1 = canvas.absolutePosition(box_x, 2 * mm)
         x2, y2 = canvas.absolutePosition(self.width - 2 * mm, self.height - 2 * mm)
         self.placed = SignatureBox(canvas.getPageNumber() - 1, (x1, y1, x2, y2))
+
+
+class _QrCode(Flowable):  # type: ignore[misc]
+    """A QR code (segno encodes it) drawn as filled runs of modules, with a quiet zone."""
+
+    def __init__(self, payload: str, size: float) -> None:
+        super().__init__()
+        import segno  # noqa: PLC0415 - only rendering needs it
+
+        self._matrix = segno.make(payload, error="m", micro=False).matrix
+        self.width = self.height = size
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas: Canvas = self.canv
+        modules = len(self._matrix) + 8  # 4-module quiet zone on each side
+        step = self.width / modules
+        canvas.setFillColor(colors.black)
+        for row_number, row in enumerate(self._matrix):
+            y = self.height - (row_number + 5) * step
+            column = 0
+            while column < len(row):
+                if not row[column]:
+                    column += 1
+                    continue
+                start = column
+                while column < len(row) and row[column]:
+                    column += 1
+                canvas.rect((start + 4) * step, y, (column - start) * step, step, stroke=0,
+                            fill=1)
 
 
 class _NumberedCanvas(Canvas):  # type: ignore[misc]
@@ -402,11 +433,8 @@ class ChecklistRenderer:
         return table
 
     def _record(self, c: Checklist, width: float) -> Table:
-        qr = QrCodeWidget(c.qr_payload, barLevel="M")
-        x1, y1, x2, y2 = qr.getBounds()
         size = 28 * mm
-        drawing = Drawing(size, size, transform=[size / (x2 - x1), 0, 0, size / (y2 - y1), 0, 0])
-        drawing.add(qr)
+        drawing = _QrCode(c.qr_payload, size)
         lines = [f"Record id: {c.record_id}", f"Result sha256: {c.result_sha256}",
                  *(f"{k}: {v}" for k, v in c.versions),
                  "The case and result JSON are attached to this PDF under the signature."]

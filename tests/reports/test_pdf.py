@@ -81,3 +81,26 @@ def test_first_page_renders_and_is_not_blank(tmp_path: Path) -> None:
     histogram = image.histogram()
     dark = sum(histogram[:200]) / sum(histogram)
     assert 0.05 < dark < 0.6
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("zbarimg") is None,
+                    reason="pdftoppm (poppler-utils) or zbarimg (zbar-tools) missing")
+def test_qr_code_carries_record_id_and_result_hash(tmp_path: Path) -> None:
+    """The printed QR code decodes to the record id and the sha256 of the result JSON."""
+    import hashlib
+    import json
+
+    from ketascreen.reports.checklist import canonical_json
+
+    pdf = make_pdf(tmp_path)
+    pages = len(pages_text(pdf))
+    subprocess.run(["pdftoppm", "-r", "150", "-f", str(pages), "-l", str(pages), "-png",
+                    str(pdf), str(tmp_path / "last")], check=True)
+    done = subprocess.run(["zbarimg", "-q", "--raw", str(next(tmp_path.glob("last*.png")))],
+                          capture_output=True, text=True, check=False)
+    payload = json.loads(done.stdout.strip())
+    result = default_ruleset().screen(load_case(write_case(tmp_path)))
+    expected = hashlib.sha256(canonical_json(result.model_dump(mode="json"))).hexdigest()
+    assert payload["result_sha256"] == expected
+    assert payload["record"].startswith("KS-")
+    assert payload["record"] in " ".join(pages_text(pdf))

@@ -1,0 +1,52 @@
+"""Benchmark of render + sign of the checklist (issue 4 goal: median <= 250 ms), for an EC P-256
+and an RSA-2048 key, in one process after warm-up (pyHanko's one-off import is reported apart)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+import ketascreen
+from ketascreen.reports.checklist import dose_box_from
+from ketascreen.reports.output import SigningRequest, produce_checklist
+from ketascreen.reports.signing import generate_self_signed
+from ketascreen.rules import default_ruleset
+
+EXAMPLE = Path(__file__).resolve().parents[1].parent / "shared/spec/examples/case-example.json"
+RUNS = 15
+
+
+def main() -> None:
+    """Print the figures."""
+    start = time.perf_counter()
+    import pyhanko.sign.signers  # noqa: F401, PLC0415 - measured on purpose
+
+    print(f"pyHanko import (once per process): {(time.perf_counter() - start) * 1e3:.0f} ms")
+    case = ketascreen.load_case(EXAMPLE)
+    screening = default_ruleset().run(case)
+    box, reason = dose_box_from(screening.dose)
+    for key_type in ("ec-p256", "rsa-2048"):
+        pair = generate_self_signed("Dr Bench", b"bench-pass", key_type=key_type)  # type: ignore[arg-type]
+        signing = SigningRequest(pair.pkcs12, b"bench-pass", "bench.p12")
+        samples = []
+        for _ in range(RUNS + 2):
+            begin = time.perf_counter()
+            produce_checklist(case, screening.result, dose=box, no_dose_reason=reason,
+                              versions=screening.versions, signing=signing)
+            samples.append(time.perf_counter() - begin)
+        samples = sorted(samples[2:])
+        median = statistics.median(samples) * 1e3
+        print(f"render + attach + sign, {key_type}: median {median:.0f} ms"
+              f" (min {samples[0] * 1e3:.0f}, max {samples[-1] * 1e3:.0f}, {RUNS} runs)")
+    samples = []
+    for _ in range(RUNS):
+        begin = time.perf_counter()
+        produce_checklist(case, screening.result, dose=box, no_dose_reason=reason,
+                          versions=screening.versions)
+        samples.append(time.perf_counter() - begin)
+    print(f"render + attach, unsigned: median {statistics.median(samples) * 1e3:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ketascreen.errors import KetascreenError
 from ketascreen.models.case import Case
@@ -26,6 +27,9 @@ from ketascreen.reports.checklist import (
     canonical_json,
 )
 from ketascreen.reports.pdf import ChecklistRenderer, PageSize
+
+if TYPE_CHECKING:
+    from ketascreen.reports.signing import SignerIdentity
 
 DEFAULT_CLINIC = "ketascreen clinic"
 
@@ -112,21 +116,29 @@ def produce_checklist(
     versions: tuple[tuple[str, str], ...],
     page_size: PageSize = "letter",
     clinic: str = DEFAULT_CLINIC,
-    signing: SigningRequest | None = None,
+    signing: SigningRequest | SignerIdentity | None = None,
     now: datetime | None = None,
     import_warnings: tuple[str, ...] = (),
 ) -> tuple[bytes, Checklist]:
     """Render the checklist, embed the case and result JSON, and sign it if asked.
+
+    Args:
+        signing: a key store and passphrase to open, or a signer already opened with
+            :func:`ketascreen.reports.signing.load_signer` (to sign many documents with one
+            key without decrypting it each time); ``None`` for an unsigned document.
 
     Raises:
         SigningError: the key store cannot be opened with the passphrase.
     """
     identity = None
     signer = None
-    if signing is not None:
+    if isinstance(signing, SigningRequest):
         from ketascreen.reports.signing import load_signer  # noqa: PLC0415
 
         identity = load_signer(signing.pkcs12, signing.passphrase, path=signing.path)
+    elif signing is not None:
+        identity = signing
+    if identity is not None:
         signer = Signer(identity.name, identity.credentials, now or datetime.now(UTC))
     checklist = build_checklist(case, result, dose=dose, no_dose_reason=no_dose_reason,
                                 versions=versions, clinic=clinic, signer=signer,

@@ -276,8 +276,11 @@ def _dose_limit(facts: Facts, concept: str, params: Params, ctx: Context) -> Fir
     return {"detail": "; ".join(found)} if found else None
 
 
+# A missing protocol (indication "other" with no dose ordered) is not here: nothing unsafe was
+# ordered, the dose panel and checklist say "No dose: no protocol", and an imported record
+# (indication "other" until the physician sets it) must read insufficient-data, not do-not-infuse.
 _REFUSALS_WITHOUT_OWN_FINDING = frozenset({
-    "no-protocol", "invalid-preparation", "pump-resolution", "calculation-mismatch",
+    "invalid-preparation", "pump-resolution", "calculation-mismatch",
 })
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,7 +157,20 @@ def decide(fired: list[FiredRule]) -> Decision:
     return "clear"
 
 
+POLICY_ENV = "KETASCREEN_POLICY"
+FORMULARY_ENV = "KETASCREEN_FORMULARY"
+
+
 @functools.cache
 def default_ruleset() -> RuleSet:
-    """The shipped rule set, loaded once per process."""
-    return RuleSet()
+    """The rule set in force, loaded once per process: the shipped rules with the clinic's policy
+    and formulary files where ``$KETASCREEN_POLICY`` / ``$KETASCREEN_FORMULARY`` name them, else
+    the shipped defaults.
+
+    Raises:
+        KnowledgeBaseError: a data file is invalid (the program must not start on it).
+    """
+    policy = os.environ.get(POLICY_ENV)
+    formulary = os.environ.get(FORMULARY_ENV)
+    return RuleSet(policy_path=Path(policy) if policy else None,
+                   formulary_path=Path(formulary) if formulary else None)

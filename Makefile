@@ -4,7 +4,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint typecheck contracts pytest bench clean
+EXAMPLE := ../shared/spec/examples/case-example.json
+HEADLESS       ?= .venv-headless
+HEADLESS_PY    := $(HEADLESS)/bin/python
+HEADLESS_STAMP := $(HEADLESS)/.installed-stamp
+
+.PHONY: run demo test lint typecheck contracts pytest pytest-ui test-headless screenshots bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -12,12 +17,33 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -e '.[dev]'
 	@touch $(STAMP)
 
-## run: screen the example case and print the report (the desktop app arrives with issue 5)
+## run: the desktop app on the example case; with no display, the headless demo instead
 run: $(STAMP)
-	$(VENV)/bin/ketascreen screen ../shared/spec/examples/case-example.json
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY$$QT_QPA_PLATFORM" ]; then \
+	  $(VENV)/bin/ketascreen gui $(EXAMPLE); \
+	else \
+	  echo "make run: no display (DISPLAY and WAYLAND_DISPLAY unset, QT_QPA_PLATFORM unset):"; \
+	  echo "make run: running the headless demo instead (the desktop app: make run on a desktop)"; \
+	  $(MAKE) --no-print-directory demo; \
+	fi
 
-## test: lint, type-check, import contract, then the whole pytest suite (offscreen Qt)
-test: lint typecheck contracts pytest
+## demo: screen the example case (benzodiazepine acknowledged), sign it with a demo key, verify
+demo: $(STAMP)
+	@set -e; dir="$${TMPDIR:-/tmp}/ketascreen-demo-$$(id -u)"; umask 077; mkdir -p "$$dir"; \
+	$(PY) -c 'import secrets; print(secrets.token_urlsafe(18))' > "$$dir/passphrase"; \
+	$(VENV)/bin/ketascreen keygen --name "Demo Physician" --credentials "MD (demo key)" \
+	  --out "$$dir/demo-signer.p12" --passphrase-file "$$dir/passphrase" --force; \
+	$(PY) -c 'import json, sys; c = json.load(open(sys.argv[1])); c["acknowledgements"] = [{"concept": "benzodiazepine", "reason": "Demo: evening alprazolam held the night before; discussed."}]; json.dump(c, open(sys.argv[2], "w"), indent=2)' \
+	  $(EXAMPLE) "$$dir/case-example-acknowledged.json"; \
+	$(VENV)/bin/ketascreen screen "$$dir/case-example-acknowledged.json" \
+	  --pdf "$$dir/checklist-signed.pdf" --sign "$$dir/demo-signer.p12" \
+	  --passphrase-file "$$dir/passphrase" --force; \
+	$(VENV)/bin/ketascreen verify "$$dir/checklist-signed.pdf"; \
+	echo; echo "make run: signed checklist (self-signed demo key): $$dir/checklist-signed.pdf"
+
+## test: lint, type-check, import contract; the non-UI tests in a venv WITHOUT PySide6 (proves the
+## core needs no Qt); then the desktop app's tests (offscreen Qt). Every test runs once.
+test: lint typecheck contracts test-headless pytest-ui
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -28,12 +54,35 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(VENV)/bin/lint-imports
 
+## pytest: the whole suite in .venv (core and desktop app)
 pytest: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+pytest-ui: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/ui
+
+# The package and everything pyproject.toml lists for it and its dev extra, except Qt.
+NON_QT_REQUIREMENTS = $(shell $(PY) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print(" ".join(repr(r) for r in p["dependencies"] + p["optional-dependencies"]["dev"] if not r.lower().startswith(("pyside6", "pytest-qt"))))')
+
+$(HEADLESS_STAMP): pyproject.toml $(STAMP)
+	@test -x $(HEADLESS_PY) || $(VENV)/bin/uv venv --quiet --python $(PY) $(HEADLESS)
+	$(VENV)/bin/uv pip install --quiet --python $(HEADLESS_PY) --no-deps -e .
+	$(VENV)/bin/uv pip install --quiet --python $(HEADLESS_PY) $(NON_QT_REQUIREMENTS)
+	@touch $@
+
+## test-headless: the core's tests in .venv-headless, where PySide6 is not installed
+test-headless: $(HEADLESS_STAMP)
+	@$(HEADLESS_PY) -c 'import importlib.util, sys; sys.exit("PySide6 is importable in $(HEADLESS)" if importlib.util.find_spec("PySide6") or importlib.util.find_spec("shiboken6") else 0)'
+	$(HEADLESS_PY) -m pytest -q --ignore=tests/ui
+
+## screenshots: PNGs of the main states of the desktop app into docs/
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m ketascreen.ui.screenshots docs $(EXAMPLE)
 
 ## bench: the benchmarks of bench/ (figures go in the issue notes)
 bench: $(STAMP)
 	$(PY) bench/bench_screen.py
+	QT_QPA_PLATFORM=offscreen $(PY) bench/bench_gui.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(HEADLESS) .mypy_cache .pytest_cache .ruff_cache

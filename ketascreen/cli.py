@@ -13,10 +13,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from ketascreen import __version__
-from ketascreen.errors import InputFileError, KetascreenError, KnowledgeBaseError
+from ketascreen.errors import (
+    AuditChainBrokenError,
+    AuthenticationFailedError,
+    InputFileError,
+    KetascreenError,
+    KnowledgeBaseError,
+    PermissionDeniedError,
+    StorageError,
+)
 
 if TYPE_CHECKING:
     from ketascreen.models.case import Case
+    from ketascreen.records.commands import Saver
+    from ketascreen.reports.checklist import Checklist
     from ketascreen.rules.engine import Screening
 
 
@@ -32,6 +42,7 @@ EXIT_OK = 0
 EXIT_INVALID_INPUT = 2
 EXIT_CONFIGURATION = 3
 EXIT_NOT_VALID = 1
+EXIT_REFUSED = 4
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
                         "(default: $KETASCREEN_CLINIC)")
     screen.add_argument("--force", action="store_true",
                         help="replace an existing output file (a signed one is reported)")
+    from ketascreen.records.commands import add_parsers, add_screen_options  # noqa: PLC0415
+
+    add_screen_options(screen)
 
     importer = commands.add_parser("import", help="import a FHIR R4 record as a case file")
     importer.add_argument("source", metavar="SOURCE",
@@ -86,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print a JSON Schema")
     schema.add_argument("which", choices=["case", "result"])
+
+    gui = commands.add_parser("gui", help="open the desktop app (needs PySide6)")
+    gui.add_argument("case", nargs="?", metavar="CASE.json", help="a case file to open")
+    gui.add_argument("--screenshot", metavar="PNG",
+                     help="render the main window with the case screened to PNG and exit")
+    add_parsers(commands)
     return parser
 
 
@@ -95,19 +115,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "schema":
             return _schema(args.which, sys.stdout)
+        if args.command == "gui":
+            return _gui(args)
         if args.command == "keygen":
             return _keygen(args)
         if args.command == "verify":
             return _verify(args, sys.stdout)
         if args.command == "import":
             return _import(args)
+        if args.command in ("records", "audit", "users"):
+            from ketascreen.records.commands import run  # noqa: PLC0415
+
+            return run(args, sys.stdout)
         return _screen(args, out=sys.stdout)
-    except KnowledgeBaseError as error:
+    except (KnowledgeBaseError, StorageError) as error:
         print(f"ketascreen: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIGURATION
+    except (PermissionDeniedError, AuthenticationFailedError) as error:
+        print(f"ketascreen: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    except AuditChainBrokenError as error:
+        print(f"ketascreen: {error}", file=sys.stderr)
+        return EXIT_NOT_VALID
     except KetascreenError as error:
         print(f"ketascreen: {error}", file=sys.stderr)
         return EXIT_INVALID_INPUT
+
+
+def _gui(args: argparse.Namespace) -> int:
+    """The desktop app, imported only here: the rest of the CLI never loads Qt."""
+    try:
+        from ketascreen.ui.app import run_gui  # noqa: PLC0415 - Qt only for this command
+    except ImportError as error:
+        print(f"ketascreen: the desktop app needs PySide6 ({error.name or error}); install "
+              "pyside6-essentials and pyside6-pdf", file=sys.stderr)
+        return EXIT_CONFIGURATION
+    return run_gui(args.case, screenshot_path=args.screenshot)
 
 
 def _read_passphrase(path: str) -> bytes:
@@ -202,21 +245,36 @@ def _load(source: str, as_of: date | None) -> Loaded:
 
 
 def _screen(args: argparse.Namespace, *, out: TextIO) -> int:
-    from ketascreen.reports.text import render_report  # noqa: PLC0415
-    from ketascreen.rules import default_ruleset  # noqa: PLC0415
-
     if args.sign and not args.passphrase_file:
         raise InputFileError(args.sign, "--sign needs --passphrase-file")
     if args.sign and not args.pdf:
         raise InputFileError(args.sign, "--sign needs --pdf OUT.pdf")
     if len(args.sources) > 1 and (args.json or args.pdf):
         raise InputFileError(args.sources[1], "--json and --pdf take one source at a time")
+    from ketascreen.records.commands import Saver, check_save_arguments  # noqa: PLC0415
+
+    check_save_arguments(args)
     as_of = _as_of(args.as_of)
     if args.summary:
         return _summary(args.sources, as_of, out)
+    saver = Saver(args) if args.save else None
+    try:
+        return _screen_sources(args, as_of, saver, out)
+    finally:
+        if saver is not None:
+            saver.close()
+
+
+def _screen_sources(args: argparse.Namespace, as_of: date | None, saver: Saver | None,
+                    out: TextIO) -> int:
+    from ketascreen.reports.text import render_report  # noqa: PLC0415
+    from ketascreen.rules import default_ruleset  # noqa: PLC0415
+
     for number, source in enumerate(args.sources):
         loaded = _load(source, as_of)
         screening = default_ruleset().run(loaded.case)
+        if saver is not None:
+            saver.check(screening, default_ruleset())
         if args.json:
             out.write(screening.result.model_dump_json(indent=2) + "\n")
         else:
@@ -224,8 +282,12 @@ def _screen(args: argparse.Namespace, *, out: TextIO) -> int:
                 out.write("\n" + "=" * 96 + "\n")
             out.write(render_report(loaded.case, screening.result, screening.dose,
                                     import_warnings=loaded.warnings))
+        signed_pdf = None
         if args.pdf:
-            _write_pdf(args, screening, loaded.warnings)
+            data, checklist = _write_pdf(args, screening, loaded.warnings)
+            signed_pdf = data if checklist.signer is not None else None
+        if saver is not None:
+            saver.save(screening, default_ruleset(), signed_pdf)
     return EXIT_OK
 
 
@@ -271,7 +333,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _write_pdf(args: argparse.Namespace, screening: Screening,
-               import_warnings: tuple[str, ...]) -> None:
+               import_warnings: tuple[str, ...]) -> tuple[bytes, Checklist]:
     from ketascreen.reports.checklist import dose_box_from  # noqa: PLC0415
     from ketascreen.reports.output import (  # noqa: PLC0415
         DEFAULT_CLINIC,
@@ -300,6 +362,7 @@ def _write_pdf(args: argparse.Namespace, screening: Screening,
     state = f"signed by {checklist.signer.name}" if checklist.signer else "NOT signed"
     print(f"ketascreen: wrote {args.pdf} ({state}; record {checklist.record_id})",
           file=sys.stderr)
+    return data, checklist
 
 
 if __name__ == "__main__":  # pragma: no cover

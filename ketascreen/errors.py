@@ -283,12 +283,12 @@ class RecordError(KetascreenError):
 
 
 @dataclass
-class RecordNotFound(RecordError):
+class RecordNotFoundError(RecordError):
     """No stored screening has this record id (or the user may not see it)."""
 
 
 @dataclass
-class SignedRecordImmutable(RecordError):
+class SignedRecordImmutableError(RecordError):
     """A signed screening was to be changed; a change to a signed record is an amendment."""
 
 
@@ -304,7 +304,7 @@ class RecordExistsError(RecordError):
 
 
 @dataclass
-class PermissionDenied(KetascreenError):
+class PermissionDeniedError(KetascreenError):
     """The user's role does not allow the action. The refusal is recorded in the audit trail.
 
     Attributes:
@@ -329,7 +329,7 @@ class PermissionDenied(KetascreenError):
 
 
 @dataclass
-class AuthenticationFailed(KetascreenError):
+class AuthenticationFailedError(KetascreenError):
     """A login was refused: unknown user, wrong password or a deactivated account.
 
     The reason shown to the person logging in does not say which, on purpose.
@@ -371,7 +371,7 @@ class UserAccountError(KetascreenError):
 
 
 @dataclass
-class AuditChainBroken(KetascreenError):
+class AuditChainBrokenError(KetascreenError):
     """The audit trail does not verify: an event was edited, inserted or deleted.
 
     Attributes:

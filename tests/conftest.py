@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,12 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
 
 from tests.helpers.cases import EXAMPLE_CASE, clean_case
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Without pytest-qt (the headless run, `make test-headless`), accept its ini key."""
+    if importlib.util.find_spec("pytestqt") is None:
+        parser.addini("qt_api", "pytest-qt's Qt binding (pytest-qt is not installed here)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -6,11 +6,17 @@ need no weight, so a hard limit is reported even when the weight is missing) -> 
 concentration) -> pump rate, rounded half up to the pump resolution -> what that rate really
 delivers -> the independent inverse check. Any step may refuse; a refusal means no dose and no
 pump programme, never a valid-looking one.
+
+The working lines are recorded as they are reached but written (formatted) only when
+:attr:`DoseOutcome.working <ketascreen.dosing.outcome.DoseOutcome.working>` is first read: each
+step appends a function of values that never change afterwards. Refusal messages, findings and
+the dose's display strings are written at once; they are part of the outcome itself.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -32,6 +38,7 @@ from .outcome import (
     DosingWeight,
     InverseCheck,
     PumpProgramme,
+    WorkingStep,
     describe_deviation,
 )
 from .types import (
@@ -51,10 +58,14 @@ from .types import (
     WeightBasedDose,
     as_decimal,
     decimals_of,
+    divided_by,
     in_unit,
     parse_weight_based_dose,
+    plus,
+    quantity_of,
     show,
     show_duration,
+    times,
 )
 from .weight import determine_dosing_weight
 
@@ -107,7 +118,7 @@ class _Run:
     """What a calculation has produced so far (kept when it is refused)."""
 
     formulary: Formulary
-    working: list[str] = field(default_factory=list)
+    working: list[WorkingStep] = field(default_factory=list)
     findings: list[DoseFinding] = field(default_factory=list)
     dosing_weight: DosingWeight | None = None
 
@@ -116,7 +127,7 @@ class _Run:
         reason = (self.dosing_weight.reason if self.dosing_weight is not None
                   else f"no dosing weight: {refusal.message}")
         return DoseOutcome(
-            dose=None, working=tuple(self.working), findings=tuple(self.findings),
+            dose=None, working_steps=tuple(self.working), findings=tuple(self.findings),
             refusal=refusal.message, refusal_code=refusal.code,
             dosing_weight_basis_reason=reason, dosing_weight=self.dosing_weight,
             programme=None, inverse_check=None, mismatch=refusal.mismatch,
@@ -152,8 +163,9 @@ def calculate_dose(case: Case, formulary: Formulary, *,
 def _calculate(case: Case, formulary: Formulary, plausible_weight: tuple[Quantity, Quantity],
                plausible_bmi: tuple[float, float], run: _Run) -> DoseOutcome:
     working = run.working
-    working.append(f"Formulary {formulary.version} (sha256 {formulary.sha256[:12]}), "
-                   f"protocol for {case.indication}")
+    indication = case.indication  # the case is a mutable model: keep what the working shows
+    working.append(lambda: f"Formulary {formulary.version} (sha256 {formulary.sha256[:12]}), "
+                   f"protocol for {indication}")
     order = _resolve_order(case, formulary, working)
     _check_limits(order, formulary, run.findings, working)
     blocking = [f for f in run.findings if f.blocks_dose]
@@ -171,23 +183,23 @@ def _calculate(case: Case, formulary: Formulary, plausible_weight: tuple[Quantit
     run.dosing_weight = dosing
     weight = dosing.weight
 
-    shown_weight = show(weight, KG, "kg", 2)
     if isinstance(order.dose, DoseRatePerWeight):
         dose_rate = order.hourly_rate.for_body_mass(weight)
-        dose_mg = dose_rate * order.duration
-        shown_rate, shown_dose = show(dose_rate, MG_PER_H, "mg/h", 2), show(dose_mg, MG, "mg", 2)
-        working.append(f"Dose rate {order.hourly_rate.display()} x {shown_weight} = {shown_rate}")
-        working.append(f"Dose {shown_rate} x {order.duration_shown} = {shown_dose}")
+        dose_mg = times(dose_rate, order.duration)
+        working.append(lambda: f"Dose rate {order.hourly_rate.display()} x {_kg(weight)} = "
+                       f"{_mg_per_h(dose_rate)}")
+        working.append(lambda: f"Dose {_mg_per_h(dose_rate)} x {order.duration_shown} = "
+                       f"{_mg(dose_mg)}")
     else:
         dose_mg = order.session_dose.for_body_mass(weight)
-        dose_rate = dose_mg / order.duration
-        shown_rate, shown_dose = show(dose_rate, MG_PER_H, "mg/h", 2), show(dose_mg, MG, "mg", 2)
-        working.append(f"Dose {order.session_dose.display()} x {shown_weight} = {shown_dose}")
-        working.append(f"Dose rate {shown_dose} ÷ {order.duration_shown} = {shown_rate}")
+        dose_rate = divided_by(dose_mg, order.duration)
+        working.append(lambda: f"Dose {order.session_dose.display()} x {_kg(weight)} = "
+                       f"{_mg(dose_mg)}")
+        working.append(lambda: f"Dose rate {_mg(dose_mg)} ÷ {order.duration_shown} = "
+                       f"{_mg_per_h(dose_rate)}")
 
     preparation = _preparation(protocol, formulary)
-    programme = _programme(order, dose_mg, dose_rate, weight, shown_dose=shown_dose,
-                           preparation=preparation,
+    programme = _programme(order, dose_mg, dose_rate, weight, preparation=preparation,
                            formulary=formulary, run=run)
     try:
         check = verify_dose(case, formulary, dosing_weight=dosing, programme=programme)
@@ -195,9 +207,21 @@ def _calculate(case: Case, formulary: Formulary, plausible_weight: tuple[Quantit
         raise DoseRefusal("calculation-mismatch",
                           f"calculation mismatch: the independent check disagrees ({mismatch})",
                           mismatch) from None
-    working.append(check.line)
+    working.append(lambda: check.line)
     _check_rounding(programme, formulary)
     return _outcome(order, dosing, programme=programme, check=check, run=run)
+
+
+def _kg(value: Quantity) -> str:
+    return show(value, KG, "kg", 2)
+
+
+def _mg(value: Quantity) -> str:
+    return show(value, MG, "mg", 2)
+
+
+def _mg_per_h(value: Quantity) -> str:
+    return show(value, MG_PER_H, "mg/h", 2)
 
 
 # --- the order -----------------------------------------------------------------------------
@@ -222,7 +246,7 @@ def _sources(value: Sourced[Any]) -> str:
     return ", ".join("local policy" if s == LOCAL_POLICY else s for s in value.sources)
 
 
-def _resolve_order(case: Case, formulary: Formulary, working: list[str]) -> _Order:
+def _resolve_order(case: Case, formulary: Formulary, working: list[WorkingStep]) -> _Order:
     protocol = formulary.protocol(case.indication)
     ordered = case.protocol
     if ordered is not None and ordered.dose is not None:
@@ -244,16 +268,16 @@ def _resolve_order(case: Case, formulary: Formulary, working: list[str]) -> _Ord
         raise DoseRefusal("no-protocol",
                           f"the formulary has no default duration for the indication "
                           f"{case.indication!r}; write the duration in the case's protocol")
-    working.append(f"Dose {dose.display()} ({dose_origin}); duration {duration.shown} "
+    working.append(lambda: f"Dose {dose.display()} ({dose_origin}); duration {duration.shown} "
                    f"({duration_origin})")
     if isinstance(dose, DoseRatePerWeight):
         hourly_rate, session_dose = dose, dose.over(duration.hours)
-        working.append(f"Dose per session {dose.display()} x {duration.shown} = "
+        working.append(lambda: f"Dose per session {dose.display()} x {duration.shown} = "
                        f"{session_dose.display()}")
     else:
         session_dose, hourly_rate = dose, dose.spread_over(duration.hours)
         if protocol.limits_per_hour:
-            working.append(f"Dose rate {dose.display()} ÷ {duration.shown} = "
+            working.append(lambda: f"Dose rate {dose.display()} ÷ {duration.shown} = "
                            f"{hourly_rate.display()}")
     return _Order(protocol, dose, dose_origin, duration.hours, duration.shown, duration.minutes,
                   duration_origin, session_dose, hourly_rate)
@@ -261,37 +285,44 @@ def _resolve_order(case: Case, formulary: Formulary, working: list[str]) -> _Ord
 
 # --- limits ----------------------------------------------------------------------------------
 
-def _limit_findings(limits: DoseLimits[D], value: D, shown: str, where: str) -> list[DoseFinding]:
+def _limit_findings(limits: DoseLimits[D], value: D, shown: Callable[[], str],
+                    where: str) -> list[DoseFinding]:
+    """The limit finding ``value`` fires, if any; ``shown`` writes the value for its basis."""
     hard, soft, low = limits.hard_max, limits.soft_max, limits.soft_min
     if value > hard.value:
         return [DoseFinding("dose-above-hard-limit",
-                            f"{shown} is above the hard limit of {hard.value.display()} {where}",
-                            hard.sources, True)]
+                            f"{shown()} is above the hard limit of {hard.value.display()} "
+                            f"{where}", hard.sources, True)]
     if value > soft.value:
         return [DoseFinding("dose-above-soft-limit",
-                            f"{shown} is above the soft limit of {soft.value.display()} {where}",
-                            soft.sources, False)]
+                            f"{shown()} is above the soft limit of {soft.value.display()} "
+                            f"{where}", soft.sources, False)]
     if value < low.value:
         return [DoseFinding("dose-below-range",
-                            f"{shown} is below the range {low.value.display()} to "
+                            f"{shown()} is below the range {low.value.display()} to "
                             f"{soft.value.display()} {where}",
                             tuple(dict.fromkeys(low.sources + soft.sources)), False)]
     return []
 
 
 def _check_limits(order: _Order, formulary: Formulary, findings: list[DoseFinding],
-                  working: list[str]) -> None:
+                  working: list[WorkingStep]) -> None:
     protocol = order.protocol
     where = f"(formulary {protocol.indication})"
     duration = order.duration_shown
     if protocol.session_limits is not None:
-        shown = (order.session_dose.display() if isinstance(order.dose, DosePerWeight)
-                 else f"{order.dose.display()} over {duration} = {order.session_dose.display()}")
+        def shown() -> str:
+            return (order.session_dose.display() if isinstance(order.dose, DosePerWeight)
+                    else f"{order.dose.display()} over {duration} = "
+                    f"{order.session_dose.display()}")
         new = _limit_findings(protocol.session_limits, order.session_dose, shown, where)
     else:
         assert protocol.hourly_limits is not None  # the formulary sets exactly one of the two
-        shown = (order.hourly_rate.display() if isinstance(order.dose, DoseRatePerWeight)
-                 else f"{order.dose.display()} over {duration} = {order.hourly_rate.display()}")
+
+        def shown() -> str:
+            return (order.hourly_rate.display() if isinstance(order.dose, DoseRatePerWeight)
+                    else f"{order.dose.display()} over {duration} = "
+                    f"{order.hourly_rate.display()}")
         new = _limit_findings(protocol.hourly_limits, order.hourly_rate, shown, where)
     shortest, longest = protocol.duration_range_hours
     hours = in_unit(order.duration, HOUR)
@@ -310,7 +341,7 @@ def _check_limits(order: _Order, formulary: Formulary, findings: list[DoseFindin
             f"mg/kg/min is faster than the maximum administration rate of "
             f"{formulary.max_dose_rate_text} (formulary limits)",
             maximum.sources, True))
-    working.append(f"Limits {where}: {protocol.limits_text}; duration "
+    working.append(lambda: f"Limits {where}: {protocol.limits_text}; duration "
                    f"{protocol.duration_range_text}; at most {formulary.max_dose_rate_text}")
     for finding in new:
         working.append(f"Finding {finding.concept}: {finding.basis}")
@@ -369,7 +400,7 @@ def _round_half_up(value: Quantity, step: Quantity) -> Quantity:
     magnitude = as_decimal(in_unit(value, unit))
     increment = as_decimal(float(step.magnitude))
     steps = (magnitude / increment).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return Q_(float(steps * increment), unit)
+    return quantity_of(float(steps * increment), unit)
 
 
 def _draw_up_volume(exact_volume: Quantity, resolution: Quantity) -> Quantity:
@@ -377,13 +408,11 @@ def _draw_up_volume(exact_volume: Quantity, resolution: Quantity) -> Quantity:
 
 
 def _final_concentration(drug: Quantity, total_volume: Quantity) -> Quantity:
-    concentration: Quantity = drug / total_volume
-    return concentration
+    return divided_by(drug, total_volume)
 
 
 def _pump_rate(volume: Quantity, duration: Quantity) -> Quantity:
-    rate: Quantity = volume / duration
-    return rate
+    return divided_by(volume, duration)
 
 
 @dataclass(frozen=True)
@@ -399,49 +428,57 @@ class _Prepared:
     diluent: str | None = None
 
 
-def _prepare(dose_mg: Quantity, shown_dose: str,
-             preparation: _GivenConcentration | _VialIntoBag, formulary: Formulary,
-             working: list[str]) -> _Prepared:
-    volume_step = formulary.pump.volume_resolution.value
-    volume_decimals = decimals_of(volume_step)
-    syringe = show(volume_step, ML, "mL", volume_decimals)
+def _ml(value: Quantity) -> str:
+    return show(value, ML, "mL", 2)
+
+
+def _prepare(dose_mg: Quantity, preparation: _GivenConcentration | _VialIntoBag,
+             formulary: Formulary, working: list[WorkingStep]) -> _Prepared:
+    pump = formulary.pump
+    volume_step = pump.volume_resolution.value
+    volume_decimals = pump.volume_decimals
+    syringe = pump.volume_resolution_shown
     if isinstance(preparation, _GivenConcentration):
         concentration = preparation.concentration
-        exact_total = dose_mg / concentration
+        exact_total = divided_by(dose_mg, concentration)
         total = _round_half_up(exact_total, volume_step)
         if total.magnitude <= 0:
             raise DoseRefusal("pump-resolution",
-                              f"{shown_dose} is {show(exact_total, ML, 'mL', 4)}, which rounds "
+                              f"{_mg(dose_mg)} is {show(exact_total, ML, 'mL', 4)}, which rounds "
                               f"to 0 at the volume resolution {syringe}; choose a more dilute "
                               "preparation")
-        prepared = total * concentration
-        shown_concentration = show(concentration, MG_PER_ML, "mg/mL", 4)
-        working.append(f"Volume at {shown_concentration}: {shown_dose} ÷ "
-                       f"{shown_concentration} = {show(exact_total, ML, 'mL', 4)}, prepared "
-                       f"{show(total, ML, 'mL', volume_decimals)} (VTBI; volume resolution "
-                       f"{syringe}) = {show(prepared, MG, 'mg', 2)}")
+        prepared = times(total, concentration)
+
+        def volume_line() -> str:
+            shown_concentration = show(concentration, MG_PER_ML, "mg/mL", 4)
+            return (f"Volume at {shown_concentration}: {_mg(dose_mg)} ÷ "
+                    f"{shown_concentration} = {show(exact_total, ML, 'mL', 4)}, prepared "
+                    f"{show(total, ML, 'mL', volume_decimals)} (VTBI; volume resolution "
+                    f"{syringe}) = {_mg(prepared)}")
+        working.append(volume_line)
         return _Prepared(total, concentration, prepared)
     strength = preparation.strength
-    exact_drawn = dose_mg / strength
+    exact_drawn = divided_by(dose_mg, strength)
     drawn = _draw_up_volume(exact_drawn, volume_step)
     if drawn.magnitude <= 0:
         raise DoseRefusal("pump-resolution",
-                          f"{shown_dose} is {show(exact_drawn, ML, 'mL', 4)} of the "
+                          f"{_mg(dose_mg)} is {show(exact_drawn, ML, 'mL', 4)} of the "
                           f"{show(strength, MG_PER_ML, 'mg/mL', 3)} vial, which rounds to 0 at "
                           f"the syringe resolution {syringe}; choose a weaker vial")
-    prepared = drawn * strength
-    total = preparation.diluent_volume + drawn
+    prepared = times(drawn, strength)
+    diluent = preparation.diluent_volume
+    total = plus(diluent, drawn)
     concentration = _final_concentration(prepared, total)
-    working.append(f"Draw up {shown_dose} ÷ "
+    working.append(lambda: f"Draw up {_mg(dose_mg)} ÷ "
                    f"{show(strength, MG_PER_ML, 'mg/mL', 3)} = "
                    f"{show(exact_drawn, ML, 'mL', 4)}, drawn up "
                    f"{show(drawn, ML, 'mL', volume_decimals)} (syringe resolution {syringe}; "
-                   f"{preparation.origin}) = {show(prepared, MG, 'mg', 2)}")
-    working.append(f"Add to the bag: {show(preparation.diluent_volume, ML, 'mL', 2)} "
+                   f"{preparation.origin}) = {_mg(prepared)}")
+    working.append(lambda: f"Add to the bag: {_ml(diluent)} "
                    f"{formulary.diluent.value} + {show(drawn, ML, 'mL', volume_decimals)} = "
-                   f"{show(total, ML, 'mL', 2)} (VTBI)")
-    working.append(f"Final concentration {show(prepared, MG, 'mg', 2)} ÷ "
-                   f"{show(total, ML, 'mL', 2)} = {show(concentration, MG_PER_ML, 'mg/mL', 4)}")
+                   f"{_ml(total)} (VTBI)")
+    working.append(lambda: f"Final concentration {_mg(prepared)} ÷ "
+                   f"{_ml(total)} = {show(concentration, MG_PER_ML, 'mg/mL', 4)}")
     ceiling = preparation.vial.dilute_to_at_most
     if ceiling is not None and in_unit(concentration, MG_PER_ML) > in_unit(ceiling.value,
                                                                            MG_PER_ML):
@@ -449,33 +486,33 @@ def _prepare(dose_mg: Quantity, shown_dose: str,
             "invalid-preparation",
             f"the {show(strength, MG_PER_ML, 'mg/mL', 3)} vial gives "
             f"{show(concentration, MG_PER_ML, 'mg/mL', 3)} in "
-            f"{show(total, ML, 'mL', 2)}; the label requires dilution with at least an "
+            f"{_ml(total)}; the label requires dilution with at least an "
             f"equal volume (1:1), so at most {show(ceiling.value, MG_PER_ML, 'mg/mL', 3)} "
             f"({_sources(ceiling)}): use more diluent or another vial")
-    return _Prepared(total, concentration, prepared, strength, drawn,
-                     preparation.diluent_volume, formulary.diluent.value)
+    return _Prepared(total, concentration, prepared, strength, drawn, diluent,
+                     formulary.diluent.value)
 
 
 def _programme(order: _Order, dose_mg: Quantity, dose_rate: Quantity, weight: Quantity, *,
-               shown_dose: str,
                preparation: _GivenConcentration | _VialIntoBag, formulary: Formulary,
                run: _Run) -> PumpProgramme:
     working = run.working
     pump = formulary.pump
     volume_step = pump.volume_resolution.value
-    bag = _prepare(dose_mg, shown_dose, preparation, formulary, working)
+    bag = _prepare(dose_mg, preparation, formulary, working)
     total, concentration, prepared = bag.total, bag.concentration, bag.prepared
 
     rate_step = pump.rate_resolution.value
-    rate_decimals = decimals_of(rate_step)
+    rate_decimals = pump.rate_decimals
+    shown_step = pump.rate_resolution_shown
     exact_rate = _pump_rate(total, order.duration)
     programmed = _round_half_up(exact_rate, rate_step)
-    shown_total = show(total, ML, "mL", 2)
-    shown_programmed = show(programmed, ML_PER_H, "mL/h", rate_decimals)
-    shown_step = show(rate_step, ML_PER_H, "mL/h", rate_decimals)
-    working.append(f"Pump rate {shown_total} ÷ {order.duration_shown} = "
-                   f"{show(exact_rate, ML_PER_H, 'mL/h', 3)}, programmed {shown_programmed} "
-                   f"(pump resolution {shown_step}, rounded half up)")
+
+    def shown_programmed() -> str:
+        return show(programmed, ML_PER_H, "mL/h", rate_decimals)
+    working.append(lambda: f"Pump rate {_ml(total)} ÷ {order.duration_shown} = "
+                   f"{show(exact_rate, ML_PER_H, 'mL/h', 3)}, programmed "
+                   f"{shown_programmed()} (pump resolution {shown_step}, rounded half up)")
     if programmed.magnitude <= 0:
         raise DoseRefusal("pump-resolution",
                           f"the pump rate {show(exact_rate, ML_PER_H, 'mL/h', 3)} rounds to 0 "
@@ -483,22 +520,22 @@ def _programme(order: _Order, dose_mg: Quantity, dose_rate: Quantity, weight: Qu
                           "preparation")
     maximum = pump.max_rate
     if in_unit(programmed, ML_PER_H) > in_unit(maximum.value, ML_PER_H):
-        basis = (f"pump rate {shown_programmed} ({shown_total} over {order.duration_shown}) is "
-                 f"above the pump maximum of "
+        basis = (f"pump rate {shown_programmed()} ({_ml(total)} over {order.duration_shown}) "
+                 f"is above the pump maximum of "
                  f"{show(maximum.value, ML_PER_H, 'mL/h', rate_decimals)} (formulary pump)")
         run.findings.append(DoseFinding("dose-above-hard-limit", basis, maximum.sources, True))
         raise DoseRefusal("pump-maximum", f"{basis}; lengthen the infusion or use a smaller "
                           "volume")
 
-    delivered = programmed * order.duration * concentration
+    delivered = times(times(programmed, order.duration), concentration)
     delivered_deviation = _deviation(delivered, dose_mg)
     prepared_deviation = _deviation(prepared, dose_mg)
-    working.append(f"Delivered at {shown_programmed} for {order.duration_shown}: "
-                   f"{show(delivered, MG, 'mg', 2)}, {describe_deviation(delivered_deviation)} "
-                   f"the intended {shown_dose}; the bag holds {show(prepared, MG, 'mg', 2)}, "
+    working.append(lambda: f"Delivered at {shown_programmed()} for {order.duration_shown}: "
+                   f"{_mg(delivered)}, {describe_deviation(delivered_deviation)} "
+                   f"the intended {_mg(dose_mg)}; the bag holds {_mg(prepared)}, "
                    f"{describe_deviation(prepared_deviation)} the intended dose")
-    infusion_time = total / programmed * _MINUTES_PER_HOUR
-    working.append(f"The pump infuses {shown_total} at {shown_programmed} in "
+    infusion_time = times(divided_by(total, programmed), _MINUTES_PER_HOUR)
+    working.append(lambda: f"The pump infuses {_ml(total)} at {shown_programmed()} in "
                    f"{show(infusion_time, MINUTE, 'min', 1)} (planned {order.duration_shown})")
     return PumpProgramme(
         intended_dose=dose_mg, intended_dose_rate=dose_rate,
@@ -507,7 +544,7 @@ def _programme(order: _Order, dose_mg: Quantity, dose_rate: Quantity, weight: Qu
         total_volume=total, final_concentration=concentration, duration=order.duration_minutes,
         exact_rate=exact_rate, programmed_rate=programmed, rate_resolution=rate_step,
         volume_resolution=volume_step, delivered_dose=delivered,
-        delivered_dose_per_weight=DosePerWeight.from_quantity(delivered / weight),
+        delivered_dose_per_weight=DosePerWeight.from_quantity(divided_by(delivered, weight)),
         delivered_deviation=delivered_deviation, prepared_deviation=prepared_deviation,
         infusion_time=infusion_time,
     )
@@ -536,7 +573,7 @@ def _check_rounding(programme: PumpProgramme, formulary: Formulary) -> None:
 
 def _deviation(actual: Quantity, intended: Quantity) -> Quantity:
     ratio = in_unit(actual, MG) / in_unit(intended, MG)
-    return Q_((ratio - 1.0) * 100.0, PERCENT)
+    return quantity_of((ratio - 1.0) * 100.0, PERCENT)
 
 
 # --- the result ------------------------------------------------------------------------------
@@ -550,9 +587,7 @@ def _outcome(order: _Order, dosing: DosingWeight, *, programme: PumpProgramme,
              check: InverseCheck, run: _Run) -> DoseOutcome:
     dose_mg, dose_rate = programme.intended_dose, programme.intended_dose_rate
     formulary = run.formulary
-    rate_step = as_decimal(float(formulary.pump.rate_resolution.value.magnitude))
-    volume_step = as_decimal(float(formulary.pump.volume_resolution.value.magnitude))
-    rate_decimals = decimals_of(formulary.pump.rate_resolution.value)
+    pump = formulary.pump
     dose = Dose(
         dosing_weight_kg=_json(dosing.weight, KG, _JSON_STEP["kg"]),
         weight_basis=dosing.basis,
@@ -562,14 +597,14 @@ def _outcome(order: _Order, dosing: DosingWeight, *, programme: PumpProgramme,
         rate_mg_per_h=_json(dose_rate, MG_PER_H, _JSON_STEP["mg/h"]),
         concentration_mg_per_ml=_json(programme.final_concentration, MG_PER_ML,
                                       _JSON_STEP["mg/mL"]),
-        volume_ml=_json(programme.total_volume, ML, volume_step),
-        rate_ml_per_h=_json(programme.programmed_rate, ML_PER_H, rate_step),
+        volume_ml=_json(programme.total_volume, ML, pump.volume_step),
+        rate_ml_per_h=_json(programme.programmed_rate, ML_PER_H, pump.rate_step),
         display=DoseDisplay(
             dose=show(dose_mg, MG, "mg", DISPLAY_DOSE_DECIMALS),
-            rate=show(programme.programmed_rate, ML_PER_H, "mL/h", rate_decimals)),
+            rate=show(programme.programmed_rate, ML_PER_H, "mL/h", pump.rate_decimals)),
     )
     return DoseOutcome(
-        dose=dose, working=tuple(run.working), findings=tuple(run.findings), refusal=None,
+        dose=dose, working_steps=tuple(run.working), findings=tuple(run.findings), refusal=None,
         refusal_code=None, dosing_weight_basis_reason=dosing.reason, dosing_weight=dosing,
         programme=programme, inverse_check=check, mismatch=None,
         formulary_version=formulary.version, formulary_sha256=formulary.sha256,

@@ -12,6 +12,7 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Generic, TypeVar, get_args
 
@@ -30,7 +31,9 @@ from .types import (
     DosePerWeight,
     DoseRatePerWeight,
     as_decimal,
+    decimals_of,
     in_unit,
+    show,
     show_duration,
 )
 
@@ -148,12 +151,46 @@ class Vial:
 
 @dataclass(frozen=True)
 class PumpSettings:
-    """Smart-pump settings of the clinic (all local policy)."""
+    """Smart-pump settings of the clinic (all local policy).
+
+    What every dose derives from the resolutions (their decimal places, their display text,
+    the step a JSON number is rounded to) is computed once per loaded formulary and kept.
+    """
 
     rate_resolution: Sourced[Quantity]
     max_rate: Sourced[Quantity]
     volume_resolution: Sourced[Quantity]
     max_rounding_deviation: Sourced[Quantity]
+
+    @functools.cached_property
+    def rate_decimals(self) -> int:
+        """Decimal places a pump rate is shown with (0.1 mL/h -> 1)."""
+        return decimals_of(self.rate_resolution.value)
+
+    @functools.cached_property
+    def volume_decimals(self) -> int:
+        """Decimal places a rounded volume is shown with (0.01 mL -> 2)."""
+        return decimals_of(self.volume_resolution.value)
+
+    @functools.cached_property
+    def rate_step(self) -> Decimal:
+        """The rate resolution in mL/h, as the step a rate is rounded to in the dose JSON."""
+        return as_decimal(float(self.rate_resolution.value.magnitude))
+
+    @functools.cached_property
+    def volume_step(self) -> Decimal:
+        """The volume resolution in mL, as the step a volume is rounded to in the dose JSON."""
+        return as_decimal(float(self.volume_resolution.value.magnitude))
+
+    @functools.cached_property
+    def rate_resolution_shown(self) -> str:
+        """The rate resolution for display, e.g. ``0.1 mL/h``."""
+        return show(self.rate_resolution.value, ML_PER_H, "mL/h", self.rate_decimals)
+
+    @functools.cached_property
+    def volume_resolution_shown(self) -> str:
+        """The volume (syringe) resolution for display, e.g. ``0.01 mL``."""
+        return show(self.volume_resolution.value, ML, "mL", self.volume_decimals)
 
 
 @dataclass(frozen=True)

@@ -46,21 +46,30 @@ _TWO = Decimal(2)
 
 @functools.lru_cache(maxsize=2048)
 def _text_in(text: str, dimension: Dimension, unit: str) -> Decimal:
-    return Decimal(repr(float(parse_quantity(text, dimension).m_as(_UNITS[unit]))))
+    return _value_in(parse_quantity(text, dimension), unit)
 
 
 def _value_in(value: Quantity, unit: str) -> Decimal:
     target = _UNITS[unit]
-    # Comparing pint's unit containers avoids building Unit objects (this check runs often).
+    # Comparing pint's unit containers avoids building Unit objects (this check runs often);
+    # a value already in the unit needs no conversion (pint's would multiply it by 1).
     magnitude = value.magnitude if value._units == target._units else value.m_as(target)
     return Decimal(repr(float(magnitude)))
 
 
 def _ordered_mg_per_kg(text: str, hours: Decimal) -> Decimal:
+    value, per_hour = _ordered_dose(text)
+    return value * hours if per_hour else value
+
+
+@functools.lru_cache(maxsize=512)
+def _ordered_dose(text: str) -> tuple[Decimal, bool]:
+    """The ordered dose in mg/kg, or in mg/kg/h (then ``True``); cached, as a dose rate
+    (``0.5 mg/kg/h``) would otherwise be parsed and refused as a dose per session every time."""
     try:
-        return _text_in(text, Dimension.DOSE_PER_WEIGHT, "milligram/kilogram")
+        return _text_in(text, Dimension.DOSE_PER_WEIGHT, "milligram/kilogram"), False
     except UnitInputError:
-        return _text_in(text, Dimension.DOSE_RATE_PER_WEIGHT, "milligram/kilogram/hour") * hours
+        return _text_in(text, Dimension.DOSE_RATE_PER_WEIGHT, "milligram/kilogram/hour"), True
 
 
 def _worst_rounding_factor(rounded: Decimal, step: Decimal) -> Decimal:
@@ -125,7 +134,7 @@ def verify_dose(case: Case, formulary: Formulary, *, dosing_weight: DosingWeight
             concentration and delivered dose are checked.
 
     Returns:
-        The passed check, with the working line that states it.
+        The passed check, with the working line that states it (written when first read).
 
     Raises:
         CalculationMismatchError: a recomputed value disagrees beyond the tolerance.
@@ -191,14 +200,16 @@ def verify_dose(case: Case, formulary: Formulary, *, dosing_weight: DosingWeight
              "mg/kg", MISMATCH_TOLERANCE_PERCENT)
 
     difference = max(rate_difference, volume_difference)
-    line = (f"Independent check: {format_number(rate, 3)} mL/h x {format_number(hours * 60, 2)} "
-            f"min x {format_number(concentration, 4)} mg/mL ÷ {format_number(own_weight, 2)} kg = "
-            f"{format_number(from_rate, 4)} mg/kg; VTBI {format_number(vtbi, 2)} mL holds "
-            f"{format_number(in_volume, 4)} mg/kg; ordered {format_number(intended, 4)} mg/kg "
-            f"(difference {format_number(difference, 2)} %, allowed "
-            f"{format_number(rate_tolerance, 2)} %): passed")
+
+    def line() -> str:
+        return (f"Independent check: {format_number(rate, 3)} mL/h x "
+                f"{format_number(hours * 60, 2)} min x {format_number(concentration, 4)} mg/mL ÷ "
+                f"{format_number(own_weight, 2)} kg = {format_number(from_rate, 4)} mg/kg; VTBI "
+                f"{format_number(vtbi, 2)} mL holds {format_number(in_volume, 4)} mg/kg; ordered "
+                f"{format_number(intended, 4)} mg/kg (difference {format_number(difference, 2)} "
+                f"%, allowed {format_number(rate_tolerance, 2)} %): passed")
     return InverseCheck(
         intended_mg_per_kg=intended, from_rate_mg_per_kg=from_rate,
         in_volume_mg_per_kg=in_volume, difference_percent=difference,
-        tolerance_percent=rate_tolerance, line=line,
+        tolerance_percent=rate_tolerance, write_line=line,
     )

@@ -3,9 +3,11 @@ programme, or the reason there is no dose."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from ketascreen.display import format_number
 from ketascreen.errors import CalculationMismatchError
@@ -30,6 +32,10 @@ from .types import show as _show
 DoseConcept = Literal[
     "dose-above-hard-limit", "dose-above-soft-limit", "dose-below-range", "duration-outside-range",
 ]
+
+WorkingStep: TypeAlias = "str | Callable[[], str]"
+"""One line of the working: the text itself, or a function that writes it when the working is
+first read (so a calculation whose working is never shown does not pay for formatting it)."""
 
 RefusalCode = Literal[
     "missing-weight",          # no weight in the case
@@ -168,7 +174,7 @@ class InverseCheck:
         in_volume_mg_per_kg: recomputed from the VTBI and the concentration.
         difference_percent: the larger relative difference of the two from the intended dose.
         tolerance_percent: the allowed difference (1 % plus what rounding can explain).
-        line: the working line stating the check.
+        write_line: writes the working line stating the check; read :attr:`line` instead.
     """
 
     intended_mg_per_kg: Decimal
@@ -176,7 +182,12 @@ class InverseCheck:
     in_volume_mg_per_kg: Decimal
     difference_percent: Decimal
     tolerance_percent: Decimal
-    line: str
+    write_line: Callable[[], str] = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def line(self) -> str:
+        """The working line stating the check, written on first access and kept."""
+        return self.write_line()
 
 
 @dataclass(frozen=True)
@@ -185,7 +196,8 @@ class DoseOutcome:
 
     Attributes:
         dose: the ``dose`` object of result-format.md, or ``None`` when there is no dose.
-        working: every step with its values substituted, ISMP-safe, ready for UI and PDF.
+        working_steps: the working as calculated: each line, or the function that writes it.
+            Read :attr:`working` instead; the lines are written once, on first access.
         findings: dose limits that fired (also when the dose is refused).
         refusal: why there is no dose, for a clinician; ``None`` when there is a dose.
         refusal_code: the kind of refusal, for programs.
@@ -198,7 +210,7 @@ class DoseOutcome:
     """
 
     dose: Dose | None
-    working: tuple[str, ...]
+    working_steps: tuple[WorkingStep, ...] = field(repr=False, compare=False)
     findings: tuple[DoseFinding, ...]
     refusal: str | None
     refusal_code: RefusalCode | None
@@ -209,6 +221,17 @@ class DoseOutcome:
     mismatch: CalculationMismatchError | None
     formulary_version: str
     formulary_sha256: str
+
+    @functools.cached_property
+    def working(self) -> tuple[str, ...]:
+        """Every step with its values substituted, ISMP-safe, ready for UI and PDF.
+
+        Written from :attr:`working_steps` on first access and kept: the dose, the findings
+        and the refusal never depend on it, so screening without showing the working does not
+        format it. The lines are written from the very quantities of this outcome; like every
+        quantity the engine hands out, they must not be converted in place (``ito``).
+        """
+        return tuple(step if isinstance(step, str) else step() for step in self.working_steps)
 
     def programme_lines(self) -> tuple[str, ...]:
         """The pump-programming block, or the refusal line when there is no dose."""

@@ -20,7 +20,7 @@ from ketascreen.models.case import WeightBasis
 from ketascreen.units import Q_, Quantity
 
 from .formulary import Formulary, IndicationProtocol
-from .outcome import DoseRefusal, DosingWeight
+from .outcome import DoseRefusal, DosingWeight, WorkingStep
 from .types import (
     INCH,
     KG,
@@ -29,9 +29,12 @@ from .types import (
     METER,
     as_decimal,
     as_typed,
+    divided_by,
     in_unit,
+    quantity_of,
     same_unit,
     show,
+    times,
 )
 
 DEVINE_BASE: dict[str, Quantity] = {"male": Q_(50.0, KG), "female": Q_(45.5, KG)}  # R17
@@ -49,7 +52,7 @@ def _rounded(value: float, step: Decimal) -> Decimal:
 def _kilograms(value: Decimal) -> Quantity:
     # The dose is calculated on the dosing weight as shown (0.01 kg), so that every working
     # line can be recomputed by hand from the numbers it shows.
-    return Q_(float(value), KG)
+    return quantity_of(float(value), KG)
 
 
 def determine_dosing_weight(
@@ -64,7 +67,7 @@ def determine_dosing_weight(
     formulary: Formulary,
     plausible_weight: tuple[Quantity, Quantity],
     plausible_bmi: tuple[float, float],
-    working: list[str],
+    working: list[WorkingStep],
 ) -> DosingWeight:
     """Check the weight (and BMI) for plausibility and choose the dosing weight.
 
@@ -77,7 +80,7 @@ def determine_dosing_weight(
         formulary: for the optional ideal-weight-by-BMI policy.
         plausible_weight: lowest and highest plausible weight (policy).
         plausible_bmi: lowest and highest plausible BMI in kg/m² (policy).
-        working: the working lines; the steps are appended.
+        working: the working; the steps are appended (written when the working is read).
 
     Returns:
         The dosing weight with its basis and reason.
@@ -89,8 +92,7 @@ def determine_dosing_weight(
     if weight is None or weight_text is None:
         raise DoseRefusal("missing-weight", "no weight in the case (measurements.weight); a "
                           "weight-based dose cannot be calculated")
-    weight_text = as_typed(weight_text)
-    height_text = None if height_text is None else as_typed(height_text)
+    typed_weight = weight_text
     already_kg = same_unit(weight, KG)
     actual = weight if already_kg else weight.to(KG)
     actual_kg = _rounded(float(actual.magnitude), _WEIGHT_STEP)
@@ -98,32 +100,33 @@ def determine_dosing_weight(
     if already_kg:
         working.append(f"Actual body weight {shown_actual}")
     else:
-        working.append(f"Actual body weight {weight_text} = {shown_actual}")
+        working.append(lambda: f"Actual body weight {as_typed(typed_weight)} = {shown_actual}")
     low, high = (in_unit(limit, KG) for limit in plausible_weight)
-    plausible_range = f"{format_number(low)}-{format_number(high)} kg"
     if not Decimal(repr(low)) <= actual_kg <= Decimal(repr(high)):
         raise DoseRefusal("implausible-weight",
-                          f"weight {weight_text} = {shown_actual} is outside the plausible range "
-                          f"{plausible_range}; check the unit (lb entered as kg?) and re-weigh")
+                          f"weight {as_typed(typed_weight)} = {shown_actual} is outside the "
+                          f"plausible range {_plausible_range(low, high)}; check the unit (lb "
+                          "entered as kg?) and re-weigh")
 
     bmi = height_m = None
     if height is not None and height_text is not None:
-        height_m = height if same_unit(height, METER) else height.to(METER)
-        bmi = actual / (height_m * height_m)
+        typed_height = height_text
+        measured_height = height_m = height if same_unit(height, METER) else height.to(METER)
+        bmi = divided_by(actual, times(height_m, height_m))
         bmi_value = _rounded(in_unit(bmi, KG_PER_M2), _BMI_STEP)
         bmi_low, bmi_high = plausible_bmi
-        shown_bmi = f"{format_number(bmi_value, 1)} kg/m²"
-        working.append(f"BMI {shown_actual} ÷ ({show(height_m, METER, 'm', 4)})² = {shown_bmi} "
-                       f"(height {height_text}; plausible {format_number(bmi_low)}-"
-                       f"{format_number(bmi_high)} kg/m²)")
+        working.append(lambda: f"BMI {shown_actual} ÷ ({show(measured_height, METER, 'm', 4)})² "
+                       f"= {_shown_bmi(bmi_value)} (height {as_typed(typed_height)}; plausible "
+                       f"{format_number(bmi_low)}-{format_number(bmi_high)} kg/m²)")
         if not Decimal(repr(float(bmi_low))) <= bmi_value <= Decimal(repr(float(bmi_high))):
             raise DoseRefusal("implausible-weight",
-                              f"BMI {shown_bmi} (weight {weight_text}, height {height_text}) is "
-                              f"outside the plausible range {format_number(bmi_low)}-"
-                              f"{format_number(bmi_high)} kg/m²; check weight and height units")
+                              f"BMI {_shown_bmi(bmi_value)} (weight {as_typed(typed_weight)}, "
+                              f"height {as_typed(typed_height)}) is outside the plausible range "
+                              f"{format_number(bmi_low)}-{format_number(bmi_high)} kg/m²; check "
+                              "weight and height units")
     else:
-        working.append(f"BMI not checked: no height (weight checked against {plausible_range} "
-                       "only)")
+        working.append(lambda: f"BMI not checked: no height (weight checked against "
+                       f"{_plausible_range(low, high)} only)")
 
     basis, reason = _choose_basis(ordered_basis, protocol, formulary, bmi, height)
     if basis == "actual":
@@ -138,10 +141,10 @@ def determine_dosing_weight(
     chosen = ideal
     if basis == "adjusted":
         excess = actual - ideal
-        chosen = ideal + excess * float(ADJUSTED_WEIGHT_FRACTION)
-        working.append(f"Adjusted body weight {show(ideal, KG, 'kg', 2)} + "
+        adjusted = chosen = ideal + excess * float(ADJUSTED_WEIGHT_FRACTION)
+        working.append(lambda: f"Adjusted body weight {show(ideal, KG, 'kg', 2)} + "
                        f"{ADJUSTED_WEIGHT_FRACTION} x ({shown_actual} - {show(ideal, KG, 'kg', 2)})"
-                       f" = {show(chosen, KG, 'kg', 2)} (R17)")
+                       f" = {show(adjusted, KG, 'kg', 2)} (R17)")
     if chosen.magnitude > actual.magnitude:
         reason = (f"{reason}; the {basis} body weight {show(chosen, KG, 'kg', 2)} is above the "
                   f"actual weight {shown_actual}, so the lower, actual weight is used "
@@ -152,10 +155,19 @@ def determine_dosing_weight(
     if chosen_kg < Decimal(repr(low)):
         raise DoseRefusal("implausible-weight",
                           f"the {basis} body weight {format_number(chosen_kg, 2)} kg (height "
-                          f"{height_text}) is below the plausible minimum {format_number(low)} "
-                          "kg; check the height, or order actual body weight")
-    working.append(f"Dosing weight {format_number(chosen_kg, 2)} kg: {reason}")
+                          f"{as_typed(height_text)}) is below the plausible minimum "
+                          f"{format_number(low)} kg; check the height, or order actual body "
+                          "weight")
+    working.append(lambda: f"Dosing weight {format_number(chosen_kg, 2)} kg: {reason}")
     return DosingWeight(_kilograms(chosen_kg), basis, reason, actual, ideal, bmi)
+
+
+def _plausible_range(low: float, high: float) -> str:
+    return f"{format_number(low)}-{format_number(high)} kg"
+
+
+def _shown_bmi(bmi: Decimal) -> str:
+    return f"{format_number(bmi, 1)} kg/m²"
 
 
 def _choose_basis(ordered: WeightBasis | None, protocol: IndicationProtocol,
@@ -184,7 +196,7 @@ def _choose_basis(ordered: WeightBasis | None, protocol: IndicationProtocol,
 
 
 def _devine_ideal_weight(height: Quantity, height_text: str, sex: str,
-                         working: list[str]) -> Quantity:
+                         working: list[WorkingStep]) -> Quantity:
     formula_sex = "male" if sex == "male" else "female"
     base = DEVINE_BASE[formula_sex]
     inches = height.to(INCH)
@@ -195,9 +207,9 @@ def _devine_ideal_weight(height: Quantity, height_text: str, sex: str,
         note = "; sex unknown: the women's formula is used (the lower ideal weight, the stricter)"
     elif over_reference.magnitude < 0:
         note = "; height under 60 in: the formula subtracts 2.3 kg per inch under 60 in"
-    working.append(
+    working.append(lambda: (
         f"Ideal body weight (Devine, {'men' if formula_sex == 'male' else 'women'}) "
         f"{show(base, KG, 'kg', 1)} + 2.3 kg/in x ({show(inches, INCH, 'in', 2)} - 60 in) = "
-        f"{show(ideal, KG, 'kg', 2)} (R17; height {height_text}{note})")
+        f"{show(ideal, KG, 'kg', 2)} (R17; height {as_typed(height_text)}{note})"))
     result: Quantity = ideal
     return result

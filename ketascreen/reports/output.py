@@ -25,6 +25,7 @@ from ketascreen.reports.checklist import (
     Signer,
     build_checklist,
     canonical_json,
+    record_id_for,
 )
 from ketascreen.reports.pdf import ChecklistRenderer, PageSize
 
@@ -32,6 +33,28 @@ if TYPE_CHECKING:
     from ketascreen.reports.signing import SignerIdentity
 
 DEFAULT_CLINIC = "ketascreen clinic"
+
+
+class SigningRefusedError(KetascreenError):
+    """Only a CLEAR screening is signed: the signature means "Screened and approved for first
+    infusion". Insufficient data and unacknowledged relative findings are resolved first; a DO
+    NOT INFUSE checklist is documented unsigned.
+
+    Attributes:
+        decision: the screening's decision.
+        record_id: the checklist's record id.
+    """
+
+    def __init__(self, decision: str, record_id: str) -> None:
+        self.decision = decision
+        self.record_id = record_id
+        why = {
+            "insufficient-data": "complete the missing data first",
+            "needs-review": "acknowledge each relative finding with a reason first",
+            "do-not-infuse": "a DO NOT INFUSE checklist is documented unsigned",
+        }.get(decision, "only a clear screening is signed")
+        super().__init__(f"record {record_id}: not signed: the decision is {decision}; {why} "
+                         f"(a signature means \"{SIGNATURE_MEANING}\")")
 
 
 class OutputExistsError(KetascreenError):
@@ -128,10 +151,15 @@ def produce_checklist(
             key without decrypting it each time); ``None`` for an unsigned document.
 
     Raises:
+        SigningRefusedError: a signature was asked for a screening that is not CLEAR.
         SigningError: the key store cannot be opened with the passphrase.
     """
     identity = None
     signer = None
+    if signing is not None and result.decision != "clear":
+        case_json = canonical_json(case.model_dump(mode="json", exclude_none=True))
+        raise SigningRefusedError(result.decision, record_id_for(
+            case_json, canonical_json(result.model_dump(mode="json"))))
     if isinstance(signing, SigningRequest):
         from ketascreen.reports.signing import load_signer  # noqa: PLC0415
 

@@ -23,9 +23,13 @@ needs_pdfsig = pytest.mark.skipif(shutil.which("pdfsig") is None or shutil.which
                                   is None, reason="poppler-utils / libnss3-tools missing")
 
 
+ACKNOWLEDGED = {"acknowledgements": [
+    {"concept": "benzodiazepine", "reason": "Evening alprazolam held the night before."}]}
+
+
 def _sign(tmp_path: Path, key: SigningKey, name: str = "signed.pdf") -> Path:
     return make_pdf(tmp_path, "--sign", str(key.p12), "--passphrase-file",
-                    str(key.passphrase_file), name=name)
+                    str(key.passphrase_file), name=name, changes=ACKNOWLEDGED)
 
 
 def _verify(path: Path, *extra: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:
@@ -58,7 +62,7 @@ def test_embedded_json_equals_result(tmp_path: Path, ec_key: SigningKey,
     """The case and result travel under the signature, byte for byte as screened."""
     pdf = _sign(tmp_path, ec_key)
     attachments = embedded_attachments(pdf.read_bytes())
-    case = load_case(write_case(tmp_path))
+    case = load_case(write_case(tmp_path, ACKNOWLEDGED))
     result = default_ruleset().screen(case)
     assert json.loads(attachments["ketascreen-result.json"]) == result.model_dump(mode="json")
     assert json.loads(attachments["ketascreen-case.json"]) == case.model_dump(
@@ -126,7 +130,7 @@ def test_existing_files_are_not_overwritten(tmp_path: Path, ec_key: SigningKey,
     """Without --force an existing file stays; replacing a signed one is never silent."""
     pdf = _sign(tmp_path, ec_key)
     before = pdf.read_bytes()
-    case = write_case(tmp_path)
+    case = write_case(tmp_path, ACKNOWLEDGED)
     assert main(["screen", str(case), "--pdf", str(pdf)]) == 2
     assert "a signed document already exists" in capsys.readouterr().err
     assert pdf.read_bytes() == before
@@ -140,7 +144,7 @@ def test_wrong_passphrase_is_a_clear_error(tmp_path: Path, ec_key: SigningKey,
     """A wrong passphrase exits 2 with a message, and writes nothing."""
     wrong = tmp_path / "wrong.pass"
     wrong.write_text("not it")
-    case = write_case(tmp_path)
+    case = write_case(tmp_path, ACKNOWLEDGED)
     out = tmp_path / "x.pdf"
     assert main(["screen", str(case), "--pdf", str(out), "--sign", str(ec_key.p12),
                  "--passphrase-file", str(wrong)]) == 2
@@ -161,3 +165,19 @@ def test_keygen_writes_key_and_certificate(tmp_path: Path,
     assert out.with_suffix(".pem").read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
     assert main(args) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("changes", "decision"), [
+    ({}, "needs-review"),
+    ({"history.psychotic-disorder": "yes"}, "do-not-infuse"),
+    ({"substance_use": {}}, "insufficient-data"),
+])
+def test_only_a_clear_screening_is_signed(tmp_path: Path, ec_key: SigningKey,
+                                          capsys: pytest.CaptureFixture[str],
+                                          changes: dict[str, object], decision: str) -> None:
+    """The signature means approval for infusion: any other decision is refused, nothing written."""
+    out = tmp_path / "refused.pdf"
+    assert main(["screen", str(write_case(tmp_path, changes)), "--pdf", str(out), "--sign",
+                 str(ec_key.p12), "--passphrase-file", str(ec_key.passphrase_file)]) == 2
+    assert f"not signed: the decision is {decision}" in capsys.readouterr().err
+    assert not out.exists()

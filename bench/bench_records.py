@@ -1,0 +1,199 @@
+"""Benchmark of the records store: with 10,000 stored screenings, today's worklist query and
+opening a record must each take <= 20 ms (median) on the 2-core reference machine (issue 6).
+
+    .venv/bin/python bench/bench_records.py                  # SQLite in a temporary folder
+    .venv/bin/python bench/bench_records.py --url postgresql://...   # a PostgreSQL database
+
+The database is filled with realistic rows: the example case and its result (canonical JSON as
+stored by ``screen --save``), a real signed checklist PDF (~65 KB) for every signed record,
+audit events (create and sign) in the hash chain, 2,500 patients, signing times spread over the
+past year with ``--today`` of them signed today, 10 % drafts and 2 % amendments. Rows are bulk
+inserted (rendering and signing 10,000 PDFs would take an hour and is measured elsewhere); the
+chain is verified at the end so the data is what the store itself would have written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+import ketascreen
+from ketascreen.records.content import content_sha256
+from ketascreen.records.models import Patient, ScreeningRow, SignedDocument, User
+from ketascreen.records.repository import RecordStore
+from ketascreen.records.worklist import open_checklist, todays_checklists
+from ketascreen.reports.checklist import canonical_json, dose_box_from
+from ketascreen.reports.output import SigningRequest, produce_checklist
+from ketascreen.reports.signing import generate_self_signed
+from ketascreen.rules import default_ruleset
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO.parent / "shared" / "spec" / "examples" / "case-example.json"
+BUDGET_MS = 20.0
+
+
+def _template() -> tuple[str, str, bytes, str]:
+    """Case JSON, result JSON, signed PDF and signer name of the example case."""
+    case = ketascreen.load_case(EXAMPLE)
+    screening = default_ruleset().run(case)
+    pair = generate_self_signed("Dr Jane Smith", b"bench-passphrase", credentials="MD")
+    dose, reason = dose_box_from(screening.dose)
+    pdf, checklist = produce_checklist(
+        case, screening.result, dose=dose, no_dose_reason=reason, versions=screening.versions,
+        signing=SigningRequest(pair.pkcs12, b"bench-passphrase", "bench.p12"))
+    case_json = canonical_json(case.model_dump(mode="json", exclude_none=True)).decode()
+    result_json = canonical_json(screening.result.model_dump(mode="json")).decode()
+    assert checklist.signer is not None
+    return case_json, result_json, pdf, checklist.signer.name
+
+
+def populate(store: RecordStore, count: int, today: int, rng: random.Random) -> None:
+    """Fill ``store`` with ``count`` screenings, ``today`` of them signed today."""
+    store.add_user(None, username="admin", display_name="Admin", role="admin",
+                   password="bench-admin-password")
+    admin = store.authenticate("admin", "bench-admin-password")
+    for username, role in (("drsmith", "physician"), ("rnpatel", "nurse")):
+        store.add_user(admin, username=username, display_name=username, role=role,
+                       password=f"bench-{username}-password")
+    case_json, result_json, pdf, signer = _template()
+    pdf_sha = hashlib.sha256(pdf).hexdigest()
+    content = content_sha256(case_json, result_json)
+    ruleset = default_ruleset()
+    now = datetime.now(UTC)
+    start_of_today = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    with store.database.read() as session:
+        physician = session.execute(select(User.id).where(User.username == "drsmith")
+                                    ).scalar_one()
+    patients = max(1, count // 4)
+    with store.transaction() as tx:
+        tx.session.execute(insert(Patient), [
+            {"id": n + 1, "external_id": f"MRN-{n:06d}", "name": f"Patient {n}",
+             "birth_date": datetime(1950 + n % 50, 1 + n % 12, 1 + n % 28).date(),
+             "created_at": now} for n in range(patients)])
+    batch = 500
+    signed_today = set(rng.sample(range(count), today))
+    last_signed: dict[int, int] = {}
+    for first in range(0, count, batch):
+        rows, documents, amendments = [], [], []
+        for n in range(first, min(first + batch, count)):
+            record_id = "KS-" + hashlib.sha256(f"bench {n}".encode()).hexdigest()[:12].upper()
+            draft = n not in signed_today and rng.random() < 0.10
+            if n in signed_today:
+                at = start_of_today + timedelta(seconds=rng.uniform(0, 6 * 3600))
+                at = min(at, now).astimezone(UTC)
+            else:
+                at = now - timedelta(days=rng.uniform(1, 365))
+            patient = rng.randrange(patients) + 1
+            amends = None
+            if not draft and patient in last_signed and rng.random() < 0.02:
+                amends = last_signed.pop(patient)
+            rows.append({
+                "id": n + 1, "record_id": record_id, "patient_id": patient,
+                "status": "draft" if draft else ("amended" if amends else "signed"),
+                "decision": "needs-review", "screening_date": at.date(),
+                "case_json": case_json, "result_json": result_json, "content_sha256": content,
+                "ruleset_version": ruleset.info.version, "ruleset_sha256": ruleset.info.sha256,
+                "policy_version": ruleset.policy.version, "policy_sha256": ruleset.policy.sha256,
+                "formulary_version": ruleset.formulary.formulary_version,
+                "formulary_sha256": ruleset.formulary.formulary_sha256,
+                "created_at": at, "created_by": physician, "updated_at": at,
+                "signed_at": None if draft else at, "signed_by": None if draft else physician,
+                "signer_name": None if draft else signer, "amends_id": amends,
+                "amendment_reason": "bench" if amends else None})
+            if not draft:
+                last_signed[patient] = n + 1
+                documents.append({"screening_id": n + 1, "pdf": pdf, "sha256": pdf_sha,
+                                  "size": len(pdf), "created_at": at})
+                amendments.append((record_id, "amend" if amends else "sign"))
+            else:
+                amendments.append((record_id, ""))
+        with store.transaction() as tx:
+            tx.session.execute(insert(ScreeningRow), rows)
+            if documents:
+                tx.session.execute(insert(SignedDocument), documents)
+            for record_id, action in amendments:
+                tx.trail.append(username="drsmith", role="physician", action="create",
+                                record_id=record_id, detail={"content_sha256": content})
+                if action:
+                    tx.trail.append(username="drsmith", role="physician", action=action,
+                                    record_id=record_id,
+                                    detail={"content_sha256": content,
+                                            "document_sha256": pdf_sha})
+
+
+def _time(call: Callable[[], object], runs: int) -> tuple[float, float]:
+    for _ in range(5):
+        call()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    samples.sort()
+    return statistics.median(samples) * 1e3, samples[int(len(samples) * 0.95)] * 1e3
+
+
+def main() -> int:
+    """Populate, measure and print the figures; exit 1 if a median is over budget."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="database URL (default: a temporary SQLite file)")
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--today", type=int, default=40, help="screenings signed today")
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=6)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory(prefix="ketascreen-bench-") as folder:
+        url = args.url or f"sqlite:///{Path(folder) / 'records.sqlite3'}"
+        started = time.perf_counter()
+        with RecordStore.open(url) as store:
+            populate(store, args.count, args.today, rng)
+        filled = time.perf_counter() - started
+        with RecordStore.open(url) as store:
+            nurse = store.authenticate("rnpatel", "bench-rnpatel-password")
+            physician = store.authenticate("drsmith", "bench-drsmith-password")
+            worklist = todays_checklists(store, nurse)
+            today_ids = [item.record_id for item in worklist]
+            with store.database.read() as session:
+                every_id = list(session.execute(select(ScreeningRow.record_id).where(
+                    ScreeningRow.status != "draft")).scalars())
+            pick = random.Random(args.seed + 1)
+            figures = {
+                "today's worklist query": _time(lambda: todays_checklists(store, nurse),
+                                                args.runs),
+                "open a checklist from the worklist (PDF bytes, sha256 checked)": _time(
+                    lambda: open_checklist(store, nurse, pick.choice(today_ids)), args.runs),
+                "open any record (store.get, full record)": _time(
+                    lambda: store.get(physician, pick.choice(every_id)), args.runs),
+                "its signed PDF (store.document)": _time(
+                    lambda: store.document(physician, pick.choice(every_id)), args.runs),
+            }
+            started_verify = time.perf_counter()
+            report = store.verify_audit()
+            verify = time.perf_counter() - started_verify
+        size = sum(p.stat().st_size for p in Path(folder).glob("records.sqlite3*"))
+    print(f"database: {'SQLite' if url.startswith('sqlite') else 'PostgreSQL'}, "
+          f"{args.count} screenings ({len(every_id)} signed, {len(worklist)} on today's "
+          f"worklist), filled in {filled:.1f} s" + (f", {size / 1e6:.0f} MB" if size else ""))
+    failed = False
+    for name, (median, p95) in figures.items():
+        budget = "" if "document" in name else (
+            "  OK" if median <= BUDGET_MS else "  OVER BUDGET")
+        failed |= budget == "  OVER BUDGET"
+        print(f"{name:66s} median {median:7.2f} ms   p95 {p95:7.2f} ms{budget}")
+    print(f"audit verify ({report.events} events, {report.records_checked} signed records "
+          f"cross-checked): {verify:.1f} s, {'ok' if report.ok else 'NOT OK'}")
+    return 1 if failed or not report.ok else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,326 @@
+"""The audit trail: append-only events in a sha256 hash chain.
+
+Each event carries the sha256 of the event before it (``prev_hash``) and its own ``hash``, the
+sha256 of its canonical serialisation (JSON, sorted keys, no spaces, UTF-8) which includes
+``prev_hash``. Events are numbered 1, 2, 3 ... by the writer, under a lock on the one
+``audit_head`` row that also names the last event. So:
+
+- an edited event no longer matches its hash, or (if its hash was recomputed) the next event's
+  link;
+- a deleted event leaves a gap in the numbers and a broken link (the last one: a head that names
+  an event that is not there);
+- an inserted event breaks a link, or is not named by the head.
+
+What a hash chain without a secret cannot show is a rewrite of every event after the change
+*and* of the head: compare the head printed by ``ketascreen audit verify`` with one noted
+earlier (``--expect-head``) to rule that out. Events hold user names, actions, record ids and
+hashes, never patient data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Final, cast
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketascreen.errors import AuditChainBrokenError, StorageError
+from ketascreen.records.content import content_sha256
+from ketascreen.records.models import AuditEventRow, AuditHead, ScreeningRow, SignedDocument
+
+GENESIS: Final = "0" * 64
+"""The ``prev_hash`` of the first event."""
+FORMAT_VERSION: Final = 1
+Detail = Mapping[str, str | int | bool | None]
+
+
+def canonical(data: object) -> bytes:
+    """The canonical bytes of a JSON value: sorted keys, no spaces, UTF-8."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
+
+
+def event_hash(*, seq: int, occurred_at: str, username: str, role: str, workstation: str,
+               action: str, outcome: str, record_id: str | None, detail: str,
+               prev_hash: str) -> str:
+    """The sha256 (hex) of one event's canonical serialisation.
+
+    Args:
+        seq: the event's number (1 for the first event).
+        occurred_at: the time, ISO 8601 UTC text exactly as stored.
+        username: who acted (or tried to).
+        role: their role, or an empty string when unknown (a refused login).
+        workstation: the host name of the computer.
+        action: what was done, e.g. ``sign``.
+        outcome: ``ok`` or ``refused``.
+        record_id: the record concerned, if any.
+        detail: the detail JSON text exactly as stored.
+        prev_hash: the hash of the previous event (:data:`GENESIS` for the first).
+
+    Returns:
+        64 lowercase hex digits.
+    """
+    return hashlib.sha256(canonical({
+        "v": FORMAT_VERSION, "seq": seq, "at": occurred_at, "user": username, "role": role,
+        "workstation": workstation, "action": action, "outcome": outcome,
+        "record": record_id, "detail": detail, "prev": prev_hash,
+    })).hexdigest()
+
+
+def _row_hash(row: AuditEventRow) -> str:
+    return event_hash(seq=row.seq, occurred_at=row.occurred_at, username=row.username,
+                      role=row.role, workstation=row.workstation, action=row.action,
+                      outcome=row.outcome, record_id=row.record_id, detail=row.detail,
+                      prev_hash=row.prev_hash)
+
+
+def timestamp(moment: datetime | None = None) -> str:
+    """ISO 8601 UTC text with microseconds, e.g. ``2026-11-25T09:15:00.123456Z``."""
+    moment = (moment or datetime.now(UTC)).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One audit event as stored.
+
+    Attributes:
+        seq: its number in the trail.
+        occurred_at: when (ISO 8601 UTC text).
+        username: who.
+        role: their role ("" when unknown).
+        workstation: on which computer.
+        action: what, e.g. ``create``, ``sign``, ``print``, ``login``.
+        outcome: ``ok`` or ``refused``.
+        record_id: the record, if any.
+        detail: extra facts (hashes, counts, the reason of a refusal), never patient data.
+        hash: this event's hash.
+    """
+
+    seq: int
+    occurred_at: str
+    username: str
+    role: str
+    workstation: str
+    action: str
+    outcome: str
+    record_id: str | None
+    detail: dict[str, object]
+    hash: str
+
+    @classmethod
+    def from_row(cls, row: AuditEventRow) -> AuditEvent:
+        """The event of a table row."""
+        return cls(seq=row.seq, occurred_at=row.occurred_at, username=row.username,
+                   role=row.role, workstation=row.workstation, action=row.action,
+                   outcome=row.outcome, record_id=row.record_id,
+                   detail=json.loads(row.detail), hash=row.hash)
+
+
+class AuditTrail:
+    """Appends events inside one write transaction, holding the lock on the trail's head.
+
+    Create it first in every write transaction: on PostgreSQL ``SELECT ... FOR UPDATE`` on the
+    head row makes writers queue (on SQLite, ``BEGIN IMMEDIATE`` already has).
+
+    Args:
+        session: a session in a write transaction.
+        clock: the current time (default: now).
+
+    Raises:
+        StorageError: the head row is missing (run ``ketascreen audit verify``).
+    """
+
+    def __init__(self, session: Session, *, clock: Callable[[], datetime] | None = None
+                 ) -> None:
+        self._session = session
+        self._clock = clock
+        head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()
+                               ).scalar_one_or_none()
+        if head is None:
+            raise StorageError("audit trail", "its head record is missing: the trail was "
+                               "tampered with; run `ketascreen audit verify`")
+        self._head = head
+        self._workstation = socket.gethostname()[:255]
+
+    def append(self, *, username: str, role: str, action: str, outcome: str = "ok",
+               record_id: str | None = None, detail: Detail | None = None,
+               at: datetime | None = None) -> int:
+        """Add one event after the last; returns its number.
+
+        Args:
+            username: who acted (or tried to).
+            role: their role, or "" when unknown.
+            action: what, e.g. ``sign``.
+            outcome: ``ok`` or ``refused``.
+            record_id: the record concerned, if any.
+            detail: extra facts; never patient data.
+            at: when (default: now).
+        """
+        seq = self._head.last_seq + 1
+        occurred_at = timestamp(at or (self._clock() if self._clock else None))
+        detail_text = canonical(dict(detail or {})).decode("utf-8")
+        digest = event_hash(seq=seq, occurred_at=occurred_at, username=username, role=role,
+                            workstation=self._workstation, action=action, outcome=outcome,
+                            record_id=record_id, detail=detail_text,
+                            prev_hash=self._head.last_hash)
+        self._session.add(AuditEventRow(
+            seq=seq, occurred_at=occurred_at, username=username, role=role,
+            workstation=self._workstation, action=action, outcome=outcome, record_id=record_id,
+            detail=detail_text, prev_hash=self._head.last_hash, hash=digest))
+        self._head.last_seq = seq
+        self._head.last_hash = digest
+        return seq
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """What ``ketascreen audit verify`` found.
+
+    Attributes:
+        events: how many events were checked.
+        head_hash: the hash of the last event (compare it with one noted earlier).
+        broken_at: the number of the first event that does not verify, or ``None``.
+        reason: what is wrong there.
+        record_problems: signed records whose stored content or document no longer matches
+            the hashes recorded in the trail when they were signed (``(record_id, problem)``).
+        anchor_problem: set when an expected head (``--expect-head``) is not in the trail.
+        records_checked: how many signed records were cross-checked (0 when not asked).
+    """
+
+    events: int
+    head_hash: str
+    broken_at: int | None = None
+    reason: str | None = None
+    record_problems: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    anchor_problem: str | None = None
+    records_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """The chain, the head, the anchor and every signed record verify."""
+        return self.broken_at is None and not self.record_problems and not self.anchor_problem
+
+    def raise_if_broken(self) -> None:
+        """Raise when the chain itself is broken.
+
+        Raises:
+            AuditChainBrokenError: naming the first event that does not verify.
+        """
+        if self.broken_at is not None:
+            raise AuditChainBrokenError(self.broken_at, self.reason or "does not verify")
+
+
+def verify_chain(rows: Iterable[AuditEventRow], head: AuditHead | None,
+                 signed_hashes: dict[str, dict[str, object]] | None = None,
+                 anchor: tuple[int, str] | None = None) -> AuditReport:
+    """Recompute the chain over ``rows`` (in ``seq`` order) and compare the end with ``head``.
+
+    Args:
+        rows: every audit event, ordered by ``seq``.
+        head: the head row (``None`` if it was deleted).
+        signed_hashes: filled with the detail of each successful ``sign`` and ``amend`` event
+            by record id, for the record cross-check.
+        anchor: an event number and the hash it had when noted earlier; a rewritten trail no
+            longer has that hash there.
+
+    Returns:
+        The report; ``broken_at`` names the first event that does not verify.
+    """
+    previous_hash = GENESIS
+    previous_seq = 0
+    count = 0
+    found_anchor: str | None = None
+
+    def broken(seq: int, reason: str) -> AuditReport:
+        return AuditReport(events=count, head_hash=previous_hash, broken_at=seq, reason=reason)
+
+    for row in rows:
+        count += 1
+        expected = previous_seq + 1
+        if row.seq > expected:
+            gap = (f"event {expected} is missing" if row.seq == expected + 1
+                   else f"events {expected} to {row.seq - 1} are missing")
+            return broken(expected, f"{gap} (deleted): the trail jumps from event "
+                          f"{previous_seq} to event {row.seq}")
+        if row.seq != expected:
+            return broken(row.seq, f"unexpected event number (expected {expected}): inserted")
+        if row.prev_hash != previous_hash:
+            where = "the start of the trail" if expected == 1 else f"event {previous_seq}"
+            return broken(row.seq, f"its link to {where} does not match (an event before it "
+                          "was edited, deleted or inserted)")
+        if _row_hash(row) != row.hash:
+            return broken(row.seq, "its content does not match its hash (edited)")
+        if (signed_hashes is not None and row.outcome == "ok" and row.record_id
+                and row.action in ("sign", "amend")):
+            signed_hashes[row.record_id] = json.loads(row.detail)
+        if anchor is not None and row.seq == anchor[0]:
+            found_anchor = row.hash
+        previous_hash, previous_seq = row.hash, row.seq
+    anchor_problem = None
+    if anchor is not None and found_anchor != anchor[1].lower():
+        anchor_problem = (f"event {anchor[0]} is not in the trail" if found_anchor is None else
+                          f"event {anchor[0]} now has hash {found_anchor}, not the {anchor[1]} "
+                          "noted earlier: the trail was rewritten")
+    if head is None:
+        return broken(previous_seq + 1, "the trail's head record is missing (deleted)")
+    if head.last_seq > previous_seq:
+        return broken(previous_seq + 1,
+                      f"the trail ends at event {previous_seq} but {head.last_seq} events were "
+                      f"written: event {previous_seq + 1} and after were deleted")
+    if head.last_seq < previous_seq:
+        return broken(head.last_seq + 1,
+                      f"event {head.last_seq + 1} and after were added outside ketascreen "
+                      f"(the head names event {head.last_seq} as the last): inserted")
+    if head.last_hash != previous_hash:
+        return broken(previous_seq, "the last event does not match the trail's head (edited or "
+                      "replaced)")
+    return AuditReport(events=count, head_hash=previous_hash, anchor_problem=anchor_problem)
+
+
+def record_problems(session: Session, signed: dict[str, dict[str, object]],
+                    seen: set[str]) -> Iterator[tuple[str, str]]:
+    """Signed records whose content or document no longer matches the hashes their ``sign`` or
+    ``amend`` event recorded, and signed events whose record is gone.
+
+    Args:
+        session: a reading session.
+        signed: the detail of each sign and amend event by record id (from
+            :func:`verify_chain`).
+        seen: filled with the record id of every signed record checked.
+
+    Yields:
+        ``(record_id, problem)`` pairs.
+    """
+    query = (select(ScreeningRow.record_id, ScreeningRow.case_json,
+                    ScreeningRow.result_json, ScreeningRow.content_sha256,
+                    SignedDocument.sha256, SignedDocument.pdf)
+             .outerjoin(SignedDocument, SignedDocument.screening_id == ScreeningRow.id)
+             .where(ScreeningRow.status != "draft").order_by(ScreeningRow.id)
+             .execution_options(yield_per=100))
+    result = session.execute(query)  # streamed: the PDFs are not all held in memory
+    try:
+        for record_id, case_json, result_json, stored_sha, document_sha, pdf in result:
+            seen.add(record_id)
+            event = signed.get(record_id)
+            if event is None:
+                yield record_id, "signed, but no sign or amend event in the audit trail"
+                continue
+            if content_sha256(case_json, result_json) != stored_sha or (
+                    stored_sha != event.get("content_sha256")):
+                yield record_id, "its case or result changed after it was signed"
+            if cast("bytes | None", pdf) is None:
+                yield record_id, "its signed document is missing"
+            elif hashlib.sha256(pdf).hexdigest() != document_sha or (
+                    document_sha != event.get("document_sha256")):
+                yield record_id, "its signed document changed after it was signed"
+    finally:
+        result.close()
+    for record_id in sorted(set(signed) - seen):
+        yield record_id, "signed in the audit trail, but missing from the records"

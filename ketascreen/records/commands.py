@@ -1,0 +1,389 @@
+"""The records part of the command line: ``records``, ``audit``, ``users`` and ``screen --save``.
+
+``ketascreen.cli`` registers these parsers and calls these handlers. Every command that touches
+records logs a user in: ``--user`` (or ``$KETASCREEN_USER``) and the password from
+``--password-file`` or a prompt. Refusals exit with status 4; a broken audit trail with 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import getpass
+import json
+import os
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from ketascreen.errors import (
+    AuthenticationFailedError,
+    InputFileError,
+    RecordExistsError,
+    UserAccountError,
+)
+
+if TYPE_CHECKING:
+    from ketascreen.records.repository import RecordStore
+    from ketascreen.records.users import Actor
+    from ketascreen.records.views import RecordSummary, StoredScreening
+    from ketascreen.rules.engine import RuleSet, Screening
+
+ENV_USER = "KETASCREEN_USER"
+EXIT_OK = 0
+EXIT_BROKEN = 1
+
+
+def add_login_options(parser: argparse.ArgumentParser) -> None:
+    """``--user`` and ``--password-file`` on a sub-command."""
+    parser.add_argument("--user", metavar="NAME",
+                        help=f"who is acting (default: ${ENV_USER}); the password is asked for")
+    parser.add_argument("--password-file", metavar="FILE",
+                        help="file holding the user's password (instead of the prompt)")
+
+
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``records``, ``audit`` and ``users``."""
+    records = commands.add_parser("records", help="stored screenings")
+    actions = records.add_subparsers(dest="records_command", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="list stored screenings, newest first")
+    listing.add_argument("--today", action="store_true",
+                         help="only those signed (or, for drafts, stored) today")
+    listing.add_argument("--patient", metavar="ID", help="only this patient id")
+    listing.add_argument("--limit", type=int, default=100, metavar="N")
+    listing.add_argument("--json", action="store_true")
+    show = actions.add_parser("show", help="show one stored screening and its audit events")
+    show.add_argument("record_id", metavar="ID")
+    show.add_argument("--json", action="store_true")
+    export = actions.add_parser("export", help="write a record's signed checklist")
+    export.add_argument("record_id", metavar="ID")
+    export.add_argument("--pdf", required=True, metavar="OUT.pdf")
+    export.add_argument("--force", action="store_true", help="replace an existing file")
+    for parser in (listing, show, export):
+        add_login_options(parser)
+
+    audit = commands.add_parser("audit", help="the audit trail")
+    audit_actions = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify = audit_actions.add_parser(
+        "verify", help="recompute the hash chain and check the signed records (exit 1 if not)")
+    verify.add_argument("--chain-only", action="store_true",
+                        help="skip the cross-check of signed records and documents")
+    verify.add_argument("--expect-head", metavar="N:SHA256",
+                        help="also check that event N still has this hash (noted earlier)")
+
+    users = commands.add_parser("users", help="user accounts (admin)")
+    user_actions = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    add = user_actions.add_parser("add", help="create an account (the first one: an admin, "
+                                  "without logging in)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["physician", "nurse", "admin"])
+    add.add_argument("--name", required=True, help="display name, as printed")
+    add.add_argument("--new-password-file", metavar="FILE",
+                     help="file holding the new account's password (instead of the prompt)")
+    listing_users = user_actions.add_parser("list", help="list accounts")
+    for parser in (add, listing_users):
+        add_login_options(parser)
+
+
+def add_screen_options(screen: argparse.ArgumentParser) -> None:
+    """``--save`` and its companions on ``screen``."""
+    screen.add_argument("--save", action="store_true",
+                        help="store the screening in the records (signed when --sign is given)")
+    screen.add_argument("--amends", metavar="ID",
+                        help="with --save and --sign: store it as a signed amendment of ID")
+    screen.add_argument("--reason", help="why the record is amended (with --amends)")
+    add_login_options(screen)
+
+
+# -- logging in ---------------------------------------------------------------------------
+
+def _read_secret(path: str, what: str) -> str:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise InputFileError(path, f"cannot read the {what} file: {error.strerror}") from None
+    secret = data.removesuffix(b"\n").removesuffix(b"\r").decode("utf-8", errors="strict")
+    if not secret:
+        raise InputFileError(path, f"the {what} file is empty")
+    return secret
+
+
+def open_store() -> RecordStore:
+    """The records store named by the environment (see README, Records)."""
+    from ketascreen.records.repository import RecordStore  # noqa: PLC0415
+
+    return RecordStore.open()
+
+
+def login(store: RecordStore, args: argparse.Namespace) -> Actor:
+    """Log in the user named by ``--user`` or ``$KETASCREEN_USER``.
+
+    Raises:
+        AuthenticationFailedError: no user named, or the login is refused.
+    """
+    username = args.user or os.environ.get(ENV_USER)
+    if not username:
+        raise AuthenticationFailedError("", f"name the user with --user or {ENV_USER}")
+    if args.password_file:
+        password = _read_secret(args.password_file, "password")
+    else:
+        password = getpass.getpass(f"ketascreen password for {username}: ")
+    return store.authenticate(username, password)
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    if args.new_password_file:
+        return _read_secret(args.new_password_file, "new password")
+    first = getpass.getpass(f"new password for {args.username}: ")
+    if getpass.getpass("repeat it: ") != first:
+        raise UserAccountError(args.username, "password", "the two entries differ")
+    return first
+
+
+# -- screen --save ----------------------------------------------------------------------------
+
+class Saver:
+    """Stores what ``screen --save`` screened, as the logged-in user.
+
+    Args:
+        args: the parsed ``screen`` arguments.
+    """
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from ketascreen.records.users import Permission  # noqa: PLC0415
+
+        self._args = args
+        self.store = open_store()
+        try:
+            self.actor = login(self.store, args)
+            # refuse before anything is screened or written (each refusal is audited)
+            self.store.authorise(self.actor, Permission.AMEND if args.amends
+                                 else Permission.SCREEN)
+            if args.sign:
+                self.store.authorise(self.actor, Permission.SIGN)
+        except BaseException:
+            self.store.close()
+            raise
+
+    def check(self, screening: Screening, ruleset: RuleSet) -> None:
+        """Stop before a checklist is written when the record cannot be stored.
+
+        Raises:
+            RecordExistsError: the same screening is stored and signed already (or stored as a
+                draft and not being signed now).
+        """
+        from ketascreen.records.content import record_id_of  # noqa: PLC0415
+
+        record = self.store.find(self.actor, record_id_of(screening, ruleset))
+        if record is not None and (record.is_signed or not self._args.sign or self._args.amends):
+            raise RecordExistsError(record.record_id, "this screening is stored already "
+                                    f"({record.status})", record.status)
+
+    def save(self, screening: Screening, ruleset: RuleSet, signed_pdf: bytes | None) -> None:
+        """Store the screening (an amendment with ``--amends``) and say so on stderr."""
+        if self._args.amends:
+            assert signed_pdf is not None
+            stored = self.store.amend(self.actor, self._args.amends, screening,
+                                      signed_pdf=signed_pdf, reason=self._args.reason or "",
+                                      ruleset=ruleset)
+        else:
+            stored = self.store.create(self.actor, screening, ruleset=ruleset,
+                                       signed_pdf=signed_pdf)
+        what = f"amendment of {stored.amends}" if stored.amends else stored.status
+        print(f"ketascreen: saved record {stored.record_id} ({what})", file=sys.stderr)
+
+    def close(self) -> None:
+        """Release the database."""
+        self.store.close()
+
+
+def check_save_arguments(args: argparse.Namespace) -> None:
+    """The combinations ``--save`` allows.
+
+    Raises:
+        InputFileError: naming the option that does not fit.
+    """
+    if (args.amends or args.reason) and not args.save:
+        raise InputFileError("--amends", "--amends and --reason need --save")
+    if not args.save:
+        return
+    if args.summary:
+        raise InputFileError("--save", "--save does not combine with --summary")
+    if len(args.sources) > 1:
+        raise InputFileError(args.sources[1], "--save takes one source at a time")
+    if args.amends and not args.sign:
+        raise InputFileError("--amends", "an amendment is signed: add --pdf OUT --sign KEY")
+    if args.amends and not (args.reason or "").strip():
+        raise InputFileError("--amends", "say why with --reason")
+
+
+# -- records, audit, users ------------------------------------------------------------------
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    """Run ``records``, ``audit`` or ``users``; returns the exit status."""
+    store = open_store()
+    try:
+        if args.command == "audit":
+            return _verify(store, args, out)
+        if args.command == "users":
+            return _users(store, args, out)
+        actor = login(store, args)
+        if args.records_command == "list":
+            return _list(store, actor, args, out)
+        if args.records_command == "show":
+            return _show(store, actor, args, out)
+        replaced = store.export(actor, args.record_id, Path(args.pdf), force=args.force)
+        if replaced:
+            print(f"ketascreen: warning: replaced the signed document {args.pdf}",
+                  file=sys.stderr)
+        print(f"ketascreen: wrote {args.pdf} (record {args.record_id.upper()})",
+              file=sys.stderr)
+        return EXIT_OK
+    finally:
+        store.close()
+
+
+def _local(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M %z")
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _list(store: RecordStore, actor: Actor, args: argparse.Namespace, out: TextIO) -> int:
+    records = store.list_records(actor, day=date.today() if args.today else None,
+                                 patient_id=args.patient, limit=args.limit)
+    if args.json:
+        out.write(json.dumps([dataclasses.asdict(r) for r in records], indent=2,
+                             default=_jsonable) + "\n")
+        return EXIT_OK
+    if not records:
+        out.write("no records\n")
+        return EXIT_OK
+    out.write(f"{'RECORD':16} {'STATUS':8} {'SIGNED (or stored)':22} {'PATIENT ID':14} "
+              f"{'DECISION':18} PATIENT\n")
+    for record in records:
+        out.write(f"{record.record_id:16} {record.status:8} "
+                  f"{_local(record.signed_at or record.created_at):22} "
+                  f"{record.patient.patient_id:14} {record.decision:18} "
+                  f"{record.patient.name}{_links(record)}\n")
+    return EXIT_OK
+
+
+def _links(record: RecordSummary) -> str:
+    text = ""
+    if record.amends:
+        text += f"  [amends {record.amends}]"
+    if record.superseded_by:
+        text += f"  [SUPERSEDED by {record.superseded_by}]"
+    return text
+
+
+def _show(store: RecordStore, actor: Actor, args: argparse.Namespace, out: TextIO) -> int:
+    stored = store.get(actor, args.record_id)
+    events = store.events(actor, stored.record_id)
+    if args.json:
+        data = dataclasses.asdict(stored)
+        data["case"] = json.loads(data.pop("case_json"))
+        data["result"] = json.loads(data.pop("result_json"))
+        data["events"] = [dataclasses.asdict(e) for e in events]
+        out.write(json.dumps(data, indent=2, default=_jsonable, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    out.write(_describe(stored) + "\nAudit events:\n")
+    for event in events:
+        flag = "" if event.outcome == "ok" else " REFUSED"
+        out.write(f"  #{event.seq} {event.occurred_at} {event.action}{flag} by "
+                  f"{event.username} ({event.role or '-'})\n")
+    return EXIT_OK
+
+
+def _describe(stored: StoredScreening) -> str:
+    from ketascreen.reports.checklist import DECISION_LABELS  # noqa: PLC0415
+
+    result = stored.result()
+    versions = stored.versions
+    status = stored.status + _links(stored)
+    lines = [
+        f"Record:          {stored.record_id}",
+        f"Status:          {status}",
+        f"Patient:         {stored.patient.name} ({stored.patient.patient_id}), born "
+        f"{stored.patient.birth_date.isoformat()}",
+        f"Screening date:  {stored.screening_date.isoformat()}",
+        f"Decision:        {DECISION_LABELS[stored.decision][0]}",
+        f"Stored:          {_local(stored.created_at)} by {stored.created_by}",
+    ]
+    if stored.signed_at is not None:
+        lines.append(f"Signed:          {_local(stored.signed_at)} by {stored.signed_by} "
+                     f"(certificate: {stored.signer_name})")
+        lines.append(f"Document:        sha256 {stored.document_sha256}, "
+                     f"{stored.document_size} bytes")
+    if stored.amendment_reason:
+        lines.append(f"Amendment reason: {stored.amendment_reason}")
+    lines += [
+        f"Rule set:        {versions.ruleset_version} sha256 {versions.ruleset_sha256}",
+        f"Clinic policy:   {versions.policy_version} sha256 {versions.policy_sha256}",
+        f"Formulary:       {versions.formulary_version} sha256 {versions.formulary_sha256}",
+        f"Findings ({len(result.findings)}):",
+        *(f"  {f.severity.upper():8} {f.rule_id}  {f.title}"
+          + ("  [acknowledged]" if f.acknowledged else "") for f in result.findings),
+    ]
+    return "\n".join(lines)
+
+
+def _anchor(text: str | None) -> tuple[int, str] | None:
+    if text is None:
+        return None
+    number, _, digest = text.partition(":")
+    if not number.isdigit() or len(digest) != 64:
+        raise InputFileError("--expect-head", f"{text!r} is not N:SHA256 (an event number, "
+                             "a colon and 64 hex digits)")
+    return int(number), digest
+
+
+def _verify(store: RecordStore, args: argparse.Namespace, out: TextIO) -> int:
+    report = store.verify_audit(records=not args.chain_only, anchor=_anchor(args.expect_head))
+    lines = [f"Database:        {store.database.name}"]
+    if report.broken_at is not None:
+        lines.append(f"Audit trail:     BROKEN at event {report.broken_at}: {report.reason}")
+        lines.append(f"                 ({report.events} events read; the first broken link "
+                     "is named)")
+    else:
+        lines.append(f"Audit trail:     {report.events} events, every link verifies")
+        lines.append(f"Head:            event {report.events} sha256 {report.head_hash}")
+    if report.anchor_problem:
+        lines.append(f"Expected head:   NOT FOUND: {report.anchor_problem}")
+    if report.broken_at is None and not args.chain_only:
+        if report.record_problems:
+            lines += [f"Record {record_id}: {problem}"
+                      for record_id, problem in report.record_problems]
+        else:
+            lines.append(f"Signed records:  {report.records_checked} checked, each matches "
+                         "the hashes recorded when it was signed")
+    lines.append("RESULT: " + ("VERIFIED" if report.ok else "NOT VERIFIED"))
+    out.write("\n".join(lines) + "\n")
+    return EXIT_OK if report.ok else EXIT_BROKEN
+
+
+def _users(store: RecordStore, args: argparse.Namespace, out: TextIO) -> int:
+    from ketascreen.records.users import has_users, list_users  # noqa: PLC0415
+
+    if args.users_command == "list":
+        for user in list_users(store, login(store, args)):
+            state = "" if user.active else "  (deactivated)"
+            out.write(f"{user.username:20} {user.role.value:10} {user.display_name}{state}\n")
+        return EXIT_OK
+    first = not has_users(store)
+    actor = None if first else login(store, args)
+    if actor is not None:
+        from ketascreen.records.users import Permission  # noqa: PLC0415
+
+        store.authorise(actor, Permission.MANAGE_USERS)
+    info = store.add_user(actor, username=args.username, display_name=args.name,
+                          role=args.role, password=_new_password(args))
+    note = " (the first account)" if first else ""
+    print(f"ketascreen: added {info.role.value} {info.username}{note}", file=sys.stderr)
+    return EXIT_OK

@@ -1,0 +1,220 @@
+"""Where the records database lives, how it is opened, and its schema migrations.
+
+SQLite is the default: one file in the user data directory (``KETASCREEN_HOME`` overrides the
+directory, ``KETASCREEN_DATABASE_URL`` the whole database). The file is created with mode 0600,
+runs in WAL mode with foreign keys on and ``synchronous=FULL``, and every write transaction starts
+with ``BEGIN IMMEDIATE`` so writers queue instead of failing half-way. A clinic with several
+workstations points every copy at one PostgreSQL server (``postgresql://...``); the same code runs
+there.
+
+The schema is migrated with Alembic when the database is opened (the scripts are in
+``ketascreen/records/migrations``; no ``alembic.ini`` is needed).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ketascreen.errors import StorageError
+
+ENV_HOME: Final = "KETASCREEN_HOME"
+ENV_DATABASE_URL: Final = "KETASCREEN_DATABASE_URL"
+DATABASE_FILE: Final = "ketascreen.sqlite3"
+SCHEMA_REVISION: Final = "0001"
+"""The newest migration (``tests/records`` checks it against the migration scripts)."""
+KNOWN_REVISIONS: Final = ("0001",)
+MIGRATIONS: Final = Path(__file__).resolve().parent / "migrations"
+_PG_MIGRATION_LOCK: Final = 0x6B657461  # "keta": serialises migrations of one server
+_SQLITE_BUSY_TIMEOUT_MS: Final = 30_000
+
+
+def data_dir() -> Path:
+    """The directory of the default SQLite database: ``$KETASCREEN_HOME`` or the user data dir."""
+    home = os.environ.get(ENV_HOME)
+    if home:
+        return Path(home).expanduser()
+    import platformdirs  # noqa: PLC0415 - only needed when no override is given
+
+    return platformdirs.user_data_path("ketascreen", appauthor=False)
+
+
+def database_url(url: str | URL | None = None) -> URL:
+    """The database to use: ``url``, else ``$KETASCREEN_DATABASE_URL``, else the SQLite file.
+
+    ``postgresql://`` URLs use the psycopg (3) driver.
+
+    Raises:
+        StorageError: the URL cannot be parsed or names an unsupported database.
+    """
+    chosen = url if url is not None else os.environ.get(ENV_DATABASE_URL) or None
+    if chosen is None:
+        return URL.create("sqlite", database=str(data_dir() / DATABASE_FILE))
+    try:
+        parsed = make_url(chosen)
+    except ArgumentError:
+        raise StorageError("(unparsable URL)", "not a database URL such as "
+                           "postgresql://user@host/ketascreen or sqlite:////path/file") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StorageError(describe(parsed), "only SQLite and PostgreSQL are supported")
+    return parsed
+
+
+def describe(url: URL) -> str:
+    """The database for messages: the file of a SQLite URL, else the URL without password."""
+    if url.get_backend_name() == "sqlite" and url.database:
+        return url.database
+    return url.render_as_string(hide_password=True)
+
+
+def _prepare_sqlite_file(url: URL) -> None:
+    """Create the SQLite file (and its folder) private to the user before SQLite opens it."""
+    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        return
+    path = Path(url.database)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    # SQLite creates the -wal and -shm files with the mode of the database file.
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if candidate.exists() and candidate.stat().st_mode & 0o077:
+            candidate.chmod(0o600)
+
+
+def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
+    """Pragmas on every connection; explicit BEGIN (IMMEDIATE for the writer)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event issues BEGIN
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute("PRAGMA secure_delete = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """The two engines of one database: a reader and a writer.
+
+    On SQLite the writer begins every transaction with ``BEGIN IMMEDIATE``, so a write never
+    starts from a snapshot another process has since changed; readers use plain ``BEGIN`` and are
+    not blocked by the writer (WAL). On PostgreSQL the reader is read-only.
+
+    Args:
+        url: the database (see :func:`database_url`); ``None`` for the default.
+        migrate: bring the schema to the newest revision now (the default).
+
+    Raises:
+        StorageError: the database cannot be opened, or was written by a newer ketascreen.
+    """
+
+    def __init__(self, url: str | URL | None = None, *, migrate: bool = True) -> None:
+        self.url = database_url(url)
+        self.name = describe(self.url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        try:
+            if self.is_sqlite:
+                _prepare_sqlite_file(self.url)
+        except OSError as error:
+            raise StorageError(self.name, f"cannot create the database file: {error.strerror}"
+                               ) from None
+        options: dict[str, Any] = {"hide_parameters": True}  # no patient data in errors/logs
+        self.writer = create_engine(self.url, **options)
+        self.reader = create_engine(self.url, **options)
+        if self.is_sqlite:
+            _configure_sqlite(self.writer, immediate=True)
+            _configure_sqlite(self.reader, immediate=False)
+        else:
+            self.reader = self.reader.execution_options(postgresql_readonly=True)
+        self._read_sessions = sessionmaker(self.reader, expire_on_commit=False)
+        self._write_sessions = sessionmaker(self.writer, expire_on_commit=False)
+        if migrate:
+            self.migrate()
+
+    def migrate(self) -> None:
+        """Upgrade the schema to :data:`SCHEMA_REVISION` (nothing to do when it is current).
+
+        Raises:
+            StorageError: the database cannot be reached or its schema is newer than this code.
+        """
+        try:
+            with self.writer.begin() as connection:
+                if not self.is_sqlite:
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                       {"key": _PG_MIGRATION_LOCK})
+                current = _current_revision(connection)
+                if current == SCHEMA_REVISION:
+                    return
+                if current is not None and current not in KNOWN_REVISIONS:
+                    raise StorageError(self.name, f"the database has schema revision {current}, "
+                                       "written by a newer ketascreen; upgrade ketascreen")
+                _upgrade(connection)
+        except DBAPIError as error:
+            raise StorageError(self.name, _reason(error)) from None
+
+    def revision(self) -> str | None:
+        """The schema revision stored in the database (``None`` before the first migration)."""
+        with self.reader.connect() as connection:
+            return _current_revision(connection)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading (one snapshot on SQLite; read-only on PostgreSQL)."""
+        with self._read_sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in one write transaction: committed at the end, rolled back on error."""
+        with self._write_sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.writer.dispose()
+        self.reader.dispose()
+
+
+def _current_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    value = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return None if value is None else str(value)
+
+
+def _upgrade(connection: Connection) -> None:
+    """Run the Alembic scripts on ``connection`` (inside its transaction)."""
+    from alembic import command  # noqa: PLC0415 - only when the schema must change
+    from alembic.config import Config  # noqa: PLC0415
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _reason(error: SQLAlchemyError) -> str:
+    """The first line of the driver's message, without SQL or parameters."""
+    original = getattr(error, "orig", None)
+    text_ = str(original) if original is not None else str(error)
+    return text_.strip().splitlines()[0] if text_.strip() else type(error).__name__

@@ -1,0 +1,116 @@
+"""The clinic policy and formulary kept in the records database (admin only).
+
+An admin installs a new version of the clinic policy or formulary (TOML, as
+``ketascreen/rules/data/policy.toml`` and the shipped formulary). It is validated against the
+rule set before it is stored; versions are never changed or deleted, the newest one is current.
+:func:`clinic_ruleset` builds the rule set a workstation should screen with, so every
+workstation on one PostgreSQL server uses the same policy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy import select
+
+from ketascreen.records.models import ClinicFile, User
+from ketascreen.records.users import Actor, Permission
+
+if TYPE_CHECKING:
+    from ketascreen.records.repository import RecordStore
+    from ketascreen.rules.engine import RuleSet
+
+ClinicFileKind = Literal["policy", "formulary"]
+_PERMISSION: dict[str, Permission] = {"policy": Permission.EDIT_POLICY,
+                                      "formulary": Permission.EDIT_FORMULARY}
+
+
+@dataclass(frozen=True)
+class ClinicFileInfo:
+    """An installed clinic file.
+
+    Attributes:
+        kind: ``policy`` or ``formulary``.
+        version: the ``version`` the file declares.
+        sha256: of its bytes.
+        installed_at: when (UTC).
+        installed_by: the admin's user name.
+        content: the TOML bytes.
+    """
+
+    kind: str
+    version: str
+    sha256: str
+    installed_at: datetime
+    installed_by: str
+    content: bytes
+
+
+def _ruleset(policy: bytes | None, formulary: bytes | None) -> RuleSet:
+    """A rule set with these files instead of the shipped ones (validated when built)."""
+    from ketascreen.rules.engine import RuleSet  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory(prefix="ketascreen-clinic-") as folder:
+        paths: dict[str, Path] = {}
+        for name, data in (("policy", policy), ("formulary", formulary)):
+            if data is not None:
+                paths[name] = Path(folder) / f"{name}.toml"
+                paths[name].write_bytes(data)
+        return RuleSet(policy_path=paths.get("policy"), formulary_path=paths.get("formulary"))
+
+
+def install_clinic_file(store: RecordStore, actor: Actor, kind: ClinicFileKind,
+                        content: bytes) -> ClinicFileInfo:
+    """Validate and install a new clinic policy or formulary; a ``<kind>-install`` event.
+
+    Raises:
+        PermissionDeniedError: ``actor`` may not edit it (only an admin may; recorded).
+        KnowledgeBaseError: the file is not a valid policy or formulary for the rule set.
+    """
+    store.authorise(actor, _PERMISSION[kind])
+    other = installed(store, "formulary" if kind == "policy" else "policy")
+    other_content = other.content if other is not None else None
+    ruleset = (_ruleset(content, other_content) if kind == "policy"
+               else _ruleset(other_content, content))
+    version = ruleset.policy.version if kind == "policy" else ruleset.formulary.version
+    sha256 = hashlib.sha256(content).hexdigest()
+    now = store.clock()
+    with store.transaction() as tx:
+        tx.session.add(ClinicFile(kind=kind, version=version, sha256=sha256, content=content,
+                                  installed_at=now, installed_by=actor.user_id))
+        tx.trail.append(username=actor.username, role=actor.role.value,
+                        action=f"{kind}-install", detail={"version": version, "sha256": sha256})
+    return ClinicFileInfo(kind, version, sha256, now, actor.username, content)
+
+
+def installed(store: RecordStore, kind: ClinicFileKind | str) -> ClinicFileInfo | None:
+    """The current (newest) installed clinic file of ``kind``, or ``None``."""
+    with store.database.read() as session:
+        found = session.execute(
+            select(ClinicFile, User.username).join(User, User.id == ClinicFile.installed_by)
+            .where(ClinicFile.kind == kind).order_by(ClinicFile.id.desc()).limit(1)
+        ).one_or_none()
+    if found is None:
+        return None
+    row, username = found
+    return ClinicFileInfo(row.kind, row.version, row.sha256, row.installed_at, username,
+                          bytes(row.content))
+
+
+def clinic_ruleset(store: RecordStore) -> RuleSet:
+    """The rule set with the installed clinic policy and formulary (shipped ones otherwise).
+
+    Raises:
+        KnowledgeBaseError: an installed file no longer validates against this ketascreen.
+    """
+    from ketascreen.rules.engine import default_ruleset  # noqa: PLC0415
+
+    policy, formulary = installed(store, "policy"), installed(store, "formulary")
+    if policy is None and formulary is None:
+        return default_ruleset()
+    return _ruleset(policy.content if policy else None, formulary.content if formulary else None)

@@ -1,0 +1,258 @@
+"""Local accounts, roles and what each role may do.
+
+Passwords are hashed with Argon2id (argon2-cffi, its default parameters). The roles:
+
+- **physician**: screen, acknowledge findings, sign and amend; view, print and export records.
+- **nurse**: view signed checklists, print and export them, record the bedside double check.
+- **admin**: manage user accounts, the clinic policy and the formulary; no patient records.
+
+Every refusal is recorded in the audit trail by the store (:meth:`RecordStore.authorise`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Final
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import func, select
+
+from ketascreen.errors import AuthenticationFailedError, UserAccountError
+from ketascreen.records.models import User
+
+if TYPE_CHECKING:
+    from ketascreen.records.repository import RecordStore
+
+
+class Role(StrEnum):
+    """A user's role."""
+
+    PHYSICIAN = "physician"
+    NURSE = "nurse"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    """One thing a role may do (the audit trail names refusals by these values)."""
+
+    SCREEN = "screen"
+    ACKNOWLEDGE = "acknowledge"
+    SIGN = "sign"
+    AMEND = "amend"
+    VIEW_RECORDS = "view-records"
+    VIEW_SIGNED = "view-signed"
+    PRINT = "print"
+    EXPORT = "export"
+    DOUBLE_CHECK = "double-check"
+    MANAGE_USERS = "manage-users"
+    EDIT_POLICY = "edit-policy"
+    EDIT_FORMULARY = "edit-formulary"
+
+
+ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
+    Role.PHYSICIAN: frozenset({
+        Permission.SCREEN, Permission.ACKNOWLEDGE, Permission.SIGN, Permission.AMEND,
+        Permission.VIEW_RECORDS, Permission.VIEW_SIGNED, Permission.PRINT, Permission.EXPORT}),
+    Role.NURSE: frozenset({
+        Permission.VIEW_SIGNED, Permission.PRINT, Permission.EXPORT, Permission.DOUBLE_CHECK}),
+    Role.ADMIN: frozenset({
+        Permission.MANAGE_USERS, Permission.EDIT_POLICY, Permission.EDIT_FORMULARY}),
+}
+MIN_PASSWORD_LENGTH: Final = 10
+_USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
+_HASHER = PasswordHasher()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against for an unknown user, so the refusal takes as long."""
+    return _HASHER.hash("ketascreen: equalises the time of a login for an unknown user")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A logged-in user: who acts, in which role.
+
+    Obtain one from :meth:`RecordStore.authenticate`; every store action takes it.
+
+    Attributes:
+        user_id: the account's database id.
+        username: the login name.
+        display_name: the name shown and printed.
+        role: the role.
+    """
+
+    user_id: int
+    username: str
+    display_name: str
+    role: Role
+
+    def may(self, permission: Permission) -> bool:
+        """Whether the role allows ``permission`` (for greying out UI actions)."""
+        return permission in ROLE_PERMISSIONS[self.role]
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """An account as listed (never the password hash)."""
+
+    username: str
+    display_name: str
+    role: Role
+    active: bool
+    created_at: datetime
+
+
+def hash_password(password: str) -> str:
+    """The Argon2id hash of ``password`` (salted; PHC string format)."""
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether ``password`` matches ``password_hash``."""
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def check_new_account(username: str, display_name: str, role: str, password: str) -> Role:
+    """Validate the fields of a new account; returns the role.
+
+    Raises:
+        UserAccountError: naming the field that is not acceptable.
+    """
+    if not _USERNAME.fullmatch(username):
+        raise UserAccountError(username, "username", "2 to 64 characters: lowercase letters, "
+                               "digits, '.', '_' or '-', starting with a letter")
+    if not display_name.strip():
+        raise UserAccountError(username, "display name", "is empty")
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise UserAccountError(username, "role", f"{role!r} is not one of "
+                               f"{', '.join(r.value for r in Role)}") from None
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserAccountError(username, "password",
+                               f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    return chosen
+
+
+def has_users(store: RecordStore) -> bool:
+    """Whether any account exists (the first one may be created without logging in)."""
+    with store.database.read() as session:
+        return bool(session.execute(select(func.count()).select_from(User)).scalar_one())
+
+
+def authenticate(store: RecordStore, username: str, password: str) -> Actor:
+    """Log ``username`` in; a ``login`` event is recorded either way.
+
+    Raises:
+        AuthenticationFailedError: unknown user, wrong password or deactivated account (the message
+            does not say which).
+    """
+    with store.transaction() as tx:
+        user = tx.session.execute(select(User).where(User.username == username)
+                                  ).scalar_one_or_none()
+        if user is None:
+            verify_password(_dummy_hash(), password)
+            ok = False
+        else:
+            ok = verify_password(user.password_hash, password) and user.active
+        if not ok or user is None:
+            tx.trail.append(username=username[:64], role=user.role if user else "",
+                            action="login", outcome="refused",
+                            detail={"reason": "inactive account" if user and not user.active
+                                    else "unknown user or wrong password"})
+            failed = True
+        else:
+            if _HASHER.check_needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            tx.trail.append(username=user.username, role=user.role, action="login")
+            actor = Actor(user.id, user.username, user.display_name, Role(user.role))
+            failed = False
+    if failed:
+        raise AuthenticationFailedError(username)
+    return actor
+
+
+def add_user(store: RecordStore, actor: Actor | None, *, username: str, display_name: str,
+             role: str, password: str) -> UserInfo:
+    """Create an account. Needs an admin, except for the very first account (an admin).
+
+    Args:
+        store: the records store.
+        actor: the admin creating the account; ``None`` only while no account exists.
+        username: the login name.
+        display_name: the name shown and printed.
+        role: ``physician``, ``nurse`` or ``admin``.
+        password: at least :data:`MIN_PASSWORD_LENGTH` characters.
+
+    Raises:
+        PermissionDeniedError: ``actor`` is not an admin (recorded in the audit trail).
+        UserAccountError: a field is not acceptable, the user exists, or no actor was given
+            although accounts exist (or the first account is not an admin).
+    """
+    chosen = check_new_account(username, display_name, role, password)
+    if actor is not None:
+        store.authorise(actor, Permission.MANAGE_USERS)
+    password_hash = hash_password(password)
+    now = store.clock()
+    with store.transaction() as tx:
+        count = tx.session.execute(select(func.count()).select_from(User)).scalar_one()
+        if actor is None and count:
+            raise UserAccountError(username, "administrator",
+                                   "accounts exist: log in as an admin to add one")
+        if actor is None and chosen is not Role.ADMIN:
+            raise UserAccountError(username, "role", "the first account must be an admin")
+        exists = tx.session.execute(select(User.id).where(User.username == username)
+                                    ).scalar_one_or_none()
+        if exists is not None:
+            raise UserAccountError(username, "username", "is already taken")
+        tx.session.add(User(username=username, display_name=display_name.strip(),
+                            role=chosen.value, password_hash=password_hash, active=True,
+                            created_at=now))
+        tx.trail.append(username=actor.username if actor else "(first account)",
+                        role=actor.role.value if actor else "", action="user-create",
+                        detail={"user": username, "role": chosen.value})
+    return UserInfo(username, display_name.strip(), chosen, True, now)
+
+
+def list_users(store: RecordStore, actor: Actor) -> list[UserInfo]:
+    """Every account, by user name.
+
+    Raises:
+        PermissionDeniedError: ``actor`` is not an admin (recorded in the audit trail).
+    """
+    store.authorise(actor, Permission.MANAGE_USERS)
+    with store.database.read() as session:
+        rows = session.execute(select(User).order_by(User.username)).scalars()
+        return [UserInfo(u.username, u.display_name, Role(u.role), u.active, u.created_at)
+                for u in rows]
+
+
+def set_active(store: RecordStore, actor: Actor, username: str, *, active: bool) -> None:
+    """Deactivate (or reactivate) an account; it is never deleted, the trail names it.
+
+    Raises:
+        PermissionDeniedError: ``actor`` is not an admin (recorded in the audit trail).
+        UserAccountError: no such user, or an admin deactivating their own account.
+    """
+    store.authorise(actor, Permission.MANAGE_USERS)
+    if username == actor.username and not active:
+        raise UserAccountError(username, "active", "an admin cannot deactivate their own account")
+    with store.transaction() as tx:
+        user = tx.session.execute(select(User).where(User.username == username)
+                                  ).scalar_one_or_none()
+        if user is None:
+            raise UserAccountError(username, "username", "no such user")
+        user.active = active
+        tx.trail.append(username=actor.username, role=actor.role.value,
+                        action="user-activate" if active else "user-deactivate",
+                        detail={"user": username})

@@ -1,0 +1,78 @@
+"""The questions the main window asks (file choosers, "save your changes?", errors).
+
+They are gathered in one class so that tests replace it with a fake that answers at once
+(qutebrowser's stubs), while the real app shows the usual Qt dialogs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+UnsavedAnswer = Literal["save", "discard", "cancel"]
+
+
+class Dialogs:
+    """The real dialogs.
+
+    Args:
+        parent: the window the dialogs belong to.
+    """
+
+    def __init__(self, parent: QWidget) -> None:
+        self.parent = parent
+
+    def ask_unsaved(self, label: str) -> UnsavedAnswer:
+        """Ask whether to save the changes to the screening of ``label``."""
+        answer = QMessageBox.question(
+            self.parent, "Unsaved changes",
+            f"The screening of {label} has changes that are not saved to a case file.\n\n"
+            "Save them first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return "save"
+        if answer == QMessageBox.StandardButton.Discard:
+            return "discard"
+        return "cancel"
+
+    def open_path(self, folder: str) -> Path | None:
+        """Choose a case file to open."""
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open case file", folder,
+                                              "ketascreen case (*.json);;All files (*)")
+        return Path(path) if path else None
+
+    def save_path(self, suggested: str) -> Path | None:
+        """Choose where to save the case file (the dialog confirms replacing a file)."""
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Save case file", suggested,
+                                              "ketascreen case (*.json)")
+        if not path:
+            return None
+        return Path(path) if path.endswith(".json") else Path(path + ".json")
+
+    def import_path(self, folder: str, *, directory: bool) -> Path | None:
+        """Choose a FHIR Bundle or resource file, or a folder of resource files."""
+        if directory:
+            path = QFileDialog.getExistingDirectory(self.parent, "Import FHIR folder", folder)
+        else:
+            path, _ = QFileDialog.getOpenFileName(self.parent, "Import FHIR record", folder,
+                                                  "FHIR JSON (*.json);;All files (*)")
+        return Path(path) if path else None
+
+    def pdf_path(self, suggested: str) -> Path | None:
+        """Choose where to save a PDF (the dialog confirms replacing a file)."""
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Save checklist PDF", suggested,
+                                              "PDF (*.pdf)")
+        if not path:
+            return None
+        return Path(path) if path.endswith(".pdf") else Path(path + ".pdf")
+
+    def error(self, title: str, text: str) -> None:
+        """Report an error."""
+        QMessageBox.warning(self.parent, title, text)
+
+    def info(self, title: str, text: str) -> None:
+        """Report an outcome."""
+        QMessageBox.information(self.parent, title, text)

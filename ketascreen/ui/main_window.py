@@ -1,0 +1,667 @@
+"""The main window: the screening list, the form, the decision banner, findings and dose.
+
+Every edit re-screens the form (debounced), so the decision, the findings and the dose follow
+what is typed. The window owns the file work around the screening: open and save case files
+(atomically), import FHIR records, autosave a draft every few seconds, offer drafts left by a
+crash, sign, preview and print the checklist. All core work goes through
+:mod:`ketascreen.ui.actions`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ketascreen.errors import CaseValidationError, FhirImportError, FieldProblem
+from ketascreen.ui import actions
+from ketascreen.ui.actions import FormScreening
+from ketascreen.ui.dialogs import Dialogs
+from ketascreen.ui.drafts import Draft, DraftSlot, DraftStore
+from ketascreen.ui.qt_case_form import CASE_FORMAT, QtCaseForm
+from ketascreen.ui.qt_dose import QtDoseOutcome
+from ketascreen.ui.qt_result import QtDecision, QtFindings
+from ketascreen.ui.screenings import (
+    QtScreeningList,
+    RecentCases,
+    RecoveredDrafts,
+    ScreeningEntry,
+    SignedChecklists,
+)
+from ketascreen.ui.settings import AppSettings
+from ketascreen.ui.widgets import describe_problem
+
+if TYPE_CHECKING:
+    from ketascreen.ui.qt_pdf_preview import QtPdfPreview
+    from ketascreen.ui.qt_sign_dialog import QtSignDialog
+
+RESCREEN_DELAY_MS = 200
+AUTOSAVE_INTERVAL_MS = 5000
+
+
+def new_document() -> dict[str, Any]:
+    """The document of a new screening: today's date and nothing else."""
+    return {"format": CASE_FORMAT, "screening_date": date.today().isoformat()}
+
+
+class MainWindow(QMainWindow):
+    """The ketascreen main window.
+
+    Args:
+        settings: the app's settings (tests pass an INI file in a temporary folder).
+        drafts: the drafts folder; ``None`` disables autosave (screenshots).
+        dialogs: the questions the window asks (tests pass a fake).
+        autosave_ms: how often the draft is autosaved.
+        clinic: the clinic name printed on checklists (``None``: the default).
+
+    Signals:
+        screened: a screening of the form finished (the outcome is in :attr:`outcome`).
+        draft_saved: the draft was autosaved.
+    """
+
+    screened = Signal()
+    draft_saved = Signal()
+
+    def __init__(self, settings: AppSettings, *, drafts: DraftStore | None,
+                 dialogs: Dialogs | None = None, autosave_ms: int = AUTOSAVE_INTERVAL_MS,
+                 clinic: str | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.drafts = drafts
+        self.dialogs = dialogs or Dialogs(self)
+        self.clinic = clinic
+        self.path: Path | None = None
+        self.outcome: FormScreening | None = None
+        self.import_warnings: tuple[tuple[str, str, str | None], ...] = ()
+        self.signed_path: Path | None = None
+        self._signed_state: dict[str, Any] | None = None
+        self._saved_state: dict[str, Any] | None = None
+        self._draft_state: dict[str, Any] | None = None
+        self._slot: DraftSlot | None = drafts.claim() if drafts is not None else None
+        self._offered: Draft | None = None
+        self.sign_dialog: QtSignDialog | None = None
+        self.preview: QtPdfPreview | None = None
+
+        self.decision = QtDecision(self)
+        self.findings = QtFindings(self)
+        self.dose = QtDoseOutcome(self)
+        self.form = QtCaseForm(new_document(), self)
+        self.screenings = QtScreeningList(
+            [RecoveredDrafts(drafts), RecentCases(settings), SignedChecklists(settings)], self)
+        self.screenings.activated.connect(self.open_entry)
+        self._build_layout()
+        self._build_menus()
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(RESCREEN_DELAY_MS)
+        self._timer.timeout.connect(self.rescreen_now)
+        self._autosave = QTimer(self)
+        self._autosave.setInterval(autosave_ms)
+        self._autosave.timeout.connect(self.autosave_now)
+        if drafts is not None:
+            self._autosave.start()
+        self.form.edited.connect(self._edited)
+        self.findings.acknowledge_requested.connect(self.form.acknowledge)
+        self.findings.withdraw_requested.connect(self.form.withdraw)
+        self._saved_state = self.form.state()
+        self.rescreen_now()
+        self._restore_geometry()
+        self._offer_draft()
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def _build_layout(self) -> None:
+        central = QWidget(self)
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.addWidget(self.decision)
+        self.draft_bar = QFrame(central)
+        self.draft_bar.setObjectName("draft-bar")
+        self.draft_bar.setStyleSheet("QFrame#draft-bar { background: #fff6d5; "
+                                     "border: 1px solid #b59b3b; }")
+        bar = QHBoxLayout(self.draft_bar)
+        self.draft_text = QLabel(self.draft_bar)
+        self.draft_text.setObjectName("draft-text")
+        self.draft_text.setWordWrap(True)
+        self.restore_button = QPushButton("&Restore draft", self.draft_bar)
+        self.restore_button.setObjectName("restore-draft")
+        self.restore_button.clicked.connect(lambda: self._offered and self.restore_draft(
+            self._offered))
+        self.discard_button = QPushButton("Discard draft", self.draft_bar)
+        self.discard_button.setObjectName("discard-draft")
+        self.discard_button.clicked.connect(self._discard_offered)
+        later = QPushButton("Later", self.draft_bar)
+        later.clicked.connect(self.draft_bar.hide)
+        bar.addWidget(self.draft_text, 1)
+        for button in (self.restore_button, self.discard_button, later):
+            bar.addWidget(button)
+        self.draft_bar.hide()
+        outer.addWidget(self.draft_bar)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
+        self.splitter.setObjectName("panes")
+        self.splitter.addWidget(self.screenings)
+        self.form_scroll = QScrollArea(self.splitter)
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setWidget(self.form)
+        self.splitter.addWidget(self.form_scroll)
+        right = QScrollArea(self.splitter)
+        right.setWidgetResizable(True)
+        panel = QWidget(right)
+        column = QVBoxLayout(panel)
+        column.addWidget(self.dose)
+        column.addWidget(self.findings)
+        column.addStretch(1)
+        right.setWidget(panel)
+        self.splitter.addWidget(right)
+        self.splitter.setSizes([230, 640, 500])
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 2)
+        outer.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self.resize(1400, 900)
+
+    def _action(self, menu_name: str, text: str,
+                shortcut: QKeySequence | QKeySequence.StandardKey | str, slot: Any) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setObjectName(menu_name)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.actions_by_name: dict[str, QAction] = {}
+        entries: list[tuple[str, str, QKeySequence.StandardKey | str, Any] | None] = [
+            ("new", "&New screening", QKeySequence.StandardKey.New, self.new_screening),
+            ("open", "&Open case file...", QKeySequence.StandardKey.Open, self.open_case),
+            ("save", "&Save", QKeySequence.StandardKey.Save, self.save),
+            ("save-as", "Save &as...", QKeySequence.StandardKey.SaveAs, self.save_as),
+            None,
+            ("import", "&Import FHIR record...", "Ctrl+I", lambda: self.import_fhir(False)),
+            ("import-folder", "Import FHIR &folder...", "Ctrl+Shift+I",
+             lambda: self.import_fhir(True)),
+            None,
+            ("sign", "Si&gn checklist...", "Ctrl+G", self.sign),
+            ("preview", "Pre&view checklist", "Ctrl+Shift+P", self.show_preview),
+            ("print", "&Print checklist...", QKeySequence.StandardKey.Print, self.print_checklist),
+            ("export", "&Export unsigned checklist PDF...", "Ctrl+E", self.export_unsigned),
+            None,
+            ("quit", "&Quit", QKeySequence.StandardKey.Quit, self.close),
+        ]
+        for entry in entries:
+            if entry is None:
+                file_menu.addSeparator()
+                continue
+            name, text, shortcut, slot = entry
+            action = self._action(name, text, shortcut, slot)
+            file_menu.addAction(action)
+            self.actions_by_name[name] = action
+        go = bar.addMenu("&Go")
+        find = self._action("find", "&Find patient", "Ctrl+L", self._focus_filter)
+        form = self._action("form", "Go to the &form", "Ctrl+1",
+                            self.form.patient.patient_id.setFocus)
+        findings = self._action("findings", "Go to the f&indings", "Ctrl+2",
+                                self._focus_findings)
+        for action in (find, form, findings):
+            go.addAction(action)
+            self.actions_by_name[action.objectName()] = action
+
+    def _focus_filter(self) -> None:
+        self.screenings.filter.setFocus()
+        self.screenings.filter.selectAll()
+
+    def _focus_findings(self) -> None:
+        rows = self.findings.finding_rows()
+        if rows:
+            rows[0].expander.setFocus()
+
+    # -- screening --------------------------------------------------------------------------
+
+    def _edited(self) -> None:
+        self._timer.start()
+        self.decision.show_outcome(self.outcome, pending=True)
+        self._update_title()
+
+    @property
+    def pending(self) -> bool:
+        """Whether an edit is waiting to be screened."""
+        return self._timer.isActive()
+
+    def rescreen_now(self) -> FormScreening:
+        """Screen the form now and show the outcome everywhere."""
+        self._timer.stop()
+        outcome = actions.screen_document(document=self.form.document())
+        self.outcome = outcome
+        rest = self.form.show_outcome(outcome)
+        self.decision.show_outcome(outcome, pending=False)
+        self.findings.show_outcome(outcome, rest)
+        self.dose.show_outcome(outcome)
+        self.actions_by_name["sign"].setToolTip(actions.signing_refusal(outcome=outcome) or "")
+        self._update_title()
+        self.screened.emit()
+        return outcome
+
+    def current_outcome(self) -> FormScreening:
+        """The outcome of the form as it is now (screening first if an edit is pending)."""
+        if self.outcome is None or self.pending:
+            return self.rescreen_now()
+        return self.outcome
+
+    # -- state, title, drafts ---------------------------------------------------------------
+
+    def is_modified(self) -> bool:
+        """Whether the form differs from the case file it came from (or from a new form)."""
+        return actions.normalised(self.form.state()) != actions.normalised(
+            self._saved_state or {})
+
+    def _update_title(self) -> None:
+        where = self.path.name if self.path else "not saved"
+        self.setWindowTitle(f"ketascreen \u2014 {self.form.label()} \u2014 {where}[*]")
+        self.setWindowModified(self.is_modified())
+
+    def autosave_now(self) -> bool:
+        """Write the draft if the form changed since the last draft; True if written."""
+        if self._slot is None:
+            return False
+        state = self.form.state()
+        if not self.is_modified():
+            self._slot.clear()
+            self._draft_state = None
+            return False
+        if state == self._draft_state:
+            return False
+        try:
+            self._slot.write(state=state, label=self.form.label(), source=self.path,
+                             import_warnings=self.import_warnings)
+        except OSError as error:
+            self.statusBar().showMessage(f"Draft not autosaved: {error.strerror}")
+            return False
+        self._draft_state = state
+        self.statusBar().showMessage("Draft autosaved", 3000)
+        self.draft_saved.emit()
+        return True
+
+    def _warning_lines(self) -> tuple[str, ...]:
+        return tuple(f"{code}: {message}" + (f" [{resource}]" if resource else "")
+                     for code, message, resource in self.import_warnings)
+
+    def _offer_draft(self) -> None:
+        if self.drafts is None:
+            return
+        orphans = self.drafts.orphans()
+        if not orphans:
+            return
+        self._offered = draft = orphans[0]
+        more = f" ({len(orphans) - 1} more in the list on the left)" if len(orphans) > 1 else ""
+        self.draft_text.setText(
+            f"<b>Unsaved screening found:</b> {draft.label}, autosaved "
+            f"{draft.saved_at:%Y-%m-%d %H:%M}. The program closed without saving it "
+            f"(a crash or power loss?){more}.")
+        self.draft_bar.show()
+
+    def _discard_offered(self) -> None:
+        if self._offered is not None and self.drafts is not None:
+            self.drafts.discard(self._offered)
+        self._offered = None
+        self.draft_bar.hide()
+        self.screenings.refresh()
+
+    def restore_draft(self, draft: Draft) -> bool:
+        """Show a draft left by a crash; its autosave continues in the same draft file."""
+        if self.drafts is None or not self._keep_or_drop_changes():
+            return False
+        slot = self.drafts.adopt(draft)
+        if slot is None:
+            self.dialogs.error("Restore draft", "Another ketascreen window has this draft open.")
+            return False
+        if self._slot is not None:
+            self._slot.discard()
+        self._slot = slot
+        self.path = draft.source
+        self.import_warnings = draft.import_warnings
+        self.findings.show_import_warnings(draft.import_warnings)
+        self.form.load(draft.state)
+        self._saved_state = None  # a restored draft is unsaved work
+        self._draft_state = draft.state
+        self.draft_bar.hide()
+        self._offered = None
+        self.screenings.refresh()
+        self.rescreen_now()
+        self.statusBar().showMessage(f"Draft restored: {draft.label}", 5000)
+        return True
+
+    # -- files ------------------------------------------------------------------------------
+
+    def _keep_or_drop_changes(self) -> bool:
+        """Ask about unsaved changes; True when the caller may replace the form."""
+        if not self.is_modified():
+            return True
+        answer = self.dialogs.ask_unsaved(self.form.label())
+        if answer == "cancel":
+            return False
+        if answer == "save":
+            return self.save()
+        return True
+
+    def _replace(self, document: dict[str, Any], path: Path | None,
+                 warnings: tuple[tuple[str, str, str | None], ...] = ()) -> None:
+        if self._slot is not None:
+            self._slot.clear()
+        self._draft_state = None
+        self.path = path
+        self.import_warnings = warnings
+        self.signed_path = None
+        self._signed_state = None
+        self.form.load(document)
+        self._saved_state = self.form.state() if path is not None else None
+        self.findings.show_import_warnings(warnings)
+        self.rescreen_now()
+
+    def new_screening(self) -> bool:
+        """Start an empty screening (asking about unsaved changes first)."""
+        if not self._keep_or_drop_changes():
+            return False
+        self._replace(new_document(), None)
+        self._saved_state = self.form.state()
+        self._update_title()
+        self.form.patient.patient_id.setFocus()
+        return True
+
+    def open_case(self) -> bool:
+        """Choose a case file and open it."""
+        if not self._keep_or_drop_changes():
+            return False
+        path = self.dialogs.open_path(self.settings.folder("open"))
+        return False if path is None else self.open_path(path, ask=False)
+
+    def open_path(self, path: Path, *, ask: bool = True) -> bool:
+        """Open the case file ``path``; refuse it if the form could not show it losslessly."""
+        if ask and not self._keep_or_drop_changes():
+            return False
+        try:
+            opened = actions.open_case_file(path=path)
+        except CaseValidationError as error:
+            self.dialogs.error("Open case file", _problems_text(path, error.problems))
+            return False
+        previous = (self.form.state(), self.path, self._saved_state)
+        self._replace(opened.document, path)
+        if actions.normalised(self.form.document()) != actions.normalised(opened.document):
+            # The form cannot show something the file holds (an unknown key, a value of the
+            # wrong type): refuse rather than silently drop it on the next save.
+            state, old_path, saved = previous
+            self._replace(state, old_path)
+            self._saved_state = saved
+            self._update_title()
+            self.dialogs.error("Open case file", _problems_text(path, opened.problems) + (
+                "\n\nThe file cannot be shown in the form without losing what it holds; "
+                "correct it in a text editor."))
+            return False
+        self.settings.set_folder("open", path)
+        self.settings.add_recent("cases", path)
+        self.screenings.refresh()
+        if opened.problems:
+            self.statusBar().showMessage(
+                f"Opened {path.name}: {len(opened.problems)} problem(s) marked on the form")
+        else:
+            self.statusBar().showMessage(f"Opened {path.name}", 5000)
+        return True
+
+    def save(self) -> bool:
+        """Save to the open case file (replacing it atomically), or ask where."""
+        if self.path is None:
+            return self.save_as()
+        return self.save_to(self.path, force=True)
+
+    def save_as(self) -> bool:
+        """Choose a file and save the case to it."""
+        patient = self.form.patient.patient_id.text().strip() or "case"
+        folder = self.settings.folder("save") or str(Path.home())
+        suggested = str(Path(folder) / f"{patient}-{self.form.patient.screening_date.text()}.json")
+        path = self.dialogs.save_path(suggested)
+        if path is None:
+            return False
+        # The file dialog has already asked before replacing an existing file.
+        return self.save_to(path, force=True)
+
+    def save_to(self, path: Path, *, force: bool) -> bool:
+        """Save the case to ``path``; a case that is not valid yet is refused (the draft
+        keeps the work)."""
+        from ketascreen.reports.output import OutputExistsError  # noqa: PLC0415
+
+        try:
+            actions.save_case_file(path=path, document=self.form.document(), force=force)
+        except CaseValidationError as error:
+            self.dialogs.error("Save", "The case is not complete or has errors, so it cannot be "
+                               "saved as a case file yet (your work is kept in the autosaved "
+                               "draft):\n\n" + "\n".join(
+                                   describe_problem(p, with_field=p.field)
+                                   for p in error.problems))
+            return False
+        except OutputExistsError as error:
+            self.dialogs.error("Save", f"{error.path} already exists and was not replaced.")
+            return False
+        except OSError as error:
+            self.dialogs.error("Save", f"Cannot write {path}: {error.strerror}")
+            return False
+        self.path = path
+        self._saved_state = self.form.state()
+        if self._slot is not None:
+            self._slot.clear()
+        self._draft_state = None
+        self.settings.set_folder("save", path)
+        self.settings.add_recent("cases", path)
+        self.screenings.refresh()
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def import_fhir(self, directory: bool) -> bool:
+        """Choose a FHIR record and import it."""
+        if not self._keep_or_drop_changes():
+            return False
+        path = self.dialogs.import_path(self.settings.folder("import"), directory=directory)
+        return False if path is None else self.import_path(path, ask=False)
+
+    def import_path(self, path: Path, *, ask: bool = True) -> bool:
+        """Import the FHIR record at ``path`` as a new, unsaved screening."""
+        if ask and not self._keep_or_drop_changes():
+            return False
+        try:
+            imported = actions.import_fhir_file(path=path)
+        except FhirImportError as error:
+            where = "".join(f" ({part})" for part in (error.resource, error.field) if part)
+            self.dialogs.error("Import FHIR record", f"{error.source}{where}: {error.reason}")
+            return False
+        self.settings.set_folder("import", path)
+        self._replace(imported.document, None, imported.warnings)
+        self.statusBar().showMessage(
+            f"Imported {imported.label}: {len(imported.warnings)} warning(s). Answer the "
+            "screening questions, the substance-use screens and the protocol.")
+        return True
+
+    def open_entry(self, entry: ScreeningEntry) -> None:
+        """Open an entry of the screening list."""
+        if entry.kind == "case":
+            self.open_path(Path(entry.key))
+        elif entry.kind == "draft" and self.drafts is not None:
+            for draft in self.drafts.orphans():
+                if str(draft.path) == entry.key:
+                    self.restore_draft(draft)
+                    return
+        elif entry.kind == "checklist":
+            try:
+                data = Path(entry.key).read_bytes()
+            except OSError as error:
+                self.dialogs.error("Open checklist", f"{entry.key}: {error.strerror}")
+                return
+            self._show_pdf(data, Path(entry.key).name, signed=True)
+
+    # -- checklist --------------------------------------------------------------------------
+
+    def _checklist_bytes(self) -> tuple[bytes, bool] | None:
+        """The signed checklist of the form as it is, else the unsigned one; ``None`` (after
+        saying why) when the form is not a valid case."""
+        outcome = self.current_outcome()
+        if (self.signed_path is not None and self._signed_state is not None
+                and actions.normalised(self.form.state()) == self._signed_state):
+            try:
+                return self.signed_path.read_bytes(), True
+            except OSError:
+                pass
+        if not outcome.valid:
+            self.dialogs.error("Checklist", "The form is incomplete or has errors; correct the "
+                               "marked fields first.")
+            return None
+        return actions.checklist_pdf(outcome=outcome, page_size=self.settings.page_size(),
+                                     clinic=self.clinic,
+                                     import_warnings=self._warning_lines()), False
+
+    def sign(self) -> None:
+        """Open the Sign dialog (it explains a refusal instead of signing)."""
+        from ketascreen.ui.qt_sign_dialog import QtSignDialog  # noqa: PLC0415 - pyHanko, lazily
+
+        outcome = self.current_outcome()
+        case = actions.case_of(outcome)
+        folder = Path(self.settings.folder("checklist") or (
+            self.path.parent if self.path else Path.home()))
+        name = (f"{case.patient.id}-{case.screening_date.isoformat()}-checklist.pdf"
+                if case is not None else "checklist.pdf")
+        dialog = QtSignDialog(outcome, self.settings, folder / name, clinic=self.clinic,
+                              import_warnings=self._warning_lines(), parent=self)
+        dialog.accepted.connect(lambda: self._signed(dialog))
+        self.sign_dialog = dialog
+        dialog.open()
+
+    def _signed(self, dialog: QtSignDialog) -> None:
+        signed = dialog.signed
+        if signed is None:
+            return
+        self.signed_path = signed.path
+        self._signed_state = actions.normalised(self.form.state())
+        self.settings.add_recent("checklists", signed.path)
+        self.screenings.refresh()
+        check = ("signature verified" if signed.verification.ok
+                 else "SIGNATURE CHECK FAILED: " + "; ".join(signed.verification.problems))
+        replaced = " (replaced a signed document)" if signed.replaced_signed else ""
+        self.statusBar().showMessage(f"Signed checklist written: {signed.path} (record "
+                                     f"{signed.record_id}; {check}){replaced}")
+        if not signed.verification.ok:
+            self.dialogs.error("Sign", f"The signed checklist {signed.path} did not verify: "
+                               + "; ".join(signed.verification.problems))
+
+    def show_preview(self) -> QtPdfPreview | None:
+        """Preview the checklist (signed if it was signed as the form is now)."""
+        found = self._checklist_bytes()
+        if found is None:
+            return None
+        data, signed = found
+        name = self.signed_path.name if signed and self.signed_path else "unsigned checklist"
+        return self._show_pdf(data, name, signed=signed)
+
+    def _show_pdf(self, data: bytes, name: str, *, signed: bool) -> QtPdfPreview | None:
+        from ketascreen.ui.qt_pdf_preview import PdfError, QtPdfPreview  # noqa: PLC0415
+
+        try:
+            preview = QtPdfPreview(data, f"Checklist preview \u2014 {name}", signed=signed,
+                                   parent=self)
+        except PdfError as error:
+            self.dialogs.error("Preview", f"Cannot show {name}: {error.status}")
+            return None
+        self.preview = preview
+        preview.show()
+        return preview
+
+    def print_checklist(self) -> bool:
+        """Print the checklist through the print dialog."""
+        from ketascreen.ui.qt_pdf_preview import print_with_dialog  # noqa: PLC0415
+
+        found = self._checklist_bytes()
+        return False if found is None else print_with_dialog(found[0], self)
+
+    def print_to_pdf(self, path: Path) -> int:
+        """Print the checklist through Qt's printing path into a PDF file (no dialog).
+
+        Returns:
+            The number of pages printed (0 when the form is not a valid case).
+        """
+        from ketascreen.ui.qt_pdf_preview import print_pdf_to_file  # noqa: PLC0415
+
+        found = self._checklist_bytes()
+        return 0 if found is None else print_pdf_to_file(found[0], path)
+
+    def export_unsigned(self) -> bool:
+        """Save the unsigned checklist as a PDF (e.g. to document a DO NOT INFUSE decision)."""
+        outcome = self.current_outcome()
+        if not outcome.valid:
+            self.dialogs.error("Export", "The form is incomplete or has errors; correct the "
+                               "marked fields first.")
+            return False
+        folder = self.settings.folder("checklist") or str(Path.home())
+        path = self.dialogs.pdf_path(str(Path(folder) / "unsigned-checklist.pdf"))
+        if path is None:
+            return False
+        data = actions.checklist_pdf(outcome=outcome, page_size=self.settings.page_size(),
+                                     clinic=self.clinic, import_warnings=self._warning_lines())
+        try:
+            actions.write_file(path=path, data=data, force=True)  # the dialog confirmed
+        except OSError as error:
+            self.dialogs.error("Export", f"Cannot write {path}: {error.strerror}")
+            return False
+        self.statusBar().showMessage(f"Unsigned checklist written: {path}", 5000)
+        return True
+
+    # -- window -----------------------------------------------------------------------------
+
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.window_state()
+        if state is not None:
+            self.restoreState(state)
+        splitter = self.settings.splitter()
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def save_window_settings(self) -> None:
+        """Remember the geometry and pane sizes."""
+        self.settings.set_geometry(QByteArray(self.saveGeometry()))
+        self.settings.set_window_state(QByteArray(self.saveState()))
+        self.settings.set_splitter(QByteArray(self.splitter.saveState()))
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        """Ask about unsaved changes; on close, drop the draft (the work was saved or
+        deliberately discarded)."""
+        if not self._keep_or_drop_changes():
+            event.ignore()
+            return
+        self._autosave.stop()
+        self._timer.stop()
+        if self._slot is not None:
+            self._slot.discard()
+            self._slot = None
+        self.save_window_settings()
+        event.accept()
+
+
+def _problems_text(path: Path, problems: tuple[FieldProblem, ...] | list[FieldProblem]) -> str:
+    lines = [describe_problem(p, with_field=p.field) for p in problems]
+    return f"{path} is not a valid ketascreen case file:\n\n" + "\n".join(lines)

@@ -1,0 +1,144 @@
+"""The screening form: a view of one ``ketascreen-case/1`` document, section by section.
+
+The form shows and edits a case *document* (the JSON shape of the case format) rather than a
+validated :class:`~ketascreen.models.case.Case`, because a form being typed is usually not a
+valid case yet; the core validates the document on every (debounced) edit and the form shows
+the problems it names under the fields concerned.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from ketascreen.errors import FieldProblem
+from ketascreen.ui.actions import FormScreening, case_of
+from ketascreen.ui.qt_history import QtHistory
+from ketascreen.ui.qt_lists import QtConditions, QtMedications
+from ketascreen.ui.qt_measurements import QtMeasurements
+from ketascreen.ui.qt_patient import QtPatient
+from ketascreen.ui.qt_protocol import QtProtocol
+from ketascreen.ui.qt_section import QtSection
+from ketascreen.ui.qt_substance_use import QtSubstanceUse
+
+CASE_FORMAT = "ketascreen-case/1"
+
+
+class QtCaseForm(QWidget):
+    """The whole screening form for one case document.
+
+    Args:
+        document: the case document to show (``None`` for an empty form).
+        parent: the owning widget.
+
+    Signals:
+        edited: the document changed (typed, answered, added or removed; also on load).
+    """
+
+    edited = Signal()
+
+    def __init__(self, document: Mapping[str, Any] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 0, 8, 16)
+        self.patient = QtPatient(self)
+        self.measurements = QtMeasurements(self)
+        self.history = QtHistory(self)
+        self.conditions = QtConditions(self)
+        self.medications = QtMedications(self)
+        self.substance_use = QtSubstanceUse(self)
+        self.protocol = QtProtocol(self)
+        self.sections: tuple[QtSection, ...] = (
+            self.patient, self.measurements, self.history, self.conditions, self.medications,
+            self.substance_use, self.protocol)
+        for section in self.sections:
+            layout.addWidget(section)
+            section.edited.connect(self._section_edited)
+        layout.addStretch(1)
+        self._acknowledgements: list[dict[str, Any]] = []
+        self._loading = False
+        self.patient.indication.currentIndexChanged.connect(self._indication_changed)
+        self.load(document or {})
+
+    def _section_edited(self) -> None:
+        if not self._loading:
+            self.edited.emit()
+
+    def _indication_changed(self) -> None:
+        value = self.patient.indication.currentData()
+        self.protocol.show_defaults(value if isinstance(value, str) else None)
+
+    def load(self, document: Mapping[str, Any]) -> None:
+        """Show ``document`` (replacing everything shown)."""
+        self._loading = True
+        try:
+            for section in self.sections:
+                section.load(document)
+            acknowledgements = document.get("acknowledgements")
+            self._acknowledgements = [dict(a) for a in acknowledgements
+                                      if isinstance(a, Mapping)] if isinstance(
+                                          acknowledgements, list) else []
+        finally:
+            self._loading = False
+        self._indication_changed()
+        self.edited.emit()
+
+    def _build(self, *, draft: bool) -> dict[str, Any]:
+        document: dict[str, Any] = {"format": CASE_FORMAT}
+        for section in self.sections:
+            section.dump(document, draft=draft)
+        document["acknowledgements"] = copy.deepcopy(self._acknowledgements)
+        return document
+
+    def document(self) -> dict[str, Any]:
+        """The case document to screen or save (incomplete screens left out)."""
+        return self._build(draft=False)
+
+    def state(self) -> dict[str, Any]:
+        """The form as typed, for the autosaved draft (incomplete screens kept)."""
+        return self._build(draft=True)
+
+    def label(self) -> str:
+        """The patient shown, for titles and lists."""
+        return self.patient.label()
+
+    # -- acknowledgements -------------------------------------------------------------------
+
+    def acknowledgements(self) -> list[dict[str, Any]]:
+        """The physician's acknowledgements (concept and reason), as in the document."""
+        return copy.deepcopy(self._acknowledgements)
+
+    def acknowledge(self, concept: str, reason: str) -> None:
+        """Record the physician's reason for proceeding despite the finding ``concept``."""
+        self._acknowledgements = [a for a in self._acknowledgements
+                                  if a.get("concept") != concept]
+        self._acknowledgements.append({"concept": concept, "reason": reason})
+        self.edited.emit()
+
+    def withdraw(self, concept: str) -> None:
+        """Withdraw the acknowledgement of ``concept``."""
+        self._acknowledgements = [a for a in self._acknowledgements
+                                  if a.get("concept") != concept]
+        self.edited.emit()
+
+    # -- outcome ----------------------------------------------------------------------------
+
+    def show_outcome(self, outcome: FormScreening) -> list[FieldProblem]:
+        """Show the problems under their fields and what the core derived (age, risk tier).
+
+        Returns:
+            The problems no field claimed (shown by the window as general form errors).
+        """
+        rest: Iterable[FieldProblem] = outcome.problems
+        for section in self.sections:
+            rest = section.claim(rest)
+        case = case_of(outcome)
+        self.patient.show_age(None if case is None else case.age_years())
+        screening = outcome.screening
+        self.substance_use.show_risk(None if screening is None else screening.result.abuse_risk)
+        return list(rest)

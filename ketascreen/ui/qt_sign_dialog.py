@@ -1,0 +1,257 @@
+"""The Sign dialog: certificate, passphrase, the signer as read from the certificate, the
+meaning of the signature, and where the signed checklist goes.
+
+The printed name and credentials are read from the certificate (never typed), the passphrase is
+kept only while the dialog is open, and the certificate's path is remembered. Signing is refused
+(the dialog says why and offers nothing to sign) unless the screening is CLEAR: insufficient
+data and unacknowledged relative findings must be resolved first, and a DO NOT INFUSE checklist
+is documented unsigned, because the one meaning a ketascreen signature carries is "Screened and
+approved for first infusion".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ketascreen.errors import InputFileError
+from ketascreen.reports.output import OutputExistsError
+from ketascreen.reports.signing import SignerIdentity, SigningError
+from ketascreen.ui import actions
+from ketascreen.ui.actions import FormScreening, PageSize, SignedChecklist
+from ketascreen.ui.settings import AppSettings
+from ketascreen.ui.widgets import InlineMessage, standard_icon
+
+
+class QtSignDialog(QDialog):
+    """Sign the checklist of a screening.
+
+    Args:
+        outcome: the screening to sign.
+        settings: where the certificate path and folders are remembered.
+        default_output: the suggested file for the signed checklist.
+        clinic: the clinic name printed on the checklist (``None``: the default).
+        import_warnings: FHIR import warnings to print on the checklist.
+        parent: the owning widget.
+
+    Signals:
+        QDialog's own: ``accepted`` once the signed checklist is written and verified
+        (:attr:`signed` holds it), ``rejected`` on Cancel.
+    """
+
+    def __init__(self, outcome: FormScreening, settings: AppSettings, default_output: Path,
+                 *, clinic: str | None = None, import_warnings: tuple[str, ...] = (),
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Sign the pre-infusion checklist")
+        self.setMinimumWidth(640)
+        self.outcome = outcome
+        self.settings = settings
+        self.clinic = clinic
+        self.import_warnings = import_warnings
+        self.identity: SignerIdentity | None = None
+        self.signed: SignedChecklist | None = None
+        layout = QVBoxLayout(self)
+        case = actions.case_of(outcome)
+        who = (f"{case.patient.name} ({case.patient.id}), born {case.patient.birth_date}, "
+               f"screened {case.screening_date}" if case is not None else "no valid case")
+        decision = outcome.decision.upper() if outcome.decision else "NOT SCREENED"
+        heading = QLabel(f"<b>Sign the pre-infusion checklist</b><br>Patient: {who}<br>"
+                         f"Decision: <b>{decision}</b>", self)
+        heading.setObjectName("sign-heading")
+        heading.setWordWrap(True)
+        layout.addWidget(heading)
+        self.refusal = QLabel(self)
+        self.refusal.setObjectName("sign-refusal")
+        self.refusal.setWordWrap(True)
+        refusal = actions.signing_refusal(outcome=outcome)
+        refusal_row = QHBoxLayout()
+        icon = QLabel(self)
+        icon.setPixmap(standard_icon(QStyle.StandardPixmap.SP_MessageBoxCritical)
+                       .pixmap(QSize(32, 32)))
+        refusal_row.addWidget(icon)
+        refusal_row.addWidget(self.refusal, 1)
+        layout.addLayout(refusal_row)
+        icon.setVisible(refusal is not None)
+        self.refusal.setVisible(refusal is not None)
+        self.refusal.setText(f"<b>Signing refused.</b> {refusal}" if refusal else "")
+        self._build_form(layout, default_output, enabled=refusal is None)
+        self._refresh()
+
+    def _build_form(self, layout: QVBoxLayout, default_output: Path, *, enabled: bool) -> None:
+        """The certificate, signer, meaning, output and attestation fields, and the buttons."""
+        settings = self.settings
+        form = QFormLayout()
+        layout.addLayout(form)
+        self.certificate = QLineEdit(settings.certificate(), self)
+        self.certificate.setObjectName("certificate")
+        self.certificate.setPlaceholderText("PKCS#12 key store (.p12)")
+        self.certificate.textChanged.connect(self._forget_identity)
+        browse = QPushButton("Browse...", self)
+        browse.clicked.connect(self._browse_certificate)
+        form.addRow("&Certificate", self._row(self.certificate, browse))
+        self.passphrase = QLineEdit(self)
+        self.passphrase.setObjectName("passphrase")
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase.textChanged.connect(self._forget_identity)
+        self.passphrase.returnPressed.connect(self.open_certificate)
+        self.open_button = QPushButton("&Open certificate", self)
+        self.open_button.setObjectName("open-certificate")
+        self.open_button.clicked.connect(self.open_certificate)
+        form.addRow("&Passphrase", self._row(self.passphrase, self.open_button))
+        self.name = QLabel("(open the certificate)", self)
+        self.name.setObjectName("signer-name")
+        self.credentials = QLabel("", self)
+        self.credentials.setObjectName("signer-credentials")
+        self.certificate_note = InlineMessage(self)
+        form.addRow("Printed name", self.name)
+        form.addRow("Credentials", self.credentials)
+        form.addRow("", self.certificate_note)
+        meaning = QLabel(f"<b>{actions.SIGNATURE_MEANING_TEXT}</b>", self)
+        meaning.setObjectName("signature-meaning")
+        form.addRow("Meaning of signature", meaning)
+        self.output = QLineEdit(str(default_output), self)
+        self.output.setObjectName("output")
+        browse_out = QPushButton("Browse...", self)
+        browse_out.clicked.connect(self._browse_output)
+        form.addRow("Save signed PDF &as", self._row(self.output, browse_out))
+        self.page_size = QComboBox(self)
+        self.page_size.addItem("US Letter", "letter")
+        self.page_size.addItem("A4", "a4")
+        self.page_size.setCurrentIndex(self.page_size.findData(settings.page_size()))
+        form.addRow("Page si&ze", self.page_size)
+        self.output.textChanged.connect(self._refresh)
+        self._build_buttons(layout)
+        for widget in (self.certificate, self.passphrase, self.open_button, browse, browse_out,
+                       self.output, self.page_size, self.attest):
+            widget.setEnabled(enabled)
+
+    def _build_buttons(self, layout: QVBoxLayout) -> None:
+        """The attestation, the error line and Sign / Cancel."""
+        self.attest = QCheckBox("I have reviewed this screening, its findings and the dose, and "
+                                "sign with the meaning above.", self)
+        self.attest.setObjectName("attest")
+        self.attest.toggled.connect(self._refresh)
+        layout.addWidget(self.attest)
+        self.error = InlineMessage(self)
+        self.error.setObjectName("sign-error")
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.sign_button = QPushButton("&Sign", self)
+        self.sign_button.setObjectName("sign")
+        buttons.addButton(self.sign_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.sign_button.clicked.connect(self.sign)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _row(self, *widgets: QWidget) -> QWidget:
+        holder = QWidget(self)
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        for widget in widgets:
+            row.addWidget(widget, 1 if isinstance(widget, QLineEdit) else 0)
+        return holder
+
+    def _browse_certificate(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Signing certificate",
+                                              self.settings.folder("certificate"),
+                                              "PKCS#12 key stores (*.p12 *.pfx);;All files (*)")
+        if path:
+            self.certificate.setText(path)
+
+    def _browse_output(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the signed checklist as",
+                                              self.output.text(), "PDF (*.pdf)")
+        if path:
+            self.output.setText(path)
+
+    def _forget_identity(self) -> None:
+        self.identity = None
+        self.name.setText("(open the certificate)")
+        self.credentials.setText("")
+        self.certificate_note.clear_message()
+        self._refresh()
+
+    def open_certificate(self) -> bool:
+        """Read the signer's name and credentials from the certificate; False on failure."""
+        self.error.clear_message()
+        path = Path(self.certificate.text().strip())
+        if not self.certificate.text().strip():
+            self.certificate_note.show_message("Choose the certificate file.", "error")
+            return False
+        try:
+            identity = actions.read_signer(key_path=path,
+                                           passphrase=self.passphrase.text().encode("utf-8"))
+        except SigningError as error:
+            self.certificate_note.show_message(error.reason, "error")
+            return False
+        except InputFileError as error:
+            self.certificate_note.show_message(f"{error.path}: {error.reason}", "error")
+            return False
+        self.identity = identity
+        self.settings.set_certificate(path)
+        self.settings.set_folder("certificate", path)
+        self.name.setText(identity.name)
+        self.credentials.setText(identity.credentials or "(not stated on the certificate)")
+        if identity.self_signed:
+            self.certificate_note.show_message(
+                "Self-signed trial certificate: the signer's identity is not verified by a "
+                "certificate authority. Not for clinical records.", "error")
+        else:
+            self.certificate_note.show_message("Certificate opened.", "ok")
+        self._refresh()
+        self.adjustSize()  # make room for the wrapped certificate note
+        return True
+
+    def _refresh(self) -> None:
+        ready = (self.identity is not None and self.attest.isChecked()
+                 and bool(self.output.text().strip())
+                 and actions.signing_refusal(outcome=self.outcome) is None)
+        self.sign_button.setEnabled(ready)
+
+    def sign(self) -> None:
+        """Produce, write and verify the signed checklist; stay open on any problem."""
+        if actions.signing_refusal(outcome=self.outcome) is not None or self.identity is None:
+            return
+        out = Path(self.output.text().strip()).expanduser()
+        size: PageSize = "a4" if self.page_size.currentData() == "a4" else "letter"
+        try:
+            signed = actions.sign_checklist(
+                outcome=self.outcome, key_path=Path(self.certificate.text().strip()),
+                passphrase=self.passphrase.text().encode("utf-8"), out_path=out,
+                page_size=size, clinic=self.clinic, import_warnings=self.import_warnings)
+        except OutputExistsError as error:
+            kind = "A signed checklist" if error.signed else "A file"
+            self.error.show_message(f"{kind} already exists at {error.path}; it is not "
+                                    "replaced. Choose another file name.", "error")
+            return
+        except SigningError as error:
+            self.error.show_message(error.reason, "error")
+            return
+        except InputFileError as error:
+            self.error.show_message(f"{error.path}: {error.reason}", "error")
+            return
+        except OSError as error:
+            self.error.show_message(f"Cannot write {out}: {error.strerror}", "error")
+            return
+        self.settings.set_page_size(size)
+        self.settings.set_folder("checklist", out)
+        self.passphrase.clear()
+        self.signed = signed
+        self.accept()

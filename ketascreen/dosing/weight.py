@@ -174,7 +174,7 @@ def _choose_basis(ordered: WeightBasis | None, protocol: IndicationProtocol,
                   formulary: Formulary, bmi: Quantity | None,
                   height: Quantity | None) -> tuple[WeightBasis, str]:
     if ordered is not None:
-        return ordered, f"{ordered} body weight, as ordered in the protocol (weight_basis)"
+        return ordered, f"{ordered} body weight, as ordered in the protocol"
     default = protocol.weight_basis
     default_reason = (f"{default.value} body weight, the formulary default for "
                       f"{protocol.indication} ({', '.join(default.sources)})")

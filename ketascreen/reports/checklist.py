@@ -125,8 +125,7 @@ def dose_box_from(outcome: DoseOutcome) -> tuple[DoseBox | None, str | None]:
         return None, f"No dose: {outcome.refusal or 'not calculated'}"
     rows: list[tuple[str, str]] = [
         ("Dose", f"{dose.display.dose} ({format_number(dose.dose_mg_per_kg, 3)} mg/kg)"),
-        ("Dosing weight", f"{format_number(dose.dosing_weight_kg, 2)} kg "
-                          f"({dose.weight_basis} body weight): "
+        ("Dosing weight", f"{format_number(dose.dosing_weight_kg, 2)} kg: "
                           f"{outcome.dosing_weight_basis_reason}"),
         ("Duration", f"{format_number(dose.duration_min, 1)} min"),
     ]

@@ -27,7 +27,7 @@ def test_actual_weight_of_the_example_case() -> None:
     assert in_unit(outcome.dosing_weight.weight, KG) == pytest.approx(84.82)
     assert outcome.dosing_weight.basis == "actual"
     assert outcome.dosing_weight_basis_reason == (
-        "actual body weight, as ordered in the protocol (weight_basis)")
+        "actual body weight, as ordered in the protocol")
     assert "Actual body weight 187 lb = 84.82 kg" in outcome.working
 
 

@@ -82,6 +82,10 @@ screenshots: $(STAMP)
 ## bench: the benchmarks of bench/ (figures go in the issue notes)
 bench: $(STAMP)
 	$(PY) bench/bench_screen.py
+	$(PY) bench/bench_dose.py
+	$(PY) bench/bench_pdf.py
+	$(PY) bench/bench_import.py
+	$(PY) bench/bench_records.py
 	QT_QPA_PLATFORM=offscreen $(PY) bench/bench_gui.py
 
 clean:

@@ -51,7 +51,6 @@ class ScreeningSource(Protocol):
 
     def entries(self) -> list[ScreeningEntry]:
         """The entries to list, most relevant first."""
-        ...
 
 
 def _case_label(path: Path) -> tuple[str, str]:

@@ -3,6 +3,7 @@ and an RSA-2048 key, in one process after warm-up (pyHanko's one-off import is r
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from pathlib import Path
@@ -17,13 +18,21 @@ EXAMPLE = Path(__file__).resolve().parents[1].parent / "shared/spec/examples/cas
 RUNS = 15
 
 
+def acknowledged_example() -> ketascreen.models.Case:
+    """The spec's example with its benzodiazepine acknowledged: CLEAR, so it may be signed."""
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["acknowledgements"] = [{"concept": "benzodiazepine",
+                                 "reason": "Evening alprazolam held the night before."}]
+    return ketascreen.parse_case(data)
+
+
 def main() -> None:
     """Print the figures."""
     start = time.perf_counter()
     import pyhanko.sign.signers  # noqa: F401, PLC0415 - measured on purpose
 
     print(f"pyHanko import (once per process): {(time.perf_counter() - start) * 1e3:.0f} ms")
-    case = ketascreen.load_case(EXAMPLE)
+    case = acknowledged_example()
     screening = default_ruleset().run(case)
     box, reason = dose_box_from(screening.dose)
     for key_type in ("ec-p256", "rsa-2048"):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import random
 import statistics
 import tempfile
@@ -41,9 +42,17 @@ EXAMPLE = REPO.parent / "shared" / "spec" / "examples" / "case-example.json"
 BUDGET_MS = 20.0
 
 
+def acknowledged_example() -> ketascreen.models.Case:
+    """The spec's example with its benzodiazepine acknowledged: CLEAR, so it may be signed."""
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["acknowledgements"] = [{"concept": "benzodiazepine",
+                                 "reason": "Evening alprazolam held the night before."}]
+    return ketascreen.parse_case(data)
+
+
 def _template() -> tuple[str, str, bytes, str]:
     """Case JSON, result JSON, signed PDF and signer name of the example case."""
-    case = ketascreen.load_case(EXAMPLE)
+    case = acknowledged_example()
     screening = default_ruleset().run(case)
     pair = generate_self_signed("Dr Jane Smith", b"bench-passphrase", credentials="MD")
     dose, reason = dose_box_from(screening.dose)

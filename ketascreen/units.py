@@ -10,6 +10,7 @@ ISMP lists as error-prone (``cc``, ``µg``, ``U``) are refused with the safe spe
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -202,22 +203,38 @@ def parse_quantity(text: object, dimension: Dimension, *, field: str = "") -> Qu
             a number that is zero or negative, or text that is not a quantity at all.
     """
     text = _check_text(text, field, dimension)
+    try:
+        magnitude, unit = _parsed(text, dimension)
+    except UnitInputError as error:
+        raise error.at(field) if field else error from None
+    # A new quantity every call: callers may convert theirs in place without touching others.
+    return Q_(magnitude, _unit(unit))
+
+
+# The same strings are parsed again and again (every keystroke re-screens the whole case), so
+# the parse, not the quantity, is cached: (magnitude, pint unit expression) per (text, dimension).
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str, dimension: Dimension) -> tuple[float, str]:
     if dimension in (Dimension.LENGTH, Dimension.MASS):
         pairs = list(_PAIR.finditer(text))
         if len(pairs) > 1 and _PAIR.sub("", text).strip() == "":
-            parts = [parse_quantity(p.group(0), dimension, field=field) for p in pairs]
+            parts = [Q_(*_with_unit(_parsed(p.group(0), dimension))) for p in pairs]
             total = parts[0]
             for part in parts[1:]:
                 total = total + part.to(total.units)
-            return total
+            return float(total.magnitude), str(total.units)
     match = _SINGLE.match(text)
     if match is None:
-        raise _refuse(text, field, dimension,
+        raise _refuse(text, "", dimension,
                       f"is not a quantity (expected a number and a unit, e.g. "
                       f"\"{_example(dimension)}\")")
-    magnitude = _magnitude(match.group("num"), text, field, dimension)
-    unit = _resolve_unit(match.group("unit"), text, field, dimension)
-    return Q_(float(magnitude), _unit(unit))
+    magnitude = _magnitude(match.group("num"), text, "", dimension)
+    unit = _resolve_unit(match.group("unit"), text, "", dimension)
+    return float(magnitude), unit
+
+
+def _with_unit(parsed: tuple[float, str]) -> tuple[float, pint.Unit]:
+    return parsed[0], _unit(parsed[1])
 
 
 @dataclass(frozen=True)
@@ -240,18 +257,27 @@ def parse_blood_pressure(text: object, *, field: str = "") -> BloodPressure:
         UnitInputError: malformed, unitless, a non-pressure unit, or systolic not above diastolic.
     """
     text = _check_text(text, field, Dimension.PRESSURE)
+    try:
+        systolic, diastolic, unit = _parsed_pressure(text)
+    except UnitInputError as error:
+        raise error.at(field) if field else error from None
+    return BloodPressure(Q_(systolic, _unit(unit)), Q_(diastolic, _unit(unit)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_pressure(text: str) -> tuple[float, float, str]:
     match = _BP.match(text)
     if match is None:
-        raise _refuse(text, field, Dimension.PRESSURE,
+        raise _refuse(text, "", Dimension.PRESSURE,
                       "is not a blood pressure (expected systolic/diastolic and a unit, "
                       "e.g. \"138/86 mmHg\")")
-    systolic = _magnitude(match.group("sys"), text, field, Dimension.PRESSURE)
-    diastolic = _magnitude(match.group("dia"), text, field, Dimension.PRESSURE)
-    unit = _unit(_resolve_unit(match.group("unit"), text, field, Dimension.PRESSURE))
+    systolic = _magnitude(match.group("sys"), text, "", Dimension.PRESSURE)
+    diastolic = _magnitude(match.group("dia"), text, "", Dimension.PRESSURE)
+    unit = _resolve_unit(match.group("unit"), text, "", Dimension.PRESSURE)
     if systolic <= diastolic:
-        raise _refuse(text, field, Dimension.PRESSURE,
+        raise _refuse(text, "", Dimension.PRESSURE,
                       "systolic must be higher than diastolic (are the values swapped?)")
-    return BloodPressure(Q_(float(systolic), unit), Q_(float(diastolic), unit))
+    return float(systolic), float(diastolic), unit
 
 
 def magnitude_in(value: Quantity, unit: str) -> float:

@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check uv
 	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -e '.[dev]'
+	@$(PY) -m compileall -q ketascreen >/dev/null  # start-up time: bytecode even where writing it is off
 	@touch $(STAMP)
 
 ## run: the desktop app on the example case; with no display, the headless demo instead

@@ -97,6 +97,15 @@ _UNSAFE: dict[str, tuple[str, str]] = {
     "IU": ("units", "'IU' is on the ISMP error-prone list (read as IV or 10)"),
 }
 
+# The spellings a person is shown when a unit is missing: the usual ones, not every synonym.
+_TYPICAL_UNITS: dict[Dimension, str] = {
+    Dimension.MASS: "kg or lb", Dimension.LENGTH: "cm, or ft and in",
+    Dimension.PRESSURE: "mmHg or kPa", Dimension.FREQUENCY: "/min",
+    Dimension.FRACTION: "%", Dimension.TIME: "min or h", Dimension.VOLUME: "mL",
+    Dimension.CONCENTRATION: "mg/mL", Dimension.DOSE_PER_WEIGHT: "mg/kg",
+    Dimension.DOSE_RATE_PER_WEIGHT: "mg/kg/h", Dimension.MASS_RATE: "mg/h",
+}
+
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+"
 _SINGLE = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>.*?)\s*$")
 _PAIR = re.compile(rf"(?P<num>{_NUMBER})\s*(?P<unit>[^\d\s.][^\d\s]*)")
@@ -141,9 +150,8 @@ def _magnitude(number: str, text: str, field: str, dimension: Dimension) -> Deci
 def _resolve_unit(unit_text: str, text: str, field: str, dimension: Dimension) -> str:
     unit_text = " ".join(unit_text.split())
     if not unit_text:
-        examples = ", ".join(accepted_units(dimension)[:4])
         raise _refuse(text, field, dimension, f"has no unit (expected a {dimension.value} "
-                      f"such as {examples})")
+                      f"such as {_TYPICAL_UNITS[dimension]})")
     for bad, (safe, why) in _UNSAFE.items():
         if unit_text == bad or unit_text.startswith(bad + "/") or unit_text.endswith("/" + bad):
             raise _refuse(text, field, dimension, f"unit refused: {why}",

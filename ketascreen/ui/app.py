@@ -140,7 +140,9 @@ def run_gui(case: str | None = None, *, screenshot_path: str | None = None) -> i
     if screenshot_path is not None:
         return screenshot(Path(case) if case else None, Path(screenshot_path))
     settings = AppSettings(open_settings())
-    window = MainWindow(settings, drafts=DraftStore(drafts_dir()))
+    from ketascreen.ui.records_actions import default_database  # noqa: PLC0415 - SQLAlchemy
+
+    window = MainWindow(settings, drafts=DraftStore(drafts_dir()), records=default_database())
     if case is not None:
         window.open_path(Path(case), ask=False)
     window.show()

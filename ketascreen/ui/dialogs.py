@@ -7,9 +7,13 @@ They are gathered in one class so that tests replace it with a fake that answers
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+
+if TYPE_CHECKING:
+    from ketascreen.ui.qt_sign_in import Authenticate
+    from ketascreen.ui.records_actions import Actor
 
 UnsavedAnswer = Literal["save", "discard", "cancel"]
 
@@ -68,6 +72,27 @@ class Dialogs:
         if not path:
             return None
         return Path(path) if path.endswith(".pdf") else Path(path + ".pdf")
+
+    def sign_in(self, authenticate: Authenticate, database: str) -> Actor | None:
+        """Ask who is using the app; ``None`` when they cancel (files only)."""
+        from ketascreen.ui.qt_sign_in import QtSignInDialog  # noqa: PLC0415 - SQLAlchemy
+
+        dialog = QtSignInDialog(authenticate, database, self.parent)
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        actor = dialog.actor if accepted else None
+        dialog.deleteLater()
+        return actor
+
+    def witness(self, record_id: str) -> str | None:
+        """Ask for the user name of the second clinician of a bedside double check; ``None``
+        when cancelled, ``""`` when the witness has no ketascreen account."""
+        text, ok = QInputDialog.getText(
+            self.parent, "Bedside double check",
+            f"Record the independent double check of {record_id}: patient identity, dose, "
+            "dosing weight, pump rate and volume, line and concentration.\n\n"
+            "User name of the second clinician (leave empty if they have no account):",
+            QLineEdit.EchoMode.Normal)
+        return text.strip() if ok else None
 
     def error(self, title: str, text: str) -> None:
         """Report an error."""

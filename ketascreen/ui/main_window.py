@@ -3,8 +3,10 @@
 Every edit re-screens the form (debounced), so the decision, the findings and the dose follow
 what is typed. The window owns the file work around the screening: open and save case files
 (atomically), import FHIR records, autosave a draft every few seconds, offer drafts left by a
-crash, sign, preview and print the checklist. All core work goes through
-:mod:`ketascreen.ui.actions`.
+crash, sign, preview and print the checklist. Signed in to the records database, it lists today's
+signed checklists (the nurse worklist), previews and prints them and records the bedside double
+check. All core work goes through :mod:`ketascreen.ui.actions` and
+:mod:`ketascreen.ui.records_actions`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ketascreen.errors import CaseValidationError, FhirImportError, FieldProblem
+from ketascreen.errors import (
+    CaseValidationError,
+    FhirImportError,
+    FieldProblem,
+    PermissionDeniedError,
+    RecordError,
+    StorageError,
+    UserAccountError,
+)
 from ketascreen.ui import actions
 from ketascreen.ui.actions import FormScreening
 from ketascreen.ui.dialogs import Dialogs
@@ -41,6 +51,7 @@ from ketascreen.ui.screenings import (
     RecoveredDrafts,
     ScreeningEntry,
     SignedChecklists,
+    TodaysChecklists,
 )
 from ketascreen.ui.settings import AppSettings
 from ketascreen.ui.widgets import describe_problem
@@ -48,6 +59,7 @@ from ketascreen.ui.widgets import describe_problem
 if TYPE_CHECKING:
     from ketascreen.ui.qt_pdf_preview import QtPdfPreview
     from ketascreen.ui.qt_sign_dialog import QtSignDialog
+    from ketascreen.ui.records_actions import Actor, OpenedChecklist, RecordStore
 
 RESCREEN_DELAY_MS = 200
 AUTOSAVE_INTERVAL_MS = 5000
@@ -67,6 +79,8 @@ class MainWindow(QMainWindow):
         dialogs: the questions the window asks (tests pass a fake).
         autosave_ms: how often the draft is autosaved.
         clinic: the clinic name printed on checklists (``None``: the default).
+        records: a records database URL to open at once, asking who is using the app (``None``:
+            files only until Records > Sign in).
 
     Signals:
         screened: a screening of the form finished (the outcome is in :attr:`outcome`).
@@ -78,7 +92,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: AppSettings, *, drafts: DraftStore | None,
                  dialogs: Dialogs | None = None, autosave_ms: int = AUTOSAVE_INTERVAL_MS,
-                 clinic: str | None = None) -> None:
+                 clinic: str | None = None, records: str | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.drafts = drafts
@@ -95,6 +109,10 @@ class MainWindow(QMainWindow):
         self._offered: Draft | None = None
         self.sign_dialog: QtSignDialog | None = None
         self.preview: QtPdfPreview | None = None
+        self.store: RecordStore | None = None
+        self.actor: Actor | None = None
+        self.record: OpenedChecklist | None = None
+        self.worklist = TodaysChecklists(self._worklist_rows)
 
         self.decision = QtDecision(self)
         self.findings = QtFindings(self)
@@ -122,6 +140,8 @@ class MainWindow(QMainWindow):
         self.rescreen_now()
         self._restore_geometry()
         self._offer_draft()
+        if records is not None:
+            self.open_records(url=records)
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -213,6 +233,18 @@ class MainWindow(QMainWindow):
             action = self._action(name, text, shortcut, slot)
             file_menu.addAction(action)
             self.actions_by_name[name] = action
+        records = bar.addMenu("&Records")
+        for name, text, shortcut, slot in (
+                ("sign-in", "&Sign in to records...", "Ctrl+Shift+L",
+                 lambda: self.open_records(url=None)),
+                ("refresh-worklist", "&Refresh today's checklists", "F5", self.refresh_worklist),
+                ("print-record", "&Print open checklist...", "Ctrl+Shift+R", self.print_record),
+                ("double-check", "Record bedside &double check...", "Ctrl+D",
+                 self.record_double_check)):
+            action = self._action(name, text, shortcut, slot)
+            records.addAction(action)
+            self.actions_by_name[name] = action
+        self._update_record_actions()
         go = bar.addMenu("&Go")
         find = self._action("find", "&Find patient", "Ctrl+L", self._focus_filter)
         form = self._action("form", "Go to the &form", "Ctrl+1",
@@ -505,6 +537,8 @@ class MainWindow(QMainWindow):
                 if str(draft.path) == entry.key:
                     self.restore_draft(draft)
                     return
+        elif entry.kind == "record":
+            self.open_record(entry.key)
         elif entry.kind == "checklist":
             try:
                 data = Path(entry.key).read_bytes()
@@ -534,8 +568,19 @@ class MainWindow(QMainWindow):
                                      import_warnings=self._warning_lines()), False
 
     def sign(self) -> None:
-        """Open the Sign dialog (it explains a refusal instead of signing)."""
+        """Open the Sign dialog (it explains a refusal instead of signing); refused outright
+        when the signed-in user's role may not sign."""
         from ketascreen.ui.qt_sign_dialog import QtSignDialog  # noqa: PLC0415 - pyHanko, lazily
+
+        if self.store is not None and self.actor is not None:
+            from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+
+            try:
+                records_actions.require(store=self.store, actor=self.actor,
+                                        permission=records_actions.Permission.SIGN)
+            except (PermissionDeniedError, StorageError) as error:
+                self._records_error("Sign", error)
+                return
 
         outcome = self.current_outcome()
         case = actions.case_of(outcome)
@@ -560,11 +605,29 @@ class MainWindow(QMainWindow):
         check = ("signature verified" if signed.verification.ok
                  else "SIGNATURE CHECK FAILED: " + "; ".join(signed.verification.problems))
         replaced = " (replaced a signed document)" if signed.replaced_signed else ""
+        stored = self._store_signed(signed.path)
         self.statusBar().showMessage(f"Signed checklist written: {signed.path} (record "
-                                     f"{signed.record_id}; {check}){replaced}")
+                                     f"{signed.record_id}; {check}){replaced}{stored}")
         if not signed.verification.ok:
             self.dialogs.error("Sign", f"The signed checklist {signed.path} did not verify: "
                                + "; ".join(signed.verification.problems))
+
+    def _store_signed(self, path: Path) -> str:
+        """With a signed-in user, store the signed screening (for the nurses' worklist)."""
+        screening = self.current_outcome().screening
+        if self.store is None or self.actor is None or screening is None:
+            return ""
+        from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+
+        try:
+            stored = records_actions.store_signed(store=self.store, actor=self.actor,
+                                                  screening=screening,
+                                                  signed_pdf=path.read_bytes())
+        except (PermissionDeniedError, RecordError, StorageError, OSError) as error:
+            self._records_error("Save the signed record", error)
+            return "; NOT saved in the records"
+        self.screenings.refresh()
+        return f"; saved in the records as {stored.record_id}"
 
     def show_preview(self) -> QtPdfPreview | None:
         """Preview the checklist (signed if it was signed as the form is now)."""
@@ -593,7 +656,7 @@ class MainWindow(QMainWindow):
         from ketascreen.ui.qt_pdf_preview import print_with_dialog  # noqa: PLC0415
 
         found = self._checklist_bytes()
-        return False if found is None else print_with_dialog(found[0], self)
+        return found is not None and print_with_dialog(found[0], self) > 0
 
     def print_to_pdf(self, path: Path) -> int:
         """Print the checklist through Qt's printing path into a PDF file (no dialog).
@@ -625,6 +688,197 @@ class MainWindow(QMainWindow):
             self.dialogs.error("Export", f"Cannot write {path}: {error.strerror}")
             return False
         self.statusBar().showMessage(f"Unsigned checklist written: {path}", 5000)
+        return True
+
+    # -- records: signing in and the nurse worklist ----------------------------------------
+
+    def open_records(self, *, url: str | None = None) -> bool:
+        """Open the records database (``url``, else the one the environment names) and ask who
+        is using the app; without a database or a user the app works with files only."""
+        from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+
+        self.close_records()
+        try:
+            store = records_actions.open_store(url=url)
+        except StorageError as error:
+            self.statusBar().showMessage(f"Records database {error.database} cannot be opened "
+                                         f"({error.reason}): working with case files only.")
+            return False
+
+        def authenticate(username: str, password: str) -> Actor:
+            return records_actions.sign_in(store=store, username=username, password=password)
+
+        actor = self.dialogs.sign_in(authenticate, store.database.name)
+        if actor is None:
+            store.close()
+            self.statusBar().showMessage("Not signed in: working with case files only "
+                                         "(Records > Sign in).")
+            return False
+        self.store, self.actor = store, actor
+        if self.worklist not in self.screenings.sources:
+            self.screenings.sources.insert(0, self.worklist)
+        self.screenings.refresh()
+        self._update_record_actions()
+        self.statusBar().showMessage(f"Signed in as {actor.display_name} ({actor.role.value})")
+        return True
+
+    def close_records(self) -> None:
+        """Sign out and close the records database (the app keeps working with files)."""
+        if self.store is not None:
+            self.store.close()
+        self.store = self.actor = self.record = None
+        if self.worklist in self.screenings.sources:
+            self.screenings.sources.remove(self.worklist)
+            self.screenings.refresh()
+        self._update_record_actions()
+
+    def _worklist_rows(self) -> list[tuple[str, str, str]]:
+        from ketascreen.ui import records_actions  # noqa: PLC0415
+
+        if self.store is None or self.actor is None:
+            return []
+        items = records_actions.worklist(store=self.store, actor=self.actor)
+        return [(*records_actions.describe_item(item=item), item.record_id) for item in items]
+
+    def refresh_worklist(self) -> None:
+        """Reload today's signed checklists (and say why when they cannot be read)."""
+        self.screenings.refresh()
+        if self.worklist.problem is not None:
+            self._records_error("Today's signed checklists", self.worklist.problem)
+
+    def _update_record_actions(self) -> None:
+        may_print = may_check = False
+        why_not = ""
+        if self.actor is not None:
+            from ketascreen.ui import records_actions  # noqa: PLC0415
+
+            permission = records_actions.Permission
+            may_print = records_actions.may(actor=self.actor, permission=permission.PRINT)
+            may_check = records_actions.may(actor=self.actor, permission=permission.DOUBLE_CHECK)
+            if not may_check:
+                why_not = (f"The {self.actor.role.value} role does not record the bedside "
+                           "double check.")
+        opened = self.record is not None
+        self.actions_by_name["refresh-worklist"].setEnabled(self.actor is not None)
+        self.actions_by_name["print-record"].setEnabled(opened and may_print)
+        check = self.actions_by_name["double-check"]
+        check.setEnabled(opened and may_check)
+        check.setToolTip(why_not)
+
+    def _records_error(self, title: str, error: Exception) -> None:
+        """Show a records error from its fields."""
+        from ketascreen.ui import records_actions  # noqa: PLC0415
+
+        if isinstance(error, PermissionDeniedError):
+            text = records_actions.refusal_text(error=error)
+        elif isinstance(error, RecordError):
+            text = f"{error.record_id}: {error.reason}" if error.record_id else error.reason
+        elif isinstance(error, UserAccountError):
+            text = f"{error.user}: {error.reason}"
+        elif isinstance(error, StorageError):
+            text = f"The records database {error.database} cannot be used: {error.reason}"
+        else:
+            text = str(error)
+        self.dialogs.error(title, text)
+
+    def open_record(self, record_id: str) -> QtPdfPreview | None:
+        """Open a signed checklist of the records database in the preview."""
+        from ketascreen.ui import records_actions  # noqa: PLC0415
+
+        if self.store is None or self.actor is None:
+            return None
+        try:
+            opened = records_actions.open_record(store=self.store, actor=self.actor,
+                                                 record_id=record_id)
+        except (PermissionDeniedError, RecordError, StorageError) as error:
+            self._records_error("Open checklist", error)
+            return None
+        self.record = opened
+        self._update_record_actions()
+        patient = opened.item.patient
+        preview = self._show_pdf(opened.pdf, f"{patient.name} ({patient.patient_id}) "
+                                 f"\u2014 {opened.item.record_id}", signed=True)
+        if preview is not None:
+            preview.printed.connect(lambda copies: self._record_printed(opened, copies))
+        return preview
+
+    def _record_printed(self, opened: OpenedChecklist, copies: int) -> bool:
+        from ketascreen.ui import records_actions  # noqa: PLC0415
+
+        if self.store is None or self.actor is None:
+            return False
+        try:
+            records_actions.record_printed(store=self.store, actor=self.actor,
+                                           record_id=opened.item.record_id, copies=copies)
+        except (PermissionDeniedError, RecordError, StorageError) as error:
+            self._records_error("Print", error)
+            return False
+        self.screenings.refresh()
+        self.statusBar().showMessage(f"Printed {opened.item.record_id} ({copies} copies); "
+                                     "recorded in the audit trail", 5000)
+        return True
+
+    def _may_print_record(self) -> OpenedChecklist | None:
+        from ketascreen.ui import records_actions  # noqa: PLC0415
+
+        if self.store is None or self.actor is None or self.record is None:
+            return None
+        try:
+            records_actions.require(store=self.store, actor=self.actor,
+                                    permission=records_actions.Permission.PRINT,
+                                    record_id=self.record.item.record_id)
+        except (PermissionDeniedError, StorageError) as error:
+            self._records_error("Print", error)
+            return None
+        return self.record
+
+    def print_record(self) -> bool:
+        """Print the open signed checklist through the print dialog, then record the print."""
+        from ketascreen.ui.qt_pdf_preview import print_with_dialog  # noqa: PLC0415
+
+        opened = self._may_print_record()
+        if opened is None:
+            return False
+        copies = print_with_dialog(opened.pdf, self)
+        return copies > 0 and self._record_printed(opened, copies)
+
+    def print_record_to_pdf(self, path: Path) -> int:
+        """Print the open signed checklist through Qt's printing path into a PDF file (no
+        dialog), then record the print.
+
+        Returns:
+            The number of pages printed (0 when nothing was printed).
+        """
+        from ketascreen.ui.qt_pdf_preview import PdfError, print_pdf_to_file  # noqa: PLC0415
+
+        opened = self._may_print_record()
+        if opened is None:
+            return 0
+        try:
+            pages = print_pdf_to_file(opened.pdf, path)
+        except PdfError as error:
+            self.dialogs.error("Print", f"Could not print: {error.status}.")
+            return 0
+        return pages if self._record_printed(opened, 1) else 0
+
+    def record_double_check(self) -> bool:
+        """Ask for the witness and record the bedside double check of the open checklist."""
+        from ketascreen.ui import records_actions  # noqa: PLC0415
+
+        if self.store is None or self.actor is None or self.record is None:
+            return False
+        record_id = self.record.item.record_id
+        witness = self.dialogs.witness(record_id)
+        if witness is None:
+            return False
+        try:
+            records_actions.record_bedside_check(store=self.store, actor=self.actor,
+                                                 record_id=record_id, witness=witness)
+        except (PermissionDeniedError, RecordError, StorageError, UserAccountError) as error:
+            self._records_error("Bedside double check", error)
+            return False
+        self.screenings.refresh()
+        self.statusBar().showMessage(f"Bedside double check of {record_id} recorded", 5000)
         return True
 
     # -- window -----------------------------------------------------------------------------
@@ -659,6 +913,7 @@ class MainWindow(QMainWindow):
             self._slot.discard()
             self._slot = None
         self.save_window_settings()
+        self.close_records()
         event.accept()
 
 

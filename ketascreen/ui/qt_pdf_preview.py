@@ -14,7 +14,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRect, QSize, QSizeF, Qt
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QMarginsF,
+    QRect,
+    QSize,
+    QSizeF,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
@@ -128,19 +138,23 @@ def print_pdf_to_file(data: bytes, path: Path) -> int:
     return print_pdf(data, printer)
 
 
-def print_with_dialog(data: bytes, parent: QWidget | None) -> bool:
-    """Ask for a printer with QPrintDialog and print; False when the dialog was cancelled."""
+def print_with_dialog(data: bytes, parent: QWidget | None) -> int:
+    """Ask for a printer with QPrintDialog and print.
+
+    Returns:
+        The number of copies printed: 0 when the dialog was cancelled or printing failed.
+    """
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     dialog = QPrintDialog(printer, parent)
     dialog.setWindowTitle("Print checklist")
     if dialog.exec() != QDialog.DialogCode.Accepted:
-        return False
+        return 0
     try:
         print_pdf(data, printer)
     except PdfError as error:
         QMessageBox.warning(parent, "Print", f"Could not print: {error.status}.")
-        return False
-    return True
+        return 0
+    return max(1, printer.copyCount())
 
 
 class QtPdfPreview(QDialog):
@@ -153,8 +167,11 @@ class QtPdfPreview(QDialog):
         parent: the owning widget.
 
     Signals:
+        printed(int): the PDF was printed through the print dialog, with this many copies.
         QDialog's own (``finished``, ``rejected``).
     """
+
+    printed = Signal(int)
 
     def __init__(self, data: bytes, title: str, *, signed: bool,
                  parent: QWidget | None = None) -> None:
@@ -177,10 +194,17 @@ class QtPdfPreview(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         self.print_button = QPushButton("&Print...", self)
         buttons.addButton(self.print_button, QDialogButtonBox.ButtonRole.ActionRole)
-        self.print_button.clicked.connect(lambda: print_with_dialog(self.data, self))
+        self.print_button.clicked.connect(self.print_with_dialog)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def print_with_dialog(self) -> int:
+        """Print through the print dialog; returns the copies printed (0: cancelled)."""
+        copies = print_with_dialog(self.data, self)
+        if copies:
+            self.printed.emit(copies)
+        return copies
 
     def page_count(self) -> int:
         """The number of pages of the previewed PDF."""

@@ -1,16 +1,16 @@
 """The patient / screening list on the left of the main window, and the small interface that
 feeds it.
 
-In this first version the list is fed by the files the app knows: recently opened or saved case
-files, drafts left by a crash, and recently signed checklists (so a nurse finds today's signed
-checklist and prints it). A records database plugs in later as one more
-:class:`ScreeningSource`; the list does not care where entries come from.
+The list is fed by the files the app knows (recently opened or saved case files, drafts left by
+a crash, recently signed checklists) and, once someone has signed in to the records database, by
+today's signed checklists there (:class:`TodaysChecklists`, the nurse worklist); the list does
+not care where entries come from.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from ketascreen.errors import KetascreenError
 from ketascreen.ui.drafts import DraftStore
 from ketascreen.ui.settings import AppSettings
 
@@ -122,6 +123,31 @@ class SignedChecklists:
                     ("TODAY " if today else "") + f"signed {when:%Y-%m-%d %H:%M} \u00b7 "
                     "open to preview and print", str(path)))
         return found
+
+
+class TodaysChecklists:
+    """Today's signed checklists in the records database (the nurse worklist).
+
+    Args:
+        load: today's entries as (label, detail, record id); may raise a core error, which is
+            kept in :attr:`problem` and the source lists nothing.
+    """
+
+    title = "Today's signed checklists"
+
+    def __init__(self, load: Callable[[], list[tuple[str, str, str]]]) -> None:
+        self._load = load
+        self.problem: Exception | None = None
+
+    def entries(self) -> list[ScreeningEntry]:
+        """One entry per current signed checklist of today, oldest first."""
+        self.problem = None
+        try:
+            rows = self._load()
+        except KetascreenError as error:
+            self.problem = error
+            return []
+        return [ScreeningEntry("record", label, detail, key) for label, detail, key in rows]
 
 
 class QtScreeningList(QWidget):

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from ketascreen.errors import AuthenticationFailedError
 from ketascreen.ui.dialogs import UnsavedAnswer
 from ketascreen.ui.main_window import MainWindow
 from ketascreen.ui.settings import AppSettings
+
+if TYPE_CHECKING:
+    from ketascreen.ui.qt_sign_in import Authenticate
+    from ketascreen.ui.records_actions import Actor
 
 
 @dataclass
@@ -24,6 +29,9 @@ class FakeDialogs:
     asked_unsaved: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     infos: list[tuple[str, str]] = field(default_factory=list)
+    credentials: list[tuple[str, str]] = field(default_factory=list)
+    witnesses: list[str | None] = field(default_factory=list)
+    sign_in_errors: list[str] = field(default_factory=list)
 
     def ask_unsaved(self, label: str) -> UnsavedAnswer:
         """Record the question; give the preset answer."""
@@ -48,6 +56,21 @@ class FakeDialogs:
     def pdf_path(self, suggested: str) -> Path | None:
         """The next queued path."""
         return self._next_path()
+
+    def sign_in(self, authenticate: Authenticate, database: str) -> Actor | None:
+        """Log in with the queued (user name, password) pairs in turn, as a user retrying
+        after a refusal would; ``None`` (cancel) when none is left."""
+        while self.credentials:
+            username, password = self.credentials.pop(0)
+            try:
+                return authenticate(username, password)
+            except AuthenticationFailedError as error:
+                self.sign_in_errors.append(error.reason)
+        return None
+
+    def witness(self, record_id: str) -> str | None:
+        """The next queued witness (``None``: cancelled)."""
+        return self.witnesses.pop(0) if self.witnesses else None
 
     def error(self, title: str, text: str) -> None:
         """Record the error."""

@@ -195,4 +195,4 @@ def _postgresql_triggers() -> None:
 
 def downgrade() -> None:
     """Records are never downgraded: a clinic restores a backup instead."""
-    raise NotImplementedError("records migrations are forward-only")
+    raise RuntimeError("records migrations are forward-only: restore a backup instead")

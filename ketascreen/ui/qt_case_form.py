@@ -22,11 +22,14 @@ from ketascreen.ui.qt_lists import QtConditions, QtMedications
 from ketascreen.ui.qt_measurements import QtMeasurements
 from ketascreen.ui.qt_patient import QtPatient
 from ketascreen.ui.qt_protocol import QtProtocol
-from ketascreen.ui.qt_section import QtSection
 from ketascreen.ui.qt_substance_use import QtSubstanceUse
 
 CASE_FORMAT = "ketascreen-case/1"
 
+
+
+_Section = (QtPatient | QtMeasurements | QtHistory | QtConditions | QtMedications
+            | QtSubstanceUse | QtProtocol)
 
 class QtCaseForm(QWidget):
     """The whole screening form for one case document.
@@ -53,7 +56,7 @@ class QtCaseForm(QWidget):
         self.medications = QtMedications(self)
         self.substance_use = QtSubstanceUse(self)
         self.protocol = QtProtocol(self)
-        self.sections: tuple[QtSection, ...] = (
+        self.sections: tuple[_Section, ...] = (
             self.patient, self.measurements, self.history, self.conditions, self.medications,
             self.substance_use, self.protocol)
         for section in self.sections:

@@ -7,7 +7,7 @@ checked by any rule. Medication names complete from the drug knowledge base, gen
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -251,8 +251,15 @@ class _ConditionRow(_Row):
             self.set_chips([(f"counts as {label}", "ok") for label in found.labels])
 
 
+_EntryRow = _MedicationRow | _ConditionRow
+
+
 class _ListSection(QtSection):
-    """A section of rows with an Add button.
+    """A section of rows with an Add button; each row loads and dumps one entry of the case
+    list named by ``key``.
+
+    Args:
+        new_row: makes an empty row for this section.
 
     Signals:
         edited: an entry changed, or one was added or removed.
@@ -261,8 +268,10 @@ class _ListSection(QtSection):
     key = ""
     what = ""
 
-    def __init__(self, title: str, add_label: str, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, add_label: str, new_row: Callable[[], _EntryRow],
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._new_row = new_row
         outer = QVBoxLayout(self)
         outer.addWidget(section_title(title, self))
         self.rows_layout = QVBoxLayout()
@@ -275,16 +284,21 @@ class _ListSection(QtSection):
         outer.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.general = InlineMessage(self)
         outer.addWidget(self.general)
-        self.rows: list[_Row] = []
+        self.rows: list[_EntryRow] = []
 
-    def _new_row(self) -> _Row:
-        raise NotImplementedError
+    def load(self, document: Mapping[str, Any]) -> None:
+        """Show this section's list of ``document``."""
+        self._clear()
+        entries = document.get(self.key)
+        for entry in entries if isinstance(entries, list) else []:
+            self.add_row().load(entry if isinstance(entry, Mapping) else {})
 
-    def _dump_row(self, row: _Row) -> dict[str, Any]:
-        assert isinstance(row, _MedicationRow | _ConditionRow)
-        return row.dump()
+    def dump(self, document: dict[str, Any], *, draft: bool) -> None:
+        """Write this section's list into ``document`` (empty rows are left out)."""
+        entries = [row.dump() for row in self.rows]
+        document[self.key] = [e for e in entries if set(e) - {"status"}]
 
-    def add_row(self) -> _Row:
+    def add_row(self) -> _EntryRow:
         """Append an empty row and return it."""
         row = self._new_row()
         row.edited.connect(self.edited)
@@ -302,7 +316,7 @@ class _ListSection(QtSection):
             widget.setFocus()
         self.edited.emit()
 
-    def remove_row(self, row: _Row) -> None:
+    def remove_row(self, row: _EntryRow) -> None:
         """Remove ``row``."""
         self.rows.remove(row)
         row.deleteLater()
@@ -317,7 +331,7 @@ class _ListSection(QtSection):
 
     def targets(self) -> list[FieldTarget]:
         """One target per row, and one for the list as a whole."""
-        kept = [row for row in self.rows if set(self._dump_row(row)) - {"status"}]
+        kept = [row for row in self.rows if set(row.dump()) - {"status"}]
         targets = [FieldTarget(f"{self.key}[{index}]", row.message, self.what,
                                lambda: False) for index, row in enumerate(kept)]
         for row in self.rows:
@@ -341,7 +355,8 @@ class QtMedications(_ListSection):
     what = "medications"
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Medications", "Add &medication", parent)
+        super().__init__("Medications", "Add &medication", lambda: _MedicationRow(self, self),
+                         parent)
         self._completer: QCompleter | None = None
 
     def completer(self) -> QCompleter:
@@ -360,23 +375,6 @@ class QtMedications(_ListSection):
             self._completer = completer
         return self._completer
 
-    def _new_row(self) -> _Row:
-        return _MedicationRow(self, self)
-
-    def load(self, document: Mapping[str, Any]) -> None:
-        """Show the medication list of ``document``."""
-        self._clear()
-        entries = document.get("medications")
-        for entry in entries if isinstance(entries, list) else []:
-            row = self.add_row()
-            assert isinstance(row, _MedicationRow)
-            row.load(entry if isinstance(entry, Mapping) else {})
-
-    def dump(self, document: dict[str, Any], *, draft: bool) -> None:
-        """Write the medication list into ``document`` (empty rows are left out)."""
-        entries = [self._dump_row(row) for row in self.rows]
-        document["medications"] = [e for e in entries if set(e) - {"status"}]
-
 
 class QtConditions(_ListSection):
     """The problem list.
@@ -392,21 +390,4 @@ class QtConditions(_ListSection):
     what = "problems"
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Problem list", "Add &problem", parent)
-
-    def _new_row(self) -> _Row:
-        return _ConditionRow(self)
-
-    def load(self, document: Mapping[str, Any]) -> None:
-        """Show the problem list of ``document``."""
-        self._clear()
-        entries = document.get("conditions")
-        for entry in entries if isinstance(entries, list) else []:
-            row = self.add_row()
-            assert isinstance(row, _ConditionRow)
-            row.load(entry if isinstance(entry, Mapping) else {})
-
-    def dump(self, document: dict[str, Any], *, draft: bool) -> None:
-        """Write the problem list into ``document`` (empty rows are left out)."""
-        entries = [self._dump_row(row) for row in self.rows]
-        document["conditions"] = [e for e in entries if set(e) - {"status"}]
+        super().__init__("Problem list", "Add &problem", lambda: _ConditionRow(self), parent)

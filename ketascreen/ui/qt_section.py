@@ -7,9 +7,8 @@ core found in its fields (by dotted path, e.g. ``measurements.weight`` or
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
@@ -69,7 +68,10 @@ def route_problems(targets: Iterable[FieldTarget],
 
 
 class QtSection(QWidget):
-    """One section of the case form.
+    """One section of the case form. Each section also has ``load(document)``, showing its part
+    of a ``ketascreen-case/1`` document, and ``dump(document, *, draft)``, writing it back
+    (``draft``: as typed, incomplete parts included, for the autosaved draft); the form holds its
+    sections by their concrete types, so the type checker holds each one to that.
 
     Args:
         parent: the owning widget.
@@ -82,19 +84,6 @@ class QtSection(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-
-    def load(self, document: Mapping[str, Any]) -> None:
-        """Show this section's part of ``document`` (a ``ketascreen-case/1`` document)."""
-        raise NotImplementedError
-
-    def dump(self, document: dict[str, Any], *, draft: bool) -> None:
-        """Write this section's part into ``document``.
-
-        Args:
-            draft: write the state as typed, including incomplete parts (for the autosaved
-                draft); otherwise leave incomplete instruments out, as the core expects.
-        """
-        raise NotImplementedError
 
     def targets(self) -> list[FieldTarget]:
         """The field paths this section shows problems for."""

@@ -18,6 +18,7 @@ from ketascreen.ui.drafts import DraftStore
 from ketascreen.ui.main_window import MainWindow
 from ketascreen.ui.paths import APPLICATION, ORGANISATION, drafts_dir, open_settings
 from ketascreen.ui.settings import AppSettings
+from ketascreen.ui.wheel_guard import install_wheel_guard
 
 EXIT_OK = 0
 EXIT_INVALID_INPUT = 2
@@ -47,14 +48,17 @@ class StderrDialogs(Dialogs):
 
 
 def application() -> QApplication:
-    """The process's QApplication, created with the app's names if there is none yet."""
+    """The process's QApplication, created with the app's names if there is none yet, with the
+    wheel policy of :mod:`ketascreen.ui.wheel_guard` installed."""
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
+        install_wheel_guard(existing)
         return existing
     app = QApplication([sys.argv[0] if sys.argv else "ketascreen"])
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("ketascreen")
+    install_wheel_guard(app)  # no value changes from a wheel the user did not mean
     return app
 
 

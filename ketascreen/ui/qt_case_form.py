@@ -13,7 +13,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QComboBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ketascreen.errors import FieldProblem
 from ketascreen.ui.actions import FormScreening, case_of
@@ -23,8 +33,13 @@ from ketascreen.ui.qt_measurements import QtMeasurements
 from ketascreen.ui.qt_patient import QtPatient
 from ketascreen.ui.qt_protocol import QtProtocol
 from ketascreen.ui.qt_substance_use import QtSubstanceUse
+from ketascreen.ui.wheel_guard import install_wheel_guard
 
 CASE_FORMAT = "ketascreen-case/1"
+_LOCKED = "ketascreen-locked"
+"""The dynamic property marking what :meth:`QtCaseForm.set_read_only` changed."""
+_TEXT_TYPES = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
+_CHOICE_TYPES = (QComboBox, QAbstractButton, QAbstractSlider)
 
 
 
@@ -47,6 +62,7 @@ class QtCaseForm(QWidget):
     def __init__(self, document: Mapping[str, Any] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        install_wheel_guard()  # once per application: a wheel never changes an answer unasked
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 0, 8, 16)
         self.patient = QtPatient(self)
@@ -65,6 +81,7 @@ class QtCaseForm(QWidget):
         layout.addStretch(1)
         self._acknowledgements: list[dict[str, Any]] = []
         self._loading = False
+        self._read_only = False
         self.patient.indication.currentIndexChanged.connect(self._indication_changed)
         self.load(document or {})
 
@@ -89,6 +106,8 @@ class QtCaseForm(QWidget):
         finally:
             self._loading = False
         self._indication_changed()
+        if self._read_only:
+            self._lock_children()  # rows made by the load are locked too
         self.edited.emit()
 
     def _build(self, *, draft: bool) -> dict[str, Any]:
@@ -117,17 +136,62 @@ class QtCaseForm(QWidget):
         return copy.deepcopy(self._acknowledgements)
 
     def acknowledge(self, concept: str, reason: str) -> None:
-        """Record the physician's reason for proceeding despite the finding ``concept``."""
+        """Record the physician's reason for proceeding despite the finding ``concept``
+        (ignored while the form is read-only)."""
+        if self._read_only:
+            return
         self._acknowledgements = [a for a in self._acknowledgements
                                   if a.get("concept") != concept]
         self._acknowledgements.append({"concept": concept, "reason": reason})
         self.edited.emit()
 
     def withdraw(self, concept: str) -> None:
-        """Withdraw the acknowledgement of ``concept``."""
+        """Withdraw the acknowledgement of ``concept`` (ignored while read-only)."""
+        if self._read_only:
+            return
         self._acknowledgements = [a for a in self._acknowledgements
                                   if a.get("concept") != concept]
         self.edited.emit()
+
+    # -- read-only (a signed checklist) ------------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the form only shows (a signed checklist: changes go through Amend)."""
+        return self._read_only
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Make every input of the form read-only (text stays legible and selectable; choices,
+        buttons, spin boxes and sliders are disabled), or give back exactly what was locked.
+
+        Rows created later by :meth:`load` are locked too; acknowledgements are refused.
+        """
+        if read_only == self._read_only:
+            return
+        self._read_only = read_only
+        if read_only:
+            self._lock_children()
+            return
+        for widget in self.findChildren(QWidget):
+            locked = widget.property(_LOCKED)
+            if locked == "read-only" and isinstance(widget, _TEXT_TYPES):
+                widget.setReadOnly(False)
+            elif locked == "disabled":
+                widget.setEnabled(True)
+            if locked:
+                widget.setProperty(_LOCKED, None)
+
+    def _lock_children(self) -> None:
+        for widget in self.findChildren(QWidget):
+            if widget.property(_LOCKED):
+                continue
+            if isinstance(widget, _TEXT_TYPES):
+                if not widget.isReadOnly():
+                    widget.setReadOnly(True)
+                    widget.setProperty(_LOCKED, "read-only")
+            elif isinstance(widget, _CHOICE_TYPES) and widget.isEnabled():
+                widget.setEnabled(False)
+                widget.setProperty(_LOCKED, "disabled")
 
     # -- outcome ----------------------------------------------------------------------------
 

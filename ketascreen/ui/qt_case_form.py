@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
     QLineEdit,
+    QMainWindow,
     QPlainTextEdit,
     QTextEdit,
     QVBoxLayout,
@@ -55,9 +56,12 @@ class QtCaseForm(QWidget):
 
     Signals:
         edited: the document changed (typed, answered, added or removed; also on load).
+        announced(str): a change the user must not miss (a unit changed under an entered
+            value); also shown on the status line of the window the form is in.
     """
 
     edited = Signal()
+    announced = Signal(str)
 
     def __init__(self, document: Mapping[str, Any] | None = None,
                  parent: QWidget | None = None) -> None:
@@ -79,6 +83,7 @@ class QtCaseForm(QWidget):
             layout.addWidget(section)
             section.edited.connect(self._section_edited)
         layout.addStretch(1)
+        self.measurements.announced.connect(self._announce)
         self._acknowledgements: list[dict[str, Any]] = []
         self._loading = False
         self._read_only = False
@@ -88,6 +93,12 @@ class QtCaseForm(QWidget):
     def _section_edited(self) -> None:
         if not self._loading:
             self.edited.emit()
+
+    def _announce(self, text: str) -> None:
+        window = self.window()
+        if isinstance(window, QMainWindow):
+            window.statusBar().showMessage(text)  # stays until the next message
+        self.announced.emit(text)
 
     def _indication_changed(self) -> None:
         value = self.patient.indication.currentData()

@@ -5,6 +5,11 @@ blood pressure (a pound must never be taken for a kilogram by default); heart ra
 have a single unit. A unit typed in the value field ("70 mL", "5 ft 7 in") is used as typed and
 the unit box steps aside. What is stored is the quantity text the case format holds
 ("187 lb"); the core parses it, and its typed errors are shown under the field.
+
+A unit changed after a value was entered keeps the number (the unit box says what the typed
+number is in; it is not a display unit) and is never silent: a note beside the field shows what
+the value now means and what it meant ("Unit changed: now 176 kg = 388 lb; was 176 lb =
+79.83 kg"), and the section announces the change for the window's status line.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -55,9 +60,12 @@ class QtQuantityInput(QWidget):
         parent: the owning widget.
 
     Signals:
-        none of its own: the section listens to ``value.textChanged`` and
-        ``unit.currentIndexChanged``.
+        unit_changed(str): the unit was changed while a value was entered; the text says what
+            the value now means and what it meant (the value field and unit box keep their own
+            ``textChanged`` and ``currentIndexChanged``, which the section listens to).
     """
+
+    unit_changed = Signal(str)
 
     def __init__(self, kind: MeasurementKind, units: tuple[str, ...], default_unit: str | None,
                  placeholder: str, parent: QWidget | None = None) -> None:
@@ -84,11 +92,24 @@ class QtQuantityInput(QWidget):
         row.addWidget(self.value, 1)
         row.addWidget(self.unit)
         row.addWidget(self.converted)
+        self.change = QLabel(self)
+        self.change.setObjectName(f"{kind}-unit-change")
+        self.change.setWordWrap(True)
+        self.change.setStyleSheet(_CHANGE_STYLE)
+        self.change.hide()
+        column.addWidget(self.change)
         self.message = InlineMessage(self)
         column.addWidget(self.message)
         self._reset_unit()
+        self._unit_shown: str | None = self._unit()
         self.value.textChanged.connect(self._refresh)
+        self.value.textChanged.connect(self._value_edited)
+        self.unit.currentIndexChanged.connect(self._unit_edited)
         self.unit.currentIndexChanged.connect(self._refresh)
+
+    def _unit(self) -> str | None:
+        unit = self.unit.currentData()
+        return unit if isinstance(unit, str) else None
 
     def _reset_unit(self) -> None:
         self.unit.setCurrentIndex(self.unit.findData(self._default_unit)
@@ -96,9 +117,11 @@ class QtQuantityInput(QWidget):
 
     def text(self) -> str:
         """The quantity text as the case stores it ("187 lb"), or "" when empty."""
+        return self._text_in(self._unit())
+
+    def _text_in(self, unit: str | None) -> str:
         value = self.value.text().strip()
-        unit = self.unit.currentData()
-        if not value or _HAS_UNIT.search(value) or not isinstance(unit, str):
+        if not value or _HAS_UNIT.search(value) or unit is None:
             return value
         if unit == FEET_AND_INCHES:
             parts = value.split()
@@ -120,7 +143,37 @@ class QtQuantityInput(QWidget):
             self._reset_unit()
         self.value.blockSignals(False)
         self.unit.blockSignals(False)
+        self._unit_shown = self._unit()
+        self._show_change("")
         self._refresh()
+
+    def _unit_edited(self) -> None:
+        """Announce a unit changed under an entered value (never a silent change)."""
+        before, after = self._unit_shown, self._unit()
+        self._unit_shown = after
+        was, now = self._text_in(before), self._text_in(after)
+        if before is None or after is None or before == after or was == now:
+            return  # the first unit chosen, or nothing typed yet: nothing changes meaning
+        was_means = actions.convert_measurement(kind=self.kind, text=was)
+        now_means = actions.convert_measurement(kind=self.kind, text=now)
+        now_shown = f"{now} {now_means}" if now_means else now
+        was_shown = f"{was} {was_means}" if was_means else was
+        self._show_change(f"\u26a0 Unit changed: now {now_shown}; was {was_shown}")
+        name = self.kind.replace("_", " ")
+        self.unit_changed.emit(f"{name[0].upper()}{name[1:]} unit changed from "
+                               f"{_unit_name(before)} to {_unit_name(after)}: {now_shown} "
+                               f"(was {was_shown})")
+
+    def _value_edited(self) -> None:
+        self._show_change("")  # a new value: the note about the old one no longer applies
+
+    def _show_change(self, text: str) -> None:
+        if self.change.text() == text:
+            return
+        self.change.setText(text)
+        self.change.setAccessibleName(text)
+        self.change.setVisible(bool(text))
+        self.converted.setStyleSheet(_CHANGED_VALUE_STYLE if text else "")
 
     def _refresh(self) -> None:
         typed_unit = bool(_HAS_UNIT.search(self.value.text()))
@@ -131,6 +184,15 @@ class QtQuantityInput(QWidget):
         converted = actions.convert_measurement(kind=self.kind, text=text) if text else None
         if self.converted.text() != (converted or ""):
             self.converted.setText(converted or "")
+
+
+_CHANGE_STYLE = ("background: #fff1c2; color: #3a2a00; border: 1px solid #b58a00; "
+                 "font-weight: 700; padding: 2px 4px;")
+_CHANGED_VALUE_STYLE = "font-weight: 700; color: #3a2a00; background: #fff1c2;"
+
+
+def _unit_name(unit: str) -> str:
+    return "feet and inches" if unit == FEET_AND_INCHES else unit
 
 
 def _empty(widget: QtQuantityInput) -> Callable[[], bool]:
@@ -145,7 +207,10 @@ class QtMeasurements(QtSection):
 
     Signals:
         edited: a measurement changed.
+        announced(str): a unit was changed under an entered value (the text says how).
     """
+
+    announced = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -159,6 +224,7 @@ class QtMeasurements(QtSection):
             widget = QtQuantityInput(kind, units, default, placeholder, self)
             widget.value.textChanged.connect(self.edited)
             widget.unit.currentIndexChanged.connect(self.edited)
+            widget.unit_changed.connect(self.announced)
             title = QLabel(label, self)
             title.setBuddy(widget.value)
             form.addRow(title, widget)

@@ -176,3 +176,34 @@ def test_value_widgets_created_later_are_covered_and_never_take_focus_from_the_w
     assert spin.value() == 0
     assert not spin.hasFocus()
     assert install_wheel_guard() is install_wheel_guard()  # one policy, installed once
+
+
+def test_a_unit_changed_under_a_value_is_announced_on_the_field_and_the_status_line(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, example: dict[str, Any]) -> None:
+    """lb -> kg under "176" keeps the number and says, beside the field and on the status line,
+    what the value now means and what it meant."""
+    assert window.open_path(_case_176_lb(tmp_path, example), ask=False)
+    weight = window.form.measurements.inputs["weight"]
+    assert weight.change.isHidden()
+    with qtbot.waitSignal(window.form.announced) as announced:
+        weight.unit.setFocus()
+        qtbot.keyClick(weight.unit, "k")  # the user picks kg on purpose
+    assert (weight.value.text(), weight.text()) == ("176", "176 kg")
+    expected = "Weight unit changed from lb to kg: 176 kg = 388 lb (was 176 lb = 79.83 kg)"
+    assert announced.args == [expected]
+    assert window.statusBar().currentMessage() == expected
+    assert weight.change.isVisible()
+    assert weight.change.text() == "\u26a0 Unit changed: now 176 kg = 388 lb; was 176 lb = 79.83 kg"
+    assert weight.converted.text() == "= 388 lb"
+    assert "font-weight: 700" in weight.converted.styleSheet()  # prominent, not greyed
+    wait_screened(qtbot, window)
+    assert window.form.document()["measurements"]["weight"] == "176 kg"
+    # Typing a new value ends the note; choosing the first unit for a value is not a change.
+    weight.value.clear()
+    assert weight.change.isHidden()
+    height = window.form.measurements.inputs["height"]
+    height.set_text("")
+    qtbot.keyClicks(height.value, "170")
+    with qtbot.assertNotEmitted(window.form.announced):
+        qtbot.keyClick(height.unit, "c")
+    assert height.text() == "170 cm"

@@ -9,9 +9,10 @@ and thousands separators from 1,000 up.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from ketascreen.units import Quantity, magnitude_in
+from ketascreen.units import Quantity, magnitude_in, ureg
 
 # ISMP display symbol -> pint unit expression.
 _SYMBOLS: dict[str, str] = {
@@ -53,6 +54,38 @@ def format_quantity(value: Quantity, symbol: str, decimals: int = 2) -> str:
         KeyError: ``symbol`` is not a display unit this module knows.
     """
     return f"{format_number(magnitude_in(value, _SYMBOLS[symbol]), decimals)} {symbol}"
+
+
+def format_threshold(value: object) -> str:
+    """A policy threshold for display: a quantity in its ISMP display unit (``140 mmHg``,
+    ``90 %``, ``50 /min``), a plain number as it is (``12``).
+
+    Raises:
+        TypeError: ``value`` is neither a number nor a pint quantity.
+    """
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return format_number(value)
+    if not isinstance(value, ureg.Quantity):
+        raise TypeError(f"not a threshold: {value!r}")
+    if not _UNITS:
+        _UNITS.update({symbol: ureg.Unit(unit) for symbol, unit in _SYMBOLS.items()})
+    for symbol, unit in _UNITS.items():
+        if value.units == unit:
+            return f"{format_number(float(value.magnitude), 2)} {symbol}"
+    return f"{format_number(float(value.magnitude), 2)} {value.units:~P}"
+
+
+_UNITS: dict[str, object] = {}
+
+
+def format_local_time(moment: datetime) -> str:
+    """A time as the clinic reads it: local time with its UTC offset, to the minute, e.g.
+    ``2026-12-05 09:14 -05:00``. A naive time is taken as the clinic's (this computer's)
+    local time; an aware one is converted to it.
+    """
+    local = moment.astimezone()
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
 
 
 _FORBIDDEN: list[tuple[str, re.Pattern[str]]] = [

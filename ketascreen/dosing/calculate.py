@@ -69,7 +69,6 @@ from .types import (
 )
 from .weight import determine_dosing_weight
 
-DISPLAY_DOSE_DECIMALS = 1  # result-format.md: "42.4 mg"
 _MINUTES_PER_HOUR = Q_(60.0, MINUTE / HOUR)
 # Decimal places of the numbers in the dose JSON (result-format.md: 84.82 kg, 42.41 mg).
 _JSON_STEP = {"kg": Decimal("0.01"), "mg": Decimal("0.01"), "mg/kg": Decimal("0.0001"),
@@ -163,6 +162,7 @@ def calculate_dose(case: Case, formulary: Formulary, *,
 def _calculate(case: Case, formulary: Formulary, plausible_weight: tuple[Quantity, Quantity],
                plausible_bmi: tuple[float, float], run: _Run) -> DoseOutcome:
     working = run.working
+    fmt = formulary.formats
     indication = case.indication  # the case is a mutable model: keep what the working shows
     working.append(lambda: f"Formulary {formulary.version} (sha256 {formulary.sha256[:12]}), "
                    f"protocol for {indication}")
@@ -186,17 +186,17 @@ def _calculate(case: Case, formulary: Formulary, plausible_weight: tuple[Quantit
     if isinstance(order.dose, DoseRatePerWeight):
         dose_rate = order.hourly_rate.for_body_mass(weight)
         dose_mg = times(dose_rate, order.duration)
-        working.append(lambda: f"Dose rate {order.hourly_rate.display()} x {_kg(weight)} = "
-                       f"{_mg_per_h(dose_rate)}")
-        working.append(lambda: f"Dose {_mg_per_h(dose_rate)} x {order.duration_shown} = "
-                       f"{_mg(dose_mg)}")
+        working.append(lambda: f"Dose rate {fmt.per_weight(order.hourly_rate)} x "
+                       f"{fmt.weight(weight)} = {fmt.dose_rate(dose_rate)}")
+        working.append(lambda: f"Intended dose {fmt.dose_rate(dose_rate)} x "
+                       f"{order.duration_shown} = {fmt.dose(dose_mg)}")
     else:
         dose_mg = order.session_dose.for_body_mass(weight)
         dose_rate = divided_by(dose_mg, order.duration)
-        working.append(lambda: f"Dose {order.session_dose.display()} x {_kg(weight)} = "
-                       f"{_mg(dose_mg)}")
-        working.append(lambda: f"Dose rate {_mg(dose_mg)} ÷ {order.duration_shown} = "
-                       f"{_mg_per_h(dose_rate)}")
+        working.append(lambda: f"Intended dose {fmt.per_weight(order.session_dose)} x "
+                       f"{fmt.weight(weight)} = {fmt.dose(dose_mg)}")
+        working.append(lambda: f"Dose rate {fmt.dose(dose_mg)} ÷ {order.duration_shown} = "
+                       f"{fmt.dose_rate(dose_rate)}")
 
     preparation = _preparation(protocol, formulary)
     programme = _programme(order, dose_mg, dose_rate, weight, preparation=preparation,
@@ -212,16 +212,9 @@ def _calculate(case: Case, formulary: Formulary, plausible_weight: tuple[Quantit
     return _outcome(order, dosing, programme=programme, check=check, run=run)
 
 
-def _kg(value: Quantity) -> str:
-    return show(value, KG, "kg", 2)
-
-
 def _mg(value: Quantity) -> str:
+    """A dose in a refusal message (no dose is shown with it), to 0.01 mg."""
     return show(value, MG, "mg", 2)
-
-
-def _mg_per_h(value: Quantity) -> str:
-    return show(value, MG_PER_H, "mg/h", 2)
 
 
 # --- the order -----------------------------------------------------------------------------
@@ -429,14 +422,15 @@ class _Prepared:
 
 
 def _ml(value: Quantity) -> str:
+    """A volume in a refusal message (no dose is shown with it), to 0.01 mL."""
     return show(value, ML, "mL", 2)
 
 
 def _prepare(dose_mg: Quantity, preparation: _GivenConcentration | _VialIntoBag,
              formulary: Formulary, working: list[WorkingStep]) -> _Prepared:
     pump = formulary.pump
+    fmt = formulary.formats
     volume_step = pump.volume_resolution.value
-    volume_decimals = pump.volume_decimals
     syringe = pump.volume_resolution_shown
     if isinstance(preparation, _GivenConcentration):
         concentration = preparation.concentration
@@ -450,11 +444,10 @@ def _prepare(dose_mg: Quantity, preparation: _GivenConcentration | _VialIntoBag,
         prepared = times(total, concentration)
 
         def volume_line() -> str:
-            shown_concentration = show(concentration, MG_PER_ML, "mg/mL", 4)
-            return (f"Volume at {shown_concentration}: {_mg(dose_mg)} ÷ "
-                    f"{shown_concentration} = {show(exact_total, ML, 'mL', 4)}, prepared "
-                    f"{show(total, ML, 'mL', volume_decimals)} (VTBI; volume resolution "
-                    f"{syringe}) = {_mg(prepared)}")
+            shown_concentration = fmt.concentration(concentration)
+            return (f"Volume at {shown_concentration}: {fmt.dose(dose_mg)} ÷ "
+                    f"{shown_concentration}, rounded half up to the volume resolution "
+                    f"{syringe}: prepared {fmt.drawn_volume(total)} = {fmt.dose(prepared)}")
         working.append(volume_line)
         return _Prepared(total, concentration, prepared)
     strength = preparation.strength
@@ -469,16 +462,14 @@ def _prepare(dose_mg: Quantity, preparation: _GivenConcentration | _VialIntoBag,
     diluent = preparation.diluent_volume
     total = plus(diluent, drawn)
     concentration = _final_concentration(prepared, total)
-    working.append(lambda: f"Draw up {_mg(dose_mg)} ÷ "
-                   f"{show(strength, MG_PER_ML, 'mg/mL', 3)} = "
-                   f"{show(exact_drawn, ML, 'mL', 4)}, drawn up "
-                   f"{show(drawn, ML, 'mL', volume_decimals)} (syringe resolution {syringe}; "
-                   f"{preparation.origin}) = {_mg(prepared)}")
-    working.append(lambda: f"Add to the bag: {_ml(diluent)} "
-                   f"{formulary.diluent.value} + {show(drawn, ML, 'mL', volume_decimals)} = "
-                   f"{_ml(total)} (VTBI)")
-    working.append(lambda: f"Final concentration {_mg(prepared)} ÷ "
-                   f"{_ml(total)} = {show(concentration, MG_PER_ML, 'mg/mL', 4)}")
+    working.append(lambda: f"Drawn up: {fmt.dose(dose_mg)} ÷ {fmt.concentration(strength)}, "
+                   f"rounded half up to the syringe resolution {syringe} "
+                   f"({preparation.origin}): {fmt.drawn_volume(drawn)} = {fmt.dose(prepared)}")
+    working.append(lambda: f"Add to the bag: {fmt.drawn_volume(diluent)} "
+                   f"{formulary.diluent.value} + {fmt.drawn_volume(drawn)} = bag volume "
+                   f"{fmt.drawn_volume(total)}")
+    working.append(lambda: f"Final concentration {fmt.dose(prepared)} ÷ "
+                   f"{fmt.drawn_volume(total)} = {fmt.concentration(concentration)}")
     ceiling = preparation.vial.dilute_to_at_most
     if ceiling is not None and in_unit(concentration, MG_PER_ML) > in_unit(ceiling.value,
                                                                            MG_PER_ML):
@@ -498,9 +489,18 @@ def _programme(order: _Order, dose_mg: Quantity, dose_rate: Quantity, weight: Qu
                run: _Run) -> PumpProgramme:
     working = run.working
     pump = formulary.pump
+    fmt = formulary.formats
     volume_step = pump.volume_resolution.value
     bag = _prepare(dose_mg, preparation, formulary, working)
     total, concentration, prepared = bag.total, bag.concentration, bag.prepared
+    vtbi = _round_half_up(total, pump.vtbi_resolution.value)
+    if vtbi.magnitude <= 0:
+        raise DoseRefusal("pump-resolution",
+                          f"the prepared volume {_ml(total)} rounds to 0 at the pump's VTBI "
+                          f"resolution {pump.vtbi_resolution_shown}; choose a more dilute "
+                          "preparation")
+    working.append(lambda: f"VTBI: {fmt.drawn_volume(total)} prepared, rounded half up to the "
+                   f"pump's VTBI resolution {pump.vtbi_resolution_shown}: {fmt.vtbi(vtbi)}")
 
     rate_step = pump.rate_resolution.value
     rate_decimals = pump.rate_decimals
@@ -509,10 +509,10 @@ def _programme(order: _Order, dose_mg: Quantity, dose_rate: Quantity, weight: Qu
     programmed = _round_half_up(exact_rate, rate_step)
 
     def shown_programmed() -> str:
-        return show(programmed, ML_PER_H, "mL/h", rate_decimals)
-    working.append(lambda: f"Pump rate {_ml(total)} ÷ {order.duration_shown} = "
-                   f"{show(exact_rate, ML_PER_H, 'mL/h', 3)}, programmed "
-                   f"{shown_programmed()} (pump resolution {shown_step}, rounded half up)")
+        return fmt.rate(programmed)
+    working.append(lambda: f"Pump rate: {fmt.drawn_volume(total)} prepared ÷ "
+                   f"{order.duration_shown}, rounded half up to the pump resolution "
+                   f"{shown_step}: {shown_programmed()}")
     if programmed.magnitude <= 0:
         raise DoseRefusal("pump-resolution",
                           f"the pump rate {show(exact_rate, ML_PER_H, 'mL/h', 3)} rounds to 0 "
@@ -530,13 +530,15 @@ def _programme(order: _Order, dose_mg: Quantity, dose_rate: Quantity, weight: Qu
     delivered = times(times(programmed, order.duration), concentration)
     delivered_deviation = _deviation(delivered, dose_mg)
     prepared_deviation = _deviation(prepared, dose_mg)
+    vtbi_deviation = _deviation(times(vtbi, concentration), dose_mg)
     working.append(lambda: f"Delivered at {shown_programmed()} for {order.duration_shown}: "
-                   f"{_mg(delivered)}, {describe_deviation(delivered_deviation)} "
-                   f"the intended {_mg(dose_mg)}; the bag holds {_mg(prepared)}, "
+                   f"{fmt.dose(delivered)}, {describe_deviation(delivered_deviation)} "
+                   f"the intended {fmt.dose(dose_mg)}; drawn up {fmt.dose(prepared)}, "
                    f"{describe_deviation(prepared_deviation)} the intended dose")
-    infusion_time = times(divided_by(total, programmed), _MINUTES_PER_HOUR)
-    working.append(lambda: f"The pump infuses {_ml(total)} at {shown_programmed()} in "
-                   f"{show(infusion_time, MINUTE, 'min', 1)} (planned {order.duration_shown})")
+    infusion_time = times(divided_by(vtbi, programmed), _MINUTES_PER_HOUR)
+    working.append(lambda: f"The pump infuses the VTBI {fmt.vtbi(vtbi)} at "
+                   f"{shown_programmed()} in {show(infusion_time, MINUTE, 'min', 1)} "
+                   f"(planned {order.duration_shown})")
     return PumpProgramme(
         intended_dose=dose_mg, intended_dose_rate=dose_rate,
         vial_strength=bag.vial_strength, drug_volume=bag.drug_volume,
@@ -546,7 +548,7 @@ def _programme(order: _Order, dose_mg: Quantity, dose_rate: Quantity, weight: Qu
         volume_resolution=volume_step, delivered_dose=delivered,
         delivered_dose_per_weight=DosePerWeight.from_quantity(divided_by(delivered, weight)),
         delivered_deviation=delivered_deviation, prepared_deviation=prepared_deviation,
-        infusion_time=infusion_time,
+        infusion_time=infusion_time, vtbi=vtbi, vtbi_deviation=vtbi_deviation, formats=fmt,
     )
 
 
@@ -559,12 +561,14 @@ def _check_rounding(programme: PumpProgramme, formulary: Formulary) -> None:
     pump = formulary.pump
     allowed = pump.max_rounding_deviation.value
     worst = max(abs(in_unit(programme.delivered_deviation, PERCENT)),
-                abs(in_unit(programme.prepared_deviation, PERCENT)))
+                abs(in_unit(programme.prepared_deviation, PERCENT)),
+                abs(in_unit(programme.vtbi_deviation, PERCENT)))
     if worst > in_unit(allowed, PERCENT):
         volume_step, rate_step = pump.volume_resolution.value, pump.rate_resolution.value
         raise DoseRefusal(
             "pump-resolution",
-            f"rounding to the syringe ({show(volume_step, ML, 'mL', decimals_of(volume_step))}) "
+            f"rounding to the syringe ({show(volume_step, ML, 'mL', decimals_of(volume_step))}), "
+            f"VTBI ({pump.vtbi_resolution_shown}) "
             f"and pump ({show(rate_step, ML_PER_H, 'mL/h', decimals_of(rate_step))}) "
             f"resolutions changes the dose by {format_number(as_decimal(worst), 2)} %, more than "
             f"the {show(allowed, PERCENT, '%', 2)} the formulary allows; choose a more dilute "
@@ -599,9 +603,8 @@ def _outcome(order: _Order, dosing: DosingWeight, *, programme: PumpProgramme,
                                       _JSON_STEP["mg/mL"]),
         volume_ml=_json(programme.total_volume, ML, pump.volume_step),
         rate_ml_per_h=_json(programme.programmed_rate, ML_PER_H, pump.rate_step),
-        display=DoseDisplay(
-            dose=show(dose_mg, MG, "mg", DISPLAY_DOSE_DECIMALS),
-            rate=show(programme.programmed_rate, ML_PER_H, "mL/h", pump.rate_decimals)),
+        display=DoseDisplay(dose=formulary.formats.dose(dose_mg),
+                            rate=formulary.formats.rate(programme.programmed_rate)),
     )
     return DoseOutcome(
         dose=dose, working_steps=tuple(run.working), findings=tuple(run.findings), refusal=None,

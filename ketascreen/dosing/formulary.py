@@ -23,6 +23,9 @@ from ketascreen.units import Dimension, Quantity, parse_quantity, quantity
 
 from .types import (
     HOUR,
+    KG,
+    MG,
+    MG_PER_H,
     MG_PER_KG_PER_MIN,
     MG_PER_ML,
     ML,
@@ -161,6 +164,7 @@ class PumpSettings:
     max_rate: Sourced[Quantity]
     volume_resolution: Sourced[Quantity]
     max_rounding_deviation: Sourced[Quantity]
+    vtbi_resolution: Sourced[Quantity]
 
     @functools.cached_property
     def rate_decimals(self) -> int:
@@ -171,6 +175,16 @@ class PumpSettings:
     def volume_decimals(self) -> int:
         """Decimal places a rounded volume is shown with (0.01 mL -> 2)."""
         return decimals_of(self.volume_resolution.value)
+
+    @functools.cached_property
+    def vtbi_decimals(self) -> int:
+        """Decimal places a volume to be infused (VTBI) is shown with (0.1 mL -> 1)."""
+        return decimals_of(self.vtbi_resolution.value)
+
+    @functools.cached_property
+    def vtbi_resolution_shown(self) -> str:
+        """The pump's VTBI resolution for display, e.g. ``0.1 mL``."""
+        return show(self.vtbi_resolution.value, ML, "mL", self.vtbi_decimals)
 
     @functools.cached_property
     def rate_step(self) -> Decimal:
@@ -194,6 +208,83 @@ class PumpSettings:
 
 
 @dataclass(frozen=True)
+class DisplayResolutions:
+    """The ``[display]`` section: the one resolution each dose quantity is shown with.
+
+    Attributes:
+        dose: mg; the intended, drawn-up and delivered dose.
+        dose_rate: mg/h; the dose rate (smart-pump dose mode).
+        concentration: mg/mL; the final concentration.
+        dose_per_weight: mg/kg (also used for mg/kg/h).
+        dosing_weight: kg.
+    """
+
+    dose: Sourced[Decimal]
+    dose_rate: Sourced[Decimal]
+    concentration: Sourced[Decimal]
+    dose_per_weight: Sourced[Decimal]
+    dosing_weight: Sourced[Decimal]
+
+
+def _places(step: Decimal) -> int:
+    exponent = step.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+@dataclass(frozen=True)
+class QuantityFormats:
+    """The one formatter of every dose quantity, at the formulary's one resolution for it.
+
+    Every output (the app's dose panel, the text report, the checklist PDF, the result's
+    ``display`` strings and the working) writes a dose quantity through these methods, so the
+    same quantity reads the same everywhere: ``42.4 mg`` is never also ``42.41 mg``. Numbers are
+    rounded half up and written per ISMP (:func:`ketascreen.display.format_number`).
+    """
+
+    display: DisplayResolutions
+    pump: PumpSettings
+
+    @functools.cached_property
+    def _decimals(self) -> dict[str, int]:
+        d = self.display
+        return {"mg": _places(d.dose.value), "mg/h": _places(d.dose_rate.value),
+                "mg/mL": _places(d.concentration.value),
+                "mg/kg": _places(d.dose_per_weight.value), "kg": _places(d.dosing_weight.value)}
+
+    def dose(self, value: Quantity) -> str:
+        """A dose in mg (intended, drawn up, delivered), e.g. ``42.4 mg``."""
+        return show(value, MG, "mg", self._decimals["mg"])
+
+    def dose_rate(self, value: Quantity) -> str:
+        """A dose rate in mg/h, e.g. ``63.6 mg/h``."""
+        return show(value, MG_PER_H, "mg/h", self._decimals["mg/h"])
+
+    def concentration(self, value: Quantity) -> str:
+        """A concentration in mg/mL (final concentration, vial strength), e.g. ``0.421 mg/mL``."""
+        return show(value, MG_PER_ML, "mg/mL", self._decimals["mg/mL"])
+
+    def per_weight(self, value: DosePerWeight | DoseRatePerWeight) -> str:
+        """A dose per body weight (``0.5 mg/kg``) or a dose rate per body weight (``mg/kg/h``)."""
+        return value.display(self._decimals["mg/kg"])
+
+    def weight(self, value: Quantity) -> str:
+        """The dosing weight in kg, e.g. ``84.82 kg``."""
+        return show(value, KG, "kg", self._decimals["kg"])
+
+    def drawn_volume(self, value: Quantity) -> str:
+        """A drawn-up (or prepared) volume, to the syringe resolution, e.g. ``0.85 mL``."""
+        return show(value, ML, "mL", self.pump.volume_decimals)
+
+    def vtbi(self, value: Quantity) -> str:
+        """The volume to be infused, to the pump's VTBI resolution, e.g. ``100.9 mL``."""
+        return show(value, ML, "mL", self.pump.vtbi_decimals)
+
+    def rate(self, value: Quantity) -> str:
+        """The pump rate, to the pump's rate resolution, e.g. ``151.3 mL/h``."""
+        return show(value, ML_PER_H, "mL/h", self.pump.rate_decimals)
+
+
+@dataclass(frozen=True)
 class Formulary:
     """A loaded, validated clinic formulary.
 
@@ -211,6 +302,7 @@ class Formulary:
         max_dose_rate: the label's maximum administration rate (a hard limit).
         ideal_weight_when_bmi_at_least: optional policy: dose on ideal body weight at or above
             this BMI unless the protocol names a basis; ``None`` when off.
+        display: the ``[display]`` resolutions.
     """
 
     version: str
@@ -225,6 +317,12 @@ class Formulary:
     pump: PumpSettings
     max_dose_rate: Sourced[DoseRatePerWeight]
     ideal_weight_when_bmi_at_least: Sourced[Quantity] | None
+    display: DisplayResolutions
+
+    @functools.cached_property
+    def formats(self) -> QuantityFormats:
+        """The one formatter of every dose quantity (see :class:`QuantityFormats`)."""
+        return QuantityFormats(self.display, self.pump)
 
     @property
     def formulary_version(self) -> str:
@@ -291,13 +389,14 @@ def load_formulary(path: Path | None = None, *, sources_path: Path | None = None
     known_sources, _ = load_sources(sources_path)
     reader = _Reader(data.name, frozenset(known_sources))
     doc = reader.table(data.content, "(top level)",
-                       required={"schema", "version", "name", "preparation", "pump", "limits",
-                                 "weight", "protocols"})
+                       required={"schema", "version", "name", "preparation", "pump", "display",
+                                 "limits", "weight", "protocols"})
     for key in ("version", "name"):
         if not isinstance(doc[key], str) or not doc[key].strip():
             raise KnowledgeBaseError(data.name, key, "must be non-empty text")
     vials, default_vial, diluent_volume, diluent = _preparation(reader, doc["preparation"])
     pump = _pump(reader, doc["pump"])
+    display = _display(reader, doc["display"])
     limits = reader.table(doc["limits"], "limits", required={"max_dose_rate"})
     max_dose_rate = reader.sourced(limits["max_dose_rate"], "limits.max_dose_rate",
                                    _dose_rate_per_weight)
@@ -313,6 +412,7 @@ def load_formulary(path: Path | None = None, *, sources_path: Path | None = None
         file=data.name, protocols=protocols, vials=vials, default_vial=default_vial,
         default_diluent_volume=diluent_volume, diluent=diluent, pump=pump,
         max_dose_rate=max_dose_rate, ideal_weight_when_bmi_at_least=bmi_policy,
+        display=display,
     )
 
 
@@ -458,9 +558,36 @@ def _preparation(reader: _Reader, value: object) -> tuple[
     return tuple(vials), matching[0], diluent_volume, diluent
 
 
+_RESOLUTION = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>\S+)\s*$")
+_DISPLAY_UNITS = {"dose": "mg", "dose_rate": "mg/h", "concentration": "mg/mL",
+                  "dose_per_weight": "mg/kg", "dosing_weight": "kg"}
+
+
+def _resolution(symbol: str) -> Any:
+    def parse(text: str, entry: str) -> Decimal:
+        match = _RESOLUTION.match(text)
+        step = Decimal(match.group("num")) if match else Decimal(0)
+        if match is None or match.group("unit") != symbol or step <= 0:
+            raise UnitInputError(field=entry, got=text, expected=f"a resolution in {symbol}",
+                                 reason=f"is not a resolution in {symbol} (e.g. \"0.1 {symbol}\")")
+        if step > 1 or step != Decimal(1).scaleb(-_places(step)):
+            raise ValueError("must be a power of ten no coarser than 1 (1, 0.1, 0.01 ...): a "
+                             "display resolution is a number of decimal places")
+        return step
+    return parse
+
+
+def _display(reader: _Reader, value: object) -> DisplayResolutions:
+    table = reader.table(value, "display", required=set(_DISPLAY_UNITS))
+    parsed = {key: reader.sourced(table[key], f"display.{key}", _resolution(symbol))
+              for key, symbol in _DISPLAY_UNITS.items()}
+    return DisplayResolutions(**parsed)
+
+
 def _pump(reader: _Reader, value: object) -> PumpSettings:
     table = reader.table(value, "pump", required={"rate_resolution", "max_rate",
-                                                  "volume_resolution", "max_rounding_deviation"})
+                                                  "volume_resolution", "max_rounding_deviation",
+                                                  "vtbi_resolution"})
     resolution = reader.sourced(table["rate_resolution"], "pump.rate_resolution", _pump_rate)
     maximum = reader.sourced(table["max_rate"], "pump.max_rate", _pump_rate)
     if in_unit(resolution.value, ML_PER_H) >= in_unit(maximum.value, ML_PER_H):
@@ -475,7 +602,12 @@ def _pump(reader: _Reader, value: object) -> PumpSettings:
                                _parser(Dimension.FRACTION))
     if in_unit(deviation.value, PERCENT) >= 100:
         raise reader.fail("pump.max_rounding_deviation", f"{deviation.text} must be below 100 %")
-    return PumpSettings(resolution, maximum, volume, deviation)
+    vtbi = reader.sourced(table["vtbi_resolution"], "pump.vtbi_resolution",
+                          _parser(Dimension.VOLUME))
+    if in_unit(vtbi.value, ML) > 1:
+        raise reader.fail("pump.vtbi_resolution",
+                          f"{vtbi.text} is coarser than 1 mL (no pump takes a VTBI so)")
+    return PumpSettings(resolution, maximum, volume, deviation, vtbi)
 
 
 _PROTOCOL_REQUIRED = frozenset({"weight_basis", "soft_min", "soft_max", "hard_max",

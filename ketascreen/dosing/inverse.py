@@ -202,10 +202,19 @@ def verify_dose(case: Case, formulary: Formulary, *, dosing_weight: DosingWeight
     difference = max(rate_difference, volume_difference)
 
     def line() -> str:
-        return (f"Independent check: {format_number(rate, 3)} mL/h x "
-                f"{format_number(hours * 60, 2)} min x {format_number(concentration, 4)} mg/mL ÷ "
-                f"{format_number(own_weight, 2)} kg = {format_number(from_rate, 4)} mg/kg; VTBI "
-                f"{format_number(vtbi, 2)} mL holds {format_number(in_volume, 4)} mg/kg; ordered "
+        # Written at the formulary's display resolutions, so each quantity reads as it does in
+        # the dose box (the check itself compares the unrounded values).
+        fmt = formulary.formats
+
+        def q(value: Decimal | float, unit: str) -> Quantity:
+            made: Quantity = ureg.Quantity(float(value), unit)
+            return made
+        return (f"Independent check: {fmt.rate(q(rate, 'milliliter/hour'))} x "
+                f"{format_number(hours * 60, 2)} min x "
+                f"{fmt.concentration(q(concentration, 'milligram/milliliter'))} ÷ "
+                f"{fmt.weight(q(own_weight, 'kilogram'))} = {format_number(from_rate, 4)} "
+                f"mg/kg; prepared {fmt.drawn_volume(q(vtbi, 'milliliter'))} holds "
+                f"{format_number(in_volume, 4)} mg/kg; ordered "
                 f"{format_number(intended, 4)} mg/kg (difference {format_number(difference, 2)} "
                 f"%, allowed {format_number(rate_tolerance, 2)} %): passed")
     return InverseCheck(

@@ -15,19 +15,14 @@ from ketascreen.models.case import WeightBasis
 from ketascreen.models.result import Dose
 from ketascreen.units import Quantity
 
+from .formulary import QuantityFormats
 from .types import (
-    MG,
-    MG_PER_ML,
-    ML,
-    ML_PER_H,
     PERCENT,
     DosePerWeight,
     as_decimal,
-    decimals_of,
     in_unit,
     show_duration,
 )
-from .types import show as _show
 
 DoseConcept = Literal[
     "dose-above-hard-limit", "dose-above-soft-limit", "dose-below-range", "duration-outside-range",
@@ -114,6 +109,10 @@ class PumpProgramme:
         delivered_deviation: difference of the delivered from the intended dose (signed, %).
         prepared_deviation: difference of the prepared from the intended dose (signed, %).
         infusion_time: how long the pump takes to infuse the VTBI at the programmed rate.
+        vtbi: the volume to be infused as programmed: the prepared volume rounded half up to the
+            pump's VTBI resolution (``total_volume`` is the prepared volume itself).
+        vtbi_deviation: difference of the dose in the VTBI from the intended dose (signed, %).
+        formats: the formulary's one formatter of every dose quantity.
     """
 
     intended_dose: Quantity
@@ -135,32 +134,46 @@ class PumpProgramme:
     delivered_deviation: Quantity
     prepared_deviation: Quantity
     infusion_time: Quantity
+    vtbi: Quantity
+    vtbi_deviation: Quantity
+    formats: QuantityFormats = field(repr=False, compare=False)
+
+    def rows(self) -> tuple[tuple[str, str], ...]:
+        """The order as the bedside reads it: one labelled row per quantity, each written by the
+        formulary's one formatter (:class:`~ketascreen.dosing.formulary.QuantityFormats`).
+
+        Labels: ``Intended dose``, ``Drawn up`` (or ``Prepare``), ``Diluent``, ``Final
+        concentration``, ``VTBI``, ``Dose rate`` (smart-pump dose mode: mg/h at mg/mL),
+        ``Delivered``, and last ``PUMP RATE``.
+        """
+        fmt = self.formats
+        rows: list[tuple[str, str]] = [("Intended dose", fmt.dose(self.intended_dose))]
+        if self.vial_strength is not None and self.drug_volume is not None:
+            rows.append(("Drawn up", f"{fmt.drawn_volume(self.drug_volume)} of ketamine "
+                         f"{fmt.concentration(self.vial_strength)} vial = "
+                         f"{fmt.dose(self.prepared_dose)}"))
+            if self.diluent_volume is not None:
+                rows.append(("Diluent", f"add to {fmt.drawn_volume(self.diluent_volume)} "
+                             f"{self.diluent}"))
+        else:
+            rows.append(("Prepare", f"{fmt.drawn_volume(self.total_volume)} at "
+                         f"{fmt.concentration(self.final_concentration)} = "
+                         f"{fmt.dose(self.prepared_dose)}"))
+        rows += [
+            ("Final concentration", fmt.concentration(self.final_concentration)),
+            ("VTBI", fmt.vtbi(self.vtbi)),
+            ("Dose rate", f"{fmt.dose_rate(self.intended_dose_rate)} at "
+                          f"{fmt.concentration(self.final_concentration)} (smart-pump dose mode)"),
+            ("Delivered", f"{fmt.dose(self.delivered_dose)} "
+                          f"({fmt.per_weight(self.delivered_dose_per_weight)}), "
+                          f"{describe_deviation(self.delivered_deviation)} the intended dose"),
+            ("PUMP RATE", f"{fmt.rate(self.programmed_rate)} over {show_duration(self.duration)}"),
+        ]
+        return tuple(rows)
 
     def lines(self) -> tuple[str, ...]:
-        """The pump-programming block, one ISMP-safe line per bedside step."""
-        rate_decimals = decimals_of(self.rate_resolution)
-        volume_decimals = decimals_of(self.volume_resolution)
-        lines: list[str] = []
-        if self.vial_strength is not None and self.drug_volume is not None:
-            lines.append(f"Draw up {_show(self.drug_volume, ML, 'mL', volume_decimals)} of "
-                         f"ketamine {_show(self.vial_strength, MG_PER_ML, 'mg/mL', 3)} "
-                         f"({_show(self.prepared_dose, MG, 'mg', 2)})")
-            if self.diluent_volume is not None:
-                lines.append(f"Add to {_show(self.diluent_volume, ML, 'mL', volume_decimals)} "
-                             f"{self.diluent}: total {_show(self.total_volume, ML, 'mL', 2)}")
-        else:
-            lines.append(f"Prepare {_show(self.total_volume, ML, 'mL', volume_decimals)} at "
-                         f"{_show(self.final_concentration, MG_PER_ML, 'mg/mL', 3)} "
-                         f"({_show(self.prepared_dose, MG, 'mg', 2)})")
-        concentration = _show(self.final_concentration, MG_PER_ML, "mg/mL", 3)
-        lines.append(f"Final concentration {concentration}")
-        lines.append(f"VTBI {_show(self.total_volume, ML, 'mL', volume_decimals)}")
-        lines.append(f"Rate {_show(self.programmed_rate, ML_PER_H, 'mL/h', rate_decimals)} "
-                     f"over {show_duration(self.duration)}")
-        lines.append(f"Delivers {_show(self.delivered_dose, MG, 'mg', 2)} "
-                     f"({self.delivered_dose_per_weight.display()}), "
-                     f"{describe_deviation(self.delivered_deviation)} the intended dose")
-        return tuple(lines)
+        """The pump-programming block, one ISMP-safe ``label: value`` line per row."""
+        return tuple(f"{label}: {value}" for label, value in self.rows())
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,10 @@ def test_example_case_reproduces_the_result_format_example() -> None:
         "rate_ml_per_h": 63.6,
         "display": {"dose": "42.4 mg", "rate": "63.6 mL/h"},
     }
-    assert "Dose 0.5 mg/kg x 84.82 kg = 42.41 mg" in outcome.working
-    assert "Dose rate 42.41 mg ÷ 40 min = 63.62 mg/h" in outcome.working
+    # Shown at the formulary's one resolution per quantity (0.1 mg, 0.1 mg/h); the JSON keeps
+    # the computed precision.
+    assert "Intended dose 0.5 mg/kg x 84.82 kg = 42.4 mg" in outcome.working
+    assert "Dose rate 42.4 mg ÷ 40 min = 63.6 mg/h" in outcome.working
     assert outcome.findings == ()
     assert_ismp_clean(outcome)
 
@@ -54,8 +56,10 @@ def test_issue_worked_example_vial_into_bag() -> None:
     assert outcome.dose.rate_ml_per_h == 151.2 and outcome.dose.volume_ml == 100.8
     assert outcome.dose.display.rate == "151.2 mL/h"
     assert in_unit(programme.delivered_deviation, PERCENT) == pytest.approx(0, abs=1e-9)
-    assert programme.lines()[:2] == ("Draw up 0.8 mL of ketamine 50 mg/mL (40 mg)",
-                                     "Add to 100 mL 0.9% sodium chloride: total 100.8 mL")
+    assert programme.lines()[:3] == ("Intended dose: 40 mg",
+                                     "Drawn up: 0.8 mL of ketamine 50 mg/mL vial = 40 mg",
+                                     "Diluent: add to 100 mL 0.9% sodium chloride")
+    assert "VTBI: 100.8 mL" in programme.lines()
     assert_ismp_clean(outcome)
 
 
@@ -67,8 +71,8 @@ def test_published_table_error_regression() -> None:
     assert in_unit(outcome.programme.programmed_rate, ML_PER_H) == pytest.approx(6.8)
     assert outcome.dose.rate_ml_per_h == 6.8
     assert outcome.dose.rate_mg_per_h == 13.5
-    assert "Pump rate 27 mL ÷ 4 h = 6.75 mL/h, programmed 6.8 mL/h (pump resolution 0.1 mL/h, "\
-           "rounded half up)" in outcome.working
+    assert "Pump rate: 27 mL prepared ÷ 4 h, rounded half up to the pump resolution "\
+           "0.1 mL/h: 6.8 mL/h" in outcome.working
     everything = " ".join([*outcome.working, *outcome.programme_lines(),
                            outcome.dose.model_dump_json()])
     assert "11.8" not in everything
@@ -107,8 +111,9 @@ def test_drawn_up_volume_is_rounded_to_the_syringe() -> None:
     assert outcome.programme is not None and outcome.programme.drug_volume is not None
     assert in_unit(outcome.programme.drug_volume, ML) == pytest.approx(0.85)
     assert in_unit(outcome.programme.prepared_dose, MG) == pytest.approx(42.5)
-    assert outcome.programme.lines()[0] == "Draw up 0.85 mL of ketamine 50 mg/mL (42.5 mg)"
-    assert any("= 0.8482 mL, drawn up 0.85 mL" in line for line in outcome.working)
+    assert outcome.programme.lines()[1] == "Drawn up: 0.85 mL of ketamine 50 mg/mL vial = 42.5 mg"
+    assert any("rounded half up to the syringe resolution 0.01 mL (the vial ordered in the "
+               "protocol): 0.85 mL = 42.5 mg" in line for line in outcome.working)
     assert_ismp_clean(outcome)
 
 
@@ -216,15 +221,25 @@ def test_undiluted_100_mg_per_ml_is_refused() -> None:
         "50 mg/mL (R18, R19))")
 
 
-def test_100_mg_per_ml_vial_needs_an_equal_volume_of_diluent() -> None:
-    """0.42 mL of 100 mg/mL in 0.1 mL diluent is 80.8 mg/mL: refused; in 100 mL it is fine."""
+def test_100_mg_per_ml_vial_needs_an_equal_volume_of_diluent(edited_formulary: Edit) -> None:
+    """0.42 mL of 100 mg/mL in 0.1 mL diluent is 80.8 mg/mL: refused; in 100 mL it is fine.
+
+    An equal volume (0.84 mL in all) is a valid preparation, but a VTBI of 0.84 mL cannot be
+    programmed on a pump that takes 0.1 mL steps (0.8 mL holds 5.7 % too little): refused as
+    too coarse for the pump, and dosed where the pump takes 0.01 mL."""
     tight = dose_of(case_with({"protocol": {"vial": "100 mg/mL", "diluent_volume": "0.1 mL"}}))
     assert tight.dose is None and tight.refusal_code == "invalid-preparation"
     assert "at least an equal volume (1:1), so at most 50 mg/mL (R18, R19)" in (
         tight.refusal or "")
     bag = dose_of(case_with({"protocol": {"vial": "100 mg/mL", "diluent_volume": "100 mL"}}))
     assert bag.dose is not None
-    equal = dose_of(case_with({"protocol": {"vial": "100 mg/mL", "diluent_volume": "0.42 mL"}}))
+    order = {"protocol": {"vial": "100 mg/mL", "diluent_volume": "0.42 mL"}}
+    coarse = dose_of(case_with(order))
+    assert coarse.dose is None and coarse.refusal_code == "pump-resolution"
+    assert "VTBI (0.1 mL)" in (coarse.refusal or "")
+    fine = load_formulary(edited_formulary('vtbi_resolution = { value = "0.1 mL"',
+                                           'vtbi_resolution = { value = "0.01 mL"'))
+    equal = dose_of(case_with(order), fine)
     assert equal.dose is not None and equal.programme is not None
     assert in_unit(equal.programme.final_concentration, MG_PER_ML) == pytest.approx(50)
 
@@ -272,14 +287,17 @@ def test_programme_block_for_the_bedside() -> None:
     outcome = dose_of(case_with({}))
     assert outcome.programme is not None
     assert outcome.programme_lines() == (
-        "Prepare 42.41 mL at 1 mg/mL (42.41 mg)",
-        "Final concentration 1 mg/mL",
-        "VTBI 42.41 mL",
-        "Rate 63.6 mL/h over 40 min",
-        "Delivers 42.4 mg (0.4999 mg/kg), 0.02 % below the intended dose",
+        "Intended dose: 42.4 mg",
+        "Prepare: 42.41 mL at 1 mg/mL = 42.4 mg",
+        "Final concentration: 1 mg/mL",
+        "VTBI: 42.4 mL",
+        "Dose rate: 63.6 mg/h at 1 mg/mL (smart-pump dose mode)",
+        "Delivered: 42.4 mg (0.4999 mg/kg), 0.02 % below the intended dose",
+        "PUMP RATE: 63.6 mL/h over 40 min",
     )
     assert in_unit(outcome.programme.final_concentration, MG_PER_ML) == 1
-    assert in_unit(outcome.programme.infusion_time, MINUTE) == pytest.approx(40.009, abs=1e-3)
+    # The pump infuses the VTBI (42.4 mL, the prepared 42.41 mL to the pump's 0.1 mL) at 63.6 mL/h.
+    assert in_unit(outcome.programme.infusion_time, MINUTE) == pytest.approx(40.0, abs=1e-3)
 
 
 def test_outcome_names_the_formulary(edited_formulary: Edit) -> None:
@@ -299,7 +317,7 @@ def test_dose_display_never_uses_trailing_or_naked_zeros() -> None:
     assert outcome.dose.display.dose == "40 mg"
     drawn = dose_of(case_with({"protocol": {"vial": "50 mg/mL"}}))
     assert drawn.programme is not None
-    assert drawn.programme.lines()[0].startswith("Draw up 0.85 mL")
+    assert drawn.programme.lines()[1].startswith("Drawn up: 0.85 mL")
 
 
 def test_typed_input_is_echoed_ismp_safe() -> None:

@@ -7,11 +7,19 @@ lines, the inverse check and every quantity of the pump programme (magnitude as 
 unit). A change of one character in a working line, of one unit or of the last bit of a
 magnitude fails here. The formulary's hash is replaced by a placeholder, so a comment edited in
 the shipped formulary does not.
+
+Re-recording: a deliberate change of what is shown (issue 10: one display resolution per
+quantity, labelled rows) is re-recorded with ``KETASCREEN_RERECORD_GOLDENS=1 .venv/bin/python
+-m pytest tests/dosing/test_golden.py``, which rewrites ``golden_outcomes.json`` and then fails
+on purpose, so a re-record is never silent. Read ``git diff tests/dosing/golden_outcomes.json``
+value by value before committing it: every magnitude (``programme``, ``dosing_weight``, the dose
+JSON numbers) must be unchanged unless the change is the point of the commit.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +32,7 @@ from tests.dosing.support import FORMULARY, PLAUSIBLE_BMI, PLAUSIBLE_WEIGHT, cas
 
 GOLDEN = Path(__file__).with_name("golden_outcomes.json")
 HASH = "<formulary-sha256>"
+RERECORD_ENV = "KETASCREEN_RERECORD_GOLDENS"
 BMI_POLICY = ("# ideal_weight_when_bmi_at_least", "ideal_weight_when_bmi_at_least")
 
 CASES: dict[str, dict[str, Any]] = {
@@ -134,7 +143,7 @@ def snapshot(outcome: DoseOutcome) -> dict[str, Any]:
                    else _quantity(programme.delivered_dose_per_weight.per_kg)
                    if name == "delivered_dose_per_weight"
                    else _quantity(getattr(programme, name)))
-            for name in programme.__dataclass_fields__}
+            for name in programme.__dataclass_fields__ if name != "formats"}
     check = outcome.inverse_check
     if check is not None:
         found["inverse_check"] = [str(check.intended_mg_per_kg), str(check.from_rate_mg_per_kg),
@@ -159,8 +168,12 @@ def bmi_policy_formulary(edited_formulary: Callable[[str, str], Path]) -> Formul
 
 def test_outputs_are_exactly_the_recorded_ones(bmi_policy_formulary: Formulary) -> None:
     """Dose JSON, working lines, findings, refusals and quantities match the eager engine."""
-    expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
     found = all_snapshots(bmi_policy_formulary)
+    if os.environ.get(RERECORD_ENV) == "1":
+        GOLDEN.write_text(json.dumps(found, indent=1, ensure_ascii=False) + "\n",
+                          encoding="utf-8")
+        pytest.fail(f"{GOLDEN.name} re-recorded ({RERECORD_ENV}=1): check the diff by hand")
+    expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
     assert list(found) == list(expected)
     for name in expected:
         assert found[name] == expected[name], name

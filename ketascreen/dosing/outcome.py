@@ -21,7 +21,6 @@ from .types import (
     DosePerWeight,
     as_decimal,
     in_unit,
-    show_duration,
 )
 
 DoseConcept = Literal[
@@ -167,7 +166,7 @@ class PumpProgramme:
             ("Delivered", f"{fmt.dose(self.delivered_dose)} "
                           f"({fmt.per_weight(self.delivered_dose_per_weight)}), "
                           f"{describe_deviation(self.delivered_deviation)} the intended dose"),
-            ("PUMP RATE", f"{fmt.rate(self.programmed_rate)} over {show_duration(self.duration)}"),
+            ("PUMP RATE", fmt.rate(self.programmed_rate)),
         ]
         return tuple(rows)
 

@@ -11,10 +11,20 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ketascreen.display import format_number
+from ketascreen.display import format_local_time, format_number, format_threshold
 from ketascreen.dosing import DoseOutcome
+from ketascreen.dosing.types import (
+    KG_PER_M2,
+    DosePerWeight,
+    as_decimal,
+    as_typed,
+    divided_by,
+    in_unit,
+    show_duration,
+)
 from ketascreen.models.case import Case
 from ketascreen.models.result import Finding, Result
+from ketascreen.rules.policy import Policy
 
 DECISION_LABELS: dict[str, tuple[str, str]] = {
     "do-not-infuse": ("DO NOT INFUSE", "An absolute contraindication was found."),
@@ -23,6 +33,12 @@ DECISION_LABELS: dict[str, tuple[str, str]] = {
                      "Each relative finding must be acknowledged with a reason before signing."),
     "clear": ("CLEAR", "No unacknowledged finding. Proceed with the checks below."),
 }
+AWAITING_SIGNATURE = ("Screened: clear — awaiting signature",
+                      "Not an order until a physician signs it. Do not prepare or infuse from "
+                      "this page.")
+"""The banner of a clear screening that is not signed: grey, never the green CLEAR."""
+UNSIGNED_MARK = "UNSIGNED — NOT AN ORDER"
+"""Printed on every page of an unsigned checklist."""
 SEVERITY_LABELS = {"absolute": "ABSOLUTE", "relative": "RELATIVE", "info": "INFO"}
 SIGNATURE_MEANING = "Screened and approved for first infusion"
 
@@ -66,10 +82,33 @@ class FindingRow:
 
 @dataclass(frozen=True)
 class DoseBox:
-    """The dose and pump-programming box."""
+    """The dose and pump-programming box.
+
+    Attributes:
+        rows: (label, text) pairs, the programmed pump rate last (label ``PUMP RATE``).
+        working: every step of the calculation, as printed.
+        bmi: the BMI the dose was checked against (``29.3 kg/m²``), when a height was given.
+    """
 
     rows: tuple[tuple[str, str], ...]
     working: tuple[str, ...]
+    bmi: str | None = None
+
+
+@dataclass(frozen=True)
+class VitalSign:
+    """One screening vital sign as printed on page 1, with the limits the checks refer to.
+
+    Attributes:
+        name: e.g. ``Blood pressure``.
+        value: as entered (``132/84 mmHg``) or ``not recorded``.
+        limits: the clinic policy's limits the rules check it against (read from the loaded
+            policy's thresholds), ``""`` when the policy has none for it.
+    """
+
+    name: str
+    value: str
+    limits: str
 
 
 @dataclass(frozen=True)
@@ -105,6 +144,13 @@ class Checklist:
     qr_payload: str
     signer: Signer | None
     import_warnings: tuple[str, ...] = field(default_factory=tuple)
+    vitals: tuple[VitalSign, ...] = field(default_factory=tuple)
+    vitals_taken_at: str | None = None
+
+    @property
+    def signed(self) -> bool:
+        """True when a signer is printed: the checklist is an order."""
+        return self.signer is not None
 
 
 def canonical_json(data: object) -> bytes:
@@ -123,16 +169,79 @@ def dose_box_from(outcome: DoseOutcome) -> tuple[DoseBox | None, str | None]:
     dose, programme, weight = outcome.dose, outcome.programme, outcome.dosing_weight
     if dose is None or programme is None or weight is None:
         return None, f"No dose: {outcome.refusal or 'not calculated'}"
-    rows: list[tuple[str, str]] = [
-        ("Dose", f"{dose.display.dose} ({format_number(dose.dose_mg_per_kg, 3)} mg/kg)"),
-        ("Dosing weight", f"{format_number(dose.dosing_weight_kg, 2)} kg: "
-                          f"{outcome.dosing_weight_basis_reason}"),
-        ("Duration", f"{format_number(dose.duration_min, 1)} min"),
-    ]
-    steps = programme.lines()
-    rows += [(f"Step {number}", line) for number, line in enumerate(steps, start=1)]
-    rows.append(("PUMP RATE", dose.display.rate))
-    return DoseBox(rows=tuple(rows), working=outcome.working), None
+    fmt = programme.formats
+    per_weight = DosePerWeight.from_quantity(divided_by(programme.intended_dose, weight.weight))
+    rows: list[tuple[str, str]] = []
+    for label, text in programme.rows():
+        if label == "Intended dose":
+            rows.append((label, f"{text} ({fmt.per_weight(per_weight)} x "
+                                f"{fmt.weight(weight.weight)})"))
+            rows.append(("Dosing weight", f"{fmt.weight(weight.weight)}: "
+                                          f"{outcome.dosing_weight_basis_reason}"))
+            rows.append(("Duration", show_duration(programme.duration)))
+        else:
+            rows.append((label, text))
+    bmi = (None if weight.bmi is None
+           else f"{format_number(as_decimal(in_unit(weight.bmi, KG_PER_M2)), 1)} kg/m²")
+    return DoseBox(rows=tuple(rows), working=outcome.working, bmi=bmi), None
+
+
+_VITAL_LIMITS: dict[str, tuple[str, ...]] = {
+    "Blood pressure": ("hypertension", "hypotension"),
+    "Heart rate": ("bradycardia", "tachycardia"),
+    "SpO2": ("hypoxaemia", "hypoxemia"),
+}
+
+
+def _policy_limits(policy: Policy, prefixes: tuple[str, ...]) -> str:
+    """The policy thresholds whose keys start with ``prefixes``, systolic/diastolic paired:
+    ``hypertension elevated 140/90 mmHg; hypertension severe 180/100 mmHg``."""
+    grouped: dict[str, dict[str, str]] = {}
+    values: dict[str, object] = {**policy.numbers, **policy.quantities}
+    for key in sorted(values):
+        if not key.startswith(prefixes):
+            continue
+        base, part = key, ""
+        for suffix in ("_systolic", "_diastolic"):
+            if key.endswith(suffix):
+                base, part = key.removesuffix(suffix), suffix[1:]
+        grouped.setdefault(base, {})[part] = format_threshold(values[key])
+    parts: list[str] = []
+    for base, found in grouped.items():
+        name = base.replace("_", " ")
+        if "systolic" in found and "diastolic" in found:
+            systolic, diastolic = found["systolic"], found["diastolic"]
+            unit = systolic.partition(" ")[2]
+            if unit and diastolic.endswith(" " + unit):
+                diastolic = diastolic.removesuffix(" " + unit)
+                parts.append(f"{name} {systolic.partition(' ')[0]}/{diastolic} {unit}")
+                continue
+        parts += [f"{name} {part} {value}".replace("  ", " ") for part, value in found.items()]
+    return "; ".join(parts)
+
+
+def _vitals(case: Case, policy: Policy, dose: DoseBox | None) -> tuple[VitalSign, ...]:
+    m = case.measurements
+
+    def entered(text: str | None) -> str:
+        return as_typed(text) if text else "not recorded"
+
+    weight_limits = (f"plausible {format_threshold(policy.quantity('plausible_weight_min'))} to "
+                     f"{format_threshold(policy.quantity('plausible_weight_max'))}")
+    bmi_limits = (f"plausible BMI {policy.number('plausible_bmi_min_kg_m2')} to "
+                  f"{policy.number('plausible_bmi_max_kg_m2')} kg/m²")
+    height = entered(m.height)
+    if dose is not None and dose.bmi is not None:
+        height += f"; BMI {dose.bmi}"
+    return (
+        VitalSign("Blood pressure", entered(m.blood_pressure),
+                  _policy_limits(policy, _VITAL_LIMITS["Blood pressure"])),
+        VitalSign("Heart rate", entered(m.heart_rate),
+                  _policy_limits(policy, _VITAL_LIMITS["Heart rate"])),
+        VitalSign("SpO2", entered(m.spo2), _policy_limits(policy, _VITAL_LIMITS["SpO2"])),
+        VitalSign("Weight", entered(m.weight), weight_limits),
+        VitalSign("Height / BMI", height, bmi_limits),
+    )
 
 
 def _finding_row(finding: Finding, reasons: dict[str, str]) -> FindingRow:
@@ -189,17 +298,29 @@ def build_checklist(
     clinic: str,
     signer: Signer | None,
     import_warnings: tuple[str, ...] = (),
+    policy: Policy | None = None,
 ) -> Checklist:
     """Decide the content of the checklist for ``case`` and its ``result``.
 
-    The dose box is left out of a DO NOT INFUSE checklist whatever is passed in.
+    The dose box is left out of a DO NOT INFUSE checklist whatever is passed in. An unsigned
+    clear screening gets the grey :data:`AWAITING_SIGNATURE` banner, never the green CLEAR one.
+
+    Args:
+        policy: the clinic policy whose thresholds page 1 prints beside the vital signs
+            (default: the policy in force, :func:`ketascreen.rules.engine.default_ruleset`).
     """
+    if policy is None:
+        from ketascreen.rules.engine import default_ruleset  # noqa: PLC0415 - avoids a cycle
+
+        policy = default_ruleset().policy
     case_json = canonical_json(case.model_dump(mode="json", exclude_none=True))
     result_json = canonical_json(result.model_dump(mode="json"))
     result_sha = hashlib.sha256(result_json).hexdigest()
     record_id = record_id_for(case_json, result_json)
     patient = case.patient
     label, explanation = DECISION_LABELS[result.decision]
+    if result.decision == "clear" and signer is None:
+        label, explanation = AWAITING_SIGNATURE
     reasons = {a.concept: a.reason for a in case.acknowledgements}
     if result.decision == "do-not-infuse":
         dose, no_dose_reason = None, "No dose: do not infuse."
@@ -225,4 +346,7 @@ def build_checklist(
                               separators=(",", ":")),
         signer=signer,
         import_warnings=import_warnings,
+        vitals=_vitals(case, policy, dose),
+        vitals_taken_at=(None if case.measurements.taken_at is None
+                         else format_local_time(case.measurements.taken_at)),
     )

@@ -33,7 +33,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ketascreen.reports.checklist import Checklist
+from ketascreen.display import format_local_time
+from ketascreen.reports.checklist import UNSIGNED_MARK, Checklist
 
 PageSize = Literal["letter", "a4"]
 PAGE_SIZES = {"letter": LETTER, "a4": A4}
@@ -44,6 +45,9 @@ _DECISION_COLOURS = {
     "needs-review": colors.HexColor("#B36B00"),
     "clear": colors.HexColor("#1B7F3B"),
 }
+_AWAITING_SIGNATURE_COLOUR = colors.HexColor("#5F6368")  # grey: an unsigned clear is no order
+MIN_FONT_SIZE = 8.0
+"""No working text on the checklist is smaller than this (points)."""
 _SEVERITY_COLOURS = {"ABSOLUTE": colors.HexColor("#FBE3E6"), "RELATIVE": colors.HexColor("#FFF1D6"),
                      "INFO": colors.HexColor("#EEF1F4")}
 
@@ -85,7 +89,7 @@ def _stylesheet(regular: str, bold: str) -> StyleSheet1:
     sheet = StyleSheet1()
     base = ParagraphStyle("body", fontName=regular, fontSize=8.5, leading=10.5, alignment=TA_LEFT)
     sheet.add(base)
-    sheet.add(ParagraphStyle("small", parent=base, fontSize=7.5, leading=9))
+    sheet.add(ParagraphStyle("small", parent=base, fontSize=8, leading=9.6))
     sheet.add(ParagraphStyle("bold", parent=base, fontName=bold))
     sheet.add(ParagraphStyle("h1", parent=base, fontName=bold, fontSize=14, leading=17))
     sheet.add(ParagraphStyle("h2", parent=base, fontName=bold, fontSize=10.5, leading=13,
@@ -94,6 +98,8 @@ def _stylesheet(regular: str, bold: str) -> StyleSheet1:
                              textColor=colors.white))
     sheet.add(ParagraphStyle("banner-note", parent=base, fontSize=9.5, leading=12,
                              textColor=colors.white))
+    sheet.add(ParagraphStyle("dose", parent=base, fontName=bold, fontSize=10, leading=12.5))
+    sheet.add(ParagraphStyle("pump", parent=base, fontName=bold, fontSize=16, leading=19))
     return sheet
 
 
@@ -163,8 +169,7 @@ class _SignatureBlock(Flowable):  # type: ignore[misc]
             lines = [
                 (f"Signed by: {signer.name}", True),
                 (f"Credentials: {signer.credentials or 'not stated on the certificate'}", False),
-                (f"Date and time: {signer.signed_at.strftime('%Y-%m-%d %H:%M %Z').strip()}",
-                 False),
+                (f"Date and time: {format_local_time(signer.signed_at)}", False),
                 (f"Meaning of signature: {signer.meaning}", True),
             ]
         y = self.height - 6 * mm
@@ -219,6 +224,7 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]
     """Defers page output so every page can say "Page x of y"."""
 
     footer: ClassVar[tuple[str, str]] = ("", "KS-Regular")
+    unsigned_mark: ClassVar[str | None] = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -234,13 +240,32 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]
             self.__dict__.update(state)
             left, font = self.footer
             width = self._pagesize[0]
-            self.setFont(font, 7.5)
+            if self.unsigned_mark is not None:
+                self._mark_unsigned(self.unsigned_mark, font)
+            self.setFont(font, MIN_FONT_SIZE)
             self.setFillColor(colors.black)
             self.drawString(15 * mm, 9 * mm, left)
             self.drawRightString(width - 15 * mm, 9 * mm,
                                  f"Page {self._pageNumber} of {total}")
             super().showPage()
         super().save()
+
+
+    def _mark_unsigned(self, mark: str, font: str) -> None:
+        """A band across the top of the page and a large diagonal mark behind the content."""
+        width, height = self._pagesize
+        self.saveState()
+        self.setFillColor(colors.HexColor("#B00020"))
+        self.rect(0, height - 9 * mm, width, 9 * mm, stroke=0, fill=1)
+        self.setFillColor(colors.white)
+        self.setFont(f"{font.removesuffix('-Regular')}-Bold", 11)
+        self.drawCentredString(width / 2, height - 6.2 * mm, mark)
+        self.setFillColor(colors.Color(0.69, 0, 0.13, alpha=0.12))
+        self.setFont(f"{font.removesuffix('-Regular')}-Bold", 44)
+        self.translate(width / 2, height / 2)
+        self.rotate(45)
+        self.drawCentredString(0, 0, mark)
+        self.restoreState()
 
 
 class ChecklistRenderer:
@@ -273,6 +298,7 @@ class ChecklistRenderer:
             footer = (f"{checklist.patient_rows[0][1]} ({checklist.patient_rows[1][1]})  |  "
                       f"{checklist.clinic}  |  pre-infusion checklist {checklist.record_id}",
                       self.fonts[0])
+            unsigned_mark = None if checklist.signed else UNSIGNED_MARK
 
         doc.build(story, canvasmaker=Footer)
         if signature.placed is None:  # pragma: no cover - build always draws the block
@@ -286,22 +312,25 @@ class ChecklistRenderer:
         return Paragraph(_escape(text), self.styles[style])
 
     def _story(self, c: Checklist, width: float, signature: _SignatureBlock) -> list[Flowable]:
+        # Page 1 carries the order: decision, patient, the dose box, the vital signs with the
+        # limits the checks refer to, and the signature. Findings and the rest flow on.
         story: list[Flowable] = [
             self._header(c, width),
             Spacer(1, 3 * mm),
             self._banner(c, width),
             self._h("Patient"),
             self._pairs(c.patient_rows, width, columns=2),
+            *self._dose(c, width),
+            *self._vitals(c, width),
+            Spacer(1, 2 * mm),
+            KeepTogether([self._h("Physician signature"), signature]),
+            CondPageBreak(40 * mm),
             self._h(f"Findings ({len(c.findings)})"),
             self._findings(c, width),
             *self._import_warnings(c),
             self._h("Abuse-risk screen"),
             self._pairs(c.abuse_rows, width, columns=1),
-        ]
-        story += self._dose(c, width)
-        story += [
-            Spacer(1, 2 * mm),
-            KeepTogether([self._h("Physician signature"), signature]),
+            *self._working(c, width),
             CondPageBreak(60 * mm),
             self._h("Before the infusion"),
             self._checkboxes(c.pre_infusion, width),
@@ -331,8 +360,10 @@ class ChecklistRenderer:
         text = [Paragraph(_escape(c.decision_label), self.styles["banner"]),
                 Paragraph(_escape(c.decision_explanation), self.styles["banner-note"])]
         table = Table([[_icon(c.decision), text]], colWidths=[20 * mm, width - 20 * mm])
+        colour = (_DECISION_COLOURS[c.decision] if c.signed or c.decision != "clear"
+                  else _AWAITING_SIGNATURE_COLOUR)
         table.setStyle(TableStyle([
-            ("BACKGROUND", (0, 0), (-1, -1), _DECISION_COLOURS[c.decision]),
+            ("BACKGROUND", (0, 0), (-1, -1), colour),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ("BOX", (0, 0), (-1, -1), 2, colors.black),
             ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
@@ -388,19 +419,21 @@ class ChecklistRenderer:
                 *(self._p(f"- {w}", "small") for w in c.import_warnings)]
 
     def _dose(self, c: Checklist, width: float) -> list[Flowable]:
-        heading = self._h("Dose and pump programming (ISMP high-alert: independent double check)")
+        heading = self._h("Order: dose and pump programming (ISMP high-alert: independent "
+                          "double check)")
         if c.dose is None:
             return [heading, self._p(c.no_dose_reason or "No dose calculated.", "bold")]
-        rows = [[self._p(k, "bold"), self._p(v, "bold")] for k, v in c.dose.rows[:-1]]
+        rows = [[self._p(k, "bold"), self._p(v, "dose")] for k, v in c.dose.rows[:-1]]
         label, rate = c.dose.rows[-1]
-        rows.append([self._p(label, "h1"), self._p(rate, "h1")])
-        table = Table(rows, colWidths=[55 * mm, width - 55 * mm])
+        rows.append([self._p(label, "pump"), self._p(rate, "pump")])
+        table = Table(rows, colWidths=[46 * mm, width - 46 * mm])
         table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                                   ("BOX", (0, 0), (-1, -1), 1.2, colors.black),
                                    ("BOX", (0, -1), (-1, -1), 2, colors.black),
                                    ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#EEF1F4")),
-                                   ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-        working = [self._p("Working (each step with its values):", "bold"),
-                   *(self._p(f"- {line}", "small") for line in c.dose.working)]
+                                   ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                                   ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
         checks = Table([[self._p("Prepared and programmed by (initials)"), "",
                          self._p("Independent double check by (initials)"), ""]],
                        colWidths=[width * 0.3, 18 * mm, width * 0.3, 18 * mm],
@@ -408,8 +441,29 @@ class ChecklistRenderer:
         checks.setStyle(TableStyle([("BOX", (1, 0), (1, 0), 1.2, colors.black),
                                     ("BOX", (3, 0), (3, 0), 1.2, colors.black),
                                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
-        return [KeepTogether([heading, table, Spacer(1, 2 * mm), *working, Spacer(1, 2 * mm),
-                              checks])]
+        return [KeepTogether([heading, table, Spacer(1, 1.5 * mm), checks])]
+
+    def _working(self, c: Checklist, width: float) -> list[Flowable]:
+        if c.dose is None:
+            return []
+        return [self._h("Dose working (each step with its values)"),
+                *(self._p(f"- {line}", "small") for line in c.dose.working)]
+
+    def _vitals(self, c: Checklist, width: float) -> list[Flowable]:
+        if not c.vitals:
+            return []
+        taken = f" (taken {c.vitals_taken_at})" if c.vitals_taken_at else ""
+        data = [[self._p(t, "bold") for t in ("Vital sign", "Screening value",
+                                              "Limits the checks refer to (clinic policy)")]]
+        data += [[self._p(v.name, "bold"), self._p(v.value), self._p(v.limits or "none set")]
+                 for v in c.vitals]
+        table = Table(data, colWidths=[30 * mm, 50 * mm, width - 80 * mm])
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                                   ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDDDDD")),
+                                   ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                                   ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        return [KeepTogether([self._h(f"Screening vital signs{taken}"), table])]
 
     def _checkboxes(self, items: tuple[str, ...], width: float) -> Table:
         data = [["", self._p(item)] for item in items]

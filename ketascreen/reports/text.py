@@ -7,6 +7,7 @@ import textwrap
 from ketascreen.dosing import DoseOutcome
 from ketascreen.models.case import Case
 from ketascreen.models.result import Finding, Result
+from ketascreen.reports.checklist import dose_box_from
 
 DECISION_BANNERS = {
     "do-not-infuse": "[X] DO NOT INFUSE",
@@ -71,9 +72,11 @@ def render_report(case: Case, result: Result, dose: DoseOutcome | None = None, *
     lines.append(f"Abuse risk: {risk.tier}" + (f" ({', '.join(scores)})" if scores else ""))
     if dose is not None:
         lines += ["", "PUMP PROGRAMMING"]
-        if result.dose is not None:
-            lines.append(f"  Dose {result.dose.display.dose}; pump rate {result.dose.display.rate}")
-        lines += [f"  {line}" for line in dose.programme_lines()]
+        box, no_dose = dose_box_from(dose)
+        if box is None or result.decision == "do-not-infuse":
+            lines.append(f"  {no_dose or 'No dose: do not infuse.'}")
+        else:  # the checklist's dose box, row for row: one quantity, one string everywhere
+            lines += [f"  {label + ':':<21}{text}" for label, text in box.rows]
         if dose.working:
             lines.append("  Working:")
             lines += [f"    {line}" for line in dose.working]

@@ -31,7 +31,7 @@ def test_example_checklist_content() -> None:
     assert checklist.dose is not None
     rows = dict(checklist.dose.rows)
     assert rows["PUMP RATE"] == "63.6 mL/h"
-    assert rows["Dose"].startswith("42.4 mg")
+    assert rows["Intended dose"] == "42.4 mg (0.5 mg/kg x 84.82 kg)"
     case = parse_case(example_case())
     result = default_ruleset().screen(case)
     expected = hashlib.sha256(canonical_json(result.model_dump(mode="json"))).hexdigest()
@@ -55,7 +55,8 @@ def test_acknowledgement_reason_is_carried() -> None:
     """An acknowledged finding carries the physician's reason onto the checklist."""
     checklist = _checklist({"acknowledgements": [
         {"concept": "benzodiazepine", "reason": "Evening dose held; discussed."}]})
-    assert checklist.decision_label == "CLEAR"
+    # Unsigned, a clear screening is "awaiting signature", never the CLEAR of a signed order.
+    assert checklist.decision_label == "Screened: clear — awaiting signature"
     assert checklist.findings[0].acknowledged
     assert checklist.findings[0].acknowledgement == "Evening dose held; discussed."
 

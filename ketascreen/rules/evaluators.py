@@ -237,10 +237,20 @@ def _missing_pregnancy_status(facts: Facts, concept: str, params: Params, ctx: C
 
 def _unanswered_history(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
     missing = [c for c in HISTORY_CONCEPTS if facts.case.answer(c) == "unknown"]
-    if not missing:
-        return None
-    return {"detail": f"{len(missing)} of {len(HISTORY_CONCEPTS)} unanswered: "
-            + ", ".join(missing)}
+    # A hedged problem-list entry ("possible AAA") is a question: listed until it is answered
+    # (questionnaire yes fires the concept as usual; no is the physician's answer).
+    open_questions = [
+        mention.describe() for mention in facts.uncertain
+        if mention.concept in missing or (
+            mention.concept == "pregnancy" and mention.counts_as == "current"
+            and facts.case.patient.pregnant == "unknown")]
+    parts: list[str] = []
+    if missing:
+        parts.append(f"{len(missing)} of {len(HISTORY_CONCEPTS)} unanswered: "
+                     + ", ".join(missing))
+    if open_questions:
+        parts.append("; ".join(dict.fromkeys(open_questions)))
+    return {"detail": "; ".join(parts)} if parts else None
 
 
 def _missing_screen(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
@@ -341,8 +351,8 @@ EVALUATORS: dict[str, Evaluator] = {
     "missing-pregnancy-status": Evaluator(
         _fixed("patient.sex", "patient.birth_date", "patient.pregnant", "patient.breastfeeding",
                "screening_date"), frozenset(), frozenset({"detail"}), _missing_pregnancy_status),
-    "unanswered-history": Evaluator(_fixed("history"), frozenset(), frozenset({"detail"}),
-                                    _unanswered_history),
+    "unanswered-history": Evaluator(_fixed("history", "conditions", "patient.pregnant"),
+                                    frozenset(), frozenset({"detail"}), _unanswered_history),
     "missing-substance-use-screen": Evaluator(
         _fixed("substance_use.dast10", "substance_use.audit_c"), frozenset(),
         frozenset({"detail"}), _missing_screen),

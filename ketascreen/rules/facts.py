@@ -19,7 +19,13 @@ from ketascreen.models.case import (
     Case,
     Medication,
 )
-from ketascreen.rules.knowledge import ConditionKnowledge, DrugKnowledge, MedicationMatch
+from ketascreen.rules.knowledge import (
+    ConditionEntry,
+    ConditionKnowledge,
+    ConditionMatch,
+    DrugKnowledge,
+    MedicationMatch,
+)
 from ketascreen.rules.policy import Policy
 from ketascreen.units import BloodPressure, Quantity, magnitude_in
 
@@ -41,6 +47,27 @@ class ConditionEvidence:
 
 
 @dataclass(frozen=True)
+class UncertainMention:
+    """A problem-list entry that names a concept only as a possibility ("possible AAA", "r/o AVM").
+
+    It does not count as the concept: it is a question for the physician (``unanswered-history``
+    lists it while the question is open).
+    """
+
+    concept: str
+    text: str
+    matched: str
+    cue: str
+    status: str
+    counts_as: str  # "current" or "history", as for ConditionEvidence
+
+    def describe(self) -> str:
+        """E.g. ``aneurysmal-vascular-disease: problem list says "possible AAA" (...)``."""
+        return (f'{self.concept}: problem list says "{self.text}" (matched \'{self.matched}\', '
+                f"uncertain: '{self.cue}') — answer the question")
+
+
+@dataclass(frozen=True)
 class MedicationEvidence:
     """A counted medication-list entry and what it was recognised as."""
 
@@ -59,6 +86,8 @@ class Facts:
     bmi: float | None
     blood_pressure: BloodPressure | None
     conditions: dict[str, list[ConditionEvidence]] = field(default_factory=dict)
+    uncertain: list[UncertainMention] = field(default_factory=list)
+    """Problem-list entries naming a concept only as a possibility: questions, not evidence."""
     medications: dict[str, list[MedicationEvidence]] = field(default_factory=dict)
     recognised: list[tuple[Medication, MedicationMatch | None]] = field(default_factory=list)
     dose_outcome: DoseOutcome | None = None
@@ -95,7 +124,7 @@ def _add_conditions(facts: Facts, knowledge: ConditionKnowledge, policy: Policy)
             continue
         current = condition.status in COUNTING_CONDITION_STATUSES
         assert current or condition.status in HISTORY_CONDITION_STATUSES
-        for match in knowledge.recognise(condition):
+        for match in knowledge.read(condition):
             entry = match.entry
             concept, note = entry.concept, ""
             if entry.older_concept is not None:
@@ -110,11 +139,23 @@ def _add_conditions(facts: Facts, knowledge: ConditionKnowledge, policy: Policy)
             counts_as = "current" if current or entry.older_concept else "history"
             if not current and entry.inactive_concept is not None:
                 concept, counts_as = entry.inactive_concept, "current"
-            found[concept].append(ConditionEvidence(
-                text=condition.describe(), matched=f"{entry.name}, {match.matched}"
-                if match.via == "code" else f"matched '{match.matched}'",
-                status=condition.status, counts_as=counts_as, note=note))
+            status = match.assertion.status
+            if status == "uncertain":
+                facts.uncertain.append(UncertainMention(
+                    concept=concept, text=condition.describe(), matched=match.matched,
+                    cue=match.assertion.cue, status=condition.status, counts_as=counts_as))
+            elif status == "affirmed":
+                found[concept].append(ConditionEvidence(
+                    text=condition.describe(), matched=_matched(entry, match),
+                    status=condition.status, counts_as=counts_as, note=note))
+            # negated, or another person's condition: not the patient's; nothing to ask
     facts.conditions = dict(found)
+
+
+def _matched(entry: ConditionEntry, match: ConditionMatch) -> str:
+    if match.via == "code":
+        return f"{entry.name}, {match.matched}"
+    return f"matched '{match.matched}'"
 
 
 def _add_medications(facts: Facts, knowledge: DrugKnowledge) -> None:

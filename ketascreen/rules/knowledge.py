@@ -3,7 +3,10 @@
 Recognition is by code first (RxNorm for medications; SNOMED CT or ICD-10-CM for conditions),
 else by a word-bounded, case-insensitive match of an ingredient, brand or condition name in the
 entry's text. A product code maps to every ingredient it contains, so a combination product fires
-every class it belongs to.
+every class it belongs to. A condition name found in text is then read in its context
+(``ketascreen.rules.context``): "no history of stroke", "family history of aneurysm" and
+"glaucoma ruled out" are not the condition, "possible AAA" is a question. A code stays
+authoritative whatever its text says.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, Literal
 from ketascreen.concepts import HISTORY_CONCEPTS, MEDICATION_CLASSES
 from ketascreen.errors import KnowledgeBaseError, UnitInputError
 from ketascreen.models.case import ICD10CM, RXNORM, SNOMED, Condition, Medication
+from ketascreen.rules.context import AFFIRMED, Assertion, read_context
 from ketascreen.rules.datafiles import read_data_file, require_keys
 from ketascreen.units import Dimension, Quantity, parse_quantity
 
@@ -69,7 +73,17 @@ class ConditionMatch:
     entry: ConditionEntry
     via: Via
     matched: str
+    assertion: Assertion = AFFIRMED
+    """How the text around the name reads (always affirmed for a code match)."""
 
+    @property
+    def counts(self) -> bool:
+        """Whether the entry counts as the condition (a code, or an affirmed name)."""
+        return self.assertion.status == "affirmed"
+
+
+_RANK: dict[str, int] = {"affirmed": 0, "uncertain": 1, "negated": 2, "family": 2}
+"""Which reading of an entity named twice in one text is kept (lowest first)."""
 
 _PROVENANCE = re.compile(r"\s*\(from [A-Z][A-Za-z]+[/ ][A-Za-z0-9.~-]{1,64}\)\s*$")
 
@@ -278,7 +292,20 @@ class ConditionKnowledge:
         return None
 
     def recognise(self, condition: Condition) -> list[ConditionMatch]:
-        """Recognise a problem-list entry by code, else by names in its text."""
+        """Recognise a problem-list entry by code, else by names its text affirms.
+
+        A name the text negates, gives to someone else, or hedges is not returned here; use
+        :meth:`read` to see those too.
+        """
+        return [match for match in self.read(condition) if match.counts]
+
+    def read(self, condition: Condition) -> list[ConditionMatch]:
+        """Every entity a problem-list entry names: by code, else each name in its text.
+
+        A code match is authoritative and always affirmed. A name found in the text carries the
+        :class:`~ketascreen.rules.context.Assertion` its context gives it (affirmed, negated,
+        family or uncertain).
+        """
         if condition.code:
             code = condition.code.strip()
             entry = None
@@ -290,9 +317,37 @@ class ConditionKnowledge:
                 label = f"ICD-10-CM {code.upper()}"
             if entry is not None:
                 return [ConditionMatch(entry, "code", label)]
-        matches: list[ConditionMatch] = []
-        for match in self._pattern.finditer(strip_provenance(condition.text or "").lower()):
+        return self.read_text(condition.text or "")
+
+    def read_text(self, text: str) -> list[ConditionMatch]:
+        """The entities named in ``text``, each with how its context asserts it.
+
+        One match per entity; if the text names an entity more than once, an affirmed mention
+        wins over an uncertain one, and an uncertain one over a negated or family one.
+        """
+        text = strip_provenance(text).lower()
+        found = list(self._pattern.finditer(text))
+        if not found:
+            return []  # nothing named: the context reader (spaCy) is never loaded
+        spans = tuple(self._core_span(m.group(0), m.start()) for m in found)
+        assertions = read_context(text, spans)
+        matches: dict[int, ConditionMatch] = {}
+        for match, assertion in zip(found, assertions, strict=True):
             entry = self._names[match.group(0)]
-            if all(m.entry is not entry for m in matches):
-                matches.append(ConditionMatch(entry, "text", match.group(0)))
-        return matches
+            candidate = ConditionMatch(entry, "text", match.group(0), assertion)
+            held = matches.get(id(entry))
+            if held is None or _RANK[assertion.status] < _RANK[held.assertion.status]:
+                matches[id(entry)] = candidate
+        return list(matches.values())
+
+    def _core_span(self, name: str, start: int) -> tuple[int, int]:
+        """The span the context is read around: the shortest known name ending ``name``.
+
+        "history of stroke" is a name, but in "No history of stroke" the cue "no history of"
+        overlaps it, and ConText never lets a cue modify a name it overlaps; "stroke" is read.
+        """
+        core = 0
+        for index in range(1, len(name)):
+            if not name[index - 1].isalnum() and name[index:] in self._names:
+                core = index
+        return start + core, start + len(name)

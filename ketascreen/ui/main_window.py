@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -39,12 +40,14 @@ from ketascreen.errors import (
     UserAccountError,
 )
 from ketascreen.ui import actions
+from ketascreen.ui.about import about_box
 from ketascreen.ui.actions import FormScreening
 from ketascreen.ui.dialogs import Dialogs
 from ketascreen.ui.drafts import Draft, DraftSlot, DraftStore
 from ketascreen.ui.qt_case_form import CASE_FORMAT, QtCaseForm
 from ketascreen.ui.qt_dose import QtDoseOutcome
 from ketascreen.ui.qt_result import QtDecision, QtFindings
+from ketascreen.ui.qt_session import QtSessionStatus
 from ketascreen.ui.screenings import (
     QtScreeningList,
     RecentCases,
@@ -158,7 +161,7 @@ class MainWindow(QMainWindow):
         self.draft_text = QLabel(self.draft_bar)
         self.draft_text.setObjectName("draft-text")
         self.draft_text.setWordWrap(True)
-        self.restore_button = QPushButton("&Restore draft", self.draft_bar)
+        self.restore_button = QPushButton("Restore draft", self.draft_bar)
         self.restore_button.setObjectName("restore-draft")
         self.restore_button.clicked.connect(lambda: self._offered and self.restore_draft(
             self._offered))
@@ -233,10 +236,14 @@ class MainWindow(QMainWindow):
             action = self._action(name, text, shortcut, slot)
             file_menu.addAction(action)
             self.actions_by_name[name] = action
+        self.session = QtSessionStatus(self)  # who is signed in, while anyone is
+        self.statusBar().addPermanentWidget(self.session)
+        self.session.sign_out_requested.connect(self.sign_out)
         records = bar.addMenu("&Records")
         for name, text, shortcut, slot in (
                 ("sign-in", "&Sign in to records...", "Ctrl+Shift+L",
                  lambda: self.open_records(url=None)),
+                ("sign-out", "Sign &out", "", self.sign_out),
                 ("refresh-worklist", "&Refresh today's checklists", "F5", self.refresh_worklist),
                 ("print-record", "&Print open checklist...", "Ctrl+Shift+R", self.print_record),
                 ("double-check", "Record bedside &double check...", "Ctrl+D",
@@ -247,13 +254,25 @@ class MainWindow(QMainWindow):
         self._update_record_actions()
         go = bar.addMenu("&Go")
         find = self._action("find", "&Find patient", "Ctrl+L", self._focus_filter)
-        form = self._action("form", "Go to the &form", "Ctrl+1",
+        form = self._action("form", "Go to the f&orm", "Ctrl+1",
                             self.form.patient.patient_id.setFocus)
         findings = self._action("findings", "Go to the f&indings", "Ctrl+2",
                                 self._focus_findings)
         for action in (find, form, findings):
             go.addAction(action)
             self.actions_by_name[action.objectName()] = action
+        help_menu = bar.addMenu("&Help")
+        about = self._action("about", "&About ketascreen", "", self.show_about)
+        help_menu.addAction(about)
+        self.actions_by_name["about"] = about
+        self.about: QMessageBox | None = None
+
+    def show_about(self) -> QMessageBox:
+        """Help > About: the app, rule-set, policy, formulary and knowledge-base versions."""
+        box = about_box(self)
+        self.about = box
+        box.open()
+        return box
 
     def _focus_filter(self) -> None:
         self.screenings.filter.setFocus()
@@ -732,6 +751,17 @@ class MainWindow(QMainWindow):
             self.screenings.refresh()
         self._update_record_actions()
 
+    def sign_out(self) -> bool:
+        """Sign out (Records > Sign out, or the status bar's button): close the records
+        database; the app works with case files until Records > Sign in."""
+        if self.actor is None:
+            return False
+        name = self.actor.display_name
+        self.close_records()
+        self.statusBar().showMessage(f"{name} signed out: working with case files only "
+                                     "(Records > Sign in).")
+        return True
+
     def _worklist_rows(self) -> list[tuple[str, str, str]]:
         from ketascreen.ui import records_actions  # noqa: PLC0415
 
@@ -747,6 +777,9 @@ class MainWindow(QMainWindow):
             self._records_error("Today's signed checklists", self.worklist.problem)
 
     def _update_record_actions(self) -> None:
+        self.session.show_user(None if self.actor is None else self.actor.display_name,
+                               None if self.actor is None else self.actor.role.value)
+        self.actions_by_name["sign-out"].setEnabled(self.actor is not None)
         may_print = may_check = False
         why_not = ""
         if self.actor is not None:

@@ -24,6 +24,10 @@ from PySide6.QtWidgets import (
 
 YES_NO_UNKNOWN = (("yes", "Yes"), ("no", "No"), ("unknown", "Unknown"))
 YES_NO = (("yes", "Yes"), ("no", "No"))
+_FOCUSED = "rowFocused"
+_ROW_STYLE = (f'QtChoice[{_FOCUSED}="true"] {{ background: #d5e4f7; border: 1px solid #2f62a8; '
+              "border-left: 5px solid #2f62a8; }")
+"""The focused row's highlight (by a property, so it holds whatever the row's object name)."""
 
 
 class QtChoice(QFrame):
@@ -49,6 +53,8 @@ class QtChoice(QFrame):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setAutoFillBackground(True)
+        self.setProperty(_FOCUSED, False)
+        self.setStyleSheet(_ROW_STYLE)
         self._question = question
         self._values = [value for value, _ in options]
         self._keys = {label[0].upper(): value for value, label in options}
@@ -136,10 +142,20 @@ class QtChoice(QFrame):
 
     def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
         """Show the focus with a highlighted row."""
-        self.setStyleSheet("QFrame#choice { background: #dde8f6; border: 1px solid #3d6fb4; }")
+        self._highlight(True)
         super().focusInEvent(event)
 
     def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
         """Remove the focus highlight."""
-        self.setStyleSheet("")
+        self._highlight(False)
         super().focusOutEvent(event)
+
+    def highlighted(self) -> bool:
+        """Whether the row shows the focus highlight."""
+        return bool(self.property(_FOCUSED))
+
+    def _highlight(self, on: bool) -> None:
+        self.setProperty(_FOCUSED, on)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.update()

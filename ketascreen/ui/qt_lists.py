@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+import shiboken6
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFocusEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QCompleter,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -254,6 +256,33 @@ class _ConditionRow(_Row):
 _EntryRow = _MedicationRow | _ConditionRow
 
 
+def _tab_stop_before(widget: QWidget) -> QWidget | None:
+    """The Tab stop just before ``widget`` in its window's focus chain, or ``None``."""
+    candidate = widget.previousInFocusChain()
+    while candidate is not None and candidate is not widget:
+        if candidate.focusPolicy() & Qt.FocusPolicy.TabFocus and candidate.isEnabled():
+            return candidate
+        candidate = candidate.previousInFocusChain()
+    return None
+
+
+def _reveal(row: QWidget, field: QWidget) -> None:
+    """Scroll the scroll area around ``row`` to show it once the layout has placed it."""
+    area = row.parentWidget()
+    while area is not None and not isinstance(area, QScrollArea):
+        area = area.parentWidget()
+    if area is None:
+        return
+    scroll = area
+
+    def show() -> None:
+        if shiboken6.isValid(row) and shiboken6.isValid(scroll):
+            scroll.ensureWidgetVisible(row, 0, 40)
+            scroll.ensureWidgetVisible(field, 0, 40)
+
+    QTimer.singleShot(0, scroll, show)
+
+
 class _ListSection(QtSection):
     """A section of rows with an Add button; each row loads and dumps one entry of the case
     list named by ``key``.
@@ -299,13 +328,21 @@ class _ListSection(QtSection):
         document[self.key] = [e for e in entries if set(e) - {"status"}]
 
     def add_row(self) -> _EntryRow:
-        """Append an empty row and return it."""
+        """Append an empty row and return it; in the Tab order it comes after the rows above
+        it and before the Add button (a widget made later would otherwise be last of all)."""
         row = self._new_row()
         row.edited.connect(self.edited)
         row.remove_requested.connect(lambda r=row: self.remove_row(r))
         self.rows_layout.addWidget(row)
+        previous = _tab_stop_before(self.add_button)
         self.rows.append(row)
         self.empty.setVisible(False)
+        items = (row.fields.itemAt(i) for i in range(row.fields.count()))
+        chain = [w for w in (item.widget() for item in items if item is not None)
+                 if w is not None and w.focusPolicy() & Qt.FocusPolicy.TabFocus]
+        for before, after in zip([previous, *chain], [*chain, self.add_button], strict=True):
+            if before is not None:
+                QWidget.setTabOrder(before, after)
         return row
 
     def _add_clicked(self) -> None:
@@ -313,7 +350,8 @@ class _ListSection(QtSection):
         first = row.fields.itemAt(0)
         widget = first.widget() if first is not None else None
         if widget is not None:
-            widget.setFocus()
+            widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            _reveal(row, widget)
         self.edited.emit()
 
     def remove_row(self, row: _EntryRow) -> None:
@@ -390,4 +428,4 @@ class QtConditions(_ListSection):
     what = "problems"
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Problem list", "Add &problem", lambda: _ConditionRow(self), parent)
+        super().__init__("Problem list", "Add prob&lem", lambda: _ConditionRow(self), parent)

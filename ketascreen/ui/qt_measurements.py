@@ -41,10 +41,10 @@ _SIMPLE = re.compile(rf"^(?P<num>{_NUMBER}(?:/{_NUMBER})?) (?P<unit>\S+)$")
 
 MEASUREMENTS: tuple[tuple[MeasurementKind, str, tuple[str, ...], str | None, str], ...] = (
     ("weight", "&Weight", ("kg", "lb"), None, "e.g. 70 and kg, or 187 lb"),
-    ("height", "&Height", ("cm", FEET_AND_INCHES, "in"), None,
+    ("height", "H&eight", ("cm", FEET_AND_INCHES, "in"), None,
      "e.g. 170 and cm, or 5 7 and ft + in"),
-    ("blood_pressure", "&Blood pressure", ("mmHg", "kPa"), None, "systolic/diastolic, e.g. 138/86"),
-    ("heart_rate", "Heart &rate", ("/min",), "/min", "e.g. 72"),
+    ("blood_pressure", "Blood &pressure", ("mmHg", "kPa"), None, "systolic/diastolic, e.g. 138/86"),
+    ("heart_rate", "He&art rate", ("/min",), "/min", "e.g. 72"),
     ("spo2", "Sp&O2", ("%",), "%", "e.g. 98"),
 )
 
@@ -241,7 +241,7 @@ class QtMeasurements(QtSection):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.taken_at)
         column.addWidget(taken_message)
-        title = QLabel("Taken &at", self)
+        title = QLabel("Ta&ken at", self)
         title.setBuddy(self.taken_at)
         form.addRow(title, holder)
         self._targets.append(FieldTarget("measurements.taken_at", taken_message, "Taken at",

@@ -20,11 +20,11 @@ from ketascreen.ui.widgets import InlineMessage, section_title
 WEIGHT_BASES = (("actual", "Actual body weight"), ("ideal", "Ideal body weight (Devine)"),
                 ("adjusted", "Adjusted body weight"))
 _FIELDS = (
-    ("dose", "D&ose", "e.g. 0.5 mg/kg (or mg/kg/h)"),
+    ("dose", "Do&se", "e.g. 0.5 mg/kg (or mg/kg/h)"),
     ("duration", "D&uration", "e.g. 40 min"),
     ("concentration", "Final &concentration", "e.g. 1 mg/mL"),
     ("vial", "or &vial strength", "e.g. 50 mg/mL"),
-    ("diluent_volume", "and diluent &volume", "e.g. 100 mL"),
+    ("diluent_volume", "and diluent volume", "e.g. 100 mL"),
 )
 
 
@@ -56,7 +56,7 @@ class QtProtocol(QtSection):
         self.weight_basis.setObjectName("protocol-weight_basis")
         self.weight_basis.currentIndexChanged.connect(self.edited)
         basis_message = InlineMessage(self)
-        title = QLabel("&Weight basis", self)
+        title = QLabel("Weight basis", self)
         title.setBuddy(self.weight_basis)
         holder = QWidget(self)
         column = QVBoxLayout(holder)

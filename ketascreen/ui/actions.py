@@ -20,7 +20,13 @@ from ketascreen.api import parse_case, parse_case_json
 from ketascreen.display import format_number, format_quantity
 from ketascreen.errors import CaseValidationError, FieldProblem, InputFileError, UnitInputError
 from ketascreen.models.case import RXNORM, Case, Condition, Medication
-from ketascreen.reports.checklist import DECISION_LABELS, SIGNATURE_MEANING, dose_box_from
+from ketascreen.reports.checklist import (
+    DECISION_LABELS,
+    SIGNATURE_MEANING,
+    canonical_json,
+    dose_box_from,
+    record_id_for,
+)
 from ketascreen.rules import RuleSet, default_ruleset
 from ketascreen.rules.scores import audit_c_total, dast10_total
 from ketascreen.units import Dimension, magnitude_in, parse_blood_pressure, parse_quantity
@@ -605,6 +611,18 @@ def sign_checklist(*, outcome: FormScreening, key_path: Path, passphrase: bytes,
     written = out_path.read_bytes()
     signer = checklist.signer.name if checklist.signer else ""
     return SignedChecklist(out_path, checklist.record_id, signer, verify_pdf(written), replaced)
+
+
+def record_id_of(*, outcome: FormScreening) -> str | None:
+    """The record id the checklist of ``outcome`` prints (the hash of its case and result), or
+    ``None`` when the form is not a valid case. Equal ids mean the same case and result, so
+    the same dose, as a signed checklist bearing that id."""
+    if outcome.screening is None:
+        return None
+    screening = outcome.screening
+    return record_id_for(
+        canonical_json(screening.case.model_dump(mode="json", exclude_none=True)),
+        canonical_json(screening.result.model_dump(mode="json")))
 
 
 def _screened(outcome: FormScreening) -> Screening:

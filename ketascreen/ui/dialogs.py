@@ -94,6 +94,32 @@ class Dialogs:
             QLineEdit.EchoMode.Normal)
         return text.strip() if ok else None
 
+    def amend_reason(self, record_id: str) -> str | None:
+        """Ask why the signed checklist ``record_id`` is amended; a typed, non-blank reason, or
+        ``None`` when cancelled."""
+        prompt = (f"Amend the signed checklist {record_id}.\n\nThe form becomes a new draft; "
+                  "once you sign it, it replaces the signed checklist (which is kept, linked "
+                  "to it). Why is it amended?")
+        while True:
+            text, ok = QInputDialog.getText(self.parent, "Amend signed checklist", prompt,
+                                            QLineEdit.EchoMode.Normal)
+            if not ok:
+                return None
+            if text.strip():
+                return text.strip()
+            prompt = "An amendment needs a typed reason. Why is the checklist amended?"
+
+    def offer_amend(self, title: str, text: str) -> bool:
+        """Explain a refusal and offer to amend instead; True when the user chooses Amend."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text,
+                          QMessageBox.StandardButton.Cancel, self.parent)
+        amend = box.addButton("Am&end it...", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        chosen = box.clickedButton() is amend
+        box.deleteLater()
+        return chosen
+
     def error(self, title: str, text: str) -> None:
         """Report an error."""
         QMessageBox.warning(self.parent, title, text)

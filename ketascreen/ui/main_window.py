@@ -11,13 +11,17 @@ check. All core work goes through :mod:`ketascreen.ui.actions` and
 
 from __future__ import annotations
 
-from datetime import date
+import dataclasses
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -32,10 +36,12 @@ from PySide6.QtWidgets import (
 
 from ketascreen.errors import (
     CaseValidationError,
+    CertificateNotRegisteredError,
     FhirImportError,
     FieldProblem,
     PermissionDeniedError,
     RecordError,
+    SameDaySigningError,
     StorageError,
     UserAccountError,
 )
@@ -48,6 +54,7 @@ from ketascreen.ui.qt_case_form import CASE_FORMAT, QtCaseForm
 from ketascreen.ui.qt_dose import QtDoseOutcome
 from ketascreen.ui.qt_result import QtDecision, QtFindings
 from ketascreen.ui.qt_session import QtSessionStatus
+from ketascreen.ui.qt_signed_bar import QtSignedBar
 from ketascreen.ui.screenings import (
     QtScreeningList,
     RecentCases,
@@ -57,15 +64,61 @@ from ketascreen.ui.screenings import (
     TodaysChecklists,
 )
 from ketascreen.ui.settings import AppSettings
-from ketascreen.ui.widgets import describe_problem
+from ketascreen.ui.widgets import describe_problem, set_text
 
 if TYPE_CHECKING:
     from ketascreen.ui.qt_pdf_preview import QtPdfPreview
     from ketascreen.ui.qt_sign_dialog import QtSignDialog
-    from ketascreen.ui.records_actions import Actor, OpenedChecklist, RecordStore
+    from ketascreen.ui.records_actions import (
+        Actor,
+        OpenedChecklist,
+        RecordStore,
+        StoredScreening,
+    )
 
 RESCREEN_DELAY_MS = 200
 AUTOSAVE_INTERVAL_MS = 5000
+
+
+@dataclass(frozen=True)
+class SignedView:
+    """The signed checklist the (read-only) form shows.
+
+    Attributes:
+        line: "Signed by NAME at TIME (record ID)", local time with its offset.
+        record_id: the record id the signed checklist prints.
+        pdf: the signed PDF bytes.
+        amends: the record it amends, or ``None``.
+        stored: whether it is a record of the records database (else a file only).
+    """
+
+    line: str
+    record_id: str
+    pdf: bytes
+    amends: str | None = None
+    stored: bool = False
+
+
+@dataclass(frozen=True)
+class Amending:
+    """The signed checklist the form is amending, and why.
+
+    Attributes:
+        record_id: the record amended.
+        reason: the typed reason.
+        stored: whether it is a record of the records database (the amendment is then stored
+            linked to it).
+    """
+
+    record_id: str
+    reason: str
+    stored: bool
+
+
+def signature_line(name: str, when: datetime, record_id: str) -> str:
+    """``Signed by NAME at TIME (RECORD)``, local time with its offset."""
+    local = when.astimezone().isoformat(sep=" ", timespec="minutes")
+    return f"Signed by {name} at {local} ({record_id})"
 
 
 def new_document() -> dict[str, Any]:
@@ -115,7 +168,11 @@ class MainWindow(QMainWindow):
         self.store: RecordStore | None = None
         self.actor: Actor | None = None
         self.record: OpenedChecklist | None = None
+        self.signed_view: SignedView | None = None
+        self.amending: Amending | None = None
         self.worklist = TodaysChecklists(self._worklist_rows)
+        self.signed_bar = QtSignedBar(self)
+        self.signed_bar.amend_requested.connect(self.amend)
 
         self.decision = QtDecision(self)
         self.findings = QtFindings(self)
@@ -175,6 +232,7 @@ class MainWindow(QMainWindow):
             bar.addWidget(button)
         self.draft_bar.hide()
         outer.addWidget(self.draft_bar)
+        outer.addWidget(self.signed_bar)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
         self.splitter.setObjectName("panes")
@@ -222,6 +280,7 @@ class MainWindow(QMainWindow):
              lambda: self.import_fhir(True)),
             None,
             ("sign", "Si&gn checklist...", "Ctrl+G", self.sign),
+            ("amend", "A&mend signed checklist...", "Ctrl+Shift+G", self.amend),
             ("preview", "Pre&view checklist", "Ctrl+Shift+P", self.show_preview),
             ("print", "&Print checklist...", QKeySequence.StandardKey.Print, self.print_checklist),
             ("export", "&Export unsigned checklist PDF...", "Ctrl+E", self.export_unsigned),
@@ -305,6 +364,7 @@ class MainWindow(QMainWindow):
         self.findings.show_outcome(outcome, rest)
         self.dose.show_outcome(outcome)
         self.actions_by_name["sign"].setToolTip(actions.signing_refusal(outcome=outcome) or "")
+        self._show_signed_state(outcome)
         self._update_title()
         self.screened.emit()
         return outcome
@@ -314,6 +374,91 @@ class MainWindow(QMainWindow):
         if self.outcome is None or self.pending:
             return self.rescreen_now()
         return self.outcome
+
+    # -- signed checklists: read-only, amend -------------------------------------------------
+
+    def _show_signed_state(self, outcome: FormScreening) -> None:
+        """While a signed checklist is shown: the banner says so, no acknowledgement can be
+        changed, and the dose panel shows a dose only if it is the signed one (same record id,
+        so the same case and result); otherwise it points to the signed PDF."""
+        view = self.signed_view
+        self.actions_by_name["amend"].setEnabled(view is not None)
+        self.actions_by_name["sign"].setEnabled(view is None)
+        if view is None:
+            if self.amending is not None:
+                set_text(self.decision.signing, "Amending " + self.amending.record_id + ": "
+                         + actions.signing_status(outcome=outcome))
+            return
+        for button in self.findings.findChildren(QAbstractButton):
+            if button.objectName().startswith("acknowledge") or button.text() == "Withdraw":
+                button.setEnabled(False)
+        set_text(self.decision.signing, f"SIGNED — {view.line}. Read-only: to change it, "
+                 "Amend it (File > Amend signed checklist).")
+        if actions.record_id_of(outcome=outcome) != view.record_id:
+            self.dose.show_outcome(dataclasses.replace(
+                outcome, dose_rows=(), working=(),
+                no_dose_reason=f"this computer's rules or formulary screen the signed case "
+                f"differently from when {view.record_id} was signed; the dose is the one "
+                "printed on the signed checklist."))
+
+    def _lock(self, view: SignedView) -> None:
+        """Show the form as the signed checklist ``view``: read-only, with the signed bar."""
+        self.signed_view = view
+        self.amending = None
+        self.form.set_read_only(True)
+        self.signed_bar.show_signed(view.line, amends=view.amends)
+        self.rescreen_now()
+
+    def _unlock(self) -> None:
+        self.signed_view = None
+        self.form.set_read_only(False)
+        self.signed_bar.clear()
+
+    def _close_signed_preview(self) -> None:
+        """Close the preview of a signed checklist the form no longer shows."""
+        if self.preview is not None:
+            self.preview.close()
+            self.preview = None
+
+    def amend(self) -> bool:
+        """Amend the signed checklist shown: ask for a typed reason, then make the form a new
+        draft that replaces the signed record once signed. The signed preview is closed (the
+        form will differ from it)."""
+        view = self.signed_view
+        if view is None:
+            self.dialogs.error("Amend", "No signed checklist is shown. Open it first (from "
+                               "today's signed checklists), then press Amend.")
+            return False
+        return self._start_amending(view.record_id, stored=view.stored, keep_form=True)
+
+    def _start_amending(self, record_id: str, *, stored: bool, keep_form: bool) -> bool:
+        if stored and self.store is not None and self.actor is not None:
+            from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+
+            try:
+                records_actions.require(store=self.store, actor=self.actor,
+                                        permission=records_actions.Permission.AMEND,
+                                        record_id=record_id)
+            except (PermissionDeniedError, StorageError) as error:
+                self._records_error("Amend", error)
+                return False
+        reason = self.dialogs.amend_reason(record_id)
+        if reason is None or not reason.strip():
+            return False
+        self._close_signed_preview()
+        self.record = None
+        self.signed_path = None
+        self._signed_state = None
+        self._unlock()
+        self.amending = Amending(record_id, reason.strip(), stored)
+        self.signed_bar.show_amending(record_id, reason.strip())
+        self._update_record_actions()
+        self.rescreen_now()
+        if keep_form:
+            self.form.patient.patient_id.setFocus()
+        self.statusBar().showMessage(f"Amending {record_id}: correct the form, then sign the "
+                                     "amendment (File > Sign checklist).")
+        return True
 
     # -- state, title, drafts ---------------------------------------------------------------
 
@@ -388,6 +533,11 @@ class MainWindow(QMainWindow):
         self.path = draft.source
         self.import_warnings = draft.import_warnings
         self.findings.show_import_warnings(draft.import_warnings)
+        self._close_signed_preview()
+        self.record = None
+        self.amending = None
+        self._unlock()
+        self._update_record_actions()
         self.form.load(draft.state)
         self._saved_state = None  # a restored draft is unsaved work
         self._draft_state = draft.state
@@ -420,6 +570,11 @@ class MainWindow(QMainWindow):
         self.import_warnings = warnings
         self.signed_path = None
         self._signed_state = None
+        self._close_signed_preview()
+        self.record = None
+        self.amending = None
+        self._unlock()
+        self._update_record_actions()
         self.form.load(document)
         self._saved_state = self.form.state() if path is not None else None
         self.findings.show_import_warnings(warnings)
@@ -572,6 +727,8 @@ class MainWindow(QMainWindow):
         """The signed checklist of the form as it is, else the unsigned one; ``None`` (after
         saying why) when the form is not a valid case."""
         outcome = self.current_outcome()
+        if self.signed_view is not None:
+            return self.signed_view.pdf, True
         if (self.signed_path is not None and self._signed_state is not None
                 and actions.normalised(self.form.state()) == self._signed_state):
             try:
@@ -591,24 +748,40 @@ class MainWindow(QMainWindow):
         when the signed-in user's role may not sign."""
         from ketascreen.ui.qt_sign_dialog import QtSignDialog  # noqa: PLC0415 - pyHanko, lazily
 
+        if self.signed_view is not None:
+            self.dialogs.error("Sign", f"This checklist is signed already ({self.signed_view.line})"
+                               ". To change it, amend it (File > Amend signed checklist).")
+            return
+        outcome = self.current_outcome()
+        case = actions.case_of(outcome)
         if self.store is not None and self.actor is not None:
             from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
 
             try:
                 records_actions.require(store=self.store, actor=self.actor,
                                         permission=records_actions.Permission.SIGN)
+                existing = None if case is None or self.amending is not None else (
+                    records_actions.signed_today(store=self.store, actor=self.actor,
+                                                 patient_id=case.patient.id))
             except (PermissionDeniedError, StorageError) as error:
                 self._records_error("Sign", error)
                 return
-
-        outcome = self.current_outcome()
-        case = actions.case_of(outcome)
+            if existing is not None:
+                # One signed checklist per patient and day: a change is an amendment.
+                text = records_actions.same_day_text(existing=existing)
+                if not self.dialogs.offer_amend("Sign", text) or not self._start_amending(
+                        existing.record_id, stored=True, keep_form=True):
+                    self.statusBar().showMessage(f"Not signed: {existing.record_id} was signed "
+                                                 "for this patient today (amend it instead).")
+                    return
+                outcome = self.current_outcome()
         folder = Path(self.settings.folder("checklist") or (
             self.path.parent if self.path else Path.home()))
         name = (f"{case.patient.id}-{case.screening_date.isoformat()}-checklist.pdf"
                 if case is not None else "checklist.pdf")
         dialog = QtSignDialog(outcome, self.settings, folder / name, clinic=self.clinic,
-                              import_warnings=self._warning_lines(), parent=self)
+                              import_warnings=self._warning_lines(), store=self.store,
+                              actor=self.actor, parent=self)
         dialog.accepted.connect(lambda: self._signed(dialog))
         self.sign_dialog = dialog
         dialog.open()
@@ -624,29 +797,59 @@ class MainWindow(QMainWindow):
         check = ("signature verified" if signed.verification.ok
                  else "SIGNATURE CHECK FAILED: " + "; ".join(signed.verification.problems))
         replaced = " (replaced a signed document)" if signed.replaced_signed else ""
-        stored = self._store_signed(signed.path)
+        amending = self.amending
+        record = self._store_signed(signed.path, amending)
+        note = ("; NOT saved in the records" if self.store is not None and record is None
+                else "" if record is None else f"; saved in the records as {record.record_id}")
+        if record is None and amending is not None and amending.stored:
+            note += f" (the amendment of {amending.record_id} is NOT linked)"
+        try:
+            pdf = signed.path.read_bytes()
+        except OSError:
+            pdf = b""
+        self._close_signed_preview()
+        if record is not None:
+            line = record.signature_line()
+            amends = record.amends
+        else:
+            line = signature_line(signed.signer, datetime.now().astimezone(), signed.record_id)
+            amends = amending.record_id if amending is not None else None
+        self._lock(SignedView(line, signed.record_id, pdf, amends, stored=record is not None))
         self.statusBar().showMessage(f"Signed checklist written: {signed.path} (record "
-                                     f"{signed.record_id}; {check}){replaced}{stored}")
+                                     f"{signed.record_id}; {check}){replaced}{note}")
         if not signed.verification.ok:
             self.dialogs.error("Sign", f"The signed checklist {signed.path} did not verify: "
                                + "; ".join(signed.verification.problems))
 
-    def _store_signed(self, path: Path) -> str:
-        """With a signed-in user, store the signed screening (for the nurses' worklist)."""
+    def _store_signed(self, path: Path, amending: Amending | None = None
+                      ) -> StoredScreening | None:
+        """With a signed-in user, store the signed screening (for the nurses' worklist); with
+        ``amending`` a stored record, as its signed amendment. ``None`` when not stored (the
+        reason was shown)."""
         screening = self.current_outcome().screening
         if self.store is None or self.actor is None or screening is None:
-            return ""
+            return None
         from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
 
+        amends = amending.record_id if amending is not None and amending.stored else None
         try:
-            stored = records_actions.store_signed(store=self.store, actor=self.actor,
-                                                  screening=screening,
-                                                  signed_pdf=path.read_bytes())
+            stored = records_actions.store_signed(
+                store=self.store, actor=self.actor, screening=screening,
+                signed_pdf=path.read_bytes(), amends=amends,
+                reason=amending.reason if amends and amending else None)
+        except SameDaySigningError as error:
+            self.dialogs.error("Save the signed record",
+                               records_actions.same_day_error_text(error=error))
+            return None
+        except CertificateNotRegisteredError as error:
+            self.dialogs.error("Save the signed record",
+                               records_actions.certificate_refusal_text(error=error))
+            return None
         except (PermissionDeniedError, RecordError, StorageError, OSError) as error:
             self._records_error("Save the signed record", error)
-            return "; NOT saved in the records"
+            return None
         self.screenings.refresh()
-        return f"; saved in the records as {stored.record_id}"
+        return stored
 
     def show_preview(self) -> QtPdfPreview | None:
         """Preview the checklist (signed if it was signed as the form is now)."""
@@ -815,17 +1018,26 @@ class MainWindow(QMainWindow):
         self.dialogs.error(title, text)
 
     def open_record(self, record_id: str) -> QtPdfPreview | None:
-        """Open a signed checklist of the records database in the preview."""
+        """Open a signed checklist of the records database: its case in the form (read-only,
+        "Signed by ..." above it, the signed dose) and its signed PDF in the preview."""
         from ketascreen.ui import records_actions  # noqa: PLC0415
 
         if self.store is None or self.actor is None:
             return None
+        if not self._keep_or_drop_changes():
+            return None
         try:
             opened = records_actions.open_record(store=self.store, actor=self.actor,
                                                  record_id=record_id)
+            stored = records_actions.signed_record(store=self.store, actor=self.actor,
+                                                   record_id=record_id)
         except (PermissionDeniedError, RecordError, StorageError) as error:
             self._records_error("Open checklist", error)
             return None
+        self._replace(json.loads(stored.case_json), None)
+        self._saved_state = self.form.state()
+        self._lock(SignedView(stored.signature_line(), stored.record_id, opened.pdf,
+                              stored.amends, stored=True))
         self.record = opened
         self._update_record_actions()
         patient = opened.item.patient

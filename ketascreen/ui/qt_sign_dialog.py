@@ -7,11 +7,18 @@ kept only while the dialog is open, and the certificate's path is remembered. Si
 data and unacknowledged relative findings must be resolved first, and a DO NOT INFUSE checklist
 is documented unsigned, because the one meaning a ketascreen signature carries is "Screened and
 approved for first infusion".
+
+Signed in to the records database, the certificate must be the signed-in physician's: one
+registered to their account signs; one registered to nobody signs only after the physician
+ticks "Register certificate 'NAME' (SHA-256 ...) to account USER" (registered, audited, before
+the PDF is signed); one registered to another account is refused, and the refusal is recorded in
+the audit trail. The certificate path is then remembered per account, in the records database.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import (
@@ -30,13 +37,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ketascreen.errors import InputFileError
+from ketascreen.errors import (
+    CertificateNotRegisteredError,
+    InputFileError,
+    PermissionDeniedError,
+    StorageError,
+    UserAccountError,
+)
 from ketascreen.reports.output import OutputExistsError
 from ketascreen.reports.signing import SignerIdentity, SigningError
 from ketascreen.ui import actions
 from ketascreen.ui.actions import FormScreening, PageSize, SignedChecklist
 from ketascreen.ui.settings import AppSettings
 from ketascreen.ui.widgets import InlineMessage, standard_icon
+
+if TYPE_CHECKING:
+    from ketascreen.ui.records_actions import Actor, RecordStore
 
 
 class QtSignDialog(QDialog):
@@ -48,6 +64,8 @@ class QtSignDialog(QDialog):
         default_output: the suggested file for the signed checklist.
         clinic: the clinic name printed on the checklist (``None``: the default).
         import_warnings: FHIR import warnings to print on the checklist.
+        store: the records database the physician is signed in to (``None``: files only).
+        actor: who is signed in (with ``store``).
         parent: the owning widget.
 
     Signals:
@@ -57,8 +75,12 @@ class QtSignDialog(QDialog):
 
     def __init__(self, outcome: FormScreening, settings: AppSettings, default_output: Path,
                  *, clinic: str | None = None, import_warnings: tuple[str, ...] = (),
+                 store: RecordStore | None = None, actor: Actor | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.store: RecordStore | None = store if actor is not None else None
+        self.actor: Actor | None = actor if store is not None else None
+        self.certificate_state: str | None = None
         self.setWindowTitle("Sign the pre-infusion checklist")
         self.setMinimumWidth(640)
         self.outcome = outcome
@@ -99,7 +121,7 @@ class QtSignDialog(QDialog):
         settings = self.settings
         form = QFormLayout()
         layout.addLayout(form)
-        self.certificate = QLineEdit(settings.certificate(), self)
+        self.certificate = QLineEdit(self._remembered_certificate(), self)
         self.certificate.setObjectName("certificate")
         self.certificate.setPlaceholderText("PKCS#12 key store (.p12)")
         self.certificate.textChanged.connect(self._forget_identity)
@@ -123,6 +145,11 @@ class QtSignDialog(QDialog):
         form.addRow("Printed name", self.name)
         form.addRow("Credentials", self.credentials)
         form.addRow("", self.certificate_note)
+        self.register = QCheckBox(self)
+        self.register.setObjectName("register-certificate")
+        self.register.hide()
+        self.register.toggled.connect(self._refresh)
+        form.addRow("", self.register)
         meaning = QLabel(f"<b>{actions.SIGNATURE_MEANING_TEXT}</b>", self)
         meaning.setObjectName("signature-meaning")
         form.addRow("Meaning of signature", meaning)
@@ -181,8 +208,24 @@ class QtSignDialog(QDialog):
         if path:
             self.output.setText(path)
 
+    def _remembered_certificate(self) -> str:
+        """The key store to suggest: the signed-in account's last one (per account), else
+        this computer's last one when nobody is signed in."""
+        if self.store is None or self.actor is None:
+            return self.settings.certificate()
+        from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+
+        try:
+            return records_actions.last_certificate_path(store=self.store,
+                                                         actor=self.actor) or ""
+        except StorageError:
+            return ""
+
     def _forget_identity(self) -> None:
         self.identity = None
+        self.certificate_state = None
+        self.register.setChecked(False)
+        self.register.hide()
         self.name.setText("(open the certificate)")
         self.credentials.setText("")
         self.certificate_note.clear_message()
@@ -205,7 +248,6 @@ class QtSignDialog(QDialog):
             self.certificate_note.show_message(f"{error.path}: {error.reason}", "error")
             return False
         self.identity = identity
-        self.settings.set_certificate(path)
         self.settings.set_folder("certificate", path)
         self.name.setText(identity.name)
         self.credentials.setText(identity.credentials or "(not stated on the certificate)")
@@ -215,12 +257,57 @@ class QtSignDialog(QDialog):
                 "certificate authority. Not for clinical records.", "error")
         else:
             self.certificate_note.show_message("Certificate opened.", "ok")
+        if self.store is None or self.actor is None:
+            self.settings.set_certificate(path)
+        else:
+            self._check_binding(self.store, self.actor, identity, path)
         self._refresh()
         self.adjustSize()  # make room for the wrapped certificate note
         return True
 
+    def _check_binding(self, store: RecordStore, actor: Actor, identity: SignerIdentity,
+                       path: Path) -> None:
+        """Is the certificate the signed-in physician's? Registered: sign; nobody's: ask to
+        register it; another account's: refused (recorded in the audit trail)."""
+        from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+
+        try:
+            state = records_actions.certificate_status(store=store, actor=actor,
+                                                       identity=identity)
+            if state == "another-account":
+                records_actions.refuse_certificate(
+                    store=store, actor=actor, identity=identity,
+                    record_id=actions.record_id_of(outcome=self.outcome))
+            records_actions.remember_certificate_path(store=store, actor=actor, path=path)
+        except CertificateNotRegisteredError as error:
+            self.certificate_state = "refused"
+            self.certificate_note.show_message(
+                records_actions.certificate_refusal_text(error=error), "error")
+            return
+        except StorageError as error:
+            self.certificate_state = "refused"
+            self.certificate_note.show_message(
+                f"The records database {error.database} cannot be used: {error.reason}", "error")
+            return
+        self.certificate_state = state
+        if state == "unregistered":
+            short = records_actions.fingerprint_text(identity.certificate_sha256)
+            self.register.setText(f"Register certificate '{identity.name}' (SHA-256 {short}) "
+                                  f"to account {actor.username}: it is mine.")
+            self.register.setToolTip(f"SHA-256 {identity.certificate_sha256}")
+            self.register.show()
+            self.certificate_note.show_message(
+                f"This certificate is not registered to any account yet. Signing with it "
+                f"registers it to {actor.username} (recorded); tick the box to confirm it is "
+                "yours.", "error")
+        elif not identity.self_signed:
+            self.certificate_note.show_message(
+                f"Certificate opened; registered to your account ({actor.username}).", "ok")
+
     def _refresh(self) -> None:
-        ready = (self.identity is not None and self.attest.isChecked()
+        bound = (self.store is None or self.certificate_state == "registered"
+                 or (self.certificate_state == "unregistered" and self.register.isChecked()))
+        ready = (self.identity is not None and self.attest.isChecked() and bound
                  and bool(self.output.text().strip())
                  and actions.signing_refusal(outcome=self.outcome) is None)
         self.sign_button.setEnabled(ready)
@@ -228,6 +315,8 @@ class QtSignDialog(QDialog):
     def sign(self) -> None:
         """Produce, write and verify the signed checklist; stay open on any problem."""
         if actions.signing_refusal(outcome=self.outcome) is not None or self.identity is None:
+            return
+        if not self._register_if_confirmed():
             return
         out = Path(self.output.text().strip()).expanduser()
         size: PageSize = "a4" if self.page_size.currentData() == "a4" else "letter"
@@ -252,6 +341,40 @@ class QtSignDialog(QDialog):
             return
         self.settings.set_page_size(size)
         self.settings.set_folder("checklist", out)
+        if self.store is None:
+            self.settings.set_certificate(Path(self.certificate.text().strip()))
         self.passphrase.clear()
         self.signed = signed
         self.accept()
+
+    def _register_if_confirmed(self) -> bool:
+        """Register the certificate the physician confirmed as theirs (before signing with
+        it); False, with the reason shown, when it cannot be signed with."""
+        if self.store is None or self.actor is None:
+            return True
+        if self.identity is None or self.certificate_state not in ("registered", "unregistered"):
+            return False
+        if self.certificate_state == "registered":
+            return True
+        if not self.register.isChecked():
+            return False
+        from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+
+        try:
+            records_actions.register_certificate(store=self.store, actor=self.actor,
+                                                 identity=self.identity)
+        except CertificateNotRegisteredError as error:
+            self.certificate_state = "refused"
+            self.error.show_message(records_actions.certificate_refusal_text(error=error),
+                                    "error")
+            self._refresh()
+            return False
+        except PermissionDeniedError as error:
+            self.error.show_message(records_actions.refusal_text(error=error), "error")
+            return False
+        except (UserAccountError, StorageError) as error:
+            self.error.show_message(str(error), "error")
+            return False
+        self.certificate_state = "registered"
+        self.register.hide()
+        return True

@@ -1,4 +1,5 @@
-"""The desktop app's door into the records store: signing in and the nurse worklist.
+"""The desktop app's door into the records store: signing in, the nurse worklist, storing
+and amending signed checklists, and the signing certificates bound to accounts.
 
 Like :mod:`ketascreen.ui.actions`, each function is small, keyword-only, imports no Qt and calls
 one core entry point (:mod:`ketascreen.records`), handing back plain data or a typed core error
@@ -11,7 +12,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ketascreen.errors import PermissionDeniedError
+from ketascreen.errors import (
+    CertificateNotRegisteredError,
+    PermissionDeniedError,
+    SameDaySigningError,
+)
+from ketascreen.records.certificates import CertificateStatus, check_signer
 from ketascreen.records.db import DATABASE_FILE, ENV_DATABASE_URL, data_dir
 from ketascreen.records.repository import RecordStore, StoredScreening
 from ketascreen.records.users import Actor, Permission
@@ -24,6 +30,7 @@ from ketascreen.records.worklist import (
     todays_checklists,
 )
 from ketascreen.reports.checklist import DECISION_LABELS
+from ketascreen.reports.signing import SignerIdentity
 from ketascreen.rules.engine import Screening
 
 __all__ = [
@@ -31,17 +38,30 @@ __all__ = [
     "OpenedChecklist",
     "Permission",
     "RecordStore",
+    "StoredScreening",
     "WorklistItem",
+    "certificate_refusal_text",
+    "certificate_status",
     "default_database",
     "describe_item",
+    "fingerprint_text",
+    "last_certificate_path",
     "may",
     "open_record",
     "open_store",
     "record_bedside_check",
     "record_printed",
     "refusal_text",
+    "refuse_certificate",
+    "register_certificate",
+    "remember_certificate_path",
     "require",
+    "same_day_error_text",
+    "same_day_text",
     "sign_in",
+    "signed_record",
+    "signed_today",
+    "store_signed",
     "worklist",
 ]
 
@@ -135,17 +155,123 @@ def record_bedside_check(*, store: RecordStore, actor: Actor, record_id: str,
     return record_double_check(store, actor, record_id, witness=witness or None)
 
 
-def store_signed(*, store: RecordStore, actor: Actor, screening: Screening,
-                 signed_pdf: bytes) -> StoredScreening:
+def store_signed(*, store: RecordStore, actor: Actor, screening: Screening, signed_pdf: bytes,
+                 amends: str | None = None, reason: str | None = None) -> StoredScreening:
     """Store a screening signed in the app with its signed checklist (or sign its stored draft),
-    so it appears on the nurses' worklist.
+    so it appears on the nurses' worklist; with ``amends``, as the signed amendment of that
+    record (which it replaces on the worklist).
 
     Raises:
-        PermissionDeniedError: the role may not screen, acknowledge or sign (recorded).
+        PermissionDeniedError: the role may not screen, acknowledge, sign or amend (recorded).
+        CertificateNotRegisteredError: the certificate that signed the PDF is not registered to
+            ``actor`` (recorded).
+        SameDaySigningError: the patient has a checklist signed today (amend it; recorded).
+        AmendmentReasonMissingError: ``amends`` without a typed reason.
         RecordError: already stored as signed, or the PDF is not this screening's checklist.
         StorageError: the database cannot be used.
     """
+    if amends is not None:
+        return store.amend(actor, amends, screening, signed_pdf=signed_pdf, reason=reason or "")
     return store.create(actor, screening, signed_pdf=signed_pdf)
+
+
+def signed_record(*, store: RecordStore, actor: Actor, record_id: str) -> StoredScreening:
+    """A stored record in full (its case, result and signature line).
+
+    Raises:
+        PermissionDeniedError: the role may not view it (recorded).
+        RecordNotFoundError: no such record.
+    """
+    return store.get(actor, record_id)
+
+
+def signed_today(*, store: RecordStore, actor: Actor, patient_id: str) -> StoredScreening | None:
+    """The current checklist signed today for ``patient_id`` (the one to amend), or ``None``.
+
+    Raises:
+        PermissionDeniedError: the role may not view signed records (recorded).
+    """
+    return store.signed_today_for_patient(actor, patient_id)
+
+
+def same_day_text(*, existing: StoredScreening) -> str:
+    """Why a second checklist for the patient is not signed today, and how to amend instead."""
+    patient = f"{existing.patient.name} ({existing.patient.patient_id})"
+    return (f"{patient} already has a checklist signed today: {existing.signature_line()}. "
+            "A second checklist for the same patient on the same day is not signed. To "
+            f"change or replace it, amend {existing.record_id}: give the reason, and the "
+            "signed amendment replaces it on the worklist (File > Amend signed checklist).")
+
+
+def same_day_error_text(*, error: SameDaySigningError) -> str:
+    """The same refusal, from the store's error fields (the backstop when storing)."""
+    when = ("" if error.signed_at is None else " at " + error.signed_at.astimezone().isoformat(
+        sep=" ", timespec="minutes"))
+    return (f"Patient {error.patient_id} already has a checklist signed today: "
+            f"{error.record_id}, signed by {error.signer_name}{when}. Not stored: "
+            f"amend {error.record_id} instead (open it from today's signed checklists and "
+            "press Amend).")
+
+
+def certificate_status(*, store: RecordStore, actor: Actor,
+                       identity: SignerIdentity) -> CertificateStatus:
+    """Whether the certificate of ``identity`` is ``registered`` to ``actor``,
+    ``unregistered`` (nobody's) or another account's (``another-account``); not audited."""
+    return store.certificate_status(actor, identity.certificate_sha256)
+
+
+def register_certificate(*, store: RecordStore, actor: Actor, identity: SignerIdentity) -> None:
+    """Register the certificate of ``identity`` to ``actor`` after they confirmed it is theirs
+    (audited).
+
+    Raises:
+        CertificateOwnedByAnotherError: it is another account's (recorded).
+        PermissionDeniedError: ``actor`` is not a physician.
+        UserAccountError: the account is not an active physician.
+    """
+    store.register_certificate(actor, identity.certificate_sha256, identity.name,
+                               confirmed=True)
+
+
+def refuse_certificate(*, store: RecordStore, actor: Actor, identity: SignerIdentity,
+                       record_id: str | None) -> None:
+    """Record the refusal of signing with a certificate not registered to ``actor``.
+
+    Raises:
+        CertificateNotRegisteredError: always (unless it is ``actor``'s after all), recorded in
+            the audit trail as a refused ``sign``; the fields say whose it is.
+    """
+    check_signer(store, actor, identity.certificate_sha256, identity.name, action="sign",
+                 record_id=record_id, register=False)
+
+
+def fingerprint_text(fingerprint: str, *, groups: int = 8) -> str:
+    """The start of a sha256 fingerprint as people compare it: ``AB:CD:...`` (``groups`` bytes)."""
+    pairs = [fingerprint[i:i + 2].upper() for i in range(0, len(fingerprint), 2)]
+    return ":".join(pairs[:groups]) + (":..." if len(pairs) > groups else "")
+
+
+def certificate_refusal_text(*, error: CertificateNotRegisteredError) -> str:
+    """The refusal of a certificate, from the error's fields."""
+    short = fingerprint_text(error.fingerprint)
+    which = f"The certificate '{error.subject_name}' (SHA-256 {short})"
+    if error.owner is not None:
+        return (f"{which} is registered to another account ({error.owner}), not to "
+                f"{error.account}: signing with it is refused and the refusal is recorded in "
+                "the audit trail. Sign with your own certificate.")
+    return (f"{which} is not registered to {error.account}: signing with it is refused and "
+            "the refusal is recorded. Confirm that it is yours to register it, or ask the "
+            "clinic administrator (ketascreen users certificate add).")
+
+
+def last_certificate_path(*, store: RecordStore, actor: Actor) -> str | None:
+    """The key store ``actor`` signed with last (remembered per account), or ``None``."""
+    return store.last_certificate_path(actor)
+
+
+def remember_certificate_path(*, store: RecordStore, actor: Actor, path: Path) -> None:
+    """Remember the key store ``actor`` signs with (per account, in the records database)."""
+    store.remember_certificate_path(actor, path)
 
 
 def refusal_text(*, error: PermissionDeniedError) -> str:

@@ -32,6 +32,9 @@ class FakeDialogs:
     credentials: list[tuple[str, str]] = field(default_factory=list)
     witnesses: list[str | None] = field(default_factory=list)
     sign_in_errors: list[str] = field(default_factory=list)
+    amend_reasons: list[str | None] = field(default_factory=list)
+    offers: list[tuple[str, str]] = field(default_factory=list)
+    accept_offers: bool = False
 
     def ask_unsaved(self, label: str) -> UnsavedAnswer:
         """Record the question; give the preset answer."""
@@ -71,6 +74,15 @@ class FakeDialogs:
     def witness(self, record_id: str) -> str | None:
         """The next queued witness (``None``: cancelled)."""
         return self.witnesses.pop(0) if self.witnesses else None
+
+    def amend_reason(self, record_id: str) -> str | None:
+        """The next queued reason (``None``: cancelled)."""
+        return self.amend_reasons.pop(0) if self.amend_reasons else None
+
+    def offer_amend(self, title: str, text: str) -> bool:
+        """Record the refusal; accept the offer to amend when :attr:`accept_offers`."""
+        self.offers.append((title, text))
+        return self.accept_offers
 
     def error(self, title: str, text: str) -> None:
         """Record the error."""

@@ -58,7 +58,7 @@ def clinic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     url = f"sqlite:///{tmp_path / 'records.sqlite3'}"
     monkeypatch.setenv("KETASCREEN_DATABASE_URL", url)
     store = RecordStore.open(url)
-    people = add_people(store)
+    people = add_people(store, signing_request)
     screening = screening_of()
     stored = store.create(people.physician, screening,
                           signed_pdf=signed_pdf(screening, signing_request))
@@ -261,9 +261,9 @@ def test_checklist_signed_in_the_app_is_stored_for_the_worklist(
     assert screening.result.decision == "clear"
     pdf = tmp_path / "other-signed.pdf"
     pdf.write_bytes(signed_pdf(screening, signing_request))
-    note = window._store_signed(pdf)
-    assert note.startswith("; saved in the records as KS-")
-    stored_id = note.rsplit(" ", 1)[1]
+    stored = window._store_signed(pdf)
+    assert stored is not None and stored.record_id.startswith("KS-")
+    stored_id = stored.record_id
     assert clinic.store.get(clinic.people.physician, stored_id).is_signed
     assert stored_id in [e.key for e in records_listed(window)]
     assert dialogs.errors == []

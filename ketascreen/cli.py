@@ -16,10 +16,12 @@ from ketascreen import __version__
 from ketascreen.errors import (
     AuditChainBrokenError,
     AuthenticationFailedError,
+    CertificateNotRegisteredError,
     InputFileError,
     KetascreenError,
     KnowledgeBaseError,
     PermissionDeniedError,
+    SameDaySigningError,
     StorageError,
 )
 
@@ -131,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KnowledgeBaseError, StorageError) as error:
         print(f"ketascreen: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIGURATION
-    except (PermissionDeniedError, AuthenticationFailedError) as error:
+    except (PermissionDeniedError, AuthenticationFailedError, CertificateNotRegisteredError,
+            SameDaySigningError) as error:
         print(f"ketascreen: {error}", file=sys.stderr)
         return EXIT_REFUSED
     except AuditChainBrokenError as error:

@@ -8,6 +8,7 @@ format it without parsing message strings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -301,6 +302,81 @@ class RecordExistsError(RecordError):
     """
 
     status: str = "draft"
+
+
+@dataclass
+class SameDaySigningError(RecordError):
+    """A second checklist for a patient would be signed on the same local day without amending
+    the first. The refusal is recorded in the audit trail.
+
+    Attributes:
+        record_id: the record signed already that day (the one to amend).
+        reason: the whole refusal, with the way to amend.
+        patient_id: the patient's id.
+        signer_name: who signed the existing record (its certificate's name).
+        signed_at: when it was signed (UTC).
+        how_to_amend: what to do instead.
+    """
+
+    patient_id: str = ""
+    signer_name: str = ""
+    signed_at: datetime | None = None
+    how_to_amend: str = ""
+
+
+@dataclass
+class AmendmentReasonMissingError(RecordError):
+    """An amendment was asked for without a typed reason (the ``record_id`` is the amended one)."""
+
+
+@dataclass
+class CertificateNotRegisteredError(KetascreenError):
+    """A checklist was signed with a certificate that is not registered to the signed-in account.
+
+    The refusal is recorded in the audit trail before this is raised.
+
+    Attributes:
+        fingerprint: sha256 (hex) of the signing certificate (DER).
+        account: the user name signed in.
+        registered: the fingerprints registered to that account.
+        subject_name: the certificate's common name.
+        owner: the other account the certificate is registered to, or ``None`` if it is
+            registered to no account (then the signer may register it as theirs).
+        record_id: the record concerned, if any.
+    """
+
+    fingerprint: str
+    account: str
+    registered: tuple[str, ...]
+    subject_name: str = ""
+    owner: str | None = None
+    record_id: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    @property
+    def registrable(self) -> bool:
+        """Whether the account may register the certificate as its own (it is nobody's)."""
+        return self.owner is None
+
+    def __str__(self) -> str:
+        what = f" for record {self.record_id}" if self.record_id else ""
+        if self.owner is not None:
+            why = f"it is registered to another account ({self.owner})"
+        elif self.registered:
+            why = (f"it is not registered to {self.account} (registered: "
+                   f"{', '.join(f[:16] + '...' for f in self.registered)})")
+        else:
+            why = (f"{self.account} has no registered signing certificate; register it with "
+                   f"`ketascreen users certificate add {self.account} CERT`")
+        return (f"refused: the certificate {self.subject_name!r} (sha256 {self.fingerprint[:16]}"
+                f"...) may not sign{what}: {why}; the refusal is recorded in the audit trail")
+
+
+@dataclass
+class CertificateOwnedByAnotherError(CertificateNotRegisteredError):
+    """The signing certificate is registered to another account (``owner``); never registrable."""
 
 
 @dataclass

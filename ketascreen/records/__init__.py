@@ -21,13 +21,19 @@ if TYPE_CHECKING:
     from ketascreen.records.db import Database, database_url
     from ketascreen.records.repository import RecordStore
     from ketascreen.records.users import Actor, Permission, Role, UserInfo
-    from ketascreen.records.views import PatientInfo, RecordSummary, StoredScreening, Versions
+    from ketascreen.records.views import (
+        CertificateInfo,
+        PatientInfo,
+        RecordSummary,
+        StoredScreening,
+        Versions,
+    )
 
 _WHERE = {
     "AuditEvent": "audit", "AuditReport": "audit", "Database": "db", "database_url": "db",
     "RecordStore": "repository", "Actor": "users", "Permission": "users", "Role": "users",
-    "UserInfo": "users", "PatientInfo": "views", "RecordSummary": "views",
-    "StoredScreening": "views", "Versions": "views",
+    "UserInfo": "users", "CertificateInfo": "views", "PatientInfo": "views",
+    "RecordSummary": "views", "StoredScreening": "views", "Versions": "views",
 }
 
 
@@ -42,6 +48,7 @@ __all__ = [
     "Actor",
     "AuditEvent",
     "AuditReport",
+    "CertificateInfo",
     "Database",
     "PatientInfo",
     "Permission",

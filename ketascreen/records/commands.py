@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ketascreen.records.repository import RecordStore
     from ketascreen.records.users import Actor
     from ketascreen.records.views import RecordSummary, StoredScreening
+    from ketascreen.reports.signing import CertificateFacts
     from ketascreen.rules.engine import RuleSet, Screening
 
 ENV_USER = "KETASCREEN_USER"
@@ -81,9 +82,34 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add.add_argument("--name", required=True, help="display name, as printed")
     add.add_argument("--new-password-file", metavar="FILE",
                      help="file holding the new account's password (instead of the prompt)")
+    add_certificate_options(add, required=False)
     listing_users = user_actions.add_parser("list", help="list accounts")
-    for parser in (add, listing_users):
+    certificate = user_actions.add_parser(
+        "certificate", help="signing certificates bound to a physician's account")
+    certificate_actions = certificate.add_subparsers(dest="certificate_command", required=True,
+                                                     metavar="ACTION")
+    certificate_add = certificate_actions.add_parser(
+        "add", help="register a signing certificate to a physician (admin, or the physician)")
+    certificate_add.add_argument("username")
+    add_certificate_options(certificate_add, required=True)
+    certificate_list = certificate_actions.add_parser(
+        "list", help="the certificates registered to an account (default: your own)")
+    certificate_list.add_argument("username", nargs="?")
+    for parser in (add, listing_users, certificate_add, certificate_list):
         add_login_options(parser)
+
+
+def add_certificate_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    """The certificate to register: a file, and the passphrase of a PKCS#12 key store."""
+    if required:
+        parser.add_argument("certificate", metavar="CERT",
+                            help="PEM or DER certificate, or the PKCS#12 key store (.p12)")
+    else:
+        parser.add_argument("--certificate", metavar="CERT",
+                            help="register this signing certificate to the new physician (PEM "
+                            "or DER certificate, or the .p12 with --passphrase-file)")
+    parser.add_argument("--passphrase-file", metavar="FILE",
+                        help="file holding the passphrase of a .p12 given as CERT")
 
 
 def add_screen_options(screen: argparse.ArgumentParser) -> None:
@@ -172,13 +198,38 @@ class Saver:
         Raises:
             RecordExistsError: the same screening is stored and signed already (or stored as a
                 draft and not being signed now).
+            CertificateNotRegisteredError: the key's certificate is not registered to the
+                user (recorded in the audit trail).
+            SameDaySigningError: the patient has a checklist signed today and this is not an
+                amendment (recorded).
         """
         from ketascreen.records.content import record_id_of  # noqa: PLC0415
 
-        record = self.store.find(self.actor, record_id_of(screening, ruleset))
+        record_id = record_id_of(screening, ruleset)
+        record = self.store.find(self.actor, record_id)
         if record is not None and (record.is_signed or not self._args.sign or self._args.amends):
             raise RecordExistsError(record.record_id, "this screening is stored already "
                                     f"({record.status})", record.status)
+        if self._args.sign:
+            self._check_key(record_id)
+            if not self._args.amends:
+                self.store.refuse_same_day_signing(self.actor, screening.case.patient.id,
+                                                   record_id)
+
+    def _check_key(self, record_id: str) -> None:
+        """Refuse (recorded) a key whose certificate is not registered to the user."""
+        from ketascreen.records.certificates import check_signer  # noqa: PLC0415
+        from ketascreen.reports.signing import read_certificate  # noqa: PLC0415
+
+        passphrase = _read_secret(self._args.passphrase_file, "passphrase").encode("utf-8")
+        try:
+            data = Path(self._args.sign).read_bytes()
+        except OSError as error:
+            raise InputFileError(self._args.sign, f"cannot be read: {error.strerror}") from None
+        facts = read_certificate(data, passphrase=passphrase, path=self._args.sign)
+        check_signer(self.store, self.actor, facts.sha256, facts.subject_name,
+                     action="amend" if self._args.amends else "sign", record_id=record_id,
+                     register=False)
 
     def save(self, screening: Screening, ruleset: RuleSet, signed_pdf: bytes | None) -> None:
         """Store the screening (an amendment with ``--amends``) and say so on stderr."""
@@ -368,9 +419,50 @@ def _verify(store: RecordStore, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if report.ok else EXIT_BROKEN
 
 
+def _certificate_file(args: argparse.Namespace) -> CertificateFacts:
+    """The certificate of ``args.certificate`` (with ``--passphrase-file`` for a .p12).
+
+    Raises:
+        InputFileError: the file cannot be read.
+        SigningError: it is not a certificate or a key store that opens.
+    """
+    from ketascreen.reports.signing import read_certificate  # noqa: PLC0415
+
+    try:
+        data = Path(args.certificate).read_bytes()
+    except OSError as error:
+        raise InputFileError(args.certificate, f"cannot be read: {error.strerror}") from None
+    passphrase = (_read_secret(args.passphrase_file, "passphrase").encode("utf-8")
+                  if args.passphrase_file else None)
+    return read_certificate(data, passphrase=passphrase, path=args.certificate)
+
+
+def _register(store: RecordStore, actor: Actor, username: str, facts: CertificateFacts) -> None:
+    info = store.register_certificate(actor, facts.sha256, facts.subject_name, confirmed=True,
+                                      username=username, certificate_der=facts.der)
+    print(f"ketascreen: certificate {info.subject_name!r} (sha256 {info.fingerprint}) is "
+          f"registered to {info.username}", file=sys.stderr)
+
+
+def _certificates(store: RecordStore, args: argparse.Namespace, out: TextIO) -> int:
+    actor = login(store, args)
+    if args.certificate_command == "add":
+        _register(store, actor, args.username, _certificate_file(args))
+        return EXIT_OK
+    found = store.certificates(actor, args.username)
+    if not found:
+        out.write("no registered certificates\n")
+    for info in found:
+        out.write(f"{info.username:20} {info.fingerprint}  {info.subject_name}  (registered "
+                  f"{_local(info.registered_at)} by {info.registered_by})\n")
+    return EXIT_OK
+
+
 def _users(store: RecordStore, args: argparse.Namespace, out: TextIO) -> int:
     from ketascreen.records.users import has_users, list_users  # noqa: PLC0415
 
+    if args.users_command == "certificate":
+        return _certificates(store, args, out)
     if args.users_command == "list":
         for user in list_users(store, login(store, args)):
             state = "" if user.active else "  (deactivated)"
@@ -382,8 +474,15 @@ def _users(store: RecordStore, args: argparse.Namespace, out: TextIO) -> int:
         from ketascreen.records.users import Permission  # noqa: PLC0415
 
         store.authorise(actor, Permission.MANAGE_USERS)
+    if args.certificate and args.role != "physician":
+        raise InputFileError("--certificate", "only a physician's account holds signing "
+                             "certificates")
+    certificate = _certificate_file(args) if args.certificate else None  # before the account
     info = store.add_user(actor, username=args.username, display_name=args.name,
                           role=args.role, password=_new_password(args))
     note = " (the first account)" if first else ""
     print(f"ketascreen: added {info.role.value} {info.username}{note}", file=sys.stderr)
+    if certificate is not None:
+        assert actor is not None  # the first account is an admin, without a certificate
+        _register(store, actor, info.username, certificate)
     return EXIT_OK

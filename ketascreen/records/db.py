@@ -29,9 +29,10 @@ from ketascreen.errors import StorageError
 ENV_HOME: Final = "KETASCREEN_HOME"
 ENV_DATABASE_URL: Final = "KETASCREEN_DATABASE_URL"
 DATABASE_FILE: Final = "ketascreen.sqlite3"
-SCHEMA_REVISION: Final = "0001"
+SCHEMA_REVISION: Final = "0002"
 """The newest migration (``tests/records`` checks it against the migration scripts)."""
-KNOWN_REVISIONS: Final = ("0001",)
+KNOWN_REVISIONS: Final = ("0002", "0001")
+"""Every revision, newest first."""
 MIGRATIONS: Final = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK: Final = 0x6B657461  # "keta": serialises migrations of one server
 _SQLITE_BUSY_TIMEOUT_MS: Final = 30_000

@@ -25,11 +25,16 @@ class DocumentFacts:
         sha256: of the PDF bytes.
         size: in bytes.
         signer_name: the common name of the signing certificate.
+        certificate_sha256: the signing certificate's sha256 fingerprint (of its DER), or
+            ``None`` when the document carries no certificate.
+        certificate_der: the signing certificate's DER bytes, or ``None``.
     """
 
     sha256: str
     size: int
     signer_name: str
+    certificate_sha256: str | None = None
+    certificate_der: bytes | None = None
 
 
 def check_signed_document(pdf: bytes, *, record_id: str, case_json: str,
@@ -52,7 +57,7 @@ def check_signed_document(pdf: bytes, *, record_id: str, case_json: str,
         raise RecordError(record_id, "the document is not signed")
     try:
         attachments = embedded_attachments(pdf)
-        signer_name = _signer_name(pdf)
+        signer_name, fingerprint, der = _signer(pdf)
     except Exception as error:  # noqa: BLE001 - pyHanko raises many kinds on a broken PDF
         raise RecordError(record_id, f"the document cannot be read as a PDF: "
                           f"{type(error).__name__}") from None
@@ -61,14 +66,19 @@ def check_signed_document(pdf: bytes, *, record_id: str, case_json: str,
     if attachments.get(RESULT_ATTACHMENT) != result_json.encode("utf-8"):
         raise RecordError(record_id,
                           "the signed document carries another result than the record")
-    return DocumentFacts(hashlib.sha256(pdf).hexdigest(), len(pdf), signer_name)
+    return DocumentFacts(hashlib.sha256(pdf).hexdigest(), len(pdf), signer_name, fingerprint,
+                         der)
 
 
-def _signer_name(pdf: bytes) -> str:
+def _signer(pdf: bytes) -> tuple[str, str | None, bytes | None]:
+    """The signing certificate's common name, sha256 fingerprint and DER bytes."""
     from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415
 
     signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
     if not signatures or signatures[-1].signer_cert is None:
-        return "(unknown signer)"
-    name = signatures[-1].signer_cert.subject.native.get("common_name")
-    return str(name) if name else "(unnamed certificate)"
+        return "(unknown signer)", None, None
+    certificate = signatures[-1].signer_cert
+    name = certificate.subject.native.get("common_name")
+    der = certificate.dump()
+    return (str(name) if name else "(unnamed certificate)", hashlib.sha256(der).hexdigest(),
+            bytes(der))

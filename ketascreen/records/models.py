@@ -129,8 +129,39 @@ class ScreeningRow(Base):
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     signed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     signer_name: Mapped[str | None] = mapped_column(String(300))
+    signer_certificate_sha256: Mapped[str | None] = mapped_column(String(64))
     amends_id: Mapped[int | None] = mapped_column(ForeignKey("screenings.id"), unique=True)
     amendment_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SigningCertificate(Base):
+    """A signing certificate registered to a physician's account (by its sha256 fingerprint).
+
+    A certificate belongs to one account; a checklist signed with a certificate that is not
+    registered to the signed-in account is refused (revision 0002).
+    """
+
+    __tablename__ = "signing_certificates"
+    __table_args__ = (Index("ix_signing_certificates_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    subject_name: Mapped[str] = mapped_column(String(300))
+    certificate: Mapped[bytes | None] = mapped_column(LargeBinary)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    registered_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class UserSetting(Base):
+    """A per-account preference, e.g. the path of the last signing key used (revision 0002)."""
+
+    __tablename__ = "user_settings"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SignedDocument(Base):

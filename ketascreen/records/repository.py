@@ -22,15 +22,17 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from sqlalchemy import Row, Select, and_, or_, select
+from sqlalchemy import Row, Select, and_, exists, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from ketascreen.errors import (
+    AmendmentReasonMissingError,
     PermissionDeniedError,
     RecordError,
     RecordExistsError,
     RecordNotFoundError,
+    SameDaySigningError,
     SignedRecordImmutableError,
     StorageError,
 )
@@ -53,9 +55,16 @@ from ketascreen.records.models import (
     User,
 )
 from ketascreen.records.users import Actor, Permission, UserInfo
-from ketascreen.records.views import PatientInfo, RecordSummary, StoredScreening, Versions
+from ketascreen.records.views import (
+    CertificateInfo,
+    PatientInfo,
+    RecordSummary,
+    StoredScreening,
+    Versions,
+)
 
 if TYPE_CHECKING:
+    from ketascreen.records.certificates import CertificateStatus
     from ketascreen.records.documents import DocumentFacts
     from ketascreen.rules.engine import RuleSet, Screening
 
@@ -97,23 +106,27 @@ class RecordStore:
     Args:
         database: an open :class:`Database`.
         clock: the current time, aware (tests and the benchmark set it; default: now, UTC).
+        zone: the clinic's time zone, which decides what "the same day" is (default: this
+            computer's).
     """
 
     def __init__(self, database: Database, *,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 zone: tzinfo | None = None) -> None:
         self.database = database
         self.clock: Callable[[], datetime] = clock or _utc_now
+        self.zone = zone
 
     @classmethod
-    def open(cls, url: str | None = None, *, clock: Callable[[], datetime] | None = None
-             ) -> RecordStore:
+    def open(cls, url: str | None = None, *, clock: Callable[[], datetime] | None = None,
+             zone: tzinfo | None = None) -> RecordStore:
         """Open (creating and migrating when needed) the database named by ``url`` or the
         environment (see :func:`ketascreen.records.db.database_url`).
 
         Raises:
             StorageError: the database cannot be opened.
         """
-        return cls(Database(url), clock=clock)
+        return cls(Database(url), clock=clock, zone=zone)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -192,10 +205,69 @@ class RecordStore:
         return add_user(self, actor, username=username, display_name=display_name, role=role,
                         password=password)
 
+    # -- signing certificates -------------------------------------------------------------
+
+    def register_certificate(self, actor: Actor, fingerprint: str, subject_name: str, *,
+                             confirmed: bool, username: str | None = None,
+                             certificate_der: bytes | None = None) -> CertificateInfo:
+        """Register a signing certificate to a physician's account (see
+        :func:`ketascreen.records.certificates.register_certificate`)."""
+        from ketascreen.records.certificates import register_certificate  # noqa: PLC0415
+
+        return register_certificate(self, actor, fingerprint, subject_name, confirmed=confirmed,
+                                    username=username, certificate_der=certificate_der)
+
+    def register_certificate_file(self, actor: Actor, data: bytes, *,
+                                  passphrase: bytes | None = None, username: str | None = None,
+                                  path: str | None = None) -> CertificateInfo:
+        """Register the certificate of a PEM/DER certificate file or PKCS#12 key store (the
+        person naming the file confirms it is the physician's).
+
+        Raises:
+            SigningError: the file is not a certificate or key store that opens.
+            PermissionDeniedError, UserAccountError, CertificateOwnedByAnotherError: see
+                :meth:`register_certificate`.
+        """
+        from ketascreen.reports.signing import read_certificate  # noqa: PLC0415
+
+        facts = read_certificate(data, passphrase=passphrase, path=path)
+        return self.register_certificate(actor, facts.sha256, facts.subject_name,
+                                         confirmed=True, username=username,
+                                         certificate_der=facts.der)
+
+    def certificates(self, actor: Actor, username: str | None = None) -> list[CertificateInfo]:
+        """The certificates registered to ``username`` (default: ``actor``; others: admin)."""
+        from ketascreen.records.certificates import certificates  # noqa: PLC0415
+
+        return certificates(self, actor, username=username)
+
+    def certificate_status(self, actor: Actor, fingerprint: str) -> CertificateStatus:
+        """``registered`` (to ``actor``), ``unregistered`` or ``another-account``; not audited.
+
+        Raises:
+            ValueError: the fingerprint is not 64 hex digits.
+        """
+        from ketascreen.records.certificates import certificate_status  # noqa: PLC0415
+
+        return certificate_status(self, actor, fingerprint)
+
+    def last_certificate_path(self, actor: Actor) -> str | None:
+        """The signing key store ``actor`` used last, or ``None``."""
+        from ketascreen.records.certificates import last_certificate_path  # noqa: PLC0415
+
+        return last_certificate_path(self, actor)
+
+    def remember_certificate_path(self, actor: Actor, path: str | Path) -> None:
+        """Remember the signing key store ``actor`` used (per account)."""
+        from ketascreen.records.certificates import remember_certificate_path  # noqa: PLC0415
+
+        remember_certificate_path(self, actor, path)
+
     # -- storing screenings -----------------------------------------------------------------
 
     def create(self, actor: Actor, screening: Screening, *, ruleset: RuleSet | None = None,
-               signed_pdf: bytes | None = None) -> StoredScreening:
+               signed_pdf: bytes | None = None, register_certificate: bool = False
+               ) -> StoredScreening:
         """Store a screening: a draft, or signed when ``signed_pdf`` is given.
 
         Storing the same content again with a signed document signs the stored draft.
@@ -204,11 +276,19 @@ class RecordStore:
             actor: a physician.
             screening: from ``ruleset.run(case)``.
             ruleset: the rule set that produced it (default: the shipped one).
-            signed_pdf: the signed checklist of exactly this case and result.
+            signed_pdf: the signed checklist of exactly this case and result, signed with a
+                certificate registered to ``actor``.
+            register_certificate: the physician confirmed that the signing certificate is
+                theirs: register it to ``actor`` if it is registered to nobody.
 
         Raises:
             PermissionDeniedError: the role may not screen, acknowledge (the case carries
                 acknowledgements) or sign.
+            CertificateNotRegisteredError: the signing certificate is not registered to
+                ``actor`` (:class:`~ketascreen.errors.CertificateOwnedByAnotherError`: it is
+                another account's); recorded.
+            SameDaySigningError: the patient has a checklist signed the same local day
+                (amend it instead); recorded.
             RecordExistsError: this content is stored already (and is not a draft to sign).
             RecordError: the document is not a signed checklist of this screening, or the
                 patient id is on record with another date of birth.
@@ -218,18 +298,25 @@ class RecordStore:
         if content.acknowledged:
             self.authorise(actor, Permission.ACKNOWLEDGE, content.record_id)
         facts = None
+        register = False
         if signed_pdf is not None:
             self.authorise(actor, Permission.SIGN, content.record_id)
             facts = self._check_document(signed_pdf, content)
+            register = self._check_signer(actor, facts, "sign", content.record_id,
+                                          register_certificate)
+            self.refuse_same_day_signing(actor, content.patient_id, content.record_id)
         with self.transaction() as tx:
             existing = self._row(tx.session, content.record_id)
             if existing is not None:
                 if existing.status != "draft" or facts is None:
                     raise RecordExistsError(content.record_id, "this screening is stored "
                                             f"already ({existing.status})", existing.status)
+                self._register_signer(tx, actor, facts, register)
                 self._sign_row(tx, actor, existing, signed_pdf or b"", facts)
                 row = existing
             else:
+                if facts is not None:
+                    self._register_signer(tx, actor, facts, register)
                 row = self._insert(tx, actor, content, status="signed" if facts else "draft",
                                    facts=facts)
                 if facts is not None:
@@ -238,13 +325,22 @@ class RecordStore:
         log.info("stored %s (%s)", stored.record_id, stored.status)
         return stored
 
-    def sign(self, actor: Actor, record_id: str, signed_pdf: bytes) -> StoredScreening:
+    def sign(self, actor: Actor, record_id: str, signed_pdf: bytes, *,
+             register_certificate: bool = False) -> StoredScreening:
         """Sign a draft with its signed checklist.
+
+        Args:
+            actor: a physician.
+            record_id: the draft.
+            signed_pdf: its signed checklist, signed with a certificate registered to ``actor``.
+            register_certificate: see :meth:`create`.
 
         Raises:
             PermissionDeniedError: the role may not sign.
             RecordNotFoundError: no such record.
             SignedRecordImmutableError: it is signed already.
+            CertificateNotRegisteredError: see :meth:`create`.
+            SameDaySigningError: see :meth:`create`.
             RecordError: the document is not a signed checklist of this record.
         """
         record_id = _normalise_id(record_id)
@@ -253,10 +349,13 @@ class RecordStore:
         if current.is_signed:
             self._refuse_immutable(actor, "sign", record_id)
         facts = check_document(signed_pdf, record_id, current.case_json, current.result_json)
+        register = self._check_signer(actor, facts, "sign", record_id, register_certificate)
+        self.refuse_same_day_signing(actor, current.patient.patient_id, record_id)
         with self.transaction() as tx:
             row = self._row(tx.session, record_id, lock=True)
             if row is None or row.status != "draft":
                 raise SignedRecordImmutableError(record_id, "it was signed or changed meanwhile")
+            self._register_signer(tx, actor, facts, register)
             self._sign_row(tx, actor, row, signed_pdf, facts)
             stored = self._stored(tx.session, record_id)
         log.info("signed %s", record_id)
@@ -335,7 +434,8 @@ class RecordStore:
                                  action="acknowledge", detail={"concept": concept})
 
     def amend(self, actor: Actor, record_id: str, screening: Screening, *, signed_pdf: bytes,
-              reason: str, ruleset: RuleSet | None = None) -> StoredScreening:
+              reason: str, ruleset: RuleSet | None = None, register_certificate: bool = False
+              ) -> StoredScreening:
         """Store a signed amendment of a signed record; the original is left as it is.
 
         Args:
@@ -345,12 +445,15 @@ class RecordStore:
             signed_pdf: the signed checklist of the corrected screening.
             reason: why the record is amended (kept with the amendment).
             ruleset: the rule set that produced ``screening``.
+            register_certificate: see :meth:`create`.
 
         Raises:
             PermissionDeniedError: the role may not amend (or acknowledge).
             RecordNotFoundError: no such record.
+            AmendmentReasonMissingError: the reason is blank.
+            CertificateNotRegisteredError: see :meth:`create`.
             RecordError: the record is a draft (change it instead), was amended already,
-                is of another patient, the reason is empty, or the document does not match.
+                is of another patient, or the document does not match.
             RecordExistsError: the corrected content is stored already.
         """
         record_id = _normalise_id(record_id)
@@ -359,8 +462,9 @@ class RecordStore:
         if content.acknowledged:
             self.authorise(actor, Permission.ACKNOWLEDGE, record_id)
         if not reason.strip():
-            raise RecordError(record_id, "an amendment needs a reason")
+            raise AmendmentReasonMissingError(record_id, "an amendment needs a reason (typed)")
         facts = self._check_document(signed_pdf, content)
+        register = self._check_signer(actor, facts, "amend", record_id, register_certificate)
         with self.transaction() as tx:
             original = self._row(tx.session, record_id)
             if original is None:
@@ -377,6 +481,7 @@ class RecordStore:
             if self._row(tx.session, content.record_id) is not None:
                 raise RecordExistsError(content.record_id, "this screening is stored already",
                                         "signed")
+            self._register_signer(tx, actor, facts, register)
             row = self._insert(tx, actor, content, status="amended", facts=facts,
                                amends=original, reason=reason.strip())
             self._attach(tx, actor, row, signed_pdf, facts, action="amend",
@@ -422,7 +527,8 @@ class RecordStore:
 
     def list_records(self, actor: Actor, *, day: date | None = None,
                      patient_id: str | None = None, limit: int = 100,
-                     zone: tzinfo | None = None) -> list[RecordSummary]:
+                     zone: tzinfo | None = None, current_only: bool = False
+                     ) -> list[RecordSummary]:
         """Records, newest first (a nurse sees signed records only).
 
         Args:
@@ -431,7 +537,9 @@ class RecordStore:
                 ``zone``).
             patient_id: only this patient's records.
             limit: at most this many.
-            zone: the time zone of ``day`` (default: this computer's).
+            zone: the time zone of ``day`` (default: the store's).
+            current_only: leave out records replaced by an amendment (the amendment, which
+                names the record it amends, is listed instead).
 
         Raises:
             PermissionDeniedError: the role may not view records.
@@ -440,8 +548,11 @@ class RecordStore:
         query = self._summary_query()
         if not actor.may(Permission.VIEW_RECORDS):
             query = query.where(ScreeningRow.status != "draft")
+        if current_only:
+            replaced = aliased(ScreeningRow)
+            query = query.where(~exists().where(replaced.amends_id == ScreeningRow.id))
         if day is not None:
-            start, end = day_bounds(day, zone)
+            start, end = day_bounds(day, zone or self.zone)
             query = query.where(or_(
                 and_(ScreeningRow.signed_at >= start, ScreeningRow.signed_at < end),
                 and_(ScreeningRow.status == "draft", ScreeningRow.created_at >= start,
@@ -451,6 +562,18 @@ class RecordStore:
         query = query.order_by(ScreeningRow.id.desc()).limit(limit)
         with self.database.read() as session:
             return [_summary(row) for row in session.execute(query)]
+
+    def signed_today_for_patient(self, actor: Actor, patient_id: str,
+                                 day: date | None = None) -> StoredScreening | None:
+        """The current signed checklist (not replaced by an amendment) of ``patient_id`` signed
+        on ``day`` (the clinic's local day; default today), or ``None``.
+
+        Raises:
+            PermissionDeniedError: the role may not view signed records (recorded).
+        """
+        self.authorise(actor, Permission.VIEW_SIGNED)
+        found = self._signed_on(patient_id, day or self.clock().astimezone(self.zone).date())
+        return None if found is None else self._get_any(found)
 
     def events(self, actor: Actor, record_id: str) -> list[AuditEvent]:
         """The audit events of one record, oldest first, including those of the earlier ids
@@ -556,6 +679,66 @@ class RecordStore:
 
     # -- internals -----------------------------------------------------------------------------
 
+    def _check_signer(self, actor: Actor, facts: DocumentFacts, action: str, record_id: str,
+                      register: bool) -> bool:
+        """Refuse (recorded) a certificate not registered to ``actor``; returns whether it is
+        to be registered to ``actor`` with the signature."""
+        from ketascreen.records.certificates import check_signer  # noqa: PLC0415
+
+        return check_signer(self, actor, facts.certificate_sha256, facts.signer_name,
+                            action=action, record_id=record_id, register=register)
+
+    def _register_signer(self, tx: Tx, actor: Actor, facts: DocumentFacts,
+                         register: bool) -> None:
+        if not register or facts.certificate_sha256 is None:
+            return
+        from ketascreen.records.certificates import add_certificate  # noqa: PLC0415
+
+        add_certificate(tx, actor, user_id=actor.user_id, username=actor.username,
+                        fingerprint=facts.certificate_sha256, subject_name=facts.signer_name,
+                        der=facts.certificate_der, now=self.clock())
+
+    def _signed_on(self, patient_id: str, day: date) -> str | None:
+        """The current signed record of a patient signed on the local ``day``, if any."""
+        start, end = day_bounds(day, self.zone)
+        replaced = aliased(ScreeningRow)
+        with self.database.read() as session:
+            return session.execute(
+                select(ScreeningRow.record_id)
+                .join(Patient, Patient.id == ScreeningRow.patient_id)
+                .where(Patient.external_id == patient_id)
+                .where(ScreeningRow.status != "draft")
+                .where(ScreeningRow.signed_at >= start, ScreeningRow.signed_at < end)
+                .where(~exists().where(replaced.amends_id == ScreeningRow.id))
+                .order_by(ScreeningRow.id.desc()).limit(1)).scalar_one_or_none()
+
+    def refuse_same_day_signing(self, actor: Actor, patient_id: str, record_id: str) -> None:
+        """Refuse (recorded) signing ``record_id`` when the patient already has a current
+        checklist signed today (the clinic's local day); amending it is the way.
+
+        Raises:
+            SameDaySigningError: naming the record signed today, its signer, the time and how
+                to amend it.
+        """
+        day = self.clock().astimezone(self.zone).date()
+        existing_id = self._signed_on(patient_id, day)
+        if existing_id is None or existing_id == record_id:
+            return  # the same content signed again is a RecordExistsError, raised later
+        existing = self._get_any(existing_id)
+        assert existing.signed_at is not None
+        signer = existing.signer_name or existing.signed_by or "?"
+        when = existing.signed_at.astimezone(self.zone).isoformat(sep=" ", timespec="minutes")
+        how = (f"amend {existing_id} instead: in the app, open it and choose Amend; on the "
+               f"command line, `ketascreen screen CASE --save --amends {existing_id} --reason "
+               "\"...\" --pdf OUT.pdf --sign KEY.p12 --passphrase-file FILE`")
+        reason = (f"this patient already has a checklist signed today: {existing_id}, signed "
+                  f"by {signer} at {when}; {how}")
+        self.record_refusal(actor, "sign", record_id=record_id,
+                            reason=f"a checklist was signed for this patient today: "
+                            f"{existing_id}")
+        raise SameDaySigningError(existing_id, reason, patient_id, signer, existing.signed_at,
+                                  how)
+
     def _check_document(self, pdf: bytes, content: StoredContent) -> DocumentFacts:
         return check_document(pdf, content.record_id, content.case_json, content.result_json)
 
@@ -630,6 +813,7 @@ class RecordStore:
                            signed_at=now if signed else None,
                            signed_by=actor.user_id if signed else None,
                            signer_name=facts.signer_name if facts else None,
+                           signer_certificate_sha256=facts.certificate_sha256 if facts else None,
                            amends_id=amends.id if amends else None, amendment_reason=reason)
         self._set_content(row, content)
         tx.session.add(row)
@@ -644,6 +828,7 @@ class RecordStore:
         now = self.clock()
         row.status, row.signed_at, row.signed_by, row.updated_at = "signed", now, actor.user_id, now
         row.signer_name = facts.signer_name
+        row.signer_certificate_sha256 = facts.certificate_sha256
         tx.session.flush()
         self._attach(tx, actor, row, pdf, facts, action="sign")
 
@@ -656,19 +841,22 @@ class RecordStore:
         tx.trail.append(username=actor.username, role=actor.role.value, action=action,
                         record_id=row.record_id,
                         detail={"content_sha256": row.content_sha256,
-                                "document_sha256": facts.sha256, **(extra or {})})
+                                "document_sha256": facts.sha256,
+                                "certificate_sha256": facts.certificate_sha256,
+                                **(extra or {})})
 
     @staticmethod
     @functools.cache
     def _summary_query() -> Select[*tuple[Any, ...]]:
-        """The summary columns (14, as :func:`_summary` reads them); built once."""
+        """The summary columns (15, as :func:`_summary` reads them); built once."""
         creator, signer = aliased(User), aliased(User)
         amended, later = aliased(ScreeningRow), aliased(ScreeningRow)
         return (select(ScreeningRow.record_id, ScreeningRow.status, ScreeningRow.decision,
                        Patient.external_id, Patient.name, Patient.birth_date,
                        ScreeningRow.screening_date, ScreeningRow.created_at,
                        creator.username, ScreeningRow.signed_at, signer.username,
-                       ScreeningRow.signer_name, amended.record_id, later.record_id)
+                       ScreeningRow.signer_name, amended.record_id, later.record_id,
+                       ScreeningRow.signer_certificate_sha256)
                 .join(Patient, Patient.id == ScreeningRow.patient_id)
                 .join(creator, creator.id == ScreeningRow.created_by)
                 .outerjoin(signer, signer.id == ScreeningRow.signed_by)
@@ -689,7 +877,7 @@ class RecordStore:
         if found is None:
             raise RecordNotFoundError(record_id, "no such record")
         summary = _summary(found)
-        rest = tuple(found)[14:]
+        rest = tuple(found)[15:]
         return StoredScreening(
             **{name: getattr(summary, name) for name in RecordSummary.__dataclass_fields__},
             case_json=rest[0], result_json=rest[1], content_sha256=rest[2],
@@ -703,7 +891,8 @@ def _summary(row: Row[Any]) -> RecordSummary:
         record_id=values[0], status=values[1], decision=values[2],
         patient=PatientInfo(values[3], values[4], values[5]), screening_date=values[6],
         created_at=values[7], created_by=values[8], signed_at=values[9], signed_by=values[10],
-        signer_name=values[11], amends=values[12], superseded_by=values[13])
+        signer_name=values[11], amends=values[12], superseded_by=values[13],
+        signer_certificate_sha256=values[14])
 
 
 def check_document(pdf: bytes, record_id: str, case_json: str, result_json: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -52,9 +52,11 @@ class RecordSummary:
         created_by: the user who stored it.
         signed_at: when it was signed (UTC), or ``None`` for a draft.
         signed_by: the user who signed it, or ``None``.
-        signer_name: the signing certificate's name, or ``None``.
+        signer_name: the signing certificate's name (what the page prints), or ``None``.
         amends: the record this one amends, or ``None``.
         superseded_by: the amendment that replaces this record, or ``None``.
+        signer_certificate_sha256: the signing certificate's sha256 fingerprint, or ``None``
+            (a draft, or a record signed before certificates were bound to accounts).
     """
 
     record_id: str
@@ -69,6 +71,7 @@ class RecordSummary:
     signer_name: str | None
     amends: str | None
     superseded_by: str | None
+    signer_certificate_sha256: str | None
 
     @property
     def is_signed(self) -> bool:
@@ -79,6 +82,37 @@ class RecordSummary:
     def is_current(self) -> bool:
         """Not replaced by an amendment."""
         return self.superseded_by is None
+
+    def signature_line(self, zone: tzinfo | None = None) -> str:
+        """``Signed by NAME at TIME (RECORD)`` in local time with its offset; "" for a draft.
+
+        Args:
+            zone: the time zone to show (default: this computer's).
+        """
+        if self.signed_at is None:
+            return ""
+        when = self.signed_at.astimezone(zone).isoformat(sep=" ", timespec="minutes")
+        return (f"Signed by {self.signer_name or self.signed_by} at {when} "
+                f"({self.record_id})")
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    """A signing certificate registered to an account.
+
+    Attributes:
+        fingerprint: sha256 (lowercase hex) of the certificate's DER bytes.
+        subject_name: its common name (what a checklist signed with it prints).
+        username: the account it is registered to.
+        registered_at: when (UTC).
+        registered_by: who registered it (the physician themself or an admin).
+    """
+
+    fingerprint: str
+    subject_name: str
+    username: str
+    registered_at: datetime
+    registered_by: str
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ketascreen.errors import RecordError, RecordNotFoundError, UserAccountError
@@ -46,10 +46,12 @@ class WorklistItem:
         patient: who.
         screening_date: the case's screening date.
         signed_at: when it was signed (UTC).
-        signed_by: the signing physician's display name.
+        signed_by: the signing certificate's name: the name the signed page prints.
         document_sha256: sha256 of the signed PDF.
         printed: how many print events it has.
         double_checked_by: users who recorded the bedside double check, in order.
+        signed_by_account: the user name of the physician who signed it in ketascreen (the
+            certificate is registered to that account).
     """
 
     record_id: str
@@ -63,6 +65,7 @@ class WorklistItem:
     document_sha256: str
     printed: int
     double_checked_by: tuple[str, ...]
+    signed_by_account: str
 
     @property
     def double_checked(self) -> bool:
@@ -85,7 +88,7 @@ class OpenedChecklist:
 
 @functools.cache
 def _query() -> Select[*tuple[Any, ...]]:
-    """The current signed checklists: 11 columns, as :func:`_item` reads them.
+    """The current signed checklists: 12 columns, as :func:`_item` reads them.
 
     Built once: statements are immutable, and building the aliases costs more than running the
     query (``bench/bench_records.py``).
@@ -96,7 +99,8 @@ def _query() -> Select[*tuple[Any, ...]]:
     return (select(ScreeningRow.record_id, ScreeningRow.status, amended.record_id,
                    ScreeningRow.decision, Patient.external_id, Patient.name,
                    Patient.birth_date, ScreeningRow.screening_date, ScreeningRow.signed_at,
-                   signer.display_name, SignedDocument.sha256)
+                   func.coalesce(ScreeningRow.signer_name, signer.display_name),
+                   SignedDocument.sha256, signer.username)
             .join(Patient, Patient.id == ScreeningRow.patient_id)
             .join(signer, signer.id == ScreeningRow.signed_by)
             .join(SignedDocument, SignedDocument.screening_id == ScreeningRow.id)
@@ -159,11 +163,11 @@ def open_checklist(store: RecordStore, actor: Actor, record_id: str) -> OpenedCh
         if replacement is not None:
             raise RecordError(record_id, f"replaced by the amendment {replacement}; open that")
         raise RecordError(record_id, "it is a draft, not a signed checklist")
-    pdf = bytes(row[11])
+    pdf = bytes(row[12])
     if hashlib.sha256(pdf).hexdigest() != row[10]:
         raise RecordError(record_id, "its stored document no longer matches its sha256: run "
                           "`ketascreen audit verify`")
-    return OpenedChecklist(_item(tuple(row)[:11], actions.get(record_id, ([], []))), pdf)
+    return OpenedChecklist(_item(tuple(row)[:12], actions.get(record_id, ([], []))), pdf)
 
 
 def record_print(store: RecordStore, actor: Actor, record_id: str, *, copies: int = 1) -> int:
@@ -238,4 +242,5 @@ def _item(values: tuple[Any, ...], actions: tuple[list[str], list[str]]) -> Work
         record_id=values[0], status=values[1], amends=values[2], decision=values[3],
         patient=PatientInfo(values[4], values[5], values[6]), screening_date=values[7],
         signed_at=values[8], signed_by=values[9], document_sha256=values[10],
-        printed=len(actions[0]), double_checked_by=tuple(actions[1]))
+        printed=len(actions[0]), double_checked_by=tuple(actions[1]),
+        signed_by_account=values[11])

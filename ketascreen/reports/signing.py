@@ -53,7 +53,70 @@ class SignerIdentity:
     name: str
     credentials: str
     self_signed: bool
+    certificate_sha256: str
     _signer: Any = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    """A signing certificate as the records bind it to an account.
+
+    Attributes:
+        sha256: the fingerprint: sha256 (lowercase hex) of the certificate's DER bytes.
+        subject_name: its common name (what a checklist signed with it prints).
+        der: the certificate's DER bytes.
+    """
+
+    sha256: str
+    subject_name: str
+    der: bytes
+
+
+def certificate_sha256(certificate: Any) -> str:
+    """The sha256 fingerprint (lowercase hex) of an asn1crypto certificate (over its DER)."""
+    return hashlib.sha256(certificate.dump()).hexdigest()
+
+
+def read_certificate(data: bytes, *, passphrase: bytes | None = None,
+                     path: str | None = None) -> CertificateFacts:
+    """Read a signing certificate from a PEM or DER certificate, or from a PKCS#12 key store.
+
+    Args:
+        data: the file's bytes.
+        passphrase: the key store's passphrase (PKCS#12 only).
+        path: the file, for messages.
+
+    Raises:
+        SigningError: the bytes are none of these, or the key store does not open.
+    """
+    from cryptography import x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs12  # noqa: PLC0415
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+
+    certificate: x509.Certificate | None = None
+    loaders = (x509.load_pem_x509_certificate if b"-----BEGIN" in data else None,
+               x509.load_der_x509_certificate)
+    for loader in loaders:
+        if loader is None:
+            continue
+        try:
+            certificate = loader(data)
+            break
+        except ValueError:
+            continue
+    if certificate is None:
+        try:
+            _, certificate, _ = pkcs12.load_key_and_certificates(data, passphrase)
+        except (ValueError, TypeError):
+            raise SigningError("not a PEM or DER certificate, or a PKCS#12 key store that opens "
+                               "with this passphrase", path=path) from None
+        if certificate is None:
+            raise SigningError("the key store holds no certificate", path=path)
+    der = certificate.public_bytes(Encoding.DER)
+    names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    name = str(names[0].value) if names else ""
+    return CertificateFacts(hashlib.sha256(der).hexdigest(), name or "(unnamed certificate)",
+                            der)
 
 
 def generate_self_signed(name: str, passphrase: bytes, *, credentials: str = "",
@@ -120,6 +183,7 @@ def load_signer(pkcs12_data: bytes, passphrase: bytes, *, path: str | None = Non
         name=str(subject.get("common_name", "")) or "(unnamed certificate)",
         credentials=str(subject.get("title", "")),
         self_signed=_declares_self_signed(signer.signing_cert),
+        certificate_sha256=certificate_sha256(signer.signing_cert),
         _signer=signer,
     )
 

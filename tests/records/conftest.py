@@ -27,7 +27,7 @@ from ketascreen.records.users import Actor
 from ketascreen.reports.output import SigningRequest
 from ketascreen.reports.signing import generate_self_signed
 from tests.records import pgserver
-from tests.records.support import KEY_PASSPHRASE, PASSWORDS, signed_pdf
+from tests.records.support import KEY_PASSPHRASE, PASSWORDS, register, signed_pdf
 
 ENV_POSTGRES = "KETASCREEN_TEST_POSTGRES_URL"
 
@@ -118,8 +118,9 @@ class People:
     nurse2: Actor
 
 
-def add_people(store: RecordStore) -> People:
-    """Create an admin, a physician and two nurses, and log each in."""
+def add_people(store: RecordStore, certificate: SigningRequest | None = None) -> People:
+    """Create an admin, a physician and two nurses, and log each in; with ``certificate``, its
+    certificate is registered to the physician (Dr Smith) so she may sign with it."""
     store.add_user(None, username="admin", display_name="Clinic Admin", role="admin",
                    password=PASSWORDS["admin"])
     admin = store.authenticate("admin", PASSWORDS["admin"])
@@ -128,15 +129,18 @@ def add_people(store: RecordStore) -> People:
                                  ("rnlee", "Kim Lee RN", "nurse")):
         store.add_user(admin, username=username, display_name=name, role=role,
                        password=PASSWORDS[username])
-    return People(admin, store.authenticate("drsmith", PASSWORDS["drsmith"]),
-                  store.authenticate("rnpatel", PASSWORDS["rnpatel"]),
-                  store.authenticate("rnlee", PASSWORDS["rnlee"]))
+    people = People(admin, store.authenticate("drsmith", PASSWORDS["drsmith"]),
+                    store.authenticate("rnpatel", PASSWORDS["rnpatel"]),
+                    store.authenticate("rnlee", PASSWORDS["rnlee"]))
+    if certificate is not None:
+        register(store, people.physician, certificate)
+    return people
 
 
 @pytest.fixture
-def people(store: RecordStore) -> People:
-    """Admin, physician and nurses of a fresh store."""
-    return add_people(store)
+def people(store: RecordStore, signing_request: SigningRequest) -> People:
+    """Admin, physician and nurses of a fresh store; Dr Smith's certificate is registered."""
+    return add_people(store, signing_request)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ketascreen.api import parse_case
+from ketascreen.records.repository import RecordStore
+from ketascreen.records.users import Actor
+from ketascreen.records.views import CertificateInfo
 from ketascreen.reports.checklist import dose_box_from
 from ketascreen.reports.output import SigningRequest, produce_checklist
 from ketascreen.rules import default_ruleset
@@ -36,11 +39,18 @@ _SIGNED: dict[str, bytes] = {}
 
 
 def signed_pdf(screening: Screening, signing: SigningRequest) -> bytes:
-    """The signed checklist of ``screening`` (cached by content: signing takes ~0.1 s)."""
-    key = screening.result.model_dump_json() + screening.case.model_dump_json()
+    """The signed checklist of ``screening`` (cached by content and key: signing takes ~0.1 s)."""
+    key = (screening.result.model_dump_json() + screening.case.model_dump_json()
+           + str(signing.path))
     if key not in _SIGNED:
         dose, reason = dose_box_from(screening.dose)
         _SIGNED[key], _ = produce_checklist(
             screening.case, screening.result, dose=dose, no_dose_reason=reason,
             versions=screening.versions, signing=signing)
     return _SIGNED[key]
+
+
+def register(store: RecordStore, actor: Actor, signing: SigningRequest) -> CertificateInfo:
+    """Register the certificate of ``signing``'s key store to ``actor`` (a physician)."""
+    return store.register_certificate_file(actor, signing.pkcs12, passphrase=signing.passphrase,
+                                           path=signing.path)

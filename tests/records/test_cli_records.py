@@ -10,6 +10,7 @@ import pytest
 
 from ketascreen.cli import main
 from ketascreen.reports.output import SigningRequest
+from ketascreen.reports.signing import generate_self_signed, read_certificate
 from tests.records.support import ACKNOWLEDGED, KEY_PASSPHRASE
 from tests.reports.helpers import write_case as write_example_case
 
@@ -41,11 +42,13 @@ def clinic(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch,
     clinic = Clinic(folder, Path(signing_request.path), passphrase)
     assert main(["users", "add", "admin", "--role", "admin", "--name", "Clinic Admin",
                  "--new-password-file", clinic.password("admin")]) == 0
-    for user, role, name in (("drsmith", "physician", "Dr Jane Smith"),
-                             ("rnpatel", "nurse", "Sam Patel RN")):
+    for user, role, name, certificate in (
+            ("drsmith", "physician", "Dr Jane Smith",
+             ["--certificate", str(clinic.key), "--passphrase-file", str(passphrase)]),
+            ("rnpatel", "nurse", "Sam Patel RN", [])):
         assert main(["users", "add", user, "--role", role, "--name", name,
                      "--new-password-file", clinic.password(user), "--user", "admin",
-                     "--password-file", clinic.password("admin")]) == 0
+                     "--password-file", clinic.password("admin"), *certificate]) == 0
     capsys.readouterr()
     return clinic
 
@@ -60,10 +63,10 @@ def _as(clinic: Clinic, user: str) -> list[str]:
 
 
 def _save_signed(clinic: Clinic, tmp_path: Path, *extra: str,
-                 changes: dict[str, object] | None = None) -> int:
+                 changes: dict[str, object] | None = None, key: Path | None = None) -> int:
     case = write_case(tmp_path, changes)
     return main(["screen", str(case), "--save", "--pdf", str(tmp_path / "out.pdf"),
-                 "--sign", str(clinic.key), "--passphrase-file", str(clinic.passphrase),
+                 "--sign", str(key or clinic.key), "--passphrase-file", str(clinic.passphrase),
                  "--force", *extra, *_as(clinic, "drsmith")])
 
 
@@ -200,3 +203,82 @@ def test_broken_database_url_is_a_configuration_error(monkeypatch: pytest.Monkey
     monkeypatch.setenv("KETASCREEN_DATABASE_URL", "mysql://x@y/z")
     assert main(["audit", "verify"]) == 3
     assert "configuration error: records database" in capsys.readouterr().err
+
+
+def _new_key(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A new self-signed key store and its PEM certificate."""
+    pair = generate_self_signed(name, KEY_PASSPHRASE)
+    key, pem = tmp_path / "new.p12", tmp_path / "cert.pem"
+    key.write_bytes(pair.pkcs12)
+    pem.write_bytes(pair.certificate_pem)
+    return key, pem
+
+
+def test_users_add_registers_the_certificate_of_a_p12(clinic: Clinic,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`users add --certificate KEY.p12 --passphrase-file` (the fixture) registered it:
+    `users certificate list` shows the fingerprint; a nurse's account takes none."""
+    fingerprint = read_certificate(clinic.key.read_bytes(), passphrase=KEY_PASSPHRASE).sha256
+    assert main(["users", "certificate", "list", *_as(clinic, "drsmith")]) == 0
+    out = capsys.readouterr().out
+    assert f"drsmith              {fingerprint}  Dr Jane Smith" in out and "by admin" in out
+    assert main(["users", "add", "rnx", "--role", "nurse", "--name", "X RN",
+                 "--new-password-file", clinic.password("admin"), "--certificate",
+                 str(clinic.key), "--passphrase-file", str(clinic.passphrase),
+                 *_as(clinic, "admin")]) == 2
+    assert "only a physician's account" in capsys.readouterr().err
+
+
+def test_certificate_add_with_a_pem_file(clinic: Clinic, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """`users certificate add USER CERT.pem` by the physician themself; not by a nurse, not
+    for another physician; a certificate already registered to another account is refused."""
+    key, pem = _new_key(tmp_path, "Dr Jane Smith")
+    assert main(["users", "certificate", "add", "drsmith", str(pem),
+                 *_as(clinic, "rnpatel")]) == 4
+    assert main(["users", "certificate", "add", "drsmith", str(pem),
+                 *_as(clinic, "drsmith")]) == 0
+    fingerprint = read_certificate(pem.read_bytes()).sha256
+    assert f"sha256 {fingerprint}) is registered to drsmith" in capsys.readouterr().err
+    assert main(["users", "add", "drjones", "--role", "physician", "--name", "Dr Tom Jones",
+                 "--new-password-file", clinic.password("admin"), "--certificate", str(pem),
+                 *_as(clinic, "admin")]) == 4
+    assert "registered to another account (drsmith)" in capsys.readouterr().err
+    assert main(["users", "certificate", "add", "drjones", str(pem),
+                 *_as(clinic, "drsmith")]) == 4
+    assert main(["users", "certificate", "list", "drsmith", *_as(clinic, "admin")]) == 0
+    assert fingerprint in capsys.readouterr().out
+    # the new key now signs for drsmith
+    assert _save_signed(clinic, tmp_path, key=key) == 0
+    assert main(["audit", "verify"]) == 0
+
+
+def test_signing_with_an_unregistered_key_is_refused_before_writing(
+        clinic: Clinic, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`screen --save --sign` with a key not registered to the user: exit 4, no PDF, audited."""
+    key, _ = _new_key(tmp_path, "Dr Jane Smith")
+    fingerprint = read_certificate(key.read_bytes(), passphrase=KEY_PASSPHRASE).sha256
+    assert _save_signed(clinic, tmp_path, key=key) == 4
+    err = capsys.readouterr().err
+    assert f"sha256 {fingerprint[:16]}" in err and "is not registered to drsmith" in err
+    assert not (tmp_path / "out.pdf").exists()
+    assert main(["records", "list", *_as(clinic, "drsmith")]) == 0
+    assert capsys.readouterr().out == "no records\n"
+    assert main(["audit", "verify"]) == 0
+
+
+def test_same_day_second_signing_is_refused_with_the_way_to_amend(
+        clinic: Clinic, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A second signed checklist for the patient today: exit 4 naming the record, the signer
+    and `--amends ID --reason`; no PDF written; the amendment then goes through."""
+    assert _save_signed(clinic, tmp_path) == 0
+    original = _record_id(capsys.readouterr().err)
+    (tmp_path / "out.pdf").unlink()
+    assert _save_signed(clinic, tmp_path, changes={"measurements.weight": "190 lb"}) == 4
+    err = capsys.readouterr().err
+    assert f"already has a checklist signed today: {original}, signed by Dr Jane Smith" in err
+    assert f"--amends {original} --reason" in err
+    assert not (tmp_path / "out.pdf").exists()
+    assert _save_signed(clinic, tmp_path, "--amends", original, "--reason", "weight",
+                        changes={"measurements.weight": "190 lb"}) == 0
+    assert f"(amendment of {original})" in capsys.readouterr().err

@@ -15,6 +15,7 @@ from ketascreen.records.worklist import (
     record_print,
     todays_checklists,
 )
+from ketascreen.reports.output import SigningRequest
 from ketascreen.rules.engine import Screening
 from tests.records.conftest import add_people
 from tests.records.support import screening_of
@@ -24,13 +25,14 @@ PATIENT_DATA = ("Alex Rivera", "MRN-0042", "1979-05-14", "Rivera")
 
 
 def test_no_patient_data_in_log_records(database_url: str, sign: Sign,
+                                        signing_request: SigningRequest,
                                         caplog: pytest.LogCaptureFixture) -> None:
     """Store, sign, amend, list, open, print, double-check and refuse: logs name record ids,
     never the patient (SQLAlchemy's SQL log hides parameters)."""
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")  # SQLAlchemy defaults to WARN
     with RecordStore.open(database_url) as store:
-        people = add_people(store)
+        people = add_people(store, signing_request)
         first = screening_of()
         stored = store.create(people.physician, first, signed_pdf=sign(first))
         second = screening_of({"measurements.weight": "190 lb"})

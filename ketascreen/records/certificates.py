@@ -1,0 +1,224 @@
+"""Signing certificates bound to physicians' accounts, and per-account settings.
+
+A checklist is stored as signed only if the certificate that signed it (read from the PDF
+itself) is registered to the signed-in account: a physician cannot sign with a colleague's key
+store, and the name the page prints (the certificate's) is the name the records show. A
+certificate is registered by an admin or by the physician themself (``ketascreen users
+certificate add``), or on first signing in the app after the physician confirms that it is
+theirs. A certificate belongs to one account; registrations are never changed or deleted, and
+each one is an audit event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from ketascreen.errors import (
+    CertificateNotRegisteredError,
+    CertificateOwnedByAnotherError,
+    PermissionDeniedError,
+    UserAccountError,
+)
+from ketascreen.records.models import SigningCertificate, User, UserSetting
+from ketascreen.records.users import Actor, Permission, Role
+from ketascreen.records.views import CertificateInfo
+
+if TYPE_CHECKING:
+    from ketascreen.records.repository import RecordStore, Tx
+
+CertificateStatus = Literal["registered", "unregistered", "another-account"]
+CERTIFICATE_PATH: Final = "certificate-path"
+"""The :class:`UserSetting` name of the last signing key store used."""
+_FINGERPRINT_LENGTH: Final = 64
+
+
+def normalise_fingerprint(fingerprint: str) -> str:
+    """Lowercase hex without colons or spaces.
+
+    Raises:
+        ValueError: not 64 hex digits.
+    """
+    text = fingerprint.replace(":", "").replace(" ", "").strip().lower()
+    if len(text) != _FINGERPRINT_LENGTH or any(c not in "0123456789abcdef" for c in text):
+        raise ValueError(f"{fingerprint!r} is not a sha256 fingerprint (64 hex digits)")
+    return text
+
+
+def _owner(session: Session, fingerprint: str) -> tuple[int, str] | None:
+    found = session.execute(
+        select(User.id, User.username).join(SigningCertificate,
+                                            SigningCertificate.user_id == User.id)
+        .where(SigningCertificate.sha256 == fingerprint)).one_or_none()
+    return None if found is None else (found[0], found[1])
+
+
+def _registered(session: Session, user_id: int) -> tuple[str, ...]:
+    return tuple(session.execute(
+        select(SigningCertificate.sha256).where(SigningCertificate.user_id == user_id)
+        .order_by(SigningCertificate.id)).scalars())
+
+
+def certificate_status(store: RecordStore, actor: Actor, fingerprint: str) -> CertificateStatus:
+    """Whether ``fingerprint`` is registered to ``actor``, to nobody, or to another account.
+
+    Read-only and not audited: the app asks before signing whether to offer registration.
+    """
+    fingerprint = normalise_fingerprint(fingerprint)
+    with store.database.read() as session:
+        owner = _owner(session, fingerprint)
+    if owner is None:
+        return "unregistered"
+    return "registered" if owner[0] == actor.user_id else "another-account"
+
+
+def check_signer(store: RecordStore, actor: Actor, fingerprint: str | None, subject_name: str,
+                 *, action: str, record_id: str | None, register: bool) -> bool:
+    """Check that ``actor`` may sign with this certificate; returns whether it must be
+    registered to ``actor`` now (it is nobody's and ``register`` was confirmed).
+
+    Raises:
+        CertificateOwnedByAnotherError: it is registered to another account (recorded).
+        CertificateNotRegisteredError: it is registered to nobody and registration was not
+            confirmed, or the document carries no certificate (recorded).
+    """
+    with store.database.read() as session:
+        owner = _owner(session, fingerprint) if fingerprint else None
+        registered = _registered(session, actor.user_id)
+    if owner is not None and owner[0] == actor.user_id:
+        return False
+    if fingerprint is not None and owner is None and register:
+        return True
+    error_type = CertificateOwnedByAnotherError if owner else CertificateNotRegisteredError
+    error = error_type(fingerprint or "", actor.username, registered, subject_name,
+                       owner[1] if owner else None, record_id)
+    reason = ("the signing certificate is registered to another account" if owner else
+              "the signing certificate is not registered to this account")
+    with store.transaction() as tx:
+        tx.trail.append(username=actor.username, role=actor.role.value, action=action,
+                        outcome="refused", record_id=record_id,
+                        detail={"reason": reason, "certificate_sha256": fingerprint,
+                                "certificate_owner": owner[1] if owner else None})
+    raise error
+
+
+def add_certificate(tx: Tx, actor: Actor, *, user_id: int, username: str, fingerprint: str,
+                    subject_name: str, der: bytes | None, now: datetime) -> None:
+    """Insert a registration and its ``certificate-register`` event (inside ``tx``)."""
+    tx.session.add(SigningCertificate(user_id=user_id, sha256=fingerprint,
+                                      subject_name=subject_name[:300], certificate=der,
+                                      registered_at=now, registered_by=actor.user_id))
+    tx.session.flush()
+    tx.trail.append(username=actor.username, role=actor.role.value,
+                    action="certificate-register",
+                    detail={"user": username, "certificate_sha256": fingerprint,
+                            "subject_name": subject_name[:300]})
+
+
+def register_certificate(store: RecordStore, actor: Actor, fingerprint: str, subject_name: str,
+                         *, confirmed: bool, username: str | None = None,
+                         certificate_der: bytes | None = None) -> CertificateInfo:
+    """Register a signing certificate to a physician's account.
+
+    Args:
+        store: the records store.
+        actor: the physician themself, or an admin.
+        fingerprint: sha256 of the certificate's DER bytes (hex; colons allowed).
+        subject_name: the certificate's common name.
+        confirmed: the person confirmed that the certificate is the physician's (must be true).
+        username: the account (default: ``actor``'s own).
+        certificate_der: the certificate itself, kept with the registration.
+
+    Returns:
+        The registration (the existing one when it is registered to that account already).
+
+    Raises:
+        ValueError: not confirmed, or the fingerprint is not 64 hex digits.
+        PermissionDeniedError: a nurse, or a physician registering for another account
+            (recorded).
+        UserAccountError: the account is not an active physician.
+        CertificateOwnedByAnotherError: the certificate is registered to another account
+            (recorded).
+    """
+    if not confirmed:
+        raise ValueError("a certificate is registered only after the physician confirms it is "
+                         "theirs")
+    fingerprint = normalise_fingerprint(fingerprint)
+    target = username or actor.username
+    if actor.role is not Role.ADMIN:
+        if actor.role is not Role.PHYSICIAN or target != actor.username:
+            store.record_refusal(actor, "certificate-register", reason=(
+                f"the {actor.role.value} role may not register a certificate for {target}"))
+            raise PermissionDeniedError(actor.username, actor.role.value,
+                                        f"register a signing certificate for {target}")
+    else:
+        store.authorise(actor, Permission.MANAGE_USERS)
+    now = store.clock()
+    with store.transaction() as tx:
+        user = tx.session.execute(select(User).where(User.username == target)
+                                  ).scalar_one_or_none()
+        if user is None or not user.active or user.role != Role.PHYSICIAN.value:
+            raise UserAccountError(target, "certificate", "only an active physician's account "
+                                   "holds signing certificates")
+        owner = _owner(tx.session, fingerprint)
+        if owner is None:
+            add_certificate(tx, actor, user_id=user.id, username=user.username,
+                            fingerprint=fingerprint, subject_name=subject_name,
+                            der=certificate_der, now=now)
+            refused = None
+        elif owner[0] != user.id:
+            refused = CertificateOwnedByAnotherError(
+                fingerprint, target, _registered(tx.session, user.id), subject_name, owner[1])
+        else:
+            refused = None
+    if refused is not None:
+        store.record_refusal(actor, "certificate-register", reason=(
+            f"the certificate is registered to another account ({refused.owner})"))
+        raise refused
+    return next(c for c in certificates(store, actor, username=target)
+                if c.fingerprint == fingerprint)
+
+
+def certificates(store: RecordStore, actor: Actor, *, username: str | None = None
+                 ) -> list[CertificateInfo]:
+    """The certificates registered to an account (``actor``'s own; an admin may name any).
+
+    Raises:
+        PermissionDeniedError: a non-admin asking for another account (recorded).
+    """
+    target = username or actor.username
+    if target != actor.username:
+        store.authorise(actor, Permission.MANAGE_USERS)
+    owner, registrar = aliased(User), aliased(User)
+    with store.database.read() as session:
+        rows = session.execute(
+            select(SigningCertificate.sha256, SigningCertificate.subject_name, owner.username,
+                   SigningCertificate.registered_at, registrar.username)
+            .join(owner, owner.id == SigningCertificate.user_id)
+            .join(registrar, registrar.id == SigningCertificate.registered_by)
+            .where(owner.username == target).order_by(SigningCertificate.id)).all()
+    return [CertificateInfo(*row) for row in rows]
+
+
+def last_certificate_path(store: RecordStore, actor: Actor) -> str | None:
+    """The signing key store ``actor`` used last (as remembered), or ``None``."""
+    with store.database.read() as session:
+        setting = session.get(UserSetting, (actor.user_id, CERTIFICATE_PATH))
+        return None if setting is None else setting.value
+
+
+def remember_certificate_path(store: RecordStore, actor: Actor, path: str | Path) -> None:
+    """Remember the signing key store ``actor`` used (per account; not audited)."""
+    text = str(Path(path).expanduser().resolve())
+    now = store.clock()
+    with store.transaction() as tx:
+        setting = tx.session.get(UserSetting, (actor.user_id, CERTIFICATE_PATH))
+        if setting is None:
+            tx.session.add(UserSetting(user_id=actor.user_id, name=CERTIFICATE_PATH, value=text,
+                                       updated_at=now))
+        else:
+            setting.value, setting.updated_at = text, now

@@ -27,6 +27,7 @@ the safe side for a contraindication screen.
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -128,9 +129,30 @@ def _assertion(doc: Any, span: Any) -> Assertion:
     return AFFIRMED
 
 
-@functools.cache
+def preload() -> None:
+    """Load spaCy and build the context reader now rather than on the first condition name.
+
+    Loading takes about 1.5-3 s (spaCy about half of it, medspaCy's own imports the rest);
+    the desktop app can call this from a background thread once its window is shown, so the
+    first problem-list entry typed is not the one that waits. Safe to call from any thread,
+    and more than once.
+    """
+    _pipeline()
+
+
+_BUILD_LOCK = threading.Lock()
+_BUILT: list[Language] = []
+
+
 def _pipeline() -> Language:
-    """The spaCy pipeline: tokenizer, sentence splitter, ConText. Built on first use."""
+    """The spaCy pipeline: tokenizer, sentence splitter, ConText. Built once, on first use."""
+    with _BUILD_LOCK:
+        if not _BUILT:
+            _BUILT.append(_build())
+        return _BUILT[0]
+
+
+def _build() -> Language:
     with warnings.catch_warnings():
         # Third-party import-time deprecation notices are not ours to act on.
         warnings.simplefilter("ignore", DeprecationWarning)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import pytest
@@ -233,3 +234,16 @@ def test_spacy_is_loaded_only_when_a_text_names_a_condition() -> None:
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
                           text=True, check=True)
     assert done.stdout.strip() == "[false, true]"
+
+
+def test_preload_from_threads_builds_one_reader() -> None:
+    """preload() may run in background threads (the app's start-up): one reader is built."""
+    from ketascreen.rules import context
+
+    threads = [threading.Thread(target=context.preload) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(context._BUILT) == 1  # the one shared reader
+    assert read_context("fh stroke", ((3, 9),))[0].status == "family"

@@ -13,7 +13,7 @@ from ketascreen.dosing.formulary import INDICATIONS, LOCAL_POLICY
 from ketascreen.dosing.types import MG_PER_ML, MINUTE, ML, ML_PER_H, in_unit
 from ketascreen.errors import KnowledgeBaseError
 from ketascreen.rules.catalogue import load_sources
-from tests.dosing.support import SHIPPED_FORMULARY
+from tests.dosing.support import SHIPPED_FORMULARY, case_with, dose_of
 
 Edit = Callable[[str, str], Path]
 
@@ -80,6 +80,11 @@ def test_preparations_and_pump(formulary: Formulary) -> None:
     assert formulary.default_diluent_volume.sources == ("R24",)
     assert in_unit(formulary.pump.rate_resolution.value, ML_PER_H) == pytest.approx(0.1)
     assert in_unit(formulary.pump.volume_resolution.value, ML) == pytest.approx(0.01)
+    assert in_unit(formulary.pump.vtbi_resolution.value, ML) == pytest.approx(0.1)
+    display = formulary.display
+    assert [str(r.value) for r in (display.dose, display.dose_rate, display.concentration,
+                                   display.dose_per_weight, display.dosing_weight)] == [
+        "0.1", "0.1", "0.001", "0.0001", "0.01"]
     assert in_unit(formulary.max_final_concentration, MG_PER_ML) == 50
     assert formulary.ideal_weight_when_bmi_at_least is None
 
@@ -98,9 +103,12 @@ def _all_sourced(formulary: Formulary) -> list[tuple[str, tuple[str, ...]]]:
         if vial.dilute_to_at_most:
             values.append((vial.dilute_to_at_most.entry, vial.dilute_to_at_most.sources))
     pump = formulary.pump
+    display = formulary.display
     for item in (pump.rate_resolution, pump.max_rate, pump.volume_resolution,
-                 pump.max_rounding_deviation, formulary.max_dose_rate,
-                 formulary.default_diluent_volume, formulary.diluent):
+                 pump.max_rounding_deviation, pump.vtbi_resolution, formulary.max_dose_rate,
+                 formulary.default_diluent_volume, formulary.diluent, display.dose,
+                 display.dose_rate, display.concentration, display.dose_per_weight,
+                 display.dosing_weight):
         values.append((item.entry, item.sources))
     return values
 
@@ -113,8 +121,11 @@ def test_every_number_cites_a_source_or_says_local_policy(formulary: Formulary) 
         for source in sources:
             assert source == LOCAL_POLICY or source in known, (entry, source)
     pump = formulary.pump
+    display = formulary.display
     for local in (pump.rate_resolution, pump.max_rate, pump.volume_resolution,
-                  pump.max_rounding_deviation):
+                  pump.max_rounding_deviation, pump.vtbi_resolution, display.dose,
+                  display.dose_rate, display.concentration, display.dose_per_weight,
+                  display.dosing_weight):
         assert local.is_local_policy, local.entry
 
 
@@ -172,6 +183,22 @@ def test_every_number_cites_a_source_or_says_local_policy(formulary: Formulary) 
     ('max_dose_rate = { value = "0.5 mg/kg/min", source = ["R22", "R25"] }',
      'max_dose_rate = { value = "0.5 mg/kg", source = ["R22", "R25"] }',
      "limits.max_dose_rate", "is a dose per body weight"),
+    ('vtbi_resolution = { value = "0.1 mL", source = ["local-policy"] }',
+     'vtbi_resolution = { value = "5 mL", source = ["local-policy"] }',
+     "pump.vtbi_resolution", "coarser than 1 mL"),
+    ('vtbi_resolution = { value = "0.1 mL", source = ["local-policy"] }', "",
+     "pump", "missing key(s): vtbi_resolution"),
+    ('dose = { value = "0.1 mg", source = ["local-policy"] }',
+     'dose = { value = "0.1 mcg", source = ["local-policy"] }',
+     "display.dose", "is not a resolution in mg"),
+    ('concentration = { value = "0.001 mg/mL", source = ["local-policy"] }',
+     'concentration = { value = "0.005 mg/mL", source = ["local-policy"] }',
+     "display.concentration", "must be a power of ten"),
+    ('dosing_weight = { value = "0.01 kg", source = ["local-policy"] }',
+     'dosing_weight = { value = "10 kg", source = ["local-policy"] }',
+     "display.dosing_weight", "must be a power of ten no coarser than 1"),
+    ('dose_rate = { value = "0.1 mg/h", source = ["local-policy"] }', "",
+     "display", "missing key(s): dose_rate"),
     ("# ideal_weight_when_bmi_at_least = { value = \"30 kg/m²\", source = [\"R14\"] }",
      "ideal_weight_when_bmi_at_least = { value = \"30 %\", source = [\"R14\"] }",
      "weight.ideal_weight_when_bmi_at_least", "not a BMI"),
@@ -216,3 +243,21 @@ def test_edited_formulary_has_its_own_hash(edited_formulary: Edit, formulary: Fo
                                              'version = "2026.11.1-clinic"'))
     assert edited.version == "2026.11.1-clinic"
     assert edited.sha256 != formulary.sha256
+
+
+def test_display_resolutions_set_what_every_output_shows(edited_formulary: Edit) -> None:
+    """A clinic that shows doses to 0.01 mg and VTBIs to 1 mL gets exactly that, in the result's
+    display string, the dose rows and the working alike."""
+    text = SHIPPED_FORMULARY.read_text(encoding="utf-8")
+    edited = text.replace('dose = { value = "0.1 mg", source', 'dose = { value = "0.01 mg", source')
+    edited = edited.replace('vtbi_resolution = { value = "0.1 mL"',
+                            'vtbi_resolution = { value = "1 mL"')
+    fine = load_formulary(edited_formulary(text, edited))
+    outcome = dose_of(case_with({"protocol": {"dose": "0.5 mg/kg", "duration": "40 min",
+                                              "vial": "50 mg/mL", "diluent_volume": "100 mL"}}),
+                      fine)
+    assert outcome.dose is not None and outcome.programme is not None
+    assert outcome.dose.display.dose == "42.41 mg"
+    rows = dict(outcome.programme.rows())
+    assert rows["Intended dose"] == "42.41 mg" and rows["VTBI"] == "101 mL"
+    assert "Intended dose 0.5 mg/kg x 84.82 kg = 42.41 mg" in outcome.working

@@ -55,6 +55,10 @@ if TYPE_CHECKING:
     from ketascreen.ui.records_actions import Actor, RecordStore
 
 
+_SELF_SIGNED = ("Self-signed trial certificate: the signer's identity is not verified by a "
+                "certificate authority. Not for clinical records.")
+
+
 class QtSignDialog(QDialog):
     """Sign the checklist of a screening.
 
@@ -252,9 +256,7 @@ class QtSignDialog(QDialog):
         self.name.setText(identity.name)
         self.credentials.setText(identity.credentials or "(not stated on the certificate)")
         if identity.self_signed:
-            self.certificate_note.show_message(
-                "Self-signed trial certificate: the signer's identity is not verified by a "
-                "certificate authority. Not for clinical records.", "error")
+            self.certificate_note.show_message(_SELF_SIGNED, "error")
         else:
             self.certificate_note.show_message("Certificate opened.", "ok")
         if self.store is None or self.actor is None:
@@ -300,9 +302,11 @@ class QtSignDialog(QDialog):
                 f"This certificate is not registered to any account yet. Signing with it "
                 f"registers it to {actor.username} (recorded); tick the box to confirm it is "
                 "yours.", "error")
-        elif not identity.self_signed:
+        else:
             self.certificate_note.show_message(
-                f"Certificate opened; registered to your account ({actor.username}).", "ok")
+                (_SELF_SIGNED if identity.self_signed else "Certificate opened.")
+                + f" It is registered to your account ({actor.username}).",
+                "error" if identity.self_signed else "ok")
 
     def _refresh(self) -> None:
         bound = (self.store is None or self.certificate_state == "registered"

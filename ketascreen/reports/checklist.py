@@ -191,32 +191,47 @@ _VITAL_LIMITS: dict[str, tuple[str, ...]] = {
     "Heart rate": ("bradycardia", "tachycardia"),
     "SpO2": ("hypoxaemia", "hypoxemia"),
 }
+# Which side of its threshold each vital-sign concept fires on (concepts.md: hypotension
+# systolic < 90 mmHg, bradycardia < 50 /min, tachycardia > 150 /min, hypoxaemia SpO2 <= 92 %;
+# policy.toml: the hypertension thresholds fire above).
+_FIRES: dict[str, str] = {"hypertension": "above", "hypotension": "below",
+                          "bradycardia": "below", "tachycardia": "above",
+                          "hypoxaemia": "at or below", "hypoxemia": "at or below"}
+_WORDS = {"spo2": "SpO2", "hr": "heart rate", "bp": "blood pressure", "sbp": "systolic",
+          "dbp": "diastolic"}
+
+
+def _words(key: str) -> str:
+    return " ".join(_WORDS.get(word, word) for word in key.split("_") if word)
 
 
 def _policy_limits(policy: Policy, prefixes: tuple[str, ...]) -> str:
-    """The policy thresholds whose keys start with ``prefixes``, systolic/diastolic paired:
-    ``hypertension elevated 140/90 mmHg; hypertension severe 180/100 mmHg``."""
-    grouped: dict[str, dict[str, str]] = {}
+    """The policy thresholds whose keys start with ``prefixes``, read from the loaded policy,
+    each with the side it fires on and systolic/diastolic paired:
+    ``hypertension elevated: above 140/90 mmHg; hypotension: systolic below 90 mmHg``."""
+    grouped: dict[tuple[str, str], dict[str, str]] = {}
     values: dict[str, object] = {**policy.numbers, **policy.quantities}
     for key in sorted(values):
-        if not key.startswith(prefixes):
+        concept = next((p for p in prefixes if key.startswith(p)), None)
+        if concept is None:
             continue
-        base, part = key, ""
-        for suffix in ("_systolic", "_diastolic"):
-            if key.endswith(suffix):
-                base, part = key.removesuffix(suffix), suffix[1:]
-        grouped.setdefault(base, {})[part] = format_threshold(values[key])
+        detail, part = key.removeprefix(concept).strip("_"), ""
+        for suffix in ("systolic", "diastolic"):
+            if detail == suffix or detail.endswith("_" + suffix):
+                detail, part = detail.removesuffix(suffix).strip("_"), suffix
+        name = _words(f"{concept}_{detail}") if detail else concept
+        grouped.setdefault((concept, name), {})[part] = format_threshold(values[key])
     parts: list[str] = []
-    for base, found in grouped.items():
-        name = base.replace("_", " ")
-        if "systolic" in found and "diastolic" in found:
-            systolic, diastolic = found["systolic"], found["diastolic"]
-            unit = systolic.partition(" ")[2]
-            if unit and diastolic.endswith(" " + unit):
-                diastolic = diastolic.removesuffix(" " + unit)
-                parts.append(f"{name} {systolic.partition(' ')[0]}/{diastolic} {unit}")
-                continue
-        parts += [f"{name} {part} {value}".replace("  ", " ") for part, value in found.items()]
+    for (concept, name), found in grouped.items():
+        fires = _FIRES[concept]
+        systolic, diastolic = found.get("systolic", ""), found.get("diastolic", "")
+        unit = systolic.partition(" ")[2]
+        if systolic and diastolic and unit and diastolic.endswith(" " + unit):
+            parts.append(f"{name}: {fires} {systolic.partition(' ')[0]}/"
+                         f"{diastolic.removesuffix(' ' + unit)} {unit}")
+            continue
+        parts.append(f"{name}: " + ", ".join(
+            f"{part + ' ' if part else ''}{fires} {value}" for part, value in found.items()))
     return "; ".join(parts)
 
 

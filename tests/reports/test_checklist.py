@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 
@@ -12,6 +13,7 @@ from ketascreen.reports.checklist import (
     dose_box_from,
 )
 from ketascreen.rules import default_ruleset
+from ketascreen.units import Q_
 from tests.helpers.cases import example_case, patched
 
 
@@ -68,3 +70,31 @@ def test_missing_weight_gives_reason_not_dose() -> None:
     assert checklist.dose is None
     assert checklist.no_dose_reason is not None
     assert "weight" in checklist.no_dose_reason.lower()
+
+
+def test_vitals_carry_the_limits_of_the_loaded_policy() -> None:
+    """Page 1's vital signs print the thresholds the loaded policy holds (here with the four
+    vital-sign concepts of concepts.md added), each with the side it fires on."""
+    case = parse_case(example_case())
+    screening = default_ruleset().run(case)
+    box, reason = dose_box_from(screening.dose)
+    policy = default_ruleset().policy
+    quantities = dict(policy.quantities)
+    quantities.update({"hypotension_systolic": Q_(90, "millimeter_Hg"),
+                       "bradycardia_heart_rate": Q_(50, "1/minute"),
+                       "tachycardia_heart_rate": Q_(150, "1/minute"),
+                       "hypoxaemia_spo2": Q_(92, "percent")})
+    checklist = build_checklist(case, screening.result, dose=box, no_dose_reason=reason,
+                                versions=screening.versions, clinic="Test Clinic", signer=None,
+                                policy=dataclasses.replace(policy, quantities=quantities))
+    vitals = {v.name: (v.value, v.limits) for v in checklist.vitals}
+    assert vitals == {
+        "Blood pressure": ("138/86 mmHg", "hypertension elevated: above 140/90 mmHg; "
+                           "hypertension severe: above 180/100 mmHg; "
+                           "hypotension: systolic below 90 mmHg"),
+        "Heart rate": ("72 /min", "bradycardia heart rate: below 50 /min; "
+                       "tachycardia heart rate: above 150 /min"),
+        "SpO2": ("98 %", "hypoxaemia SpO2: at or below 92 %"),
+        "Weight": ("187 lb", "plausible 30 kg to 300 kg"),
+        "Height / BMI": ("5 ft 7 in; BMI 29.3 kg/m²", "plausible BMI 12 to 80 kg/m²"),
+    }

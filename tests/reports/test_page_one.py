@@ -53,7 +53,8 @@ def test_page_one_has_the_dose_box_and_the_vitals(tmp_path: Path, ec_key: Signin
         assert item in first, item
     for vital in ("Blood pressure 138/86 mmHg", "Heart rate 72 /min", "SpO2 98 %",
                   "Weight 187 lb", "5 ft 7 in; BMI 29.3 kg/m²",
-                  "hypertension elevated 140/90 mmHg", "hypertension severe 180/100 mmHg",
+                  "hypertension elevated: above 140/90 mmHg",
+                  "hypertension severe: above 180/100 mmHg",
                   "plausible 30 kg to 300 kg", "plausible BMI 12 to 80 kg/m²"):
         assert vital in first, vital
     assert "Signed by: Dr Jane Smith" in first

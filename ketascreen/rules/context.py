@@ -197,9 +197,13 @@ def _adjust_rules(rules: list[Any], rule_type: Any) -> list[Any]:
         rule_type("in mother", "FAMILY", direction="BACKWARD",
                   pattern=[{"LOWER": {"IN": ["in", "(", "-"]}}, relatives]),
         rule_type("?", "POSSIBLE_EXISTENCE", direction="BIDIRECTIONAL", max_scope=3),
-        rule_type("suspected", "POSSIBLE_EXISTENCE", direction="FORWARD",
+        # "Suspected OSA", "OSA suspected", "glaucoma suspect".
+        rule_type("suspected", "POSSIBLE_EXISTENCE", direction="BIDIRECTIONAL", max_scope=5,
                   pattern=[{"LOWER": {"IN": ["suspected", "suspect", "query", "probable",
                                                  "questionable", "presumptive"]}}]),
+        rule_type("concern for", "POSSIBLE_EXISTENCE", direction="FORWARD",
+                  pattern=[{"LOWER": "concern"}, {"LOWER": {"IN": ["for", "about"]}}]),
+        rule_type("no longer", "PSEUDO", direction="PSEUDO"),  # "no longer drinking - AUD ..."
         rule_type("no hx of", "NEGATED_EXISTENCE", direction="FORWARD"),
         rule_type("no h/o", "NEGATED_EXISTENCE", direction="FORWARD"),
         rule_type("never", "NEGATED_EXISTENCE", direction="FORWARD"),

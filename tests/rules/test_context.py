@@ -247,3 +247,34 @@ def test_preload_from_threads_builds_one_reader() -> None:
         thread.join()
     assert len(context._BUILT) == 1  # the one shared reader
     assert read_context("fh stroke", ((3, 9),))[0].status == "family"
+
+
+@pytest.mark.parametrize(("text", "concept", "status"), [
+    ("No h/o stroke", "cerebrovascular-accident-history", "negated"),
+    ("No hx of stroke", "cerebrovascular-accident-history", "negated"),
+    ("AAA - ruled out", "aneurysmal-vascular-disease", "negated"),
+    ("Glaucoma: none", "raised-intraocular-pressure", "negated"),
+    ("Hx of AAA", "aneurysmal-vascular-disease", "affirmed"),
+    ("Aortic aneurysm without rupture", "aneurysmal-vascular-disease", "affirmed"),
+    ("No longer drinking - alcohol use disorder in remission",
+     "substance-use-disorder-remission", "affirmed"),
+    ("Epilepsy - no seizures in 5 years", "seizure-disorder", "affirmed"),
+    ("History of AAA in father", "aneurysmal-vascular-disease", "family"),
+    ("Brother with schizophrenia", "psychotic-disorder", "family"),
+    ("Glaucoma suspect", "raised-intraocular-pressure", "uncertain"),
+    ("OSA suspected", "obstructive-sleep-apnea", "uncertain"),
+    ("Concern for obstructive sleep apnea", "obstructive-sleep-apnea", "uncertain"),
+    ("R/O AAA", "aneurysmal-vascular-disease", "uncertain"),
+])
+def test_problem_list_shorthand(text: str, concept: str, status: str) -> None:
+    """Problem-list shorthand and clause boundaries read as a clinician reads them."""
+    matches = default_ruleset().conditions.read(Condition(text=text))
+    assert [(m.entry.concept, m.assertion.status) for m in matches] == [(concept, status)]
+
+
+def test_a_negated_qualifier_does_not_negate_the_condition() -> None:
+    """"Bipolar disorder without psychotic features": bipolar counts, psychosis does not."""
+    matches = default_ruleset().conditions.read(
+        Condition(text="Bipolar disorder without psychotic features"))
+    assert [(m.entry.concept, m.assertion.status) for m in matches] == [
+        ("bipolar-disorder", "affirmed"), ("psychotic-disorder", "negated")]

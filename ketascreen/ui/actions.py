@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -623,6 +623,57 @@ def record_id_of(*, outcome: FormScreening) -> str | None:
     return record_id_for(
         canonical_json(screening.case.model_dump(mode="json", exclude_none=True)),
         canonical_json(screening.result.model_dump(mode="json")))
+
+
+@dataclass(frozen=True)
+class OpenedSignedChecklist:
+    """A signed checklist file, read back for the form.
+
+    Attributes:
+        document: the case it embeds (the form shows it, read-only).
+        record_id: the record id of the embedded case and result (what the page prints).
+        pdf: the file's bytes.
+        signer: the signing certificate's name, as the page prints it.
+        signed_at: when it was signed (aware), or ``None`` if the signature does not say.
+        verification: the signature check.
+    """
+
+    document: dict[str, Any]
+    record_id: str
+    pdf: bytes
+    signer: str
+    signed_at: datetime | None
+    verification: Verification
+
+
+def open_signed_checklist(*, path: Path) -> OpenedSignedChecklist:
+    """Read a signed checklist file: its embedded case, signer and signing time.
+
+    Raises:
+        InputFileError: the file cannot be read, is not signed, or embeds no case.
+    """
+    from ketascreen.records.documents import CASE_ATTACHMENT, RESULT_ATTACHMENT  # noqa: PLC0415
+    from ketascreen.reports.signing import embedded_attachments, verify_pdf  # noqa: PLC0415
+
+    try:
+        pdf = path.read_bytes()
+    except OSError as error:
+        raise InputFileError(str(path), f"cannot be read: {error.strerror}") from None
+    verification = verify_pdf(pdf)
+    try:
+        attachments = embedded_attachments(pdf)
+    except Exception:  # noqa: BLE001 - pyHanko raises many kinds on a broken PDF
+        attachments = {}
+    case_bytes = attachments.get(CASE_ATTACHMENT)
+    result_bytes = attachments.get(RESULT_ATTACHMENT)
+    if not verification.signed or case_bytes is None or result_bytes is None:
+        raise InputFileError(str(path), "is not a signed ketascreen checklist")
+    document = json.loads(case_bytes)
+    when = (datetime.fromisoformat(verification.signing_time)
+            if verification.signing_time else None)
+    return OpenedSignedChecklist(document, record_id_for(case_bytes, result_bytes), pdf,
+                                 verification.signer or "(unknown signer)",
+                                 when, verification)
 
 
 def _screened(outcome: FormScreening) -> Screening:

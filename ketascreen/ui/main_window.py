@@ -39,6 +39,7 @@ from ketascreen.errors import (
     CertificateNotRegisteredError,
     FhirImportError,
     FieldProblem,
+    InputFileError,
     PermissionDeniedError,
     RecordError,
     SameDaySigningError,
@@ -714,12 +715,29 @@ class MainWindow(QMainWindow):
         elif entry.kind == "record":
             self.open_record(entry.key)
         elif entry.kind == "checklist":
-            try:
-                data = Path(entry.key).read_bytes()
-            except OSError as error:
-                self.dialogs.error("Open checklist", f"{entry.key}: {error.strerror}")
-                return
-            self._show_pdf(data, Path(entry.key).name, signed=True)
+            self.open_signed_file(Path(entry.key))
+
+    def open_signed_file(self, path: Path) -> QtPdfPreview | None:
+        """Open a signed checklist file: the case it embeds in the form (read-only, under
+        "Signed by NAME at TIME (record ID)") and the signed PDF in the preview."""
+        if not self._keep_or_drop_changes():
+            return None
+        try:
+            opened = actions.open_signed_checklist(path=path)
+        except InputFileError as error:
+            self.dialogs.error("Open checklist", f"{error.path}: {error.reason}")
+            return None
+        self._replace(opened.document, None)
+        self._saved_state = self.form.state()
+        record_id = opened.record_id
+        when = opened.signed_at or datetime.fromtimestamp(path.stat().st_mtime).astimezone()
+        self.signed_path = path
+        self._lock(SignedView(signature_line(opened.signer, when, record_id), record_id,
+                              opened.pdf))
+        if not opened.verification.ok:
+            self.dialogs.error("Open checklist", f"The signature of {path} does not verify: "
+                               + "; ".join(opened.verification.problems))
+        return self._show_pdf(opened.pdf, path.name, signed=True)
 
     # -- checklist --------------------------------------------------------------------------
 

@@ -166,3 +166,27 @@ def test_no_dose_is_shown_that_differs_from_the_signed_checklist(
     assert window.dose.pump_rate() is None
     assert "KS-000000000000" in window.dose.refusal.text()
     assert "signed checklist" in window.dose.refusal.text()
+
+
+def test_a_signed_checklist_file_opens_read_only(qtbot: QtBot, window: MainWindow,
+                                                 tmp_path: Path, qtlog: Any) -> None:
+    """A checklist signed on this computer, opened again from the list: the case it embeds is
+    shown read-only under its signer, signing time and record id, beside its signed PDF."""
+    key = make_key(tmp_path, "Dr Test Signer", "signer.p12")
+    window.open_path(clear_case_file(tmp_path))
+    record_id = actions.record_id_of(outcome=window.current_outcome())
+    finish_signing(qtbot, open_sign_dialog(qtbot, window, key), tmp_path / "signed.pdf")
+    assert window.new_screening() and not window.form.read_only
+    entry = next(e for e in window.screenings.entries() if e.kind == "checklist")
+    window.open_entry(entry)
+    found = SIGNED_LINE.match(window.signed_bar.line)
+    assert found is not None, window.signed_bar.line
+    assert (found["name"], found["record"]) == ("Dr Test Signer", record_id)
+    assert window.form.read_only and window.form.patient.patient_id.text() == "MRN-0042"
+    assert window.dose.pump_rate() is not None
+    assert window.preview is not None
+    assert window.preview.data == (tmp_path / "signed.pdf").read_bytes()
+    before = window.form.state()
+    try_every_change(qtbot, window, qtlog)
+    window.rescreen_now()
+    assert window.form.state() == before

@@ -300,13 +300,15 @@ def record_problems(session: Session, signed: dict[str, dict[str, object]],
     """
     query = (select(ScreeningRow.record_id, ScreeningRow.case_json,
                     ScreeningRow.result_json, ScreeningRow.content_sha256,
-                    SignedDocument.sha256, SignedDocument.pdf)
+                    SignedDocument.sha256, SignedDocument.pdf,
+                    ScreeningRow.signer_certificate_sha256)
              .outerjoin(SignedDocument, SignedDocument.screening_id == ScreeningRow.id)
              .where(ScreeningRow.status != "draft").order_by(ScreeningRow.id)
              .execution_options(yield_per=100))
     result = session.execute(query)  # streamed: the PDFs are not all held in memory
     try:
-        for record_id, case_json, result_json, stored_sha, document_sha, pdf in result:
+        for (record_id, case_json, result_json, stored_sha, document_sha, pdf,
+             certificate_sha) in result:
             seen.add(record_id)
             event = signed.get(record_id)
             if event is None:
@@ -315,6 +317,8 @@ def record_problems(session: Session, signed: dict[str, dict[str, object]],
             if content_sha256(case_json, result_json) != stored_sha or (
                     stored_sha != event.get("content_sha256")):
                 yield record_id, "its case or result changed after it was signed"
+            if "certificate_sha256" in event and certificate_sha != event["certificate_sha256"]:
+                yield record_id, "its signing certificate changed after it was signed"
             if cast("bytes | None", pdf) is None:
                 yield record_id, "its signed document is missing"
             elif hashlib.sha256(pdf).hexdigest() != document_sha or (

@@ -52,6 +52,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     listing.add_argument("--today", action="store_true",
                          help="only those signed (or, for drafts, stored) today")
     listing.add_argument("--patient", metavar="ID", help="only this patient id")
+    listing.add_argument("--current", action="store_true",
+                         help="leave out records replaced by an amendment (as the worklist)")
     listing.add_argument("--limit", type=int, default=100, metavar="N")
     listing.add_argument("--json", action="store_true")
     show = actions.add_parser("show", help="show one stored screening and its audit events")
@@ -307,7 +309,8 @@ def _jsonable(value: object) -> object:
 
 def _list(store: RecordStore, actor: Actor, args: argparse.Namespace, out: TextIO) -> int:
     records = store.list_records(actor, day=date.today() if args.today else None,
-                                 patient_id=args.patient, limit=args.limit)
+                                 patient_id=args.patient, limit=args.limit,
+                                 current_only=args.current)
     if args.json:
         out.write(json.dumps([dataclasses.asdict(r) for r in records], indent=2,
                              default=_jsonable) + "\n")
@@ -370,6 +373,7 @@ def _describe(stored: StoredScreening) -> str:
     if stored.signed_at is not None:
         lines.append(f"Signed:          {_local(stored.signed_at)} by {stored.signed_by} "
                      f"(certificate: {stored.signer_name})")
+        lines.append(f"Certificate:     sha256 {stored.signer_certificate_sha256 or '-'}")
         lines.append(f"Document:        sha256 {stored.document_sha256}, "
                      f"{stored.document_size} bytes")
     if stored.amendment_reason:

@@ -8,6 +8,7 @@ remembered key path; the migration from the schema before certificates.
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -326,8 +327,14 @@ def test_worklist_shows_the_certificates_name(store: RecordStore, clinic: People
     key = _key(tmp_path_factory, "Jane Smith MD (Ketamine Clinic)")
     register(store, clinic.physician, key)
     screening = screening_of()
-    stored = store.create(clinic.physician, screening, signed_pdf=signed_pdf(screening, key))
+    pdf = signed_pdf(screening, key)
+    stored = store.create(clinic.physician, screening, signed_pdf=pdf)
     assert stored.signer_name == "Jane Smith MD (Ketamine Clinic)"
+    from pypdf import PdfReader  # the page prints the same name
+
+    text = " ".join(" ".join((page.extract_text() or "").split())
+                    for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Jane Smith MD (Ketamine Clinic)" in text and "Dr Jane Smith" not in text
     item = todays_checklists(store, clinic.nurse, zone=UTC)[0]
     assert item.signed_by == "Jane Smith MD (Ketamine Clinic)"
     assert item.signed_by_account == "drsmith"
@@ -437,3 +444,24 @@ def test_migration_upgrades_a_database_of_the_previous_schema(database_url: str,
         signed = store.create(physician, other, signed_pdf=sign(other),
                               register_certificate=True)
         assert signed.signer_certificate_sha256 == store.certificates(physician)[0].fingerprint
+
+
+def test_changed_signing_certificate_is_named_by_audit_verify(
+        store: RecordStore, clinic: People, sign: Sign, database_url: str) -> None:
+    """A signed record's certificate fingerprint edited in the database (protection dropped) no
+    longer matches the one its sign event recorded."""
+    from sqlalchemy import text
+
+    from tests.records.rawsql import drop_protection, raw
+
+    first = screening_of()
+    stored = store.create(clinic.physician, first, signed_pdf=sign(first))
+    assert store.verify_audit().ok
+    with raw(database_url) as connection:
+        drop_protection(connection)
+        connection.execute(text("UPDATE screenings SET signer_certificate_sha256 = :f "
+                                "WHERE record_id = :id"), {"f": "f" * 64, "id": stored.record_id})
+    report = store.verify_audit()
+    assert report.record_problems == (
+        (stored.record_id, "its signing certificate changed after it was signed"),)
+    assert store.get(clinic.physician, stored.record_id).signer_certificate_sha256 == "f" * 64

@@ -282,3 +282,10 @@ def test_same_day_second_signing_is_refused_with_the_way_to_amend(
     assert _save_signed(clinic, tmp_path, "--amends", original, "--reason", "weight",
                         changes={"measurements.weight": "190 lb"}) == 0
     assert f"(amendment of {original})" in capsys.readouterr().err
+    assert main(["records", "list", "--current", *_as(clinic, "rnpatel")]) == 0
+    out = capsys.readouterr().out
+    assert original not in out.replace(f"[amends {original}]", "")
+    assert f"[amends {original}]" in out and "SUPERSEDED" not in out
+    fingerprint = read_certificate(clinic.key.read_bytes(), passphrase=KEY_PASSPHRASE).sha256
+    assert main(["records", "show", original, *_as(clinic, "rnpatel")]) == 0
+    assert f"Certificate:     sha256 {fingerprint}" in capsys.readouterr().out

@@ -60,10 +60,15 @@ def dumped(window: MainWindow) -> str:
 
 def wheel_everything(qtbot: QtBot, window: MainWindow) -> int:
     """Turn the wheel both ways over every input widget, also after tabbing into each one."""
+    rows = [*window.form.conditions.rows, *window.form.medications.rows]
+    qtbot.waitUntil(lambda: all(row.isVisible() for row in rows), timeout=2000)
     widgets = input_widgets(window.form)
+    assert not [w for w in widgets if w.focusPolicy() == Qt.FocusPolicy.WheelFocus]
+    focused = QApplication.focusWidget()
     for widget in widgets:
         for notches in (-1, 1, -3):
             wheel(widget, notches)
+    assert QApplication.focusWidget() is focused  # the wheel gave no widget the focus
     for widget in widgets:
         if widget.isEnabled() and widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
             widget.setFocus(Qt.FocusReason.TabFocusReason)  # Tab alone is not a choice

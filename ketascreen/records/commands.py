@@ -126,15 +126,22 @@ def add_screen_options(screen: argparse.ArgumentParser) -> None:
 
 # -- logging in ---------------------------------------------------------------------------
 
-def _read_secret(path: str, what: str) -> str:
+def _read_secret_bytes(path: str, what: str) -> bytes:
     try:
         data = Path(path).read_bytes()
     except OSError as error:
         raise InputFileError(path, f"cannot read the {what} file: {error.strerror}") from None
-    secret = data.removesuffix(b"\n").removesuffix(b"\r").decode("utf-8", errors="strict")
+    secret = data.removesuffix(b"\n").removesuffix(b"\r")
     if not secret:
         raise InputFileError(path, f"the {what} file is empty")
     return secret
+
+
+def _read_secret(path: str, what: str) -> str:
+    try:
+        return _read_secret_bytes(path, what).decode("utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise InputFileError(path, f"the {what} file is not UTF-8 text") from None
 
 
 def open_store() -> RecordStore:
@@ -223,7 +230,7 @@ class Saver:
         from ketascreen.records.certificates import check_signer  # noqa: PLC0415
         from ketascreen.reports.signing import read_certificate  # noqa: PLC0415
 
-        passphrase = _read_secret(self._args.passphrase_file, "passphrase").encode("utf-8")
+        passphrase = _read_secret_bytes(self._args.passphrase_file, "passphrase")
         try:
             data = Path(self._args.sign).read_bytes()
         except OSError as error:
@@ -436,7 +443,7 @@ def _certificate_file(args: argparse.Namespace) -> CertificateFacts:
         data = Path(args.certificate).read_bytes()
     except OSError as error:
         raise InputFileError(args.certificate, f"cannot be read: {error.strerror}") from None
-    passphrase = (_read_secret(args.passphrase_file, "passphrase").encode("utf-8")
+    passphrase = (_read_secret_bytes(args.passphrase_file, "passphrase")
                   if args.passphrase_file else None)
     return read_certificate(data, passphrase=passphrase, path=args.certificate)
 

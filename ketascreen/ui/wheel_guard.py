@@ -32,6 +32,8 @@ GUARDED_TYPES: tuple[type[QWidget], ...] = (QComboBox, QAbstractSpinBox, QAbstra
 """The widgets whose value the wheel would change."""
 
 _GUARD_NAME = "ketascreen-wheel-guard"
+_WATCHED = frozenset({QEvent.Type.Polish, QEvent.Type.MouseButtonPress, QEvent.Type.FocusOut,
+                      QEvent.Type.Wheel})
 
 
 def guarded_widget(obj: QObject | None) -> QWidget | None:
@@ -69,6 +71,8 @@ class WheelGuard(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         """Remember clicks into value widgets; send the wheel past those not clicked into."""
         kind = event.type()
+        if kind not in _WATCHED:
+            return False  # nearly every event: paint, layout, timers
         if kind == QEvent.Type.Polish:
             _lower_wheel_focus(watched)
         elif kind == QEvent.Type.MouseButtonPress:

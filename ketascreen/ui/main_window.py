@@ -11,6 +11,7 @@ check. All core work goes through :mod:`ketascreen.ui.actions` and
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from dataclasses import dataclass
@@ -78,6 +79,8 @@ if TYPE_CHECKING:
     )
 
 RESCREEN_DELAY_MS = 200
+_LOCKED_BUTTON = "ketascreen-locked"
+"""Marks the acknowledgement buttons disabled because a signed checklist is shown."""
 AUTOSAVE_INTERVAL_MS = 5000
 
 
@@ -385,15 +388,21 @@ class MainWindow(QMainWindow):
         view = self.signed_view
         self.actions_by_name["amend"].setEnabled(view is not None)
         self.actions_by_name["sign"].setEnabled(view is None)
+        for button in self.findings.findChildren(QAbstractButton):
+            if view is None and button.property(_LOCKED_BUTTON):
+                button.setProperty(_LOCKED_BUTTON, None)
+                button.setEnabled(True)
+            elif view is not None and button.isEnabled() and (
+                    button.objectName().startswith("acknowledge")
+                    or button.text() == "Withdraw"):
+                button.setProperty(_LOCKED_BUTTON, True)
+                button.setEnabled(False)
         if view is None:
             if self.amending is not None:
                 set_text(self.decision.signing, "Amending " + self.amending.record_id + ": "
                          + actions.signing_status(outcome=outcome))
             return
-        for button in self.findings.findChildren(QAbstractButton):
-            if button.objectName().startswith("acknowledge") or button.text() == "Withdraw":
-                button.setEnabled(False)
-        set_text(self.decision.signing, f"SIGNED — {view.line}. Read-only: to change it, "
+        set_text(self.decision.signing, f"SIGNED ({view.record_id}): read-only. To change it, "
                  "Amend it (File > Amend signed checklist).")
         if actions.record_id_of(outcome=outcome) != view.record_id:
             self.dose.show_outcome(dataclasses.replace(
@@ -417,9 +426,10 @@ class MainWindow(QMainWindow):
 
     def _close_signed_preview(self) -> None:
         """Close the preview of a signed checklist the form no longer shows."""
-        if self.preview is not None:
-            self.preview.close()
-            self.preview = None
+        preview, self.preview = self.preview, None
+        if preview is not None:
+            with contextlib.suppress(RuntimeError):  # closed by the user: deleted already
+                preview.close()
 
     def amend(self) -> bool:
         """Amend the signed checklist shown: ask for a typed reason, then make the form a new

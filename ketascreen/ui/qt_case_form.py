@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSlider,
@@ -39,6 +40,7 @@ from ketascreen.ui.wheel_guard import install_wheel_guard
 CASE_FORMAT = "ketascreen-case/1"
 _LOCKED = "ketascreen-locked"
 """The dynamic property marking what :meth:`QtCaseForm.set_read_only` changed."""
+_PALETTE = "ketascreen-unlocked-palette"
 _TEXT_TYPES = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
 _CHOICE_TYPES = (QComboBox, QAbstractButton, QAbstractSlider)
 
@@ -189,8 +191,12 @@ class QtCaseForm(QWidget):
                 widget.setReadOnly(False)
             elif locked == "disabled":
                 widget.setEnabled(True)
+                palette = widget.property(_PALETTE)
+                if isinstance(palette, QPalette):
+                    widget.setPalette(palette)
             if locked:
                 widget.setProperty(_LOCKED, None)
+                widget.setProperty(_PALETTE, None)
 
     def _lock_children(self) -> None:
         for widget in self.findChildren(QWidget):
@@ -203,6 +209,8 @@ class QtCaseForm(QWidget):
             elif isinstance(widget, _CHOICE_TYPES) and widget.isEnabled():
                 widget.setEnabled(False)
                 widget.setProperty(_LOCKED, "disabled")
+                widget.setProperty(_PALETTE, QPalette(widget.palette()))
+                widget.setPalette(_legible_when_disabled(widget.palette()))
 
     # -- outcome ----------------------------------------------------------------------------
 
@@ -220,3 +228,14 @@ class QtCaseForm(QWidget):
         screening = outcome.screening
         self.substance_use.show_risk(None if screening is None else screening.result.abuse_risk)
         return list(rest)
+
+
+def _legible_when_disabled(palette: QPalette) -> QPalette:
+    """``palette`` with the disabled texts as dark as the enabled ones: a signed checklist's
+    answers (a unit, a Yes/No) must read as clearly as when they were typed, not greyed out."""
+    legible = QPalette(palette)
+    active, disabled = QPalette.ColorGroup.Active, QPalette.ColorGroup.Disabled
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText,
+                 QPalette.ColorRole.ButtonText):
+        legible.setColor(disabled, role, palette.color(active, role))
+    return legible

@@ -63,6 +63,8 @@ def test_amend_produces_a_linked_signed_record(
     assert not preview.isVisible() and window.preview is None  # the old PDF is not left open
     assert "Amending " + clinic.record_id in window.signed_bar.text.text()
     assert window.decision.signing.text().startswith("Amending " + clinic.record_id)
+    acknowledged = window.findings.row("benzodiazepine")
+    assert acknowledged is not None and acknowledged.withdraw.isEnabled()  # editable again
     change_heart_rate(qtbot, window, "68")
     assert window.current_outcome().decision == "clear"
     finish_signing(qtbot, open_sign_dialog(qtbot, window, clinic.key), tmp_path / "amend.pdf")

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractSlider,
@@ -106,6 +106,9 @@ def test_signing_in_the_app_locks_the_form(qtbot: QtBot, window: MainWindow, tmp
     assert not window.actions_by_name["sign"].isEnabled()
     assert window.actions_by_name["amend"].isEnabled()
     assert "SIGNED" in window.decision.signing.text()
+    acknowledged = window.findings.row("benzodiazepine")
+    assert acknowledged is not None and acknowledged.withdraw.isVisible()
+    assert not acknowledged.withdraw.isEnabled()
     window.sign()  # the shortcut path: refused with the way to amend
     assert window.dialogs.errors[-1][0] == "Sign"  # type: ignore[attr-defined]
     assert "Amend" in window.dialogs.errors[-1][1]  # type: ignore[attr-defined]
@@ -190,3 +193,20 @@ def test_a_signed_checklist_file_opens_read_only(qtbot: QtBot, window: MainWindo
     try_every_change(qtbot, window, qtlog)
     window.rescreen_now()
     assert window.form.state() == before
+
+
+def test_amend_after_the_user_closed_the_signed_preview(qtbot: QtBot, window: MainWindow,
+                                                        tmp_path: Path,
+                                                        dialogs: FakeDialogs) -> None:
+    """The preview deletes itself when the user closes it: Amend still works."""
+    key = make_key(tmp_path, "Dr Test Signer", "signer.p12")
+    window.open_path(clear_case_file(tmp_path))
+    finish_signing(qtbot, open_sign_dialog(qtbot, window, key), tmp_path / "signed.pdf")
+    preview = window.show_preview()
+    assert preview is not None
+    preview.close()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # as the event loop would
+    dialogs.amend_reasons.append("Wrong weight unit")
+    assert window.amend()
+    assert not window.form.read_only and window.amending is not None
+    assert window.amending.stored is False  # a file: nothing in the records to link to

@@ -85,7 +85,15 @@ DOSE_CONCEPTS: Final = (
     "duration-outside-range",
 )
 
+VITAL_SIGN_CONCEPTS: Final = (
+    "hypotension",
+    "bradycardia",
+    "tachycardia",
+    "hypoxaemia",
+)
+"""From the vital signs given; an absent value fires nothing (weakly sourced local policy)."""
+
 ALL_CONCEPTS: Final = (
     HISTORY_CONCEPTS + DERIVED_CONCEPTS + MEDICATION_CLASSES + ABUSE_RISK_CONCEPTS
-    + DATA_CONCEPTS + DOSE_CONCEPTS
+    + DATA_CONCEPTS + DOSE_CONCEPTS + VITAL_SIGN_CONCEPTS
 )

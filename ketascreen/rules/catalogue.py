@@ -17,7 +17,7 @@ from ketascreen.concepts import ALL_CONCEPTS
 from ketascreen.errors import KnowledgeBaseError
 from ketascreen.models.result import FindingKind
 from ketascreen.rules.datafiles import read_data_file, require_keys
-from ketascreen.rules.evaluators import EVALUATORS, INPUTS
+from ketascreen.rules.evaluators import COMPARISONS, EVALUATORS, INPUTS, VITAL_SIGNS
 from ketascreen.rules.policy import THRESHOLD_TYPES, Policy
 
 RULES_SCHEMA = "ketascreen-rules/1"
@@ -33,7 +33,7 @@ _BOOL_PARAMS = {"counts_inactive", "needed", "diazepam_equivalent"}
 
 @dataclass(frozen=True)
 class Source:
-    """One reference of clinical-facts.md."""
+    """One reference: an R# of clinical-facts.md or a C# of course-facts.md."""
 
     key: str
     short: str
@@ -75,14 +75,16 @@ class RuleCatalogue:
 
 
 def load_sources(path: Path | None = None) -> tuple[dict[str, Source], str]:
-    """Load the R# reference list. Returns the sources and the file's sha256."""
+    """Load the R# and C# reference list. Returns the sources and the file's sha256."""
     data = read_data_file("sources.toml", path, schema=SOURCES_SCHEMA)
     sources: dict[str, Source] = {}
     for key, table in data.content.items():
         if key == "schema":
             continue
-        if not re.match(r"^R\d+b?$", key):
-            raise KnowledgeBaseError(data.name, key, "source keys are R numbers (R19, R55b)")
+        if not re.match(r"^[RC]\d+b?$", key):
+            raise KnowledgeBaseError(data.name, key, "source keys are R numbers of "
+                                     "clinical-facts.md (R19, R55b) or C numbers of "
+                                     "course-facts.md (C14)")
         require_keys(data.name, key, table, required={"short", "title", "url"})
         if not table["short"].strip():
             raise KnowledgeBaseError(data.name, key, "short citation is empty")
@@ -159,8 +161,8 @@ def _rule(file: str, table: dict[str, Any], policy: Policy,
         raise KnowledgeBaseError(file, rule_id, "no citation: every rule cites its sources")
     missing = [k for k in cited if k not in sources]
     if missing:
-        raise KnowledgeBaseError(file, rule_id, f"source(s) not in clinical-facts: "
-                                 f"{', '.join(missing)}")
+        raise KnowledgeBaseError(file, rule_id, "source(s) not in clinical-facts or "
+                                 f"course-facts: {', '.join(missing)}")
     return Rule(
         id=rule_id, concept=concept, kind=KINDS[match.group(1)], logic=table["logic"],
         params=params, severity_key=severity_key, inputs=inputs, title=table["title"],
@@ -185,8 +187,18 @@ def _check_params(file: str, rule_id: str, params: dict[str, Any], allowed: froz
             raise KnowledgeBaseError(file, rule_id, "unless_above must name two thresholds")
         if name == "tier" and value not in ("high", "moderate"):
             raise KnowledgeBaseError(file, rule_id, "tier must be high or moderate")
+        if name == "vital" and value not in VITAL_SIGNS:
+            raise KnowledgeBaseError(file, rule_id, f"vital must be one of "
+                                     f"{', '.join(VITAL_SIGNS)}")
+        if name == "compare" and value not in COMPARISONS:
+            raise KnowledgeBaseError(file, rule_id, f"compare must be one of "
+                                     f"{', '.join(COMPARISONS)}")
     required = allowed - {"unless_above", "diazepam_equivalent"}
     missing = required - set(params)
     if missing:
         raise KnowledgeBaseError(file, rule_id, f"missing parameter(s): "
                                  f"{', '.join(sorted(missing))}")
+    vital = VITAL_SIGNS.get(str(params.get("vital")))
+    if vital is not None and THRESHOLD_TYPES[params["threshold"]] is not vital.dimension:
+        raise KnowledgeBaseError(file, rule_id, f"threshold {params['threshold']!r} is not a "
+                                 f"{vital.dimension.value}, as {params['vital']} needs")

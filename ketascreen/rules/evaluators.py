@@ -18,7 +18,7 @@ from ketascreen.rules.facts import Facts, describe_medication
 from ketascreen.rules.knowledge import DrugKnowledge
 from ketascreen.rules.policy import Policy
 from ketascreen.rules.scores import assess_abuse_risk
-from ketascreen.units import magnitude_in
+from ketascreen.units import Dimension, Quantity, magnitude_in
 
 Params = Mapping[str, Any]
 Fired = dict[str, str] | None
@@ -106,6 +106,81 @@ def _bp_above(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired
         "systolic_limit": format_quantity(ctx.policy.quantity(params["systolic"]), "mmHg"),
         "diastolic_limit": format_quantity(ctx.policy.quantity(params["diastolic"]), "mmHg"),
     }
+
+
+@dataclass(frozen=True)
+class VitalSign:
+    """A vital sign a ``vital-sign-limit`` rule may compare with a policy threshold.
+
+    Attributes:
+        input: the case input it reads.
+        dimension: the dimension its threshold must have.
+        symbol: the ISMP display unit it is compared and shown in.
+        unit: the pint unit of ``symbol``.
+    """
+
+    input: str
+    dimension: Dimension
+    symbol: str
+    unit: str
+
+
+VITAL_SIGNS: dict[str, VitalSign] = {
+    "systolic": VitalSign("measurements.blood_pressure", Dimension.PRESSURE, "mmHg",
+                          "millimeter_Hg"),
+    "heart_rate": VitalSign("measurements.heart_rate", Dimension.FREQUENCY, "/min", "1/minute"),
+    "spo2": VitalSign("measurements.spo2", Dimension.FRACTION, "%", "percent"),
+}
+"""The ``vital`` parameter of a ``vital-sign-limit`` rule -> what it reads."""
+
+COMPARISONS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
+    "below": ("below", lambda value, limit: value < limit),
+    "above": ("above", lambda value, limit: value > limit),
+    "at-most": ("at or below", lambda value, limit: value <= limit),
+}
+"""The ``compare`` parameter of a ``vital-sign-limit`` rule -> (wording, test)."""
+
+
+def _vital_reads(concept: str, params: Params) -> frozenset[str]:
+    vital = VITAL_SIGNS.get(str(params.get("vital")))
+    return frozenset() if vital is None else frozenset({vital.input})
+
+
+def _as_given(given: str, shown: str) -> str:
+    """The value as typed, with its conversion when typed in another unit or spelling."""
+    return given if " ".join(given.split()) == shown else f"{given} = {shown}"
+
+
+def _vital_sign_limit(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    """A vital sign beyond a policy threshold, compared at 0.1 of its display unit.
+
+    An absent value fires nothing (the blood pressure's absence is ``missing-blood-pressure``).
+    """
+    vital = VITAL_SIGNS[params["vital"]]
+    wording, beyond = COMPARISONS[params["compare"]]
+    measurements = facts.case.measurements
+    limit = ctx.policy.quantity(params["threshold"])
+    limit_text = format_quantity(limit, vital.symbol)
+    if params["vital"] == "systolic":
+        bp = facts.blood_pressure
+        if bp is None:
+            return None
+        systolic, diastolic = bp.mmhg()
+        if not beyond(systolic, magnitude_in(limit, vital.unit)):
+            return None
+        shown = f"{format_number(systolic, 1)}/{format_number(diastolic, 1)} mmHg"
+        return {"value": _as_given(measurements.blood_pressure or "", shown),
+                "limit": f"systolic {wording} {limit_text}"}
+    given = measurements.heart_rate if params["vital"] == "heart_rate" else measurements.spo2
+    value: Quantity | None = (measurements.heart_rate_quantity() if params["vital"] == "heart_rate"
+                              else measurements.spo2_quantity())
+    if value is None or given is None:
+        return None
+    magnitude = round(magnitude_in(value, vital.unit), 1)
+    if not beyond(magnitude, magnitude_in(limit, vital.unit)):
+        return None
+    return {"value": _as_given(given, f"{format_number(magnitude, 1)} {vital.symbol}"),
+            "limit": f"{wording} {limit_text}"}
 
 
 def _age(facts: Facts, params: Params, ctx: Context) -> dict[str, str]:
@@ -328,6 +403,9 @@ EVALUATORS: dict[str, Evaluator] = {
     "blood-pressure-above": Evaluator(
         _fixed("measurements.blood_pressure"), frozenset({"systolic", "diastolic", "unless_above"}),
         frozenset({"bp", "systolic_limit", "diastolic_limit"}), _bp_above),
+    "vital-sign-limit": Evaluator(
+        _vital_reads, frozenset({"vital", "compare", "threshold"}),
+        frozenset({"value", "limit"}), _vital_sign_limit),
     "age-below": Evaluator(_fixed("patient.birth_date", "screening_date"),
                            frozenset({"threshold"}),
                            frozenset({"age", "screening_date", "limit"}), _age_below),

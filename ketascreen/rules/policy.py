@@ -37,6 +37,11 @@ THRESHOLD_TYPES: dict[str, Dimension | type[int]] = {
     "dast10_high_at": int,
     "audit_c_positive_male": int,
     "audit_c_positive_female": int,
+    # Vital-sign limits (local policy; the side each fires on is the rule's, see rules.toml).
+    "hypotension_systolic": Dimension.PRESSURE,
+    "bradycardia_heart_rate": Dimension.FREQUENCY,
+    "tachycardia_heart_rate": Dimension.FREQUENCY,
+    "hypoxaemia_spo2": Dimension.FRACTION,
 }
 
 

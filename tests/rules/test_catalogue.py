@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 
-from ketascreen.concepts import ALL_CONCEPTS, HISTORY_CONCEPTS, MEDICATION_CLASSES
+from ketascreen.concepts import (
+    ALL_CONCEPTS,
+    HISTORY_CONCEPTS,
+    MEDICATION_CLASSES,
+    VITAL_SIGN_CONCEPTS,
+)
 from ketascreen.errors import KnowledgeBaseError
 from ketascreen.rules import default_ruleset
 from ketascreen.rules.catalogue import RULE_ID, load_rules
@@ -19,6 +24,7 @@ from ketascreen.rules.policy import load_policy
 from tests.helpers.cases import SHARED
 
 FACTS = (SHARED / "clinical" / "clinical-facts.md").read_text(encoding="utf-8")
+COURSE_FACTS = (SHARED / "clinical" / "course-facts.md").read_text(encoding="utf-8")
 RULES_TOML = resources.files("ketascreen.rules").joinpath("data", "rules.toml").read_text(
     encoding="utf-8")
 
@@ -31,7 +37,8 @@ INCOMPATIBLE_CLASSES = [
 
 
 def test_every_rule_is_well_formed() -> None:
-    """Id format, unique ids, known concept and inputs, citations resolving to clinical-facts."""
+    """Id format, unique ids, known concept and inputs, citations resolving to clinical-facts
+    (R#) or course-facts (C#)."""
     ruleset = default_ruleset()
     rules = ruleset.catalogue.rules
     assert len({r.id for r in rules}) == len(rules)
@@ -42,7 +49,8 @@ def test_every_rule_is_well_formed() -> None:
         assert set(rule.inputs) == EVALUATORS[rule.logic].reads(rule.concept, rule.params)
         assert rule.sources
         for key in rule.sources:
-            assert re.search(rf"^- {key}\b|; {key} ", FACTS, flags=re.MULTILINE), key
+            facts = COURSE_FACTS if key.startswith("C") else FACTS
+            assert re.search(rf"^- {key}\b|; {key} ", facts, flags=re.MULTILINE), key
         for text in (rule.title, rule.statement, rule.action):
             assert text == text.strip()
             assert "  " not in text
@@ -50,6 +58,31 @@ def test_every_rule_is_well_formed() -> None:
         assert rule.statement.endswith(".")
         assert rule.action.endswith(".")
         assert rule.severity_key in ruleset.policy.severity
+
+
+def test_every_course_source_is_a_reference_of_course_facts() -> None:
+    """Each C# source is listed, with its address, in course-facts.md."""
+    course = {k: s for k, s in default_ruleset().catalogue.sources.items() if k.startswith("C")}
+    assert course
+    for key, source in course.items():
+        line = re.search(rf"^- {key}\b.*$", COURSE_FACTS, flags=re.MULTILINE)
+        assert line is not None, key
+        assert source.url.split("://", 1)[1] in line.group(0), key
+
+
+def test_vital_sign_rules_cite_the_weak_sources_and_say_local_policy() -> None:
+    """The four vital-sign rules read their limit from the policy, cite C14 (C15 R116 for SpO2)
+    and say in their statement that the limit is local policy on a weak source."""
+    rules = {r.concept: r for r in default_ruleset().catalogue.rules
+             if r.concept in VITAL_SIGN_CONCEPTS}
+    assert set(rules) == set(VITAL_SIGN_CONCEPTS)
+    assert {c: r.sources for c, r in rules.items()} == {
+        "hypotension": ("C14",), "bradycardia": ("C14",), "tachycardia": ("C14",),
+        "hypoxaemia": ("C15", "R116")}
+    for rule in rules.values():
+        assert rule.kind == "contraindication"
+        assert "local policy" in rule.statement and "weak source" in rule.statement
+        assert rule.params["threshold"] in default_ruleset().policy.quantities
 
 
 def test_every_concept_has_a_rule() -> None:
@@ -162,3 +195,24 @@ def test_broken_policy_fails_loudly(tmp_path: Path) -> None:
     bad.write_text(shipped + '\n[extra]\nx = 1\n', encoding="utf-8")
     with pytest.raises(KnowledgeBaseError, match="unknown key"):
         load_policy(bad)
+
+
+@pytest.mark.parametrize(("params", "problem"), [
+    ({"vital": "pulse", "compare": "below", "threshold": "bradycardia_heart_rate"},
+     "vital must be one of"),
+    ({"vital": "heart_rate", "compare": "under", "threshold": "bradycardia_heart_rate"},
+     "compare must be one of"),
+    ({"vital": "heart_rate", "compare": "below", "threshold": "hypoxaemia_spo2"},
+     "is not a rate per minute"),
+    ({"vital": "heart_rate", "compare": "below"}, "missing parameter"),
+])
+def test_broken_vital_sign_rules_fail_loudly(tmp_path: Path, params: dict[str, Any],
+                                             problem: str) -> None:
+    """A vital-sign rule naming an unknown vital sign or comparison, or a threshold of another
+    dimension (a SpO2 % limit for a heart rate), stops loading."""
+    doc = tomllib.loads(RULES_TOML)
+    rule = next(r for r in doc["rule"] if r["id"] == "KS-CI-0031")
+    rule["params"] = params
+    with pytest.raises(KnowledgeBaseError, match=problem) as caught:
+        load_rules(load_policy(), _write(tmp_path, doc))
+    assert caught.value.entry == "KS-CI-0031"

@@ -112,11 +112,13 @@ class Amending:
         reason: the typed reason.
         stored: whether it is a record of the records database (the amendment is then stored
             linked to it).
+        patient_id: the patient of the signed checklist (an amendment is of the same patient).
     """
 
     record_id: str
     reason: str
     stored: bool
+    patient_id: str | None = None
 
 
 def signature_line(name: str, when: datetime, record_id: str) -> str:
@@ -440,9 +442,9 @@ class MainWindow(QMainWindow):
             self.dialogs.error("Amend", "No signed checklist is shown. Open it first (from "
                                "today's signed checklists), then press Amend.")
             return False
-        return self._start_amending(view.record_id, stored=view.stored, keep_form=True)
+        return self._start_amending(view.record_id, stored=view.stored)
 
-    def _start_amending(self, record_id: str, *, stored: bool, keep_form: bool) -> bool:
+    def _start_amending(self, record_id: str, *, stored: bool) -> bool:
         if stored and self.store is not None and self.actor is not None:
             from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
 
@@ -461,12 +463,13 @@ class MainWindow(QMainWindow):
         self.signed_path = None
         self._signed_state = None
         self._unlock()
-        self.amending = Amending(record_id, reason.strip(), stored)
+        case = actions.case_of(self.current_outcome())
+        self.amending = Amending(record_id, reason.strip(), stored,
+                                 None if case is None else case.patient.id)
         self.signed_bar.show_amending(record_id, reason.strip())
         self._update_record_actions()
         self.rescreen_now()
-        if keep_form:
-            self.form.patient.patient_id.setFocus()
+        self.form.patient.patient_id.setFocus()
         self.statusBar().showMessage(f"Amending {record_id}: correct the form, then sign the "
                                      "amendment (File > Sign checklist).")
         return True
@@ -782,6 +785,14 @@ class MainWindow(QMainWindow):
             return
         outcome = self.current_outcome()
         case = actions.case_of(outcome)
+        amending = self.amending
+        if (amending is not None and amending.patient_id is not None and case is not None
+                and case.patient.id != amending.patient_id):
+            self.dialogs.error("Sign", f"This form is the amendment of {amending.record_id}, "
+                               f"a checklist of patient {amending.patient_id}, but it is now of "
+                               f"patient {case.patient.id}. An amendment is of the same "
+                               "patient: correct the patient ID, or start a new screening.")
+            return
         if self.store is not None and self.actor is not None:
             from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
 
@@ -798,7 +809,7 @@ class MainWindow(QMainWindow):
                 # One signed checklist per patient and day: a change is an amendment.
                 text = records_actions.same_day_text(existing=existing)
                 if not self.dialogs.offer_amend("Sign", text) or not self._start_amending(
-                        existing.record_id, stored=True, keep_form=True):
+                        existing.record_id, stored=True):
                     self.statusBar().showMessage(f"Not signed: {existing.record_id} was signed "
                                                  "for this patient today (amend it instead).")
                     return

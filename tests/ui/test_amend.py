@@ -144,3 +144,22 @@ def test_accepting_the_offer_amends_the_signed_checklist(
     new = clinic.store.get(clinic.people.physician, view.record_id)
     assert new.amends == clinic.record_id
     assert [e.key for e in records_listed(window)] == [view.record_id]
+
+
+def test_an_amendment_stays_with_its_patient(qtbot: QtBot, settings: AppSettings,
+                                             dialogs: FakeDialogs, clinic: Clinic) -> None:
+    """Retyping the patient ID of an amendment: signing is refused before any PDF is made."""
+    window = signed_in(qtbot, settings, dialogs, clinic, "drsmith")
+    open_todays(window, clinic)
+    dialogs.amend_reasons.append("Wrong patient?")
+    window.actions_by_name["amend"].trigger()
+    field = window.form.patient.patient_id
+    field.setFocus()
+    field.selectAll()
+    type_into(qtbot, field, "MRN-0099")
+    wait_screened(qtbot, window)
+    window.actions_by_name["sign"].trigger()
+    assert window.sign_dialog is None
+    assert dialogs.errors and dialogs.errors[-1][0] == "Sign"
+    assert "amendment of " + clinic.record_id in dialogs.errors[-1][1]
+    assert "MRN-0042" in dialogs.errors[-1][1] and "MRN-0099" in dialogs.errors[-1][1]

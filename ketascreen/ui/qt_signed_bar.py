@@ -38,7 +38,7 @@ class QtSignedBar(QFrame):
         self.text = QLabel(self)
         self.text.setObjectName("signed-text")
         self.text.setWordWrap(True)
-        self.amend_button = QPushButton("Am&end...", self)
+        self.amend_button = QPushButton("Amend...", self)  # no free letter: File > A&mend
         self.amend_button.setObjectName("amend")
         self.amend_button.setToolTip("Change this signed checklist: give a reason, correct the "
                                      "form and sign the amendment, which replaces it.")

@@ -354,6 +354,12 @@ class MainWindow(QMainWindow):
         self._timer.start()
         self.decision.show_outcome(self.outcome, pending=True)
         self._update_title()
+        if self.preview is not None:
+            # The checklist previewed is of the form as it was: never leave it open beside a
+            # form (and a dose) that no longer matches it.
+            self._close_signed_preview()
+            self.statusBar().showMessage("Checklist preview closed: the form changed "
+                                         "(Ctrl+Shift+P previews it again).", 5000)
 
     @property
     def pending(self) -> bool:

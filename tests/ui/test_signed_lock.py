@@ -210,3 +210,17 @@ def test_amend_after_the_user_closed_the_signed_preview(qtbot: QtBot, window: Ma
     assert window.amend()
     assert not window.form.read_only and window.amending is not None
     assert window.amending.stored is False  # a file: nothing in the records to link to
+
+
+def test_an_edit_closes_a_preview_of_the_form_as_it_was(qtbot: QtBot, window: MainWindow,
+                                                        tmp_path: Path) -> None:
+    """A previewed (unsigned) checklist is closed at the first keystroke that changes the
+    form, so its dose is never shown beside another."""
+    window.open_path(clear_case_file(tmp_path))
+    preview = window.show_preview()
+    assert preview is not None and preview.isVisible()
+    field = window.form.measurements.inputs["heart_rate"].value
+    field.setFocus()
+    type_into(qtbot, field, "0")
+    assert not preview.isVisible() and window.preview is None
+    assert "preview closed" in window.statusBar().currentMessage()

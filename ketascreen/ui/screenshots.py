@@ -87,6 +87,10 @@ def main(argv: list[str]) -> int:
         _load(window, folder, clear)
         _sign_dialog(window, folder, out / "screenshot-sign-dialog.png")
         written.append("screenshot-sign-dialog.png")
+        if window.signed_view is not None:  # signed: the read-only form under its signature
+            window.statusBar().clearMessage()  # it names the temporary folder
+            grab_window(window, out / "screenshot-signed.png")
+            written.append("screenshot-signed.png")
         window.close()
     for name in written:
         print(f"wrote {out / name}")
@@ -109,7 +113,10 @@ def _sign_dialog(window: MainWindow, folder: Path, path: Path) -> None:
     dialog.attest.setChecked(True)
     dialog.show()
     grab_window(window, path, over=dialog)
-    dialog.reject()
+    dialog.output.setText(str(folder / "MRN-0042-2026-11-25-checklist.pdf"))
+    dialog.sign()  # accepted: the window shows the signed checklist, read-only
+    if dialog.isVisible():
+        dialog.reject()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -196,7 +196,9 @@ def _example(dimension: Dimension) -> str:
 def parse_quantity(text: object, dimension: Dimension, *, field: str = "") -> Quantity:
     """Parse one quantity string such as ``"187 lb"`` or ``"0.5 mg/kg"``.
 
-    Lengths and masses may be compound (``"5 ft 7 in"``); the parts are added.
+    Lengths and masses may be compound (``"5 ft 7 in"``, ``"6 ft 0 in"``, ``"150 lb 4 oz"``):
+    two parts, the larger unit first and the smaller below one of the larger; either part may be
+    zero, not both. The parts are added, in the larger unit.
 
     Args:
         text: the string as typed or read from a file.
@@ -208,7 +210,8 @@ def parse_quantity(text: object, dimension: Dimension, *, field: str = "") -> Qu
 
     Raises:
         UnitInputError: no unit, a unit of another dimension, an error-prone unit spelling,
-            a number that is zero or negative, or text that is not a quantity at all.
+            a number that is zero or negative, a compound not written as above, or text that is
+            not a quantity at all.
     """
     text = _check_text(text, field, dimension)
     try:
@@ -226,11 +229,7 @@ def _parsed(text: str, dimension: Dimension) -> tuple[float, str]:
     if dimension in (Dimension.LENGTH, Dimension.MASS):
         pairs = list(_PAIR.finditer(text))
         if len(pairs) > 1 and _PAIR.sub("", text).strip() == "":
-            parts = [Q_(*_with_unit(_parsed(p.group(0), dimension))) for p in pairs]
-            total = parts[0]
-            for part in parts[1:]:
-                total = total + part.to(total.units)
-            return float(total.magnitude), str(total.units)
+            return _compound(text, pairs, dimension)
     match = _SINGLE.match(text)
     if match is None:
         raise _refuse(text, "", dimension,
@@ -241,8 +240,52 @@ def _parsed(text: str, dimension: Dimension) -> tuple[float, str]:
     return float(magnitude), unit
 
 
-def _with_unit(parsed: tuple[float, str]) -> tuple[float, pint.Unit]:
-    return parsed[0], _unit(parsed[1])
+# The compounds a length or mass may be written as: a larger unit, then a smaller one below one
+# of the larger ((larger, smaller) pint units -> how many smaller make one larger).
+_COMPOUNDS: dict[tuple[str, str], int] = {
+    ("foot", "inch"): 12, ("pound", "ounce"): 16,
+    ("meter", "centimeter"): 100, ("kilogram", "gram"): 1000,
+}
+_COMPOUND_EXAMPLE = {Dimension.LENGTH: "5 ft 7 in", Dimension.MASS: "150 lb 4 oz"}
+
+
+def _compound(text: str, pairs: list[re.Match[str]], dimension: Dimension) -> tuple[float, str]:
+    """``"5 ft 7 in"``, ``"6 ft 0 in"``, ``"150 lb 0 oz"``: the parts added, in the larger unit.
+
+    A part may be zero, not both. Refused: more than two parts, a unit given twice (``"85 kg
+    70 kg"``), the smaller unit first, units that do not pair, and a smaller part of one larger
+    unit or more (``"5 ft 14 in"``, with the normal form as suggestion).
+    """
+    example = _COMPOUND_EXAMPLE[dimension]
+    if len(pairs) != 2:
+        raise _refuse(text, "", dimension, f"has {len(pairs)} parts: a compound {dimension.value} "
+                      f"has two, the larger unit first (e.g. \"{example}\")")
+    numbers = [Decimal(p.group("num")) for p in pairs]
+    symbols = [" ".join(p.group("unit").split()) for p in pairs]
+    units = [_resolve_unit(p.group("unit"), text, "", dimension) for p in pairs]
+    per = _COMPOUNDS.get((units[0], units[1]))
+    if per is None:
+        if units[0] == units[1]:
+            reason = (f"gives {symbols[0]} twice: write one {dimension.value} "
+                      f"(e.g. \"{_example(dimension)}\")")
+        elif (units[1], units[0]) in _COMPOUNDS:
+            raise _refuse(text, "", dimension, "has the smaller unit first",
+                          suggestion=f"{pairs[1].group(0).strip()} {pairs[0].group(0).strip()}")
+        else:
+            reason = (f"mixes {symbols[0]} and {symbols[1]}, which do not make a compound "
+                      f"{dimension.value} (e.g. \"{example}\")")
+        raise _refuse(text, "", dimension, reason)
+    if numbers[0] == 0 and numbers[1] == 0:
+        raise _refuse(text, "", dimension, "must be greater than zero")
+    if numbers[1] >= per:
+        whole, rest = divmod(numbers[0] * per + numbers[1], per)
+        raise _refuse(text, "", dimension,
+                      f"has {numbers[1]:f} {symbols[1]}, {per} {symbols[1]} or more: carry them "
+                      f"into {symbols[0]}",
+                      suggestion=f"{whole:f} {symbols[0]} {rest.normalize():f} {symbols[1]}")
+    total = (Q_(float(numbers[0]), _unit(units[0]))
+             + Q_(float(numbers[1]), _unit(units[1])).to(_unit(units[0])))
+    return float(total.magnitude), units[0]
 
 
 @dataclass(frozen=True)
@@ -262,7 +305,9 @@ def parse_blood_pressure(text: object, *, field: str = "") -> BloodPressure:
     """Parse ``"138/86 mmHg"`` or ``"18.4/11.5 kPa"`` into a :class:`BloodPressure`.
 
     Raises:
-        UnitInputError: malformed, unitless, a non-pressure unit, or systolic not above diastolic.
+        UnitInputError: malformed, unitless, a non-pressure unit, systolic not above diastolic,
+            or values impossible at rest (below 40/20 mmHg, local policy; ``"13/8 mmHg"`` is
+            refused with ``"130/80 mmHg"`` as the suggestion: it reads like cmHg).
     """
     text = _check_text(text, field, Dimension.PRESSURE)
     try:
@@ -285,7 +330,44 @@ def _parsed_pressure(text: str) -> tuple[float, float, str]:
     if systolic <= diastolic:
         raise _refuse(text, "", Dimension.PRESSURE,
                       "systolic must be higher than diastolic (are the values swapped?)")
+    _check_resting_floor(text, systolic, diastolic, unit, match.group("unit").strip())
     return float(systolic), float(diastolic), unit
+
+
+# Local policy, not a published limit: a blood pressure below 40/20 mmHg is incompatible with a
+# conscious outpatient sitting at rest (such a patient is in shock, not in a screening chair), so
+# such a value is a unit or typing slip and is refused, not screened.
+RESTING_SYSTOLIC_FLOOR_MMHG = 40
+"""A systolic below this (mmHg) is refused as impossible at rest (local policy)."""
+RESTING_DIASTOLIC_FLOOR_MMHG = 20
+"""A diastolic below this (mmHg) is refused as impossible at rest (local policy)."""
+POSSIBLE_SYSTOLIC_MMHG = 350
+"""No blood pressure has a systolic above this (mmHg): refused at the case boundary."""
+
+
+def _check_resting_floor(text: str, systolic: Decimal, diastolic: Decimal, unit: str,
+                         symbol: str) -> None:
+    """Refuse a blood pressure no conscious outpatient has at rest: a unit slip, not a reading.
+
+    ``"13/8 mmHg"`` is 13/8 cmHg as read off an old gauge (or kPa-sized numbers): refused with
+    the mmHg values when ten times the numbers are a possible blood pressure.
+    """
+    to_mmhg = float(Q_(1, _unit(unit)).to(_unit("millimeter_Hg")).magnitude)
+    # Compared at 0.1 mmHg, the resolution the rules compare at (BloodPressure.mmhg).
+    if (round(float(systolic) * to_mmhg, 1) >= RESTING_SYSTOLIC_FLOOR_MMHG
+            and round(float(diastolic) * to_mmhg, 1) >= RESTING_DIASTOLIC_FLOOR_MMHG):
+        return
+    reason = (f"is impossible at rest in {symbol} (local policy: systolic below "
+              f"{RESTING_SYSTOLIC_FLOOR_MMHG} mmHg or diastolic below "
+              f"{RESTING_DIASTOLIC_FLOOR_MMHG} mmHg is incompatible with a conscious outpatient)")
+    suggestion = None
+    tenfold = (systolic * 10, diastolic * 10)
+    if (unit == "millimeter_Hg" and RESTING_SYSTOLIC_FLOOR_MMHG <= tenfold[0]
+            <= POSSIBLE_SYSTOLIC_MMHG and tenfold[1] >= RESTING_DIASTOLIC_FLOOR_MMHG):
+        mmhg = f"{tenfold[0].normalize():f}/{tenfold[1].normalize():f} mmHg"
+        reason += f"; was it cmHg? {systolic:f}/{diastolic:f} cmHg = {mmhg}"
+        suggestion = mmhg
+    raise _refuse(text, "", Dimension.PRESSURE, reason, suggestion=suggestion)
 
 
 def magnitude_in(value: Quantity, unit: str) -> float:

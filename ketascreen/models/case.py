@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 from ketascreen.concepts import ALL_CONCEPTS, HistoryConcept
 from ketascreen.errors import UnitInputError
 from ketascreen.units import (
+    POSSIBLE_SYSTOLIC_MMHG,
     BloodPressure,
     Dimension,
     Quantity,
@@ -56,14 +57,14 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 
 # Hard limits of what is physically possible. Values outside them are typing errors and are
 # refused outright; values inside them but clinically implausible (a 187 kg patient 170 cm tall)
-# become data findings instead, which the clinician sees and resolves.
+# become data findings instead, which the clinician sees and resolves. A blood pressure below
+# 40/20 mmHg (units.py, local policy) or with a systolic above 350 mmHg is refused too.
 _POSSIBLE = {
     "weight": (0.2, 700.0, "kilogram", "kg"),
     "height": (20.0, 280.0, "centimeter", "cm"),
     "heart_rate": (1.0, 350.0, "1/minute", "/min"),
     "spo2": (1.0, 100.0, "percent", "%"),
 }
-_POSSIBLE_SYSTOLIC_MMHG = 350.0
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?$")
@@ -171,7 +172,7 @@ class Measurements(_Strict):
             parsed = parse_blood_pressure(value, field="measurements.blood_pressure")
         except UnitInputError as error:
             raise _unit_error(error) from None
-        if parsed.mmhg()[0] > _POSSIBLE_SYSTOLIC_MMHG:
+        if parsed.mmhg()[0] > POSSIBLE_SYSTOLIC_MMHG:
             raise PydanticCustomError("impossible", "is not a possible blood pressure")
         return value
 

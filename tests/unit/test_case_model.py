@@ -40,6 +40,22 @@ def test_example_case_loads(example_case_path: Path) -> None:
     ({"measurements.blood_pressure": "86/138 mmHg"}, "measurements.blood_pressure",
      "86/138 mmHg", "systolic must be higher"),
     ({"measurements.spo2": "120 %"}, "measurements.spo2", "120 %", "not a possible"),
+    ({"measurements.spo2": "0 %"}, "measurements.spo2", "0 %", "greater than zero"),
+    ({"measurements.heart_rate": "0 /min"}, "measurements.heart_rate", "0 /min",
+     "greater than zero"),
+    ({"measurements.heart_rate": "400 /min"}, "measurements.heart_rate", "400 /min",
+     "not a possible"),
+    ({"measurements.heart_rate": "72 %"}, "measurements.heart_rate", "72 %",
+     "is a percentage, not a rate per minute"),
+    ({"measurements.blood_pressure": "400/80 mmHg"}, "measurements.blood_pressure",
+     "400/80 mmHg", "not a possible blood pressure"),
+    ({"measurements.blood_pressure": "13/8 mmHg"}, "measurements.blood_pressure", "13/8 mmHg",
+     "impossible at rest in mmHg"),
+    ({"measurements.height": "0 ft 0 in"}, "measurements.height", "0 ft 0 in",
+     "greater than zero"),
+    ({"measurements.height": "5 ft 14 in"}, "measurements.height", "5 ft 14 in", "12 in or more"),
+    ({"measurements.weight": "85 kg 70 kg"}, "measurements.weight", "85 kg 70 kg",
+     "gives kg twice"),
     ({"patient.sex": "F"}, "patient.sex", "F", "Input should be"),
     ({"patient.birth_date": "14/05/1979"}, "patient.birth_date", "14/05/1979", "YYYY-MM-DD"),
     ({"patient.birth_date": "2027-01-01"}, "patient.birth_date", "2027-01-01",
@@ -69,6 +85,43 @@ def test_invalid_fields_are_named(changes: dict[str, Any], field: str, value: ob
     """Each invalid input is refused with its field path, its value and the reason."""
     problems = _problems(patched(clean_case(), changes))
     assert any(f == field and v == value and message_part in m for f, v, m in problems), problems
+
+
+def test_cmhg_blood_pressure_is_refused_with_the_mmhg_values() -> None:
+    """"13/8 mmHg" (read off in cmHg) is refused at the case boundary, naming the field, saying
+    the floor is local policy and offering 130/80 mmHg; it is never screened as hypotension."""
+    with pytest.raises(CaseValidationError) as caught:
+        parse_case(patched(clean_case(), {"measurements.blood_pressure": "13/8 mmHg"}))
+    [problem] = caught.value.problems
+    assert problem.field == "measurements.blood_pressure"
+    assert problem.value == "13/8 mmHg"
+    assert "local policy" in problem.message and "was it cmHg?" in problem.message
+    assert problem.suggestion == "130/80 mmHg"
+    assert str(caught.value).endswith("(write '130/80 mmHg' instead)")
+
+
+@pytest.mark.parametrize(("height", "weight", "cm", "kg"), [
+    ("6 ft 0 in", "150 lb 0 oz", 182.88, 68.0388555),
+    ("5 ft 0 in", "0 lb 8 oz", 152.4, 0.226796185),
+    ("0 ft 70 in", "70 kg", None, 70.0),
+])
+def test_compound_measurements_with_a_zero_part(height: str, weight: str, cm: float | None,
+                                                kg: float) -> None:
+    """A case may give a height of "6 ft 0 in" and a weight of "150 lb 0 oz" (and the weight
+    stays as typed); "0 ft 70 in" is refused (70 in is 12 in or more) with the normal form."""
+    changes = {"measurements.height": height, "measurements.weight": weight}
+    if cm is None:
+        with pytest.raises(CaseValidationError) as caught:
+            parse_case(patched(clean_case(), changes))
+        assert caught.value.problems[0].suggestion == "5 ft 10 in"
+        return
+    case = parse_case(patched(clean_case(), changes))
+    assert case.measurements.height == height
+    measured_height = case.measurements.height_quantity()
+    measured_weight = case.measurements.weight_quantity()
+    assert measured_height is not None and measured_weight is not None
+    assert measured_height.to("centimeter").magnitude == pytest.approx(cm, rel=1e-9)
+    assert measured_weight.to("kilogram").magnitude == pytest.approx(kg, rel=1e-9)
 
 
 def test_unknown_key_is_refused() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -113,3 +115,109 @@ def test_pounds_and_kilograms_agree(kg: float) -> None:
     c = magnitude_in(parse_quantity(f"{pounds:.10f} lb", Dimension.MASS), "kilogram")
     assert a == pytest.approx(b, rel=1e-6)
     assert a == pytest.approx(c, rel=1e-6)
+
+
+# --- compound lengths and masses --------------------------------------------------------------
+
+# (larger, smaller, how many smaller in one larger, base unit, base per larger, base per smaller):
+# the conversion factors are exact by definition (international foot and pound).
+COMPOUND_FORMS = [
+    ("ft", "in", 12, "centimeter", 30.48, 2.54),
+    ("lb", "oz", 16, "kilogram", 0.45359237, 0.028349523125),
+]
+
+
+@pytest.mark.parametrize(("text", "dimension", "unit", "expected"), [
+    ("6 ft 0 in", Dimension.LENGTH, "centimeter", 182.88),
+    ("5 ft 0 in", Dimension.LENGTH, "centimeter", 152.4),
+    ("0 ft 7 in", Dimension.LENGTH, "centimeter", 17.78),
+    ("150 lb 0 oz", Dimension.MASS, "kilogram", 68.0388555),
+    ("0 lb 8 oz", Dimension.MASS, "kilogram", 0.226796185),
+    ("150 lb 4 oz", Dimension.MASS, "kilogram", 68.15225359),
+    ("5ft7in", Dimension.LENGTH, "centimeter", 170.18),
+    ("1 m 70 cm", Dimension.LENGTH, "centimeter", 170.0),
+    ("70 kg 500 g", Dimension.MASS, "kilogram", 70.5),
+])
+def test_compounds_parse_a_zero_part_included(text: str, dimension: Dimension, unit: str,
+                                          expected: float) -> None:
+    """A compound parses to the sum of its parts, a zero part included (it was refused as
+    "must be greater than zero")."""
+    assert magnitude_in(parse_quantity(text, dimension), unit) == pytest.approx(expected,
+                                                                               rel=1e-9)
+
+
+@pytest.mark.parametrize(("text", "dimension", "reason_part", "suggestion"), [
+    ("0 ft 0 in", Dimension.LENGTH, "must be greater than zero", None),
+    ("0 lb 0 oz", Dimension.MASS, "must be greater than zero", None),
+    ("0 ft 0.0 in", Dimension.LENGTH, "must be greater than zero", None),
+    ("85 kg 70 kg", Dimension.MASS, "gives kg twice", None),
+    ("5 ft 14 in", Dimension.LENGTH, "14 in, 12 in or more", "6 ft 2 in"),
+    ("5 ft 12 in", Dimension.LENGTH, "12 in or more", "6 ft 0 in"),
+    ("150 lb 20 oz", Dimension.MASS, "16 oz or more", "151 lb 4 oz"),
+    ("7 in 5 ft", Dimension.LENGTH, "smaller unit first", "5 ft 7 in"),
+    ("5 ft 3 cm", Dimension.LENGTH, "do not make a compound", None),
+    ("5 ft 7 in 2 in", Dimension.LENGTH, "has 3 parts", None),
+    ("5 ft 7 mL", Dimension.LENGTH, "is a volume", None),
+])
+def test_refused_compounds(text: str, dimension: Dimension, reason_part: str,
+                           suggestion: str | None) -> None:
+    """All parts zero, a unit twice, a smaller part of one larger unit or more, the wrong order
+    and unpaired units are refused, naming the field, with the normal form where there is one."""
+    with pytest.raises(UnitInputError) as caught:
+        parse_quantity(text, dimension, field="measurements.height")
+    assert reason_part in caught.value.reason
+    assert caught.value.field == "measurements.height"
+    assert caught.value.got == text
+    assert caught.value.suggestion == suggestion
+
+
+@given(form=st.sampled_from(COMPOUND_FORMS),
+       zero=st.sampled_from(["larger", "smaller", "neither"]),
+       larger=st.integers(min_value=1, max_value=400),
+       smaller=st.decimals(min_value="0.1", max_value="11.9", places=1))  # below 12 in, 16 oz
+def test_compound_with_any_part_zero_equals_the_sum(
+        form: tuple[str, str, int, str, float, float], zero: str, larger: int,
+        smaller: Decimal) -> None:
+    """Every compound form with either part zero (but not both) parses, and equals the sum of
+    its parts in the base unit."""
+    big, small, _, base, base_per_big, base_per_small = form
+    if zero == "larger":
+        larger = 0
+    elif zero == "smaller":
+        smaller = Decimal(0)
+    dimension = Dimension.LENGTH if big == "ft" else Dimension.MASS
+    parsed = parse_quantity(f"{larger} {big} {smaller} {small}", dimension)
+    expected = larger * base_per_big + float(smaller) * base_per_small
+    assert magnitude_in(parsed, base) == pytest.approx(expected, rel=1e-9)
+
+
+# --- blood pressures impossible at rest ------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "suggestion"), [
+    ("13/8 mmHg", "130/80 mmHg"),
+    ("13.5/8.5 mmHg", "135/85 mmHg"),
+    ("9/6 mmHg", "90/60 mmHg"),
+    ("39.9/25 mmHg", None),      # ten times is 399 mmHg: no suggestion
+    ("60/19.9 mmHg", None),
+    ("5.3/2.6 kPa", None),       # 39.8/19.5 mmHg: a kPa reading is not a cmHg slip
+])
+def test_blood_pressure_impossible_at_rest_is_refused(text: str, suggestion: str | None) -> None:
+    """Below 40/20 mmHg (local policy: incompatible with a conscious outpatient) is refused,
+    saying so, with the mmHg values when the numbers read like cmHg."""
+    with pytest.raises(UnitInputError) as caught:
+        parse_blood_pressure(text, field="measurements.blood_pressure")
+    assert caught.value.field == "measurements.blood_pressure"
+    assert "impossible at rest" in caught.value.reason
+    assert "local policy" in caught.value.reason
+    assert caught.value.suggestion == suggestion
+    assert ("was it cmHg?" in caught.value.reason) == (suggestion is not None)
+
+
+@pytest.mark.parametrize(("text", "mmhg"), [
+    ("40/20 mmHg", (40.0, 20.0)),
+    ("89/60 mmHg", (89.0, 60.0)),
+    ("5.34/2.67 kPa", (40.1, 20.0)),
+])
+def test_blood_pressure_at_the_floor_is_accepted(text: str, mmhg: tuple[float, float]) -> None:
+    """At the floor (40/20 mmHg, in either unit) the value is accepted: the rules judge it."""
+    assert parse_blood_pressure(text).mmhg() == mmhg

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QPlainTextEdit,
+    QScrollBar,
     QTextEdit,
     QVBoxLayout,
     QWidget,
@@ -206,7 +207,8 @@ class QtCaseForm(QWidget):
                 if not widget.isReadOnly():
                     widget.setReadOnly(True)
                     widget.setProperty(_LOCKED, "read-only")
-            elif isinstance(widget, _CHOICE_TYPES) and widget.isEnabled():
+            elif (isinstance(widget, _CHOICE_TYPES) and widget.isEnabled()
+                  and not isinstance(widget, QScrollBar)):  # scrolling reads, never edits
                 widget.setEnabled(False)
                 widget.setProperty(_LOCKED, "disabled")
                 widget.setProperty(_PALETTE, QPalette(widget.palette()))

@@ -104,6 +104,7 @@ def test_arbitrary_text_blood_pressure_never_crashes(text: str) -> None:
         return
     systolic, diastolic = bp.mmhg()
     assert systolic >= diastolic
+    assert systolic >= 40 and diastolic >= 20  # the resting floor (local policy)
 
 
 @given(st.floats(min_value=0.01, max_value=1000, allow_nan=False).map(lambda x: round(x, 2)))
@@ -221,3 +222,19 @@ def test_blood_pressure_impossible_at_rest_is_refused(text: str, suggestion: str
 def test_blood_pressure_at_the_floor_is_accepted(text: str, mmhg: tuple[float, float]) -> None:
     """At the floor (40/20 mmHg, in either unit) the value is accepted: the rules judge it."""
     assert parse_blood_pressure(text).mmhg() == mmhg
+
+
+@given(systolic=st.decimals(min_value="1", max_value="300", places=1),
+       diastolic=st.decimals(min_value="1", max_value="200", places=1))
+def test_blood_pressure_accepted_exactly_above_the_floor(systolic: Decimal,
+                                                         diastolic: Decimal) -> None:
+    """A blood pressure in mmHg parses exactly when systolic is above diastolic and both are at
+    or above the resting floor of 40/20 mmHg."""
+    text = f"{systolic}/{diastolic} mmHg"
+    expected = systolic > diastolic and systolic >= 40 and diastolic >= 20
+    try:
+        parse_blood_pressure(text)
+    except UnitInputError:
+        assert not expected, text
+        return
+    assert expected, text

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pint
@@ -396,6 +396,15 @@ def _round_half_up(value: Quantity, step: Quantity) -> Quantity:
     return quantity_of(float(steps * increment), unit)
 
 
+def _round_down(value: Quantity, step: Quantity) -> Quantity:
+    """``value`` rounded down to a whole number of ``step``: a VTBI never exceeds the bag."""
+    unit = step.units
+    magnitude = as_decimal(in_unit(value, unit))
+    increment = as_decimal(float(step.magnitude))
+    steps = (magnitude / increment).quantize(Decimal(1), rounding=ROUND_FLOOR)
+    return quantity_of(float(steps * increment), unit)
+
+
 def _draw_up_volume(exact_volume: Quantity, resolution: Quantity) -> Quantity:
     return _round_half_up(exact_volume, resolution)
 
@@ -493,14 +502,15 @@ def _programme(order: _Order, dose_mg: Quantity, dose_rate: Quantity, weight: Qu
     volume_step = pump.volume_resolution.value
     bag = _prepare(dose_mg, preparation, formulary, working)
     total, concentration, prepared = bag.total, bag.concentration, bag.prepared
-    vtbi = _round_half_up(total, pump.vtbi_resolution.value)
+    vtbi = _round_down(total, pump.vtbi_resolution.value)
     if vtbi.magnitude <= 0:
         raise DoseRefusal("pump-resolution",
                           f"the prepared volume {_ml(total)} rounds to 0 at the pump's VTBI "
                           f"resolution {pump.vtbi_resolution_shown}; choose a more dilute "
                           "preparation")
-    working.append(lambda: f"VTBI: {fmt.drawn_volume(total)} prepared, rounded half up to the "
-                   f"pump's VTBI resolution {pump.vtbi_resolution_shown}: {fmt.vtbi(vtbi)}")
+    working.append(lambda: f"VTBI: {fmt.drawn_volume(total)} prepared, rounded down to the "
+                   f"pump's VTBI resolution {pump.vtbi_resolution_shown} (never more than the "
+                   f"bag holds): {fmt.vtbi(vtbi)}")
 
     rate_step = pump.rate_resolution.value
     rate_decimals = pump.rate_decimals

@@ -108,7 +108,7 @@ class PumpProgramme:
         delivered_deviation: difference of the delivered from the intended dose (signed, %).
         prepared_deviation: difference of the prepared from the intended dose (signed, %).
         infusion_time: how long the pump takes to infuse the VTBI at the programmed rate.
-        vtbi: the volume to be infused as programmed: the prepared volume rounded half up to the
+        vtbi: the volume to be infused as programmed: the prepared volume rounded down to the
             pump's VTBI resolution (``total_volume`` is the prepared volume itself).
         vtbi_deviation: difference of the dose in the VTBI from the intended dose (signed, %).
         formats: the formulary's one formatter of every dose quantity.

@@ -331,3 +331,19 @@ def test_typed_input_is_echoed_ismp_safe() -> None:
     refused = dose_of(case_with({"measurements.weight": "350.0 kg"}))
     assert "weight 350 kg = 350 kg is outside" in (refused.refusal or "")
     assert_ismp_clean(refused)
+
+
+def test_vtbi_is_rounded_down_so_the_pump_never_asks_for_more_than_the_bag_holds() -> None:
+    """42.41 mg from 50 mg/mL: 0.85 mL drawn up into 100 mL is 100.85 mL prepared.
+
+    Half up would programme a VTBI of 100.9 mL, 0.05 mL more than the bag holds (the pump runs
+    dry before it reaches the VTBI); the VTBI is 100.8 mL instead, and the pump rate is still
+    the prepared volume over the duration."""
+    outcome = dose_of(case_with({"protocol": {"vial": "50 mg/mL", "diluent_volume": "100 mL"}}))
+    assert outcome.programme is not None
+    programme = outcome.programme
+    assert in_unit(programme.total_volume, ML) == pytest.approx(100.85)
+    assert in_unit(programme.vtbi, ML) == pytest.approx(100.8)
+    assert in_unit(programme.vtbi, ML) <= in_unit(programme.total_volume, ML)
+    assert any("rounded down to the pump's VTBI resolution 0.1 mL (never more than the bag "
+               "holds): 100.8 mL" in line for line in outcome.working)

@@ -259,5 +259,5 @@ def test_display_resolutions_set_what_every_output_shows(edited_formulary: Edit)
     assert outcome.dose is not None and outcome.programme is not None
     assert outcome.dose.display.dose == "42.41 mg"
     rows = dict(outcome.programme.rows())
-    assert rows["Intended dose"] == "42.41 mg" and rows["VTBI"] == "101 mL"
+    assert rows["Intended dose"] == "42.41 mg" and rows["VTBI"] == "100 mL"
     assert "Intended dose 0.5 mg/kg x 84.82 kg = 42.41 mg" in outcome.working

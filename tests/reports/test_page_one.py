@@ -47,7 +47,7 @@ def test_page_one_has_the_dose_box_and_the_vitals(tmp_path: Path, ec_key: Signin
     for item in ("Intended dose 42.4 mg (0.5 mg/kg x 84.82 kg)",
                  "Drawn up 0.85 mL of ketamine 50 mg/mL vial = 42.5 mg",
                  "Diluent add to 100 mL 0.9% sodium chloride",
-                 "Final concentration 0.421 mg/mL", "VTBI 100.9 mL",
+                 "Final concentration 0.421 mg/mL", "VTBI 100.8 mL",
                  "Dose rate 63.6 mg/h at 0.421 mg/mL (smart-pump dose mode)",
                  "Delivered 42.5 mg", "PUMP RATE 151.3 mL/h"):
         assert item in first, item

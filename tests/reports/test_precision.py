@@ -78,7 +78,7 @@ def test_the_check_catches_a_finer_precision() -> None:
     assert precision_problems(report, screening.dose) == []
     assert "intended dose: '42.41 mg' shown beside '42.4 mg'" in precision_problems(
         report + " intended 42.41 mg", screening.dose)
-    assert "VTBI: '100.9 mL' missing" in precision_problems(
-        report.replace("100.9 mL", "100.85 mL"), screening.dose)
+    assert "VTBI: '100.8 mL' missing" in precision_problems(
+        report.replace("100.8 mL", "100.85 mL"), screening.dose)
     assert "dose rate: '63.62 mg/h' shown beside '63.6 mg/h'" in precision_problems(
         report + " 63.62 mg/h", screening.dose)

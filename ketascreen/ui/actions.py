@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -255,9 +256,12 @@ def convert_measurement(*, kind: MeasurementKind, text: str) -> str | None:
         return f"= {format_quantity(value, 'kg', 2)}"
     if kind == "height":
         if str(value.units) in ("centimeter", "meter", "millimeter"):
-            inches = magnitude_in(value, "inch")
-            feet = int(inches // 12)
-            return f"= {feet} ft {format_number(inches - 12 * feet, 1)} in"
+            # Round to the shown 0.1 in before splitting, so 182.8 cm is "6 ft 0 in", never
+            # "5 ft 12 in" (a form the parser refuses and a nurse could misread).
+            tenths = int(Decimal(str(magnitude_in(value, "inch"))).scaleb(1).quantize(
+                Decimal(1), rounding=ROUND_HALF_UP))
+            feet, rest = divmod(tenths, 120)
+            return f"= {feet} ft {format_number(rest / 10, 1)} in"
         return f"= {format_quantity(value, 'cm', 1)}"
     return None
 

@@ -10,6 +10,8 @@ import pytest
 
 from ketascreen.errors import CaseValidationError
 from ketascreen.ui import actions
+from ketascreen.ui.actions import convert_measurement
+from ketascreen.units import Dimension, parse_quantity
 
 
 def test_actions_import_no_qt() -> None:
@@ -81,3 +83,16 @@ def test_unit_problem_is_the_typed_error() -> None:
     assert error is not None
     assert (error.field, error.got, error.expected) == ("measurements.weight", "70 mL", "mass")
     assert actions.unit_problem(kind="weight", text="70 kg") is None
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("170 cm", "= 5 ft 6.9 in"),
+    ("182.8 cm", "= 6 ft 0 in"),   # 71.97 in: rounded before the split, never "5 ft 12 in"
+    ("182.9 cm", "= 6 ft 0 in"),
+    ("152.4 cm", "= 5 ft 0 in"),
+    ("1.83 m", "= 6 ft 0 in"),
+])
+def test_height_in_feet_and_inches_never_shows_12_inches(text: str, shown: str) -> None:
+    """The converted height is a form the parser accepts (inches below 12)."""
+    assert convert_measurement(kind="height", text=text) == shown
+    parse_quantity(shown.removeprefix("= "), Dimension.LENGTH)

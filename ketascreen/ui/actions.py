@@ -338,6 +338,10 @@ class Recognition:
     labels: tuple[str, ...]
     matched: str
     via: str
+    not_counted: tuple[tuple[str, str], ...] = ()
+    """Concepts named in the text whose context says they do not count (or are a question):
+    ``(concept, reading)`` pairs such as ``("cerebrovascular-accident-history",
+    "negated: 'no history of'")``."""
 
 
 def recognise_medication(*, text: str, code: str = "") -> Recognition | None:
@@ -366,11 +370,15 @@ def recognise_condition(*, text: str, system: str = "", code: str = "") -> Recog
         condition = Condition(text=text or None, system=system or None, code=code or None)
     except ValueError:
         return None
-    matches = ruleset().conditions.recognise(condition)
-    if not matches:
+    read = ruleset().conditions.read(condition)
+    counted = [m for m in read if m.counts]
+    not_counted = tuple(dict.fromkeys((m.entry.concept, m.assertion.describe())
+                                      for m in read if not m.counts))
+    if not counted and not not_counted:
         return None
-    return Recognition(tuple(dict.fromkeys(m.entry.concept for m in matches)),
-                       ", ".join(m.matched for m in matches), matches[0].via)
+    return Recognition(tuple(dict.fromkeys(m.entry.concept for m in counted)),
+                       ", ".join(m.matched for m in counted or read), (counted or read)[0].via,
+                       not_counted)
 
 
 def protocol_defaults(*, indication: str) -> str | None:

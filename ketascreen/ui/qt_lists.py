@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from ketascreen.ui import actions
 from ketascreen.ui.qt_patient import combo, combo_value, set_combo_value
 from ketascreen.ui.qt_section import FieldTarget, QtSection
-from ketascreen.ui.widgets import Chip, InlineMessage, section_title
+from ketascreen.ui.widgets import Chip, InlineMessage, Tone, section_title
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 CODE_SYSTEMS = (("http://snomed.info/sct", "SNOMED CT"),
@@ -92,7 +92,7 @@ class _Row(QWidget):
             chip.deleteLater()
         self._chip_widgets = []
         for text, tone in chips:
-            chip = Chip(text, "error" if tone == "error" else "ok", self)
+            chip = Chip(text, _CHIP_TONES.get(tone, "ok"), self)
             self.chips.insertWidget(self.chips.count() - 1, chip)
             self._chip_widgets.append(chip)
 
@@ -249,11 +249,19 @@ class _ConditionRow(_Row):
                                             code=code)
         if found is None:
             self.set_chips([("not recognised: answer the questions above for it", "error")])
-        else:
-            self.set_chips([(f"counts as {label}", "ok") for label in found.labels])
+            return
+        chips = [(f"counts as {label}", "ok") for label in found.labels]
+        for concept, reading in found.not_counted:
+            if reading.startswith("uncertain"):
+                chips.append((f"question: {concept} ({reading}): answer it above", "error"))
+            else:
+                chips.append((f"not counted as {concept} ({reading})", "hint"))
+        self.set_chips(chips)
 
 
 _EntryRow = _MedicationRow | _ConditionRow
+
+_CHIP_TONES: dict[str, Tone] = {"ok": "ok", "error": "error", "hint": "hint", "info": "info"}
 
 
 def _tab_stop_before(widget: QWidget) -> QWidget | None:

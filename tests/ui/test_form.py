@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -173,6 +174,23 @@ def test_problem_list_entries_show_the_concept_they_count_as(
     activate(qtbot, conditions.add_button)
     type_into(qtbot, conditions.rows[0].fields.itemAt(0).widget(), "Bipolar I disorder")
     assert any("bipolar-disorder" in c for c in conditions.rows[0].chip_texts())
+
+
+@pytest.mark.parametrize(("text", "chip"), [
+    ("No history of stroke", "not counted as cerebrovascular-accident-history (negated"),
+    ("Family history of aneurysm", "not counted as aneurysmal-vascular-disease (family"),
+    ("Glaucoma ruled out", "not counted as raised-intraocular-pressure (negated"),
+    ("Possible AAA", "question: aneurysmal-vascular-disease (uncertain: 'possible')"),
+])
+def test_a_problem_the_text_negates_says_why_it_does_not_count(
+        qtbot: QtBot, window: MainWindow, text: str, chip: str) -> None:
+    """The row says what was read and why it does not count, never "not recognised"."""
+    conditions = window.form.conditions
+    activate(qtbot, conditions.add_button)
+    type_into(qtbot, conditions.rows[0].fields.itemAt(0).widget(), text)
+    chips = conditions.rows[0].chip_texts()
+    assert any(chip in c for c in chips), chips
+    assert not any("counts as" in c or "not recognised" in c for c in chips), chips
 
 
 def test_the_protocol_section_states_the_formulary_defaults(

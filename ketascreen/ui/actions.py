@@ -381,6 +381,17 @@ def recognise_condition(*, text: str, system: str = "", code: str = "") -> Recog
                        not_counted)
 
 
+def preload_condition_context() -> None:
+    """Load the problem-list context reader (spaCy, medspaCy ConText) now, not on first use.
+
+    It takes a second or more; the app calls this from a background thread after its window is
+    shown, so the first problem typed does not wait for it.
+    """
+    from ketascreen.rules.context import preload  # noqa: PLC0415 - lazy: spaCy is heavy
+
+    preload()
+
+
 def protocol_defaults(*, indication: str) -> str | None:
     """The formulary's default protocol for ``indication``, for display; ``None`` if unknown."""
     formulary = ruleset().formulary

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -24,6 +25,8 @@ EXIT_OK = 0
 EXIT_INVALID_INPUT = 2
 EXIT_CONFIGURATION = 3
 SCREENSHOT_SIZE = (1400, 900)
+_PRELOAD_DELAY_MS = 300
+"""After the first paint, the problem-list context reader loads in the background."""
 
 
 class StderrDialogs(Dialogs):
@@ -150,6 +153,10 @@ def run_gui(case: str | None = None, *, screenshot_path: str | None = None) -> i
     if case is not None:
         window.open_path(Path(case), ask=False)
     window.show()
+    # Not a daemon: a quit during the load waits for it rather than finalising under it.
+    loader = threading.Thread(target=actions.preload_condition_context,
+                              name="ketascreen-context-preload")
+    QTimer.singleShot(_PRELOAD_DELAY_MS, loader.start)
     status = app.exec()
     window.deleteLater()  # destroy the Qt objects before Python finalises
     app.processEvents()

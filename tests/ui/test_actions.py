@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -96,3 +97,14 @@ def test_height_in_feet_and_inches_never_shows_12_inches(text: str, shown: str) 
     """The converted height is a form the parser accepts (inches below 12)."""
     assert convert_measurement(kind="height", text=text) == shown
     parse_quantity(shown.removeprefix("= "), Dimension.LENGTH)
+
+
+def test_the_context_reader_preloads_on_request_only() -> None:
+    """Importing the actions loads no spaCy; the app's background preload does."""
+    code = ("import sys; from ketascreen.ui import actions; "
+            "assert 'spacy' not in sys.modules; actions.preload_condition_context(); "
+            "assert 'spacy' in sys.modules; print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

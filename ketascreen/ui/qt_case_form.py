@@ -43,6 +43,8 @@ _LOCKED = "ketascreen-locked"
 """The dynamic property marking what :meth:`QtCaseForm.set_read_only` changed."""
 _PALETTE = "ketascreen-unlocked-palette"
 _TEXT_TYPES = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
+_LOCKED_STYLE = ('QLineEdit[readOnly="true"], QPlainTextEdit[readOnly="true"], '
+                 'QTextEdit[readOnly="true"] { background: #e6e9ee; color: #1a1a1a; }')
 _CHOICE_TYPES = (QComboBox, QAbstractButton, QAbstractSlider)
 
 
@@ -185,7 +187,11 @@ class QtCaseForm(QWidget):
         self._read_only = read_only
         if read_only:
             self._lock_children()
+            # A locked form must not look like an editable one: its text fields turn grey (set
+            # after locking: the style sheet's readOnly selector is matched when it is set).
+            self.setStyleSheet(_LOCKED_STYLE)
             return
+        self.setStyleSheet("")
         for widget in self.findChildren(QWidget):
             locked = widget.property(_LOCKED)
             if locked == "read-only" and isinstance(widget, _TEXT_TYPES):

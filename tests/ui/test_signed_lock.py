@@ -93,6 +93,10 @@ def test_signing_in_the_app_locks_the_form(qtbot: QtBot, window: MainWindow, tmp
     finish_signing(qtbot, open_sign_dialog(qtbot, window, key), tmp_path / "signed.pdf")
     bar = window.signed_bar
     assert bar.isVisible() and window.form.read_only
+    name = window.form.patient.name
+    inside = name.grab().toImage().pixelColor(name.width() - 8, name.height() // 2)
+    assert (inside.red(), inside.green(), inside.blue()) == (0xE6, 0xE9, 0xEE), \
+        "a locked text field is grey, not white like an editable one"
     found = SIGNED_LINE.match(bar.line)
     assert found is not None, bar.line
     assert found["name"] == "Dr Test Signer"

@@ -9,7 +9,7 @@ and thousands separators from 1,000 up.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
 from ketascreen.units import Quantity, magnitude_in, ureg
@@ -78,12 +78,12 @@ def format_threshold(value: object) -> str:
 _UNITS: dict[str, object] = {}
 
 
-def format_local_time(moment: datetime) -> str:
+def format_local_time(moment: datetime, zone: tzinfo | None = None) -> str:
     """A time as the clinic reads it: local time with its UTC offset, to the minute, e.g.
     ``2026-12-05 09:14 -05:00``. A naive time is taken as the clinic's (this computer's)
-    local time; an aware one is converted to it.
+    local time; an aware one is converted to it (or to ``zone`` when given).
     """
-    local = moment.astimezone()
+    local = moment.astimezone(zone)
     offset = local.strftime("%z")
     return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
 

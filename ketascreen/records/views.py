@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING
 
+from ketascreen.display import format_local_time
+
 if TYPE_CHECKING:
     from ketascreen.models.case import Case
     from ketascreen.models.result import Result
@@ -91,7 +93,7 @@ class RecordSummary:
         """
         if self.signed_at is None:
             return ""
-        when = self.signed_at.astimezone(zone).isoformat(sep=" ", timespec="minutes")
+        when = format_local_time(self.signed_at, zone)
         return (f"Signed by {self.signer_name or self.signed_by} at {when} "
                 f"({self.record_id})")
 

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ketascreen.display import format_local_time
 from ketascreen.errors import (
     CaseValidationError,
     CertificateNotRegisteredError,
@@ -123,8 +124,7 @@ class Amending:
 
 def signature_line(name: str, when: datetime, record_id: str) -> str:
     """``Signed by NAME at TIME (RECORD)``, local time with its offset."""
-    local = when.astimezone().isoformat(sep=" ", timespec="minutes")
-    return f"Signed by {name} at {local} ({record_id})"
+    return f"Signed by {name} at {format_local_time(when)} ({record_id})"
 
 
 def new_document() -> dict[str, Any]:

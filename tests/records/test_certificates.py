@@ -306,7 +306,7 @@ def test_amendment_is_linked_and_the_worklist_shows_only_the_newest(
     assert amendment.amendment_reason == "weight re-measured"
     assert amendment.signer_certificate_sha256 == original.signer_certificate_sha256
     assert amendment.signature_line(UTC) == (
-        f"Signed by Dr Jane Smith at 2026-11-25 08:30+00:00 ({amendment.record_id})")
+        f"Signed by Dr Jane Smith at 2026-11-25 08:30 +00:00 ({amendment.record_id})")
     assert store.get(clinic.physician, original.record_id).superseded_by == amendment.record_id
     items = todays_checklists(store, clinic.nurse, zone=UTC)
     assert [(i.record_id, i.amends) for i in items] == [(amendment.record_id,
@@ -430,7 +430,9 @@ def test_migration_upgrades_a_database_of_the_previous_schema(database_url: str,
             "VALUES ((SELECT id FROM screenings), :pdf, :sha, :size, :now)"),
             {"pdf": pdf, "sha": hashlib.sha256(pdf).hexdigest(), "size": len(pdf), "now": now})
     with RecordStore.open(database_url) as store:
-        assert store.database.revision() == "0002"
+        assert store.database.revision() == "0003"
+        migrated = store.verify_audit()  # 0003 recorded the rows it found: none is named
+        assert migrated.rows_checked == 4 and migrated.row_problems == ()
         physician = store.authenticate("drsmith", "physician-password-1")
         stored = store.get(physician, content.record_id)
         assert stored.is_signed and stored.signer_name == "Dr Jane Smith"

@@ -37,7 +37,7 @@ from tests.ui.signing_support import (
 __all__ = ["clinic"]  # the fixture, imported for pytest
 
 SIGNED_LINE = re.compile(r"^Signed by (?P<name>.+) at \d{4}-\d\d-\d\d \d\d:\d\d "
-                         r"?[+-]\d\d:\d\d \((?P<record>KS-[0-9A-F]{12})\)$")
+                         r"[+-]\d\d:\d\d \((?P<record>KS-[0-9A-F]{12})\)$")
 
 
 def wheel(widget: QWidget, steps: int = 1) -> None:

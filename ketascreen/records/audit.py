@@ -48,7 +48,7 @@ def canonical(data: object) -> bytes:
 
 def event_hash(*, seq: int, occurred_at: str, username: str, role: str, workstation: str,
                action: str, outcome: str, record_id: str | None, detail: str,
-               prev_hash: str) -> str:
+               prev_hash: str, row_hashes: str | None = None) -> str:
     """The sha256 (hex) of one event's canonical serialisation.
 
     Args:
@@ -62,22 +62,28 @@ def event_hash(*, seq: int, occurred_at: str, username: str, role: str, workstat
         record_id: the record concerned, if any.
         detail: the detail JSON text exactly as stored.
         prev_hash: the hash of the previous event (:data:`GENESIS` for the first).
+        row_hashes: the hashes of the rows the event's transaction changed, JSON text exactly
+            as stored (:mod:`ketascreen.records.rowhash`); events without it (and those
+            written before revision 0003) hash as before.
 
     Returns:
         64 lowercase hex digits.
     """
-    return hashlib.sha256(canonical({
+    fields: dict[str, object] = {
         "v": FORMAT_VERSION, "seq": seq, "at": occurred_at, "user": username, "role": role,
         "workstation": workstation, "action": action, "outcome": outcome,
         "record": record_id, "detail": detail, "prev": prev_hash,
-    })).hexdigest()
+    }
+    if row_hashes is not None:
+        fields["rows"] = row_hashes
+    return hashlib.sha256(canonical(fields)).hexdigest()
 
 
 def _row_hash(row: AuditEventRow) -> str:
     return event_hash(seq=row.seq, occurred_at=row.occurred_at, username=row.username,
                       role=row.role, workstation=row.workstation, action=row.action,
                       outcome=row.outcome, record_id=row.record_id, detail=row.detail,
-                      prev_hash=row.prev_hash)
+                      prev_hash=row.prev_hash, row_hashes=row.row_hashes)
 
 
 def timestamp(moment: datetime | None = None) -> str:
@@ -148,6 +154,23 @@ class AuditTrail:
                                "tampered with; run `ketascreen audit verify`")
         self._head = head
         self._workstation = socket.gethostname()[:255]
+        from ketascreen.records.rowhash import RowTracker  # noqa: PLC0415
+
+        self._rows = RowTracker(session)
+
+    @property
+    def head(self) -> tuple[int, str]:
+        """The number and hash of the last event so far."""
+        return self._head.last_seq, self._head.last_hash
+
+    def finish(self) -> None:
+        """End the transaction's trail: rows changed after its last event get an event of their
+        own (``rows``), so no change of a tracked row is outside the chain."""
+        try:
+            if self._rows.pending:
+                self.append(username="(ketascreen)", role="", action="rows")
+        finally:
+            self._rows.close()
 
     def append(self, *, username: str, role: str, action: str, outcome: str = "ok",
                record_id: str | None = None, detail: Detail | None = None,
@@ -163,17 +186,19 @@ class AuditTrail:
             detail: extra facts; never patient data.
             at: when (default: now).
         """
+        row_hashes = self._rows.take()
         seq = self._head.last_seq + 1
         occurred_at = timestamp(at or (self._clock() if self._clock else None))
         detail_text = canonical(dict(detail or {})).decode("utf-8")
         digest = event_hash(seq=seq, occurred_at=occurred_at, username=username, role=role,
                             workstation=self._workstation, action=action, outcome=outcome,
                             record_id=record_id, detail=detail_text,
-                            prev_hash=self._head.last_hash)
+                            prev_hash=self._head.last_hash, row_hashes=row_hashes)
         self._session.add(AuditEventRow(
             seq=seq, occurred_at=occurred_at, username=username, role=role,
             workstation=self._workstation, action=action, outcome=outcome, record_id=record_id,
-            detail=detail_text, prev_hash=self._head.last_hash, hash=digest))
+            detail=detail_text, prev_hash=self._head.last_hash, hash=digest,
+            row_hashes=row_hashes))
         self._head.last_seq = seq
         self._head.last_hash = digest
         return seq
@@ -192,6 +217,11 @@ class AuditReport:
             the hashes recorded in the trail when they were signed (``(record_id, problem)``).
         anchor_problem: set when an expected head (``--expect-head``) is not in the trail.
         records_checked: how many signed records were cross-checked (0 when not asked).
+        row_problems: rows of the tracked tables edited, inserted or deleted outside
+            ketascreen (each message names the row and what changed).
+        rows_checked: how many rows were compared with the hashes the trail recorded.
+        head_problems: heads embedded in stored signed checklists (or a checkpoint) that the
+            trail no longer has at their event number: the trail was rewritten.
     """
 
     events: int
@@ -201,11 +231,15 @@ class AuditReport:
     record_problems: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     anchor_problem: str | None = None
     records_checked: int = 0
+    row_problems: tuple[str, ...] = field(default_factory=tuple)
+    rows_checked: int = 0
+    head_problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def ok(self) -> bool:
-        """The chain, the head, the anchor and every signed record verify."""
-        return self.broken_at is None and not self.record_problems and not self.anchor_problem
+        """The chain, the head, the anchor, every signed record and every row verify."""
+        return (self.broken_at is None and not self.record_problems and not self.anchor_problem
+                and not self.row_problems and not self.head_problems)
 
     def raise_if_broken(self) -> None:
         """Raise when the chain itself is broken.
@@ -219,7 +253,9 @@ class AuditReport:
 
 def verify_chain(rows: Iterable[AuditEventRow], head: AuditHead | None,
                  signed_hashes: dict[str, dict[str, object]] | None = None,
-                 anchor: tuple[int, str] | None = None) -> AuditReport:
+                 anchor: tuple[int, str] | None = None, *,
+                 row_hashes: dict[str, tuple[int, object]] | None = None,
+                 hashes_by_seq: dict[int, str] | None = None) -> AuditReport:
     """Recompute the chain over ``rows`` (in ``seq`` order) and compare the end with ``head``.
 
     Args:
@@ -229,6 +265,9 @@ def verify_chain(rows: Iterable[AuditEventRow], head: AuditHead | None,
             by record id, for the record cross-check.
         anchor: an event number and the hash it had when noted earlier; a rewritten trail no
             longer has that hash there.
+        row_hashes: filled, by row key, with the last event that recorded each tracked row and
+            what it recorded (for :func:`ketascreen.records.rowhash.row_problems`).
+        hashes_by_seq: with keys set to the event numbers wanted, filled with their hashes.
 
     Returns:
         The report; ``broken_at`` names the first event that does not verify.
@@ -260,6 +299,11 @@ def verify_chain(rows: Iterable[AuditEventRow], head: AuditHead | None,
         if (signed_hashes is not None and row.outcome == "ok" and row.record_id
                 and row.action in ("sign", "amend")):
             signed_hashes[row.record_id] = json.loads(row.detail)
+        if row_hashes is not None and row.row_hashes is not None:
+            for key, value in json.loads(row.row_hashes).items():
+                row_hashes[key] = (row.seq, value)
+        if hashes_by_seq is not None and row.seq in hashes_by_seq:
+            hashes_by_seq[row.seq] = row.hash
         if anchor is not None and row.seq == anchor[0]:
             found_anchor = row.hash
         previous_hash, previous_seq = row.hash, row.seq

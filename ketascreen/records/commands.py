@@ -425,6 +425,13 @@ def _verify(store: RecordStore, args: argparse.Namespace, out: TextIO) -> int:
         else:
             lines.append(f"Signed records:  {report.records_checked} checked, each matches "
                          "the hashes recorded when it was signed")
+        if report.row_problems:
+            lines += [f"Row {problem}" for problem in report.row_problems]
+        else:
+            lines.append(f"Rows:            {report.rows_checked} checked (accounts, patients, "
+                         "screenings, documents, certificates, settings, clinic files), each "
+                         "matches the hash its last audit event recorded")
+    lines += [f"Signed head:     NOT IN THE TRAIL: {problem}" for problem in report.head_problems]
     lines.append("RESULT: " + ("VERIFIED" if report.ok else "NOT VERIFIED"))
     out.write("\n".join(lines) + "\n")
     return EXIT_OK if report.ok else EXIT_BROKEN

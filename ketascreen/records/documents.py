@@ -1,20 +1,31 @@
 """Checks that a signed PDF belongs to the screening it is stored with.
 
 The checklist embeds the case and result JSON (canonical bytes) in the signed revision. A
-document is stored with a screening only if it is signed and its embedded case and result are
-byte for byte the stored ones, so the signature is linked to its record (21 CFR 11.70).
+document is stored with a screening only if its signatures validate cryptographically (pyHanko:
+every signature intact and valid, the last one covering the whole file), its embedded case and
+result are byte for byte the stored ones, and its page prints the record id, so the signature
+is linked to its record (21 CFR 11.70). Text such as ``/ByteRange`` in the file proves nothing.
+
+The checklist also embeds the audit trail's head when it was signed
+(:data:`HEAD_ATTACHMENT`), under the signature: ``ketascreen audit verify`` checks that the trail
+still has that hash at that event number, so a rewritten trail is caught against any stored
+signed checklist.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
+import logging
 from dataclasses import dataclass
 
 from ketascreen.errors import RecordError
 
 CASE_ATTACHMENT = "ketascreen-case.json"
 RESULT_ATTACHMENT = "ketascreen-result.json"
+HEAD_ATTACHMENT = "ketascreen-audit-head.json"
+"""``{"seq": N, "sha256": "..."}``: the audit trail's last event when the checklist was made."""
 
 
 @dataclass(frozen=True)
@@ -51,13 +62,15 @@ def check_signed_document(pdf: bytes, *, record_id: str, case_json: str,
         RecordError: the document is not signed, not readable, or carries another case or
             result.
     """
-    from ketascreen.reports.signing import embedded_attachments, is_signed  # noqa: PLC0415
+    from ketascreen.reports.signing import embedded_attachments  # noqa: PLC0415
 
-    if not is_signed(pdf):
-        raise RecordError(record_id, "the document is not signed")
+    problem = signature_problem(pdf)
+    if problem is not None:
+        raise RecordError(record_id, problem)
     try:
         attachments = embedded_attachments(pdf)
         signer_name, fingerprint, der = _signer(pdf)
+        printed = record_id_printed(pdf, record_id)
     except Exception as error:  # noqa: BLE001 - pyHanko raises many kinds on a broken PDF
         raise RecordError(record_id, f"the document cannot be read as a PDF: "
                           f"{type(error).__name__}") from None
@@ -66,6 +79,8 @@ def check_signed_document(pdf: bytes, *, record_id: str, case_json: str,
     if attachments.get(RESULT_ATTACHMENT) != result_json.encode("utf-8"):
         raise RecordError(record_id,
                           "the signed document carries another result than the record")
+    if not printed:
+        raise RecordError(record_id, "the signed document does not print this record id")
     return DocumentFacts(hashlib.sha256(pdf).hexdigest(), len(pdf), signer_name, fingerprint,
                          der)
 
@@ -82,3 +97,84 @@ def _signer(pdf: bytes) -> tuple[str, str | None, bytes | None]:
     der = certificate.dump()
     return (str(name) if name else "(unnamed certificate)", hashlib.sha256(der).hexdigest(),
             bytes(der))
+
+
+def signature_problem(pdf: bytes) -> str | None:
+    """Why ``pdf`` is not a cryptographically intact signed document, or ``None`` if it is.
+
+    Every signature must be intact (the signed bytes unchanged) and valid (the signature value
+    verifies with the certificate it carries), and the last must cover the whole file. Trust in
+    the certificate is not decided here: the store requires it to be registered to the signing
+    account. pyHanko's log messages are kept from the user.
+    """
+    from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415
+    from pyhanko.sign.validation import validate_pdf_signature  # noqa: PLC0415
+    from pyhanko_certvalidator import ValidationContext  # noqa: PLC0415
+
+    quiet = logging.getLogger("pyhanko")
+    previous, quiet.disabled = quiet.disabled, True
+    try:
+        try:
+            signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
+        except Exception:  # noqa: BLE001 - pyHanko raises many kinds on a broken PDF
+            return "the document cannot be read as a PDF"
+        if not signatures:
+            return "the document is not signed (it carries no signature)"
+        for number, embedded in enumerate(signatures, start=1):
+            which = "its signature" if len(signatures) == 1 else f"signature {number}"
+            if embedded.signer_cert is None:
+                return f"{which} carries no certificate"
+            context = ValidationContext(trust_roots=[embedded.signer_cert],
+                                        allow_fetching=False)
+            try:
+                status = validate_pdf_signature(embedded, context)
+            except Exception:  # noqa: BLE001 - a corrupted signature container
+                return f"{which} cannot be validated (its signature data is corrupted)"
+            if not status.intact:
+                return f"{which} is broken: the signed bytes were changed"
+            if not status.valid:
+                return f"{which} is invalid: its signature value does not verify"
+        coverage = getattr(status.coverage, "name", None)
+        if coverage != "ENTIRE_FILE":
+            return "the document was changed after it was signed (the signature does not cover "\
+                   "the whole file)"
+        return None
+    finally:
+        quiet.disabled = previous
+
+
+def record_id_printed(pdf: bytes, record_id: str) -> bool:
+    """Whether a page of ``pdf`` prints ``record_id`` (its text, read with pypdf)."""
+    from pypdf import PdfReader  # noqa: PLC0415
+
+    quiet = logging.getLogger("pypdf")
+    previous, quiet.disabled = quiet.disabled, True
+    try:
+        reader = PdfReader(io.BytesIO(pdf), strict=False)
+        return any(record_id in (page.extract_text() or "").replace("\n", "")
+                   for page in reader.pages)
+    finally:
+        quiet.disabled = previous
+
+
+def embedded_head(pdf: bytes) -> tuple[int, str] | None:
+    """The audit head a signed checklist embeds (:data:`HEAD_ATTACHMENT`), or ``None``."""
+    from ketascreen.reports.signing import embedded_attachments  # noqa: PLC0415
+
+    try:
+        data = embedded_attachments(pdf).get(HEAD_ATTACHMENT)
+        if data is None:
+            return None
+        found = json.loads(data)
+        seq, digest = found["seq"], found["sha256"]
+    except Exception:  # noqa: BLE001 - an unreadable document has no head to compare
+        return None
+    if not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(digest, str):
+        return None
+    return seq, digest.lower()
+
+
+def head_attachment(seq: int, digest: str) -> bytes:
+    """The bytes of :data:`HEAD_ATTACHMENT` for the trail's head (event ``seq``, ``digest``)."""
+    return json.dumps({"seq": seq, "sha256": digest}, sort_keys=True,
+                      separators=(",", ":")).encode("utf-8")

@@ -201,6 +201,9 @@ class AuditEventRow(Base):
     detail: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    row_hashes: Mapped[str | None] = mapped_column(Text)
+    """The hashes of the tracked rows the event's transaction added, changed or deleted
+    (revision 0003; :mod:`ketascreen.records.rowhash`)."""
 
 
 class AuditHead(Base):

@@ -150,7 +150,9 @@ class RecordStore:
         """
         try:
             with self.database.write() as session:
-                yield Tx(session, AuditTrail(session, clock=self.clock))
+                trail = AuditTrail(session, clock=self.clock)
+                yield Tx(session, trail)
+                trail.finish()
         except IntegrityError as error:
             raise RecordError(None, f"the database refused the change: {_first_line(error)}"
                               ) from None
@@ -653,29 +655,45 @@ class RecordStore:
 
     # -- verification -----------------------------------------------------------------------
 
-    def verify_audit(self, *, records: bool = True, anchor: tuple[int, str] | None = None
-                     ) -> AuditReport:
+    def verify_audit(self, *, records: bool = True, anchor: tuple[int, str] | None = None,
+                     heads: tuple[tuple[int, str, str], ...] = ()) -> AuditReport:
         """Recompute the audit chain; with ``records``, also check every signed record and
-        document against the hashes recorded when it was signed.
+        document against the hashes recorded when it was signed, every row of the tracked
+        tables against the hash the trail recorded for it, and the chain against the heads
+        embedded in the stored signed checklists.
 
         Args:
-            records: cross-check the signed records (reads every signed document).
+            records: cross-check the signed records, the rows and the embedded heads (reads
+                every signed document).
             anchor: an event number and its hash as noted earlier.
+            heads: more heads noted earlier: ``(event number, hash, where it was noted)``,
+                e.g. from a checkpoint file.
         """
+        from ketascreen.records.rowhash import row_problems  # noqa: PLC0415
+
         signed: dict[str, dict[str, object]] = {}
         seen: set[str] = set()
+        rows: dict[str, tuple[int, object]] = {}
         with self.database.read() as session:
+            embedded = _embedded_heads(session) if records else []
+            wanted = [*heads, *embedded]
+            by_seq: dict[int, str] = {seq: "" for seq, _, _ in wanted}
             head = session.get(AuditHead, 1)
             result = session.execute(select(AuditEventRow).order_by(AuditEventRow.seq)
                                      .execution_options(yield_per=500))
             try:
-                report = verify_chain(result.scalars(), head, signed, anchor)
+                report = verify_chain(result.scalars(), head, signed, anchor, row_hashes=rows,
+                                      hashes_by_seq=by_seq)
             finally:
                 result.close()  # a server-side cursor on PostgreSQL, maybe not read to the end
+            head_problems = tuple(_head_problems(wanted, by_seq))
             if not records or report.broken_at is not None:
-                return report
+                return dataclasses.replace(report, head_problems=head_problems)
             problems = tuple(record_problems(session, signed, seen))
-        return dataclasses.replace(report, record_problems=problems, records_checked=len(seen))
+            changed_rows = tuple(row_problems(session, rows))
+        return dataclasses.replace(report, record_problems=problems, records_checked=len(seen),
+                                   row_problems=changed_rows, rows_checked=len(rows),
+                                   head_problems=head_problems)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -902,6 +920,39 @@ def check_document(pdf: bytes, record_id: str, case_json: str, result_json: str
 
     return check_signed_document(pdf, record_id=record_id, case_json=case_json,
                                  result_json=result_json)
+
+
+def _embedded_heads(session: Session) -> list[tuple[int, str, str]]:
+    """The audit heads embedded in the stored signed checklists: ``(seq, hash, record id)``."""
+    from ketascreen.records.documents import embedded_head  # noqa: PLC0415
+
+    found: list[tuple[int, str, str]] = []
+    result = session.execute(
+        select(ScreeningRow.record_id, SignedDocument.pdf)
+        .join(SignedDocument, SignedDocument.screening_id == ScreeningRow.id)
+        .order_by(ScreeningRow.id).execution_options(yield_per=100))
+    try:
+        for record_id, pdf in result:
+            head = embedded_head(bytes(pdf))
+            if head is not None:
+                found.append((head[0], head[1], f"the signed checklist {record_id}"))
+    finally:
+        result.close()
+    return found
+
+
+def _head_problems(heads: list[tuple[int, str, str]], found: dict[int, str]) -> Iterator[str]:
+    """Heads noted earlier that the trail no longer has at their event number."""
+    for seq, digest, where in heads:
+        if seq == 0:
+            continue  # noted on an empty trail: nothing to compare
+        now = found.get(seq) or None
+        if now is None:
+            yield (f"{where} names event {seq} with hash {digest}, but the trail has no event "
+                   f"{seq}: the trail was cut or rewritten")
+        elif now != digest.lower():
+            yield (f"{where} names event {seq} with hash {digest}, but the trail now has "
+                   f"{now} there: the trail was rewritten")
 
 
 def _first_line(error: DBAPIError) -> str:

@@ -189,9 +189,9 @@ def test_rewritten_trail_is_caught_by_an_anchor(store: RecordStore, history: Sto
         for event in events:
             connection.execute(text(
                 "INSERT INTO audit_events (seq, occurred_at, username, role, workstation, "
-                "action, outcome, record_id, detail, prev_hash, hash) VALUES (:seq, "
+                "action, outcome, record_id, detail, prev_hash, hash, row_hashes) VALUES (:seq, "
                 ":occurred_at, :username, :role, :workstation, :action, :outcome, :record_id, "
-                ":detail, :prev_hash, :hash)"), event)
+                ":detail, :prev_hash, :hash, :row_hashes)"), event)
         connection.execute(text("UPDATE audit_head SET last_hash = :h"), {"h": previous})
     assert _verify(store).broken_at is None  # undetectable without an anchor ...
     report = store.verify_audit(anchor=anchor)

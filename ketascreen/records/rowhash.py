@@ -1,0 +1,280 @@
+"""Row hashes: every security-relevant row is inside the audit chain.
+
+Each row of the tracked tables (accounts and roles, patients, screenings, signed documents,
+signing certificates, account settings, clinic files) has a hash over its canonical columns. The
+audit event written in the same transaction as a change records the new hash of every row the
+transaction added or changed (``None`` for a deleted row) in its ``row_hashes``, which the event's
+own hash covers. ``ketascreen audit verify`` recomputes the hash of every row and compares it with
+the latest one the chain recorded for it, so an edit, insert or delete made outside ketascreen (SQL
+on the database file, a dropped trigger) is named, with the columns that changed.
+
+Rows are named by table and primary key in the chain (``patients/3``), never by patient data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+from sqlalchemy import Connection, MetaData, Table, inspect, select
+from sqlalchemy.orm import Session
+
+from ketascreen.records.models import (
+    Base,
+    ClinicFile,
+    Patient,
+    ScreeningRow,
+    SignedDocument,
+    SigningCertificate,
+    User,
+    UserSetting,
+)
+
+TRACKED: Final[tuple[type[Base], ...]] = (User, Patient, ScreeningRow, SignedDocument,
+                                           SigningCertificate, UserSetting, ClinicFile)
+"""The tables whose every row the audit chain commits to."""
+
+_LABELS: Final[dict[str, str]] = {
+    "users": "username", "patients": "external_id", "screenings": "record_id",
+    "signing_certificates": "sha256", "clinic_files": "version",
+}
+"""The column that names a row to a person reading ``audit verify`` (besides its key)."""
+
+COLUMN_DIGEST_LENGTH: Final = 12
+"""Hex digits kept per column, enough to say which column changed (the row hash decides)."""
+
+
+def _value(value: object) -> object:
+    """A column value as canonical JSON: times in UTC text, bytes by their sha256."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, memoryview):
+        value = value.tobytes()
+    if isinstance(value, bytes):
+        return "sha256:" + hashlib.sha256(value).hexdigest()
+    return value
+
+
+def _digest(data: object) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False,
+                                     separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
+def row_key(obj: Base) -> str:
+    """``table/primary key`` of a tracked row, e.g. ``patients/3`` or ``user_settings/2/k``."""
+    identity = inspect(obj).identity
+    if identity is None:
+        raise ValueError("the row has no primary key yet (flush first)")
+    return "/".join([type(obj).__table__.name, *(str(part) for part in identity)])  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class RowHash:
+    """A row's hash and a short digest of each of its columns.
+
+    Attributes:
+        sha256: over the canonical columns (the column names and values).
+        columns: the first :data:`COLUMN_DIGEST_LENGTH` hex digits of each column's digest.
+    """
+
+    sha256: str
+    columns: dict[str, str]
+
+    def as_json(self) -> dict[str, object]:
+        """The form stored in an event's ``row_hashes``."""
+        return {"sha256": self.sha256, "columns": self.columns}
+
+    def changed_columns(self, recorded: object) -> list[str]:
+        """The columns that differ from a recorded :meth:`as_json` (all, if unreadable)."""
+        old = recorded.get("columns") if isinstance(recorded, dict) else None
+        if not isinstance(old, dict):
+            return sorted(self.columns)
+        return sorted(name for name in set(self.columns) | set(old)
+                      if self.columns.get(name) != old.get(name))
+
+
+def hash_values(values: Mapping[str, object]) -> RowHash:
+    """The hash of a row given as its column values by column name."""
+    canonical = {name: _value(value) for name, value in values.items()}
+    columns = {name: _digest([name, value])[:COLUMN_DIGEST_LENGTH]
+               for name, value in canonical.items()}
+    return RowHash(_digest(canonical), columns)
+
+
+def row_hash(obj: Base) -> RowHash:
+    """The hash of a tracked row's current column values (as the ORM holds them)."""
+    mapper = inspect(type(obj))
+    return hash_values({attribute.columns[0].name: getattr(obj, attribute.key)
+                        for attribute in mapper.column_attrs})
+
+
+def label(obj: Base) -> str:
+    """How ``audit verify`` names a row: its key and, where it has one, its natural name."""
+    key = row_key(obj)
+    column = _LABELS.get(type(obj).__table__.name)  # type: ignore[attr-defined]
+    if column is None:
+        return key
+    return f"{key} ({getattr(obj, column)})"
+
+
+class RowTracker:
+    """Collects the tracked rows a session adds, changes or deletes, until they are taken.
+
+    Args:
+        session: a session in a write transaction; a ``before_flush`` hook is installed on it.
+    """
+
+    def __init__(self, session: Session) -> None:
+        from sqlalchemy import event  # noqa: PLC0415
+
+        self._session = session
+        self._pending: dict[int, Base] = {}
+        self._deleted: dict[str, None] = {}
+        event.listen(session, "before_flush", self._before_flush)
+
+    def _before_flush(self, session: Session, *_: Any) -> None:
+        for obj in (*session.new, *session.dirty):
+            if isinstance(obj, TRACKED) and (obj in session.new or session.is_modified(obj)):
+                self._pending[id(obj)] = obj
+        for obj in session.deleted:
+            if isinstance(obj, TRACKED):
+                self._pending.pop(id(obj), None)
+                self._deleted[row_key(obj)] = None
+
+    @property
+    def pending(self) -> bool:
+        """Whether rows changed since the last :meth:`take` (flushes the session)."""
+        self._session.flush()
+        return bool(self._pending or self._deleted)
+
+    def take(self) -> str | None:
+        """Flush, and return the hashes of the rows changed since the last call (canonical
+        JSON text, ``null`` for a deleted row), or ``None`` when no tracked row changed."""
+        self._session.flush()
+        if not self._pending and not self._deleted:
+            return None
+        hashes: dict[str, object] = dict(self._deleted)
+        for obj in self._pending.values():
+            hashes[row_key(obj)] = row_hash(obj).as_json()
+        self._pending.clear()
+        self._deleted.clear()
+        return json.dumps(hashes, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    def close(self) -> None:
+        """Remove the hook from the session."""
+        from sqlalchemy import event  # noqa: PLC0415
+
+        if event.contains(self._session, "before_flush", self._before_flush):
+            event.remove(self._session, "before_flush", self._before_flush)
+
+
+def current_rows(session: Session) -> Iterator[tuple[str, Base, RowHash]]:
+    """Every row of every tracked table: ``(key, row, hash)``, table by table (streamed)."""
+    for model in TRACKED:
+        result = session.execute(select(model).execution_options(yield_per=200))
+        try:
+            for obj in result.scalars():
+                yield row_key(obj), obj, row_hash(obj)
+                session.expunge(obj)  # keep memory flat: the documents are large
+        finally:
+            result.close()
+
+
+def all_row_hashes(session: Session) -> str | None:
+    """The hashes of every tracked row (the ``row_hashes`` of a migration event), or ``None``
+    when the tables are empty."""
+    hashes = {key: digest.as_json() for key, _, digest in current_rows(session)}
+    if not hashes:
+        return None
+    return json.dumps(hashes, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def row_problems(session: Session, recorded: dict[str, tuple[int, object]]
+                 ) -> Iterator[str]:
+    """Rows that differ from the latest hash the chain recorded for them.
+
+    Args:
+        session: a reading session.
+        recorded: by row key, the number of the last event that recorded the row and what it
+            recorded (a :meth:`RowHash.as_json`, or ``None`` for a deletion).
+
+    Yields:
+        One message per row, e.g. ``patients/3 (MRN-0042): edited after its event #12
+        (changed: name)``.
+    """
+    seen: set[str] = set()
+    for key, obj, digest in current_rows(session):
+        seen.add(key)
+        found = recorded.get(key)
+        if found is None:
+            yield (f"{label(obj)}: inserted outside ketascreen (no audit event records "
+                   "this row)")
+            continue
+        seq, stored = found
+        if stored is None:
+            yield f"{label(obj)}: inserted outside ketascreen after its deletion in event #{seq}"
+            continue
+        if not isinstance(stored, dict) or stored.get("sha256") != digest.sha256:
+            changed = ", ".join(digest.changed_columns(stored))
+            yield f"{label(obj)}: edited after its event #{seq} (changed: {changed})"
+    for key in sorted(set(recorded) - seen):
+        seq, stored = recorded[key]
+        if stored is not None:
+            yield f"{key}: deleted outside ketascreen (recorded by event #{seq})"
+
+
+def record_all_rows(connection: Connection, *, action: str, detail: Mapping[str, object]
+                    ) -> int | None:
+    """Append an audit event recording the hash of every tracked row, read by reflection.
+
+    For migrations: run it after any migration that adds a tracked table or a column to one,
+    so that ``audit verify`` compares the rows with hashes over their new columns.
+
+    Args:
+        connection: the migration's connection (in its transaction).
+        action: the event's action, e.g. ``migrate``.
+        detail: the event's detail (e.g. the revision).
+
+    Returns:
+        The event's number, or ``None`` when no tracked table has a row (no event needed).
+    """
+    from ketascreen.records.audit import canonical, event_hash, timestamp  # noqa: PLC0415
+
+    metadata = MetaData()
+    hashes: dict[str, object] = {}
+    for model in TRACKED:
+        name = model.__table__.name  # type: ignore[attr-defined]
+        table = Table(name, metadata, autoload_with=connection)
+        keys = [column.name for column in table.primary_key.columns]
+        for row in connection.execute(select(table)).mappings():
+            key = "/".join([name, *(str(row[column]) for column in keys)])
+            hashes[key] = hash_values(dict(row)).as_json()
+    if not hashes:
+        return None
+    head = Table("audit_head", metadata, autoload_with=connection)
+    events = Table("audit_events", metadata, autoload_with=connection)
+    last_seq, last_hash = connection.execute(
+        select(head.c.last_seq, head.c.last_hash).where(head.c.id == 1)).one()
+    seq = int(last_seq) + 1
+    row_text = json.dumps(hashes, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    detail_text = canonical(dict(detail)).decode("utf-8")
+    occurred_at, workstation = timestamp(), socket.gethostname()[:255]
+    digest = event_hash(seq=seq, occurred_at=occurred_at, username="(ketascreen)", role="",
+                        workstation=workstation, action=action, outcome="ok", record_id=None,
+                        detail=detail_text, prev_hash=str(last_hash), row_hashes=row_text)
+    fields = {"seq": seq, "occurred_at": occurred_at, "username": "(ketascreen)", "role": "",
+              "workstation": workstation, "action": action, "outcome": "ok",
+              "record_id": None, "detail": detail_text, "prev_hash": last_hash}
+    connection.execute(events.insert().values(**fields, row_hashes=row_text, hash=digest))
+    connection.execute(head.update().where(head.c.id == 1).values(last_seq=seq,
+                                                                   last_hash=digest))
+    return seq

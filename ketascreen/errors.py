@@ -380,6 +380,34 @@ class CertificateOwnedByAnotherError(CertificateNotRegisteredError):
 
 
 @dataclass
+class CertificateNameMismatchError(CertificateNotRegisteredError):
+    """A physician tried to register, as their own, a certificate that names somebody else.
+
+    Only an admin, who has checked who holds the key, may register such a certificate: the page
+    prints the certificate's name, so a certificate named "Dr Jane Smith" registered to Dr Jones
+    would let him sign as her. Recorded in the audit trail before it is raised.
+
+    Attributes:
+        display_name: the account's name, which the certificate's name must contain.
+    """
+
+    display_name: str = ""
+
+    @property
+    def registrable(self) -> bool:
+        """Never by the physician themself (an admin may register it)."""
+        return False
+
+    def __str__(self) -> str:
+        return (f"refused: the certificate {self.subject_name!r} (sha256 {self.fingerprint[:16]}"
+                f"...) does not name {self.account}'s account holder ({self.display_name!r}), "
+                f"so it cannot be registered to {self.account} by {self.account}; an admin who "
+                f"has checked who holds the key may register it: `ketascreen users certificate "
+                f"add {self.account} CERT --user ADMIN`; the refusal is recorded in the audit "
+                "trail")
+
+
+@dataclass
 class PermissionDeniedError(KetascreenError):
     """The user's role does not allow the action. The refusal is recorded in the audit trail.
 

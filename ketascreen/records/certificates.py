@@ -6,19 +6,24 @@ store, and the name the page prints (the certificate's) is the name the records 
 certificate is registered by an admin or by the physician themself (``ketascreen users
 certificate add``), or on first signing in the app after the physician confirms that it is
 theirs. A certificate belongs to one account; registrations are never changed or deleted, and
-each one is an audit event.
+each one is an audit event. A physician may register only a certificate whose name names
+them (every word of the account's name, titles and credentials aside); one that names somebody
+else needs an admin, who has checked who holds the key.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from ketascreen.errors import (
+    CertificateNameMismatchError,
     CertificateNotRegisteredError,
     CertificateOwnedByAnotherError,
     PermissionDeniedError,
@@ -63,6 +68,38 @@ def _registered(session: Session, user_id: int) -> tuple[str, ...]:
         .order_by(SigningCertificate.id)).scalars())
 
 
+_NOT_NAME_WORDS = frozenset({"dr", "doctor", "prof", "professor", "mr", "mrs", "ms", "mx",
+                             "md", "do", "rn", "np", "pa", "aprn", "crna", "mbbs", "mbchb",
+                             "phd", "pharmd", "frcp", "facp"})
+
+
+def _name_words(name: str) -> set[str]:
+    words = re.findall(r"[^\W\d_]+", unicodedata.normalize("NFKC", name).casefold())
+    return {w for w in words if w not in _NOT_NAME_WORDS}
+
+
+def certificate_names_holder(subject_name: str, display_name: str) -> bool:
+    """Whether a certificate's name names the account holder: every word of the account's
+    name (titles and credentials aside) is in it, e.g. "Jane Smith MD (Ketamine Clinic)" names
+    "Dr Jane Smith"; "Dr Jane Smith" does not name "Dr Tom Jones"."""
+    holder = _name_words(display_name)
+    return bool(holder) and holder <= _name_words(subject_name)
+
+
+def _refuse_name(store: RecordStore, actor: Actor, *, fingerprint: str, subject_name: str,
+                 display_name: str, registered: tuple[str, ...], action: str,
+                 record_id: str | None) -> NoReturn:
+    error = CertificateNameMismatchError(fingerprint, actor.username, registered, subject_name,
+                                         None, record_id, display_name)
+    with store.transaction() as tx:
+        tx.trail.append(username=actor.username, role=actor.role.value, action=action,
+                        outcome="refused", record_id=record_id,
+                        detail={"reason": "the certificate does not name the account holder",
+                                "certificate_sha256": fingerprint,
+                                "subject_name": subject_name[:300]})
+    raise error
+
+
 def certificate_status(store: RecordStore, actor: Actor, fingerprint: str) -> CertificateStatus:
     """Whether ``fingerprint`` is registered to ``actor``, to nobody, or to another account.
 
@@ -92,6 +129,10 @@ def check_signer(store: RecordStore, actor: Actor, fingerprint: str | None, subj
     if owner is not None and owner[0] == actor.user_id:
         return False
     if fingerprint is not None and owner is None and register:
+        if not certificate_names_holder(subject_name, actor.display_name):
+            _refuse_name(store, actor, fingerprint=fingerprint, subject_name=subject_name,
+                         display_name=actor.display_name, registered=registered,
+                         action=action, record_id=record_id)
         return True
     error_type = CertificateOwnedByAnotherError if owner else CertificateNotRegisteredError
     error = error_type(fingerprint or "", actor.username, registered, subject_name,
@@ -165,7 +206,11 @@ def register_certificate(store: RecordStore, actor: Actor, fingerprint: str, sub
             raise UserAccountError(target, "certificate", "only an active physician's account "
                                    "holds signing certificates")
         owner = _owner(tx.session, fingerprint)
-        if owner is None:
+        misnamed = (actor.role is not Role.ADMIN and owner is None
+                    and not certificate_names_holder(subject_name, user.display_name))
+        if misnamed:
+            refused = None
+        elif owner is None:
             add_certificate(tx, actor, user_id=user.id, username=user.username,
                             fingerprint=fingerprint, subject_name=subject_name,
                             der=certificate_der, now=now)
@@ -175,6 +220,10 @@ def register_certificate(store: RecordStore, actor: Actor, fingerprint: str, sub
                 fingerprint, target, _registered(tx.session, user.id), subject_name, owner[1])
         else:
             refused = None
+    if misnamed:
+        _refuse_name(store, actor, fingerprint=fingerprint, subject_name=subject_name,
+                     display_name=actor.display_name, registered=(),
+                     action="certificate-register", record_id=None)
     if refused is not None:
         store.record_refusal(actor, "certificate-register", reason=(
             f"the certificate is registered to another account ({refused.owner})"))

@@ -280,6 +280,10 @@ class QtSignDialog(QDialog):
                 records_actions.refuse_certificate(
                     store=store, actor=actor, identity=identity,
                     record_id=actions.record_id_of(outcome=self.outcome))
+            if state == "unregistered":
+                records_actions.refuse_misnamed_certificate(
+                    store=store, actor=actor, identity=identity,
+                    record_id=actions.record_id_of(outcome=self.outcome))
             records_actions.remember_certificate_path(store=store, actor=actor, path=path)
         except CertificateNotRegisteredError as error:
             self.certificate_state = "refused"

@@ -12,12 +12,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ketascreen.display import format_local_time
 from ketascreen.errors import (
+    CertificateNameMismatchError,
     CertificateNotRegisteredError,
     PermissionDeniedError,
     SameDaySigningError,
 )
-from ketascreen.records.certificates import CertificateStatus, check_signer
+from ketascreen.records.certificates import (
+    CertificateStatus,
+    certificate_names_holder,
+    check_signer,
+)
 from ketascreen.records.db import DATABASE_FILE, ENV_DATABASE_URL, data_dir
 from ketascreen.records.repository import RecordStore, StoredScreening
 from ketascreen.records.users import Actor, Permission
@@ -205,8 +211,7 @@ def same_day_text(*, existing: StoredScreening) -> str:
 
 def same_day_error_text(*, error: SameDaySigningError) -> str:
     """The same refusal, from the store's error fields (the backstop when storing)."""
-    when = ("" if error.signed_at is None else " at " + error.signed_at.astimezone().isoformat(
-        sep=" ", timespec="minutes"))
+    when = "" if error.signed_at is None else " at " + format_local_time(error.signed_at)
     return (f"Patient {error.patient_id} already has a checklist signed today: "
             f"{error.record_id}, signed by {error.signer_name}{when}. Not stored: "
             f"amend {error.record_id} instead (open it from today's signed checklists and "
@@ -233,6 +238,19 @@ def register_certificate(*, store: RecordStore, actor: Actor, identity: SignerId
                                confirmed=True)
 
 
+def refuse_misnamed_certificate(*, store: RecordStore, actor: Actor, identity: SignerIdentity,
+                                record_id: str | None) -> None:
+    """Refuse (and record) registering a certificate that names somebody else; nothing happens
+    when it names ``actor``.
+
+    Raises:
+        CertificateNameMismatchError: the certificate's name does not name ``actor`` (recorded).
+    """
+    if not certificate_names_holder(identity.name, actor.display_name):
+        check_signer(store, actor, identity.certificate_sha256, identity.name, action="sign",
+                     record_id=record_id, register=True)
+
+
 def refuse_certificate(*, store: RecordStore, actor: Actor, identity: SignerIdentity,
                        record_id: str | None) -> None:
     """Record the refusal of signing with a certificate not registered to ``actor``.
@@ -255,6 +273,12 @@ def certificate_refusal_text(*, error: CertificateNotRegisteredError) -> str:
     """The refusal of a certificate, from the error's fields."""
     short = fingerprint_text(error.fingerprint)
     which = f"The certificate '{error.subject_name}' (SHA-256 {short})"
+    if isinstance(error, CertificateNameMismatchError):
+        return (f"{which} does not name you ({error.display_name}): it cannot be registered to "
+                f"{error.account} from here, and signing with it is refused (recorded in the "
+                "audit trail). Sign with your own certificate, or ask the clinic administrator, "
+                "who checks who holds the key, to register it (ketascreen users certificate "
+                "add).")
     if error.owner is not None:
         return (f"{which} is registered to another account ({error.owner}), not to "
                 f"{error.account}: signing with it is refused and the refusal is recorded in "

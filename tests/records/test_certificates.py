@@ -467,3 +467,47 @@ def test_changed_signing_certificate_is_named_by_audit_verify(
     assert report.record_problems == (
         (stored.record_id, "its signing certificate changed after it was signed"),)
     assert store.get(clinic.physician, stored.record_id).signer_certificate_sha256 == "f" * 64
+
+
+def test_a_physician_cannot_register_a_certificate_that_names_somebody_else(
+        store: RecordStore, clinic: People, other_key: SigningRequest) -> None:
+    """Dr Jones with a key store that says "Dr Jane Smith" (registered to nobody): he can
+    neither register it himself nor register it by signing with it, since the page would print
+    her name over his signature; each refusal is audited. An admin who has checked who holds
+    the key may register it."""
+    from ketascreen.errors import CertificateNameMismatchError
+
+    jones = _jones(store, clinic)
+    facts = load_signer(other_key.pkcs12, KEY_PASSPHRASE)
+    with pytest.raises(CertificateNameMismatchError) as refused:
+        store.register_certificate(jones, facts.certificate_sha256, facts.name, confirmed=True)
+    assert not refused.value.registrable
+    assert refused.value.display_name == "Dr Tom Jones"
+    assert "does not name drjones's account holder ('Dr Tom Jones')" in str(refused.value)
+    screening = screening_of()
+    with pytest.raises(CertificateNameMismatchError):
+        store.create(jones, screening, signed_pdf=signed_pdf(screening, other_key),
+                     register_certificate=True)
+    assert store.certificate_status(jones, facts.certificate_sha256) == "unregistered"
+    assert [(r["action"], r["user"], r["reason"]) for r in _refusals(store)] == [
+        ("certificate-register", "drjones", "the certificate does not name the account holder"),
+        ("sign", "drjones", "the certificate does not name the account holder")]
+    store.register_certificate(clinic.admin, facts.certificate_sha256, facts.name,
+                               confirmed=True, username="drjones")
+    assert store.certificate_status(jones, facts.certificate_sha256) == "registered"
+
+
+@pytest.mark.parametrize(("certificate", "account", "names"), [
+    ("Dr Jane Smith", "Dr Jane Smith", True),
+    ("Jane Smith MD (Ketamine Clinic)", "Dr Jane Smith", True),
+    ("JANE  SMITH, M.D.", "Dr. Jane Smith", True),
+    ("Dr Jane Smith", "Dr Tom Jones", False),
+    ("Dr Jane", "Dr Jane Smith", False),
+    ("Dr", "Dr", False),
+])
+def test_whether_a_certificate_names_its_holder(certificate: str, account: str,
+                                                names: bool) -> None:
+    """Every word of the account's name, titles and credentials aside, must be in it."""
+    from ketascreen.records.certificates import certificate_names_holder
+
+    assert certificate_names_holder(certificate, account) is names

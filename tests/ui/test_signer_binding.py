@@ -103,6 +103,26 @@ def test_unregistered_certificate_is_registered_only_after_confirmation(
     assert ("drjones", "certificate-register") in [tuple(a) for a in actions]
 
 
+def test_a_certificate_naming_somebody_else_is_not_offered_for_registration(
+        qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic,
+        tmp_path: Path) -> None:
+    """Dr Jones opens a new key store that says "Dr Ann Other": the page would print her name
+    over his signature, so the dialog offers no registration, Sign stays disabled, and the
+    refusal is in the audit trail."""
+    add_dr_jones(clinic)
+    key = make_key(tmp_path, "Dr Ann Other", "other.p12")
+    window = signed_in(qtbot, settings, dialogs, clinic, "drjones", JONES_PASSWORD)
+    window.open_path(clear_case_file(tmp_path, OTHER_PATIENT))
+    dialog = open_sign_dialog(qtbot, window, key)
+    note = dialog.certificate_note.text()
+    assert "does not name you (Dr Lee Jones)" in note and "administrator" in note
+    assert not dialog.register.isVisible()
+    activate(qtbot, dialog.attest)
+    assert not dialog.sign_button.isEnabled()
+    assert ("drjones", "sign", "the certificate does not name the account holder") in [
+        (user, action, detail.get("reason")) for user, action, detail in refusals(clinic)]
+
+
 def test_the_certificate_path_is_remembered_per_account(
         qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic,
         tmp_path: Path) -> None:

@@ -387,21 +387,21 @@ def _preparation(ordered: Protocol | None,
 
 def _round_half_up(value: Quantity, step: Quantity) -> Quantity:
     """``value`` rounded half up to a whole number of ``step`` (in ``step``'s unit)."""
+    return _round_to_step(value, step, ROUND_HALF_UP)
+
+
+def _round_down(value: Quantity, step: Quantity) -> Quantity:
+    """``value`` rounded down to a whole number of ``step``: a VTBI never exceeds the bag."""
+    return _round_to_step(value, step, ROUND_FLOOR)
+
+
+def _round_to_step(value: Quantity, step: Quantity, rounding: str) -> Quantity:
     unit = step.units
     # as_decimal drops float noise first: an exact 6.75 that pint computed as
     # 6.749999999999999 must still round up to 6.8.
     magnitude = as_decimal(in_unit(value, unit))
     increment = as_decimal(float(step.magnitude))
-    steps = (magnitude / increment).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return quantity_of(float(steps * increment), unit)
-
-
-def _round_down(value: Quantity, step: Quantity) -> Quantity:
-    """``value`` rounded down to a whole number of ``step``: a VTBI never exceeds the bag."""
-    unit = step.units
-    magnitude = as_decimal(in_unit(value, unit))
-    increment = as_decimal(float(step.magnitude))
-    steps = (magnitude / increment).quantize(Decimal(1), rounding=ROUND_FLOOR)
+    steps = (magnitude / increment).quantize(Decimal(1), rounding=rounding)
     return quantity_of(float(steps * increment), unit)
 
 

@@ -454,6 +454,28 @@ class AuthenticationFailedError(KetascreenError):
 
 
 @dataclass
+class LoginThrottledError(AuthenticationFailedError):
+    """A login was refused without checking the password: too many failed logins for the
+    account in a row, and its wait is not over. The refusal is recorded in the audit trail.
+
+    Attributes:
+        user: the user name given.
+        retry_at: when a login for this account is checked again (aware, UTC).
+        wait_seconds: whole seconds until then, rounded up (at least 1).
+        failures: the failed logins in a row so far.
+    """
+
+    retry_at: datetime | None = None
+    wait_seconds: int = 1
+    failures: int = 0
+
+    def __post_init__(self) -> None:
+        self.reason = (f"too many failed logins in a row ({self.failures}): try again in "
+                       f"{self.wait_seconds} s")
+        super().__post_init__()
+
+
+@dataclass
 class UserAccountError(KetascreenError):
     """A user account cannot be created or changed as asked.
 

@@ -232,3 +232,15 @@ class ClinicFile(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     installed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     installed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class LoginThrottle(Base):
+    """Failed logins in a row per user name (known or not), and until when logins are refused
+    without checking the password (revision 0004; :mod:`ketascreen.records.users`)."""
+
+    __tablename__ = "login_throttle"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

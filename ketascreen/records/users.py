@@ -7,15 +7,19 @@ Passwords are hashed with Argon2id (argon2-cffi, its default parameters). The ro
 - **admin**: manage user accounts, the clinic policy and the formulary; no patient records.
 
 Every refusal is recorded in the audit trail by the store (:meth:`RecordStore.authorise`).
+Logins are throttled per user name: after :data:`THROTTLE_AFTER` failures in a row a login waits
+1 s, then 2 s, 4 s ... at most 60 s, refused without checking the password meanwhile
+(:func:`authenticate`).
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
@@ -23,8 +27,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
 
-from ketascreen.errors import AuthenticationFailedError, UserAccountError
-from ketascreen.records.models import User
+from ketascreen.errors import AuthenticationFailedError, LoginThrottledError, UserAccountError
+from ketascreen.records.models import LoginThrottle, User
 
 if TYPE_CHECKING:
     from ketascreen.records.repository import RecordStore
@@ -65,6 +69,12 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
         Permission.MANAGE_USERS, Permission.EDIT_POLICY, Permission.EDIT_FORMULARY}),
 }
 MIN_PASSWORD_LENGTH: Final = 10
+THROTTLE_AFTER: Final = 3
+"""Failed logins in a row for one user name before its logins wait."""
+THROTTLE_FIRST_DELAY: Final = timedelta(seconds=1)
+"""The wait after the :data:`THROTTLE_AFTER`-th failure; each further failure doubles it."""
+THROTTLE_MAX_DELAY: Final = timedelta(seconds=60)
+"""The longest wait."""
 _USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
 _HASHER = PasswordHasher()
 
@@ -150,34 +160,88 @@ def has_users(store: RecordStore) -> bool:
         return bool(session.execute(select(func.count()).select_from(User)).scalar_one())
 
 
+def throttle_delay(failures: int) -> timedelta:
+    """How long logins for an account wait after its ``failures``-th failed login in a row:
+    nothing before :data:`THROTTLE_AFTER` failures, then :data:`THROTTLE_FIRST_DELAY`, doubling
+    with each further failure, at most :data:`THROTTLE_MAX_DELAY`."""
+    if failures < THROTTLE_AFTER:
+        return timedelta(0)
+    doublings = min(failures - THROTTLE_AFTER, 32)  # 2**32 s is far beyond the cap
+    delay: timedelta = THROTTLE_FIRST_DELAY * (2 ** doublings)
+    return min(delay, THROTTLE_MAX_DELAY)
+
+
+def throttle_key(username: str) -> str:
+    """The user name the throttle counts failures under (case and spaces do not escape it)."""
+    return username.strip().lower()[:64]
+
+
 def authenticate(store: RecordStore, username: str, password: str) -> Actor:
     """Log ``username`` in; a ``login`` event is recorded either way.
 
+    Failed logins in a row are counted per user name in the database (known or not, so the wait
+    does not tell which names exist). From the :data:`THROTTLE_AFTER`-th on, logins for that
+    name wait (:func:`throttle_delay`): until the wait is over a login is refused without
+    checking the password, and that refusal is recorded too. A successful login clears the
+    count. The count is read and written under the audit trail's lock, which every write
+    transaction takes first, so two processes never both miss each other's failure.
+
     Raises:
+        LoginThrottledError: the name's wait is not over (the password was not checked).
         AuthenticationFailedError: unknown user, wrong password or deactivated account (the message
             does not say which).
     """
+    key = throttle_key(username)
+    throttled: LoginThrottledError | None = None
+    actor: Actor | None = None
     with store.transaction() as tx:
+        now = store.clock()  # read under the trail's lock: a queued login sees the wait as it is
+        throttle = tx.session.get(LoginThrottle, key)
         user = tx.session.execute(select(User).where(User.username == username)
                                   ).scalar_one_or_none()
-        if user is None:
-            verify_password(_dummy_hash(), password)
-            ok = False
+        role = user.role if user else ""
+        if throttle is not None and throttle.blocked_until is not None \
+                and now < throttle.blocked_until:
+            wait = math.ceil((throttle.blocked_until - now).total_seconds())
+            throttled = LoginThrottledError(username, retry_at=throttle.blocked_until,
+                                            wait_seconds=max(wait, 1),
+                                            failures=throttle.failures)
+            tx.trail.append(username=username[:64], role=role, action="login", outcome="refused",
+                            detail={"reason": "throttled: password not checked",
+                                    "failures": throttle.failures,
+                                    "retry_at": throttle.blocked_until.isoformat()})
         else:
-            ok = verify_password(user.password_hash, password) and user.active
-        if not ok or user is None:
-            tx.trail.append(username=username[:64], role=user.role if user else "",
-                            action="login", outcome="refused",
-                            detail={"reason": "inactive account" if user and not user.active
-                                    else "unknown user or wrong password"})
-            failed = True
-        else:
-            if _HASHER.check_needs_rehash(user.password_hash):
-                user.password_hash = hash_password(password)
-            tx.trail.append(username=user.username, role=user.role, action="login")
-            actor = Actor(user.id, user.username, user.display_name, Role(user.role))
-            failed = False
-    if failed:
+            if user is None:
+                verify_password(_dummy_hash(), password)
+                ok = False
+            else:
+                ok = verify_password(user.password_hash, password) and user.active
+            if not ok or user is None:
+                if throttle is None:
+                    throttle = LoginThrottle(username=key, failures=0)
+                    tx.session.add(throttle)
+                throttle.failures += 1
+                throttle.last_failure_at = now
+                delay = throttle_delay(throttle.failures)
+                throttle.blocked_until = now + delay if delay else None
+                detail: dict[str, str | int | bool | None] = {
+                    "reason": "inactive account" if user and not user.active
+                    else "unknown user or wrong password", "failures": throttle.failures}
+                if throttle.blocked_until is not None:
+                    detail["retry_at"] = throttle.blocked_until.isoformat()
+                tx.trail.append(username=username[:64], role=role, action="login",
+                                outcome="refused", detail=detail)
+            else:
+                if _HASHER.check_needs_rehash(user.password_hash):
+                    user.password_hash = hash_password(password)
+                if throttle is not None and (throttle.failures or throttle.blocked_until):
+                    throttle.failures = 0
+                    throttle.blocked_until = None
+                tx.trail.append(username=user.username, role=user.role, action="login")
+                actor = Actor(user.id, user.username, user.display_name, Role(user.role))
+    if throttled is not None:
+        raise throttled
+    if actor is None:
         raise AuthenticationFailedError(username)
     return actor
 

@@ -138,7 +138,7 @@ def test_deactivated_account_cannot_log_in(store: RecordStore, people: People) -
     users.set_active(store, people.admin, "rnlee", active=False)
     with pytest.raises(AuthenticationFailedError):
         store.authenticate("rnlee", PASSWORDS["rnlee"])
-    assert _events(store)[-1].detail == {"reason": "inactive account"}
+    assert _events(store)[-1].detail == {"reason": "inactive account", "failures": 1}
     listed = {u.username: u.active for u in users.list_users(store, people.admin)}
     assert listed["rnlee"] is False
     with pytest.raises(UserAccountError, match="own account"):

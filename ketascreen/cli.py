@@ -287,7 +287,8 @@ def _screen_sources(args: argparse.Namespace, as_of: date | None, saver: Saver |
                                     import_warnings=loaded.warnings))
         signed_pdf = None
         if args.pdf:
-            data, checklist = _write_pdf(args, screening, loaded.warnings)
+            head = saver.store.audit_head() if saver is not None and args.sign else None
+            data, checklist = _write_pdf(args, screening, loaded.warnings, audit_head=head)
             signed_pdf = data if checklist.signer is not None else None
         if saver is not None:
             saver.save(screening, default_ruleset(), signed_pdf)
@@ -336,7 +337,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _write_pdf(args: argparse.Namespace, screening: Screening,
-               import_warnings: tuple[str, ...]) -> tuple[bytes, Checklist]:
+               import_warnings: tuple[str, ...], *, audit_head: tuple[int, str] | None = None
+               ) -> tuple[bytes, Checklist]:
     from ketascreen.reports.checklist import dose_box_from  # noqa: PLC0415
     from ketascreen.reports.output import (  # noqa: PLC0415
         DEFAULT_CLINIC,
@@ -358,13 +360,17 @@ def _write_pdf(args: argparse.Namespace, screening: Screening,
         no_dose_reason=no_dose_reason, versions=screening.versions,
         page_size=args.page_size, import_warnings=import_warnings,
         clinic=args.clinic or os.environ.get("KETASCREEN_CLINIC") or DEFAULT_CLINIC,
-        signing=signing)
+        signing=signing, audit_head=audit_head)
     replaced = write_atomically(Path(args.pdf), data, force=args.force)
     if replaced:
         print(f"ketascreen: warning: replaced the signed document {args.pdf}", file=sys.stderr)
     state = f"signed by {checklist.signer.name}" if checklist.signer else "NOT signed"
     print(f"ketascreen: wrote {args.pdf} ({state}; record {checklist.record_id})",
           file=sys.stderr)
+    if checklist.audit_head is not None:
+        print(f"ketascreen: audit trail head at signing: event {checklist.audit_head[0]} "
+              f"sha256 {checklist.audit_head[1]} (embedded in the signed checklist)",
+              file=sys.stderr)
     return data, checklist
 
 

@@ -25,6 +25,7 @@ from ketascreen.errors import (
 )
 
 if TYPE_CHECKING:
+    from ketascreen.records.checkpoint import Checkpoint
     from ketascreen.records.repository import RecordStore
     from ketascreen.records.users import Actor
     from ketascreen.records.views import RecordSummary, StoredScreening
@@ -72,8 +73,21 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "verify", help="recompute the hash chain and check the signed records (exit 1 if not)")
     verify.add_argument("--chain-only", action="store_true",
                         help="skip the cross-check of signed records and documents")
-    verify.add_argument("--expect-head", metavar="N:SHA256",
-                        help="also check that event N still has this hash (noted earlier)")
+    verify.add_argument("--expect-head", metavar="N:SHA256|FILE",
+                        help="also check that event N still has this hash (noted earlier), or "
+                        "the head of a signed checkpoint file")
+    verify.add_argument("--checkpoint", metavar="FILE", action="append", default=[],
+                        help="also check the head of this signed checkpoint file (repeatable)")
+    checkpoint = audit_actions.add_parser(
+        "checkpoint", help="write a signed checkpoint of the trail's head, to keep off the "
+        "machine (audit verify --checkpoint FILE checks the trail against it)")
+    checkpoint.add_argument("-o", "--output", required=True, metavar="FILE")
+    checkpoint.add_argument("--sign", required=True, metavar="KEY.p12",
+                            help="the key store that signs the checkpoint")
+    checkpoint.add_argument("--passphrase-file", required=True, metavar="FILE",
+                            help="file holding the key store's passphrase")
+    checkpoint.add_argument("--force", action="store_true", help="replace an existing file")
+    add_login_options(checkpoint)
 
     users = commands.add_parser("users", help="user accounts (admin)")
     user_actions = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
@@ -285,6 +299,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     store = open_store()
     try:
         if args.command == "audit":
+            if args.audit_command == "checkpoint":
+                return _checkpoint(store, args)
             return _verify(store, args, out)
         if args.command == "users":
             return _users(store, args, out)
@@ -401,13 +417,61 @@ def _anchor(text: str | None) -> tuple[int, str] | None:
         return None
     number, _, digest = text.partition(":")
     if not number.isdigit() or len(digest) != 64:
+        if Path(text).is_file():
+            return None  # a checkpoint file: see _checkpoints
         raise InputFileError("--expect-head", f"{text!r} is not N:SHA256 (an event number, "
-                             "a colon and 64 hex digits)")
+                             "a colon and 64 hex digits) nor a checkpoint file")
     return int(number), digest
 
 
+def _checkpoints(args: argparse.Namespace) -> list[tuple[Checkpoint, str]]:
+    """The signed checkpoints named by ``--checkpoint`` (and a file given as --expect-head)."""
+    from ketascreen.records.checkpoint import read_checkpoint  # noqa: PLC0415
+
+    paths = list(args.checkpoint)
+    if args.expect_head is not None and _anchor(args.expect_head) is None:
+        paths.append(args.expect_head)
+    found = []
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as error:
+            raise InputFileError(path, f"cannot be read: {error.strerror}") from None
+        found.append((read_checkpoint(data, path=path), path))
+    return found
+
+
+def _checkpoint(store: RecordStore, args: argparse.Namespace) -> int:
+    from ketascreen.records.audit import timestamp  # noqa: PLC0415
+    from ketascreen.records.checkpoint import write_checkpoint  # noqa: PLC0415
+    from ketascreen.reports.output import write_atomically  # noqa: PLC0415
+
+    actor = login(store, args)
+    passphrase = _read_secret_bytes(args.passphrase_file, "passphrase")
+    try:
+        key = Path(args.sign).read_bytes()
+    except OSError as error:
+        raise InputFileError(args.sign, f"cannot be read: {error.strerror}") from None
+    write_checkpoint(seq=0, sha256="0" * 64, database="", created_at="", created_by="",
+                     pkcs12=key, passphrase=passphrase, key_path=args.sign)  # the key opens
+    seq, digest = store.checkpoint(actor)
+    data = write_checkpoint(seq=seq, sha256=digest, database=store.database.name,
+                            created_at=timestamp(), created_by=actor.username, pkcs12=key,
+                            passphrase=passphrase, key_path=args.sign)
+    write_atomically(Path(args.output), data, force=args.force)
+    print(f"ketascreen: wrote {args.output}: signed checkpoint of event {seq} sha256 {digest}; "
+          "keep it off this computer and check the trail with `ketascreen audit verify "
+          f"--checkpoint {args.output}`", file=sys.stderr)
+    return EXIT_OK
+
+
 def _verify(store: RecordStore, args: argparse.Namespace, out: TextIO) -> int:
-    report = store.verify_audit(records=not args.chain_only, anchor=_anchor(args.expect_head))
+    checkpoints = _checkpoints(args)
+    heads = tuple((c.seq, c.sha256, f"the checkpoint {path} (signed by {c.signer}, "
+                   f"certificate sha256 {c.certificate_sha256[:16]}..., {c.created_at})")
+                  for c, path in checkpoints)
+    report = store.verify_audit(records=not args.chain_only, anchor=_anchor(args.expect_head),
+                                heads=heads)
     lines = [f"Database:        {store.database.name}"]
     if report.broken_at is not None:
         lines.append(f"Audit trail:     BROKEN at event {report.broken_at}: {report.reason}")
@@ -431,7 +495,10 @@ def _verify(store: RecordStore, args: argparse.Namespace, out: TextIO) -> int:
             lines.append(f"Rows:            {report.rows_checked} checked (accounts, patients, "
                          "screenings, documents, certificates, settings, clinic files), each "
                          "matches the hash its last audit event recorded")
-    lines += [f"Signed head:     NOT IN THE TRAIL: {problem}" for problem in report.head_problems]
+    lines += [f"Checkpoint:      {path}: event {c.seq} sha256 {c.sha256}, signed by "
+              f"{c.signer} (certificate sha256 {c.certificate_sha256})"
+              for c, path in checkpoints]
+    lines += [f"Noted head:      NOT IN THE TRAIL: {problem}" for problem in report.head_problems]
     lines.append("RESULT: " + ("VERIFIED" if report.ok else "NOT VERIFIED"))
     out.write("\n".join(lines) + "\n")
     return EXIT_OK if report.ok else EXIT_BROKEN

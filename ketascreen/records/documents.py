@@ -115,9 +115,13 @@ def signature_problem(pdf: bytes) -> str | None:
     previous, quiet.disabled = quiet.disabled, True
     try:
         try:
-            signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
+            reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         except Exception:  # noqa: BLE001 - pyHanko raises many kinds on a broken PDF
             return "the document cannot be read as a PDF"
+        try:
+            signatures = reader.embedded_signatures
+        except Exception:  # noqa: BLE001 - e.g. a /Contents that is not a CMS structure
+            return "its signature cannot be read (its signature data is corrupted)"
         if not signatures:
             return "the document is not signed (it carries no signature)"
         for number, embedded in enumerate(signatures, start=1):

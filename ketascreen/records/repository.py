@@ -57,10 +57,10 @@ from ketascreen.records.models import (
 from ketascreen.records.users import Actor, Permission, UserInfo
 from ketascreen.records.views import (
     CertificateInfo,
-    PatientInfo,
     RecordSummary,
     StoredScreening,
     Versions,
+    patient_of_case,
 )
 
 if TYPE_CHECKING:
@@ -351,6 +351,7 @@ class RecordStore:
         if current.is_signed:
             self._refuse_immutable(actor, "sign", record_id)
         facts = check_document(signed_pdf, record_id, current.case_json, current.result_json)
+        self._check_head(signed_pdf, record_id)
         register = self._check_signer(actor, facts, "sign", record_id, register_certificate)
         self.refuse_same_day_signing(actor, current.patient.patient_id, record_id)
         with self.transaction() as tx:
@@ -655,6 +656,26 @@ class RecordStore:
 
     # -- verification -----------------------------------------------------------------------
 
+    def checkpoint(self, actor: Actor) -> tuple[int, str]:
+        """Append a ``checkpoint`` event and return it as the head to keep: its number and
+        sha256 (``ketascreen audit checkpoint`` signs them into a file kept off the machine)."""
+        with self.transaction() as tx:
+            tx.trail.append(username=actor.username, role=actor.role.value, action="checkpoint")
+            head = tx.trail.head
+        log.info("checkpoint at event %d", head[0])
+        return head
+
+    def audit_head(self) -> tuple[int, str]:
+        """The audit trail's last event now: its number and sha256 (``(0, GENESIS)`` when
+        empty). A checklist signed for storing embeds it (see
+        :func:`ketascreen.reports.output.produce_checklist`)."""
+        with self.database.read() as session:
+            head = session.get(AuditHead, 1)
+            if head is None:
+                raise StorageError("audit trail", "its head record is missing: the trail was "
+                                   "tampered with; run `ketascreen audit verify`")
+            return head.last_seq, head.last_hash
+
     def verify_audit(self, *, records: bool = True, anchor: tuple[int, str] | None = None,
                      heads: tuple[tuple[int, str, str], ...] = ()) -> AuditReport:
         """Recompute the audit chain; with ``records``, also check every signed record and
@@ -758,7 +779,24 @@ class RecordStore:
                                   how)
 
     def _check_document(self, pdf: bytes, content: StoredContent) -> DocumentFacts:
-        return check_document(pdf, content.record_id, content.case_json, content.result_json)
+        facts = check_document(pdf, content.record_id, content.case_json, content.result_json)
+        self._check_head(pdf, content.record_id)
+        return facts
+
+    def _check_head(self, pdf: bytes, record_id: str) -> None:
+        """Refuse a document whose embedded audit head is not in this trail at its number."""
+        from ketascreen.records.documents import embedded_head  # noqa: PLC0415
+
+        head = embedded_head(pdf)
+        if head is None or head[0] == 0:
+            return
+        with self.database.read() as session:
+            found = session.execute(select(AuditEventRow.hash).where(
+                AuditEventRow.seq == head[0])).scalar_one_or_none()
+        if found != head[1]:
+            raise RecordError(record_id, f"the signed document names audit event {head[0]} "
+                              f"with hash {head[1]}, which this records database does not "
+                              "have: it was signed for another database")
 
     @staticmethod
     def _row(session: Session, record_id: str, *, lock: bool = False) -> ScreeningRow | None:
@@ -866,7 +904,10 @@ class RecordStore:
     @staticmethod
     @functools.cache
     def _summary_query() -> Select[*tuple[Any, ...]]:
-        """The summary columns (15, as :func:`_summary` reads them); built once."""
+        """The summary columns (16, as :func:`_summary` reads them); built once.
+
+        The patient is read from the stored case JSON (what the signed PDF embeds), not from
+        the patients table."""
         creator, signer = aliased(User), aliased(User)
         amended, later = aliased(ScreeningRow), aliased(ScreeningRow)
         return (select(ScreeningRow.record_id, ScreeningRow.status, ScreeningRow.decision,
@@ -874,7 +915,7 @@ class RecordStore:
                        ScreeningRow.screening_date, ScreeningRow.created_at,
                        creator.username, ScreeningRow.signed_at, signer.username,
                        ScreeningRow.signer_name, amended.record_id, later.record_id,
-                       ScreeningRow.signer_certificate_sha256)
+                       ScreeningRow.signer_certificate_sha256, ScreeningRow.case_json)
                 .join(Patient, Patient.id == ScreeningRow.patient_id)
                 .join(creator, creator.id == ScreeningRow.created_by)
                 .outerjoin(signer, signer.id == ScreeningRow.signed_by)
@@ -895,7 +936,7 @@ class RecordStore:
         if found is None:
             raise RecordNotFoundError(record_id, "no such record")
         summary = _summary(found)
-        rest = tuple(found)[15:]
+        rest = tuple(found)[16:]
         return StoredScreening(
             **{name: getattr(summary, name) for name in RecordSummary.__dataclass_fields__},
             case_json=rest[0], result_json=rest[1], content_sha256=rest[2],
@@ -907,7 +948,7 @@ def _summary(row: Row[Any]) -> RecordSummary:
     values = tuple(row)
     return RecordSummary(
         record_id=values[0], status=values[1], decision=values[2],
-        patient=PatientInfo(values[3], values[4], values[5]), screening_date=values[6],
+        patient=patient_of_case(values[15]), screening_date=values[6],
         created_at=values[7], created_by=values[8], signed_at=values[9], signed_by=values[10],
         signer_name=values[11], amends=values[12], superseded_by=values[13],
         signer_certificate_sha256=values[14])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ class PatientInfo:
 
     Attributes:
         patient_id: the clinic's patient id (the case's ``patient.id``).
-        name: as in the patient table (the latest name screened).
+        name: as in the stored case (:func:`patient_of_case`).
         birth_date: date of birth.
     """
 
@@ -150,3 +151,11 @@ class StoredScreening(RecordSummary):
         from ketascreen.models.result import Result  # noqa: PLC0415
 
         return Result.model_validate_json(self.result_json)
+
+
+def patient_of_case(case_json: str) -> PatientInfo:
+    """The patient of a stored case JSON (the case a signed checklist embeds): lists show this,
+    not the patients table, which an edit outside ketascreen could change."""
+    patient = json.loads(case_json)["patient"]
+    return PatientInfo(str(patient["id"]), str(patient["name"]),
+                       date.fromisoformat(str(patient["birth_date"])))

@@ -27,7 +27,7 @@ from ketascreen.errors import RecordError, RecordNotFoundError, UserAccountError
 from ketascreen.records.models import AuditEventRow, Patient, ScreeningRow, SignedDocument, User
 from ketascreen.records.repository import RecordStore, day_bounds
 from ketascreen.records.users import Actor, Permission, Role
-from ketascreen.records.views import PatientInfo
+from ketascreen.records.views import PatientInfo, patient_of_case
 
 DOUBLE_CHECK_ITEMS = ("patient identity (two identifiers)", "dose", "dosing weight",
                       "pump rate and volume", "line and concentration")
@@ -88,7 +88,10 @@ class OpenedChecklist:
 
 @functools.cache
 def _query() -> Select[*tuple[Any, ...]]:
-    """The current signed checklists: 12 columns, as :func:`_item` reads them.
+    """The current signed checklists: 13 columns, as :func:`_item` reads them.
+
+    The patient shown is the one of the signed case (its JSON, which the signed PDF embeds),
+    not the patients table, which an edit outside ketascreen could change.
 
     Built once: statements are immutable, and building the aliases costs more than running the
     query (``bench/bench_records.py``).
@@ -100,7 +103,7 @@ def _query() -> Select[*tuple[Any, ...]]:
                    ScreeningRow.decision, Patient.external_id, Patient.name,
                    Patient.birth_date, ScreeningRow.screening_date, ScreeningRow.signed_at,
                    func.coalesce(ScreeningRow.signer_name, signer.display_name),
-                   SignedDocument.sha256, signer.username)
+                   SignedDocument.sha256, signer.username, ScreeningRow.case_json)
             .join(Patient, Patient.id == ScreeningRow.patient_id)
             .join(signer, signer.id == ScreeningRow.signed_by)
             .join(SignedDocument, SignedDocument.screening_id == ScreeningRow.id)
@@ -163,11 +166,11 @@ def open_checklist(store: RecordStore, actor: Actor, record_id: str) -> OpenedCh
         if replacement is not None:
             raise RecordError(record_id, f"replaced by the amendment {replacement}; open that")
         raise RecordError(record_id, "it is a draft, not a signed checklist")
-    pdf = bytes(row[12])
+    pdf = bytes(row[13])
     if hashlib.sha256(pdf).hexdigest() != row[10]:
         raise RecordError(record_id, "its stored document no longer matches its sha256: run "
                           "`ketascreen audit verify`")
-    return OpenedChecklist(_item(tuple(row)[:12], actions.get(record_id, ([], []))), pdf)
+    return OpenedChecklist(_item(tuple(row)[:13], actions.get(record_id, ([], []))), pdf)
 
 
 def record_print(store: RecordStore, actor: Actor, record_id: str, *, copies: int = 1) -> int:
@@ -240,7 +243,8 @@ def _bedside_events(session: Session, record_ids: list[str]
 def _item(values: tuple[Any, ...], actions: tuple[list[str], list[str]]) -> WorklistItem:
     return WorklistItem(
         record_id=values[0], status=values[1], amends=values[2], decision=values[3],
-        patient=PatientInfo(values[4], values[5], values[6]), screening_date=values[7],
+        patient=patient_of_case(values[12]), screening_date=values[7],
         signed_at=values[8], signed_by=values[9], document_sha256=values[10],
         printed=len(actions[0]), double_checked_by=tuple(actions[1]),
         signed_by_account=values[11])
+

@@ -146,6 +146,8 @@ class Checklist:
     import_warnings: tuple[str, ...] = field(default_factory=tuple)
     vitals: tuple[VitalSign, ...] = field(default_factory=tuple)
     vitals_taken_at: str | None = None
+    audit_head: tuple[int, str] | None = None
+    """The records audit trail's last event (number, sha256) when the checklist was signed."""
 
     @property
     def signed(self) -> bool:
@@ -314,6 +316,7 @@ def build_checklist(
     signer: Signer | None,
     import_warnings: tuple[str, ...] = (),
     policy: Policy | None = None,
+    audit_head: tuple[int, str] | None = None,
 ) -> Checklist:
     """Decide the content of the checklist for ``case`` and its ``result``.
 
@@ -323,6 +326,8 @@ def build_checklist(
     Args:
         policy: the clinic policy whose thresholds page 1 prints beside the vital signs
             (default: the policy in force, :func:`ketascreen.rules.engine.default_ruleset`).
+        audit_head: the records audit trail's last event (number, sha256) when signed, printed
+            beside the record id.
     """
     if policy is None:
         from ketascreen.rules.engine import default_ruleset  # noqa: PLC0415 - avoids a cycle
@@ -364,4 +369,5 @@ def build_checklist(
         vitals=_vitals(case, policy, dose),
         vitals_taken_at=(None if case.measurements.taken_at is None
                          else format_local_time(case.measurements.taken_at)),
+        audit_head=audit_head,
     )

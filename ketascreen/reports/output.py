@@ -142,6 +142,7 @@ def produce_checklist(
     signing: SigningRequest | SignerIdentity | None = None,
     now: datetime | None = None,
     import_warnings: tuple[str, ...] = (),
+    audit_head: tuple[int, str] | None = None,
 ) -> tuple[bytes, Checklist]:
     """Render the checklist, embed the case and result JSON, and sign it if asked.
 
@@ -149,6 +150,10 @@ def produce_checklist(
         signing: a key store and passphrase to open, or a signer already opened with
             :func:`ketascreen.reports.signing.load_signer` (to sign many documents with one
             key without decrypting it each time); ``None`` for an unsigned document.
+        audit_head: the records audit trail's last event (number, sha256) before this
+            signature; printed beside the record id and attached under the signature
+            (``ketascreen-audit-head.json``), so ``ketascreen audit verify`` can catch a
+            rewritten trail against the signed document. Only with ``signing``.
 
     Raises:
         SigningRefusedError: a signature was asked for a screening that is not CLEAR.
@@ -170,12 +175,17 @@ def produce_checklist(
         signer = Signer(identity.name, identity.credentials, now or datetime.now(UTC))
     checklist = build_checklist(case, result, dose=dose, no_dose_reason=no_dose_reason,
                                 versions=versions, clinic=clinic, signer=signer,
-                                import_warnings=import_warnings)
+                                import_warnings=import_warnings,
+                                audit_head=audit_head if identity is not None else None)
     rendered = ChecklistRenderer(page_size).render(checklist)
     attachments = {
         "ketascreen-case.json": canonical_json(case.model_dump(mode="json", exclude_none=True)),
         "ketascreen-result.json": canonical_json(result.model_dump(mode="json")),
     }
+    if identity is not None and audit_head is not None:
+        from ketascreen.records.documents import HEAD_ATTACHMENT, head_attachment  # noqa: PLC0415
+
+        attachments[HEAD_ATTACHMENT] = head_attachment(*audit_head)
     from ketascreen.reports import signing as pdf_signing  # noqa: PLC0415
 
     if identity is None:

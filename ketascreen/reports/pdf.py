@@ -491,6 +491,9 @@ class ChecklistRenderer:
         drawing = _QrCode(c.qr_payload, size)
         lines = [f"Record id: {c.record_id}", f"Result sha256: {c.result_sha256}",
                  *(f"{k}: {v}" for k, v in c.versions),
+                 *([] if c.audit_head is None else
+                   [f"Audit trail head at signing: event {c.audit_head[0]} sha256 "
+                    f"{c.audit_head[1]}"]),
                  "The case and result JSON are attached to this PDF under the signature."]
         table = Table([[drawing, [self._p(t, "small") for t in lines]]],
                       colWidths=[size + 4 * mm, width - size - 4 * mm])

@@ -598,9 +598,12 @@ class SignedChecklist:
 
 def sign_checklist(*, outcome: FormScreening, key_path: Path, passphrase: bytes, out_path: Path,
                    page_size: PageSize = "letter", clinic: str | None = None,
-                   import_warnings: tuple[str, ...] = (), force: bool = False
-                   ) -> SignedChecklist:
+                   import_warnings: tuple[str, ...] = (), force: bool = False,
+                   audit_head: tuple[int, str] | None = None) -> SignedChecklist:
     """Render, sign (PAdES) and write the checklist, then verify the written file.
+
+    ``audit_head`` (the records audit trail's last event, when signing into the records) is
+    printed on the checklist and embedded under the signature.
 
     Raises:
         ValueError: signing is refused for this outcome (see :func:`signing_refusal`).
@@ -629,7 +632,7 @@ def sign_checklist(*, outcome: FormScreening, key_path: Path, passphrase: bytes,
         screening.case, screening.result, dose=box, no_dose_reason=no_dose,
         versions=screening.versions, page_size=page_size, clinic=clinic or DEFAULT_CLINIC,
         import_warnings=import_warnings,
-        signing=SigningRequest(key, passphrase, str(key_path)))
+        signing=SigningRequest(key, passphrase, str(key_path)), audit_head=audit_head)
     replaced = write_file(path=out_path, data=data, force=force)
     written = out_path.read_bytes()
     signer = checklist.signer.name if checklist.signer else ""

@@ -332,7 +332,8 @@ class QtSignDialog(QDialog):
             signed = actions.sign_checklist(
                 outcome=self.outcome, key_path=Path(self.certificate.text().strip()),
                 passphrase=self.passphrase.text().encode("utf-8"), out_path=out,
-                page_size=size, clinic=self.clinic, import_warnings=self.import_warnings)
+                page_size=size, clinic=self.clinic, import_warnings=self.import_warnings,
+                audit_head=None if self.store is None else self.store.audit_head())
         except OutputExistsError as error:
             kind = "A signed checklist" if error.signed else "A file"
             self.error.show_message(f"{kind} already exists at {error.path}; it is not "

@@ -1,9 +1,17 @@
-"""The "Who is using ketascreen?" dialog: user name and password for the records store."""
+"""The "Who is using ketascreen?" dialog: user name and password for the records store.
+
+After too many failed sign-ins in a row the records store makes that account wait
+(:func:`ketascreen.records.users.authenticate`); the dialog then says how long, counts the
+seconds down and gives the OK button back when the wait is over.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from datetime import UTC, datetime
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -14,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ketascreen.errors import AuthenticationFailedError, StorageError
+from ketascreen.errors import AuthenticationFailedError, LoginThrottledError, StorageError
 from ketascreen.ui.records_actions import Actor
 
 Authenticate = Callable[[str, str], Actor]
@@ -28,14 +36,21 @@ class QtSignInDialog(QDialog):
         authenticate: logs a user in (an action function bound to the store).
         database: the database, as shown to the user.
         parent: the owning widget.
+        clock: the current time, aware (tests set it; default: now).
 
     Signals:
         QDialog's own (``accepted`` once :attr:`actor` is set, ``rejected`` on Cancel).
     """
 
     def __init__(self, authenticate: Authenticate, database: str,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 clock: Callable[[], datetime] | None = None) -> None:
         super().__init__(parent)
+        self._clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self._throttled: LoginThrottledError | None = None
+        self.countdown = QTimer(self)
+        self.countdown.setInterval(1000)
+        self.countdown.timeout.connect(self.update_wait)
         self.setWindowTitle("Who is using ketascreen?")
         self._authenticate = authenticate
         self.actor: Actor | None = None
@@ -64,6 +79,7 @@ class QtSignInDialog(QDialog):
         buttons.accepted.connect(self.try_sign_in)
         buttons.rejected.connect(self.reject)
         self.buttons = buttons
+        self.username.textChanged.connect(self.update_wait)
         layout.addWidget(buttons)
 
     def try_sign_in(self) -> bool:
@@ -71,6 +87,12 @@ class QtSignInDialog(QDialog):
         self.actor = None
         try:
             actor = self._authenticate(self.username.text(), self.password.text())
+        except LoginThrottledError as error:
+            self._throttled = error
+            self.update_wait()
+            self.password.clear()
+            self.password.setFocus()
+            return False
         except AuthenticationFailedError as error:
             self._show_error(f"Not signed in: {error.reason}.")
             return False
@@ -81,6 +103,32 @@ class QtSignInDialog(QDialog):
         self.actor = actor
         self.accept()
         return True
+
+    def update_wait(self) -> None:
+        """Say how long the account still waits; give the OK button back when it is over
+        (the count-down timer calls this every second)."""
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        error = self._throttled
+        if error is None or error.retry_at is None:
+            return
+        left = math.ceil((error.retry_at - self._clock()).total_seconds())
+        if left <= 0:
+            self._throttled = None
+            self.countdown.stop()
+            ok.setEnabled(True)
+            self.error.setText(f"Too many failed sign-ins in a row for {error.user!r}: you may "
+                               "try again now.")
+            return
+        at = error.retry_at.astimezone().strftime("%H:%M:%S")
+        self.error.setText(f"Not signed in: too many failed sign-ins in a row for "
+                           f"{error.user!r} ({error.failures}). Try again in {left} s (at "
+                           f"{at}); until then the password is not checked.")
+        self.error.show()
+        # another account may sign in meanwhile; this one is refused unchecked until then
+        same = self.username.text().strip().lower() == error.user.strip().lower()
+        ok.setEnabled(not same)
+        if not self.countdown.isActive():
+            self.countdown.start()
 
     def _show_error(self, text: str) -> None:
         self.error.setText(text)

@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
-PROTECTED = ("screenings", "signed_documents", "audit_events", "clinic_files")
+PROTECTED = ("screenings", "signed_documents", "audit_events", "clinic_files",
+             "signing_certificates")
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from ketascreen.errors import (
     SameDaySigningError,
     UserAccountError,
 )
+from ketascreen.records.db import SCHEMA_REVISION
 from ketascreen.records.repository import RecordStore
 from ketascreen.records.users import Actor
 from ketascreen.records.worklist import todays_checklists
@@ -430,7 +431,7 @@ def test_migration_upgrades_a_database_of_the_previous_schema(database_url: str,
             "VALUES ((SELECT id FROM screenings), :pdf, :sha, :size, :now)"),
             {"pdf": pdf, "sha": hashlib.sha256(pdf).hexdigest(), "size": len(pdf), "now": now})
     with RecordStore.open(database_url) as store:
-        assert store.database.revision() == "0003"
+        assert store.database.revision() == SCHEMA_REVISION
         migrated = store.verify_audit()  # 0003 recorded the rows it found: none is named
         assert migrated.rows_checked == 4 and migrated.row_problems == ()
         physician = store.authenticate("drsmith", "physician-password-1")

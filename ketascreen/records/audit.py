@@ -32,7 +32,13 @@ from sqlalchemy.orm import Session
 
 from ketascreen.errors import AuditChainBrokenError, StorageError
 from ketascreen.records.content import content_sha256
-from ketascreen.records.models import AuditEventRow, AuditHead, ScreeningRow, SignedDocument
+from ketascreen.records.models import (
+    AuditEventRow,
+    AuditHead,
+    Base,
+    ScreeningRow,
+    SignedDocument,
+)
 
 GENESIS: Final = "0" * 64
 """The ``prev_hash`` of the first event."""
@@ -162,6 +168,13 @@ class AuditTrail:
     def head(self) -> tuple[int, str]:
         """The number and hash of the last event so far."""
         return self._head.last_seq, self._head.last_hash
+
+    def track_rows(self, model: type[Base], keys: list[object], column: str | None = None
+                   ) -> None:
+        """Record the hashes of rows written with Core statements (e.g. a bulk ``insert()``)
+        in the next event, like the rows changed through the ORM; ``column`` (default: the
+        primary key) selects them by ``keys``."""
+        self._rows.track(model, keys, column)
 
     def finish(self) -> None:
         """End the transaction's trail: rows changed after its last event get an event of their

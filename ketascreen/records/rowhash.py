@@ -150,6 +150,21 @@ class RowTracker:
                 self._pending.pop(id(obj), None)
                 self._deleted[row_key(obj)] = None
 
+    def track(self, model: type[Base], keys: list[object], column: str | None = None
+              ) -> None:
+        """Also record the rows of ``model`` whose ``column`` (default: the primary key) is
+        one of ``keys`` at the next event: rows written with Core statements (bulk
+        ``insert()``), which the ORM hook does not see."""
+        if model not in TRACKED:
+            raise ValueError(f"{model.__name__} is not a tracked table")
+        self._session.flush()
+        mapper = inspect(model)
+        selected = mapper.primary_key[0] if column is None else mapper.columns[column]
+        for start in range(0, len(keys), 500):
+            for obj in self._session.scalars(select(model).where(
+                    selected.in_(keys[start:start + 500]))):
+                self._pending[id(obj)] = obj
+
     @property
     def pending(self) -> bool:
         """Whether rows changed since the last :meth:`take` (flushes the session)."""

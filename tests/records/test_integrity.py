@@ -185,6 +185,27 @@ def test_sql_edit_is_named_by_audit_verify(store: RecordStore, signed: StoredScr
         report.row_problems
 
 
+def test_bulk_inserted_rows_are_inside_the_chain_only_when_tracked(
+        store: RecordStore, people: People) -> None:
+    """Rows written with a Core ``insert()`` are recorded by ``track_rows``; untracked ones
+    are named as inserted outside ketascreen."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import insert
+
+    from ketascreen.records.models import Patient
+
+    now = datetime.now(UTC)
+    with store.transaction() as tx:
+        tx.session.execute(insert(Patient), [
+            {"id": 100 + n, "external_id": f"MRN-B{n}", "name": f"Bulk {n}",
+             "birth_date": date(1970, 1, 1), "created_at": now} for n in range(3)])
+        tx.trail.track_rows(Patient, [100, 101])
+    report = store.verify_audit()
+    assert report.row_problems == ("patients/102 (MRN-B2): inserted outside ketascreen (no "
+                                   "audit event records this row)",)
+
+
 def test_cli_names_an_edited_patient(store: RecordStore, signed: StoredScreening,
                                      database_url: str, monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:

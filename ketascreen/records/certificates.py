@@ -261,7 +261,8 @@ def last_certificate_path(store: RecordStore, actor: Actor) -> str | None:
 
 
 def remember_certificate_path(store: RecordStore, actor: Actor, path: str | Path) -> None:
-    """Remember the signing key store ``actor`` used (per account; not audited)."""
+    """Remember the signing key store ``actor`` used (per account); a ``key-path`` event
+    records the setting row's hash (the path itself is not in the event)."""
     text = str(Path(path).expanduser().resolve())
     now = store.clock()
     with store.transaction() as tx:
@@ -271,3 +272,5 @@ def remember_certificate_path(store: RecordStore, actor: Actor, path: str | Path
                                        updated_at=now))
         else:
             setting.value, setting.updated_at = text, now
+        tx.trail.append(username=actor.username, role=actor.role.value, action="key-path",
+                        detail={"setting": CERTIFICATE_PATH})

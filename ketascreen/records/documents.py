@@ -18,6 +18,8 @@ import hashlib
 import io
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ketascreen.errors import RecordError
@@ -111,9 +113,7 @@ def signature_problem(pdf: bytes) -> str | None:
     from pyhanko.sign.validation import validate_pdf_signature  # noqa: PLC0415
     from pyhanko_certvalidator import ValidationContext  # noqa: PLC0415
 
-    quiet = logging.getLogger("pyhanko")
-    previous, quiet.disabled = quiet.disabled, True
-    try:
+    with _quiet("pyhanko", "pyhanko_certvalidator"):
         try:
             reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         except Exception:  # noqa: BLE001 - pyHanko raises many kinds on a broken PDF
@@ -143,22 +143,33 @@ def signature_problem(pdf: bytes) -> str | None:
             return "the document was changed after it was signed (the signature does not cover "\
                    "the whole file)"
         return None
+
+
+@contextmanager
+def _quiet(*prefixes: str) -> Iterator[None]:
+    """Keep a library's log messages (every logger under ``prefixes``) from the user."""
+    manager = logging.root.manager
+    names = [name for name in list(manager.loggerDict)
+             if any(name == p or name.startswith(p + ".") for p in prefixes)]
+    loggers = [logging.getLogger(name) for name in {*names, *prefixes}]
+    previous = [logger.disabled for logger in loggers]
+    for logger in loggers:
+        logger.disabled = True
+    try:
+        yield
     finally:
-        quiet.disabled = previous
+        for logger, was in zip(loggers, previous, strict=True):
+            logger.disabled = was
 
 
 def record_id_printed(pdf: bytes, record_id: str) -> bool:
     """Whether a page of ``pdf`` prints ``record_id`` (its text, read with pypdf)."""
     from pypdf import PdfReader  # noqa: PLC0415
 
-    quiet = logging.getLogger("pypdf")
-    previous, quiet.disabled = quiet.disabled, True
-    try:
+    with _quiet("pypdf"):
         reader = PdfReader(io.BytesIO(pdf), strict=False)
         return any(record_id in (page.extract_text() or "").replace("\n", "")
                    for page in reader.pages)
-    finally:
-        quiet.disabled = previous
 
 
 def embedded_head(pdf: bytes) -> tuple[int, str] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -101,13 +102,16 @@ def test_document_changed_after_signing_is_refused(store: RecordStore, people: P
 
 
 def test_corrupted_signature_container_is_refused(store: RecordStore, people: People,
-                                                 sign: Sign) -> None:
+                                                 sign: Sign,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
     """Garbage in /Contents is a clean refusal naming the signature, never a traceback."""
     screening = screening_of()
     pdf = bytearray(sign(screening))
     start = pdf.index(b"/Contents <") + len(b"/Contents <")
     pdf[start + 40:start + 240] = b"0f" * 100
+    caplog.set_level(logging.DEBUG)
     problem = signature_problem(bytes(pdf))
+    assert [r for r in caplog.records if r.name.startswith("pyhanko")] == []
     assert problem is not None and "signature" in problem
     with pytest.raises(RecordError, match="signature"):
         store.create(people.physician, screening, signed_pdf=bytes(pdf))

@@ -108,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     gui.add_argument("--screenshot", metavar="PNG",
                      help="render the main window with the case screened to PNG and exit")
     add_parsers(commands)
+    from ketascreen.records.dbcommands import add_db_parser  # noqa: PLC0415
+
+    add_db_parser(commands)
     return parser
 
 
@@ -125,6 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _verify(args, sys.stdout)
         if args.command == "import":
             return _import(args)
+        if args.command == "db":
+            from ketascreen.records.dbcommands import run_db  # noqa: PLC0415
+
+            return run_db(args, sys.stdout)
         if args.command in ("records", "audit", "users"):
             from ketascreen.records.commands import run  # noqa: PLC0415
 

@@ -9,12 +9,20 @@ there.
 
 The schema is migrated with Alembic when the database is opened (the scripts are in
 ``ketascreen/records/migrations``; no ``alembic.ini`` is needed).
+
+On PostgreSQL a clinic runs two roles: the *owner* of the records tables, which runs the
+migrations (``ketascreen db init`` / ``ketascreen db upgrade``), and the *application* role the
+app connects as, which owns nothing and holds only the rights of ``sql/roles.sql``: it cannot
+change the schema, disable or drop a trigger, or update, delete or truncate the audit trail.
+Opened by a role that may not change the schema, a database whose schema is behind is not
+migrated: the error says to run ``ketascreen db upgrade`` as the owner. Every migration by the
+owner re-applies the application role's rights to every table, new ones included.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -34,6 +42,10 @@ SCHEMA_REVISION: Final = "0004"
 KNOWN_REVISIONS: Final = ("0004", "0003", "0002", "0001")
 """Every revision, newest first."""
 MIGRATIONS: Final = Path(__file__).resolve().parent / "migrations"
+ROLES_SQL: Final = Path(__file__).resolve().parent / "sql" / "roles.sql"
+"""The application role's rights on PostgreSQL (run by the owner after every migration)."""
+APP_ROLE_SETTING: Final = "ketascreen.app_role"
+"""The setting ``roles.sql`` reads the application role's name from."""
 _PG_MIGRATION_LOCK: Final = 0x6B657461  # "keta": serialises migrations of one server
 _SQLITE_BUSY_TIMEOUT_MS: Final = 30_000
 
@@ -150,28 +162,69 @@ class Database:
         self._read_sessions = sessionmaker(self.reader, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.writer, expire_on_commit=False)
         if migrate:
-            self.migrate()
+            try:
+                self.migrate()
+            except BaseException:
+                self.dispose()  # the caller never gets the engines to close
+                raise
 
-    def migrate(self) -> None:
+    def migrate(self, *, app_roles: Sequence[str] = ()) -> tuple[str, ...]:
         """Upgrade the schema to :data:`SCHEMA_REVISION` (nothing to do when it is current).
 
+        On PostgreSQL, after a migration (or when ``app_roles`` are named) the rights of
+        :data:`ROLES_SQL` are applied to ``app_roles`` and to every role that already holds them
+        (so tables a migration added are covered); that needs the owner of the tables.
+
+        Args:
+            app_roles: PostgreSQL application roles to grant the rights to (``db init``).
+
+        Returns:
+            The application roles whose rights were applied (none on SQLite).
+
         Raises:
-            StorageError: the database cannot be reached or its schema is newer than this code.
+            StorageError: the database cannot be reached, its schema is newer than this code,
+                or it is behind and this role may not change it (run ``ketascreen db upgrade``
+                as the owner), or a named role cannot be an application role.
         """
+        if app_roles and self.is_sqlite:
+            raise StorageError(self.name, "application roles are a PostgreSQL feature; a SQLite "
+                               "file is protected by its file mode (0600)")
         try:
             with self.writer.begin() as connection:
                 if not self.is_sqlite:
                     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                        {"key": _PG_MIGRATION_LOCK})
                 current = _current_revision(connection)
-                if current == SCHEMA_REVISION:
-                    return
                 if current is not None and current not in KNOWN_REVISIONS:
                     raise StorageError(self.name, f"the database has schema revision {current}, "
                                        "written by a newer ketascreen; upgrade ketascreen")
-                _upgrade(connection)
+                if current == SCHEMA_REVISION and not app_roles:
+                    return ()
+                if current != SCHEMA_REVISION:
+                    if not self.is_sqlite and not _may_change_schema(connection):
+                        user = connection.execute(text("SELECT current_user")).scalar()
+                        raise StorageError(self.name, (
+                            f"the records schema is at revision {current or '(none)'} and this "
+                            f"ketascreen needs {SCHEMA_REVISION}, but the role {user} may not "
+                            "change the schema: run `ketascreen db upgrade --owner-url URL` as "
+                            "the owner of the records tables"))
+                    _upgrade(connection)
+                if self.is_sqlite:
+                    return ()
+                roles = sorted({*app_roles, *_granted_roles(connection)})
+                for role in roles:
+                    grant_app_role(connection, role, self.name)
+                return tuple(roles)
         except DBAPIError as error:
             raise StorageError(self.name, _reason(error)) from None
+
+    def may_change_schema(self) -> bool:
+        """Whether the connected role may migrate (always on SQLite; on PostgreSQL: it may
+        create in the schema and owns the tables)."""
+        if self.is_sqlite:
+            return True
+        with self.writer.connect() as connection:
+            return _may_change_schema(connection)
 
     def revision(self) -> str | None:
         """The schema revision stored in the database (``None`` before the first migration)."""
@@ -201,6 +254,53 @@ def _current_revision(connection: Connection) -> str | None:
         return None
     value = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     return None if value is None else str(value)
+
+
+def _may_change_schema(connection: Connection) -> bool:
+    """PostgreSQL: the role may create in the current schema and owns ``alembic_version`` (or
+    there is none yet)."""
+    allowed = connection.execute(text(
+        "SELECT current_schema() IS NOT NULL "
+        "AND has_schema_privilege(current_schema(), 'CREATE') "
+        "AND COALESCE((SELECT pg_has_role(current_user, tableowner, 'USAGE') FROM pg_tables "
+        "WHERE schemaname = current_schema() AND tablename = 'alembic_version'), true)")
+                                 ).scalar()
+    return bool(allowed)
+
+
+def _granted_roles(connection: Connection) -> list[str]:
+    """PostgreSQL: the roles other than the owner granted USAGE on the current schema."""
+    rows = connection.execute(text(
+        "SELECT DISTINCT r.rolname FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a "
+        "JOIN pg_roles r ON r.oid = a.grantee WHERE n.nspname = current_schema() "
+        "AND a.privilege_type = 'USAGE' AND a.grantee <> n.nspowner")).scalars()
+    return [str(name) for name in rows]
+
+
+def grant_app_role(connection: Connection, role: str, database: str) -> None:
+    """Apply :data:`ROLES_SQL` for ``role`` on the current schema (PostgreSQL, as the owner).
+
+    Args:
+        connection: a connection in a transaction, as the owner of the records tables.
+        role: the application role.
+        database: the database, for messages.
+
+    Raises:
+        StorageError: the script refused the role (it does not exist, is the owner, a superuser
+            or a member of the owner) or the connected role may not grant.
+    """
+    connection.execute(text("SELECT set_config(:name, :role, true)"),
+                       {"name": APP_ROLE_SETTING, "role": role})
+    # the driver's cursor without parameters: the script's '%' are format() and RAISE markers
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(ROLES_SQL.read_text(encoding="utf-8"))
+    except connection.dialect.loaded_dbapi.Error as error:
+        lines = str(error).strip().splitlines()
+        raise StorageError(database, f"cannot grant the application role {role} its rights: "
+                           f"{lines[0] if lines else type(error).__name__}") from None
+    finally:
+        cursor.close()
 
 
 def _upgrade(connection: Connection) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,22 +23,63 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ketascreen.records import users
+from ketascreen.records.db import Database
 from ketascreen.records.repository import RecordStore
 from ketascreen.records.users import Actor
 from ketascreen.reports.output import SigningRequest
 from ketascreen.reports.signing import generate_self_signed
-from tests.records import pgserver
+from tests.records import pgserver, rawsql
 from tests.records.support import KEY_PASSPHRASE, PASSWORDS, register, signed_pdf
 
 ENV_POSTGRES = "KETASCREEN_TEST_POSTGRES_URL"
+ENV_POSTGRES_OWNER = "KETASCREEN_TEST_POSTGRES_OWNER_URL"
+ENV_POSTGRES_APP = "KETASCREEN_TEST_POSTGRES_APP_URL"
 
 
 @dataclass(frozen=True)
 class PostgresServer:
-    """Where the PostgreSQL tests run, or why they cannot."""
+    """Where the PostgreSQL tests run, or why they cannot.
+
+    Attributes:
+        url: the superuser (sets up test schemas; tampers as a database administrator would).
+        reason: why there is no server.
+        owner_url: the owner of the records tables (runs the migrations).
+        app_url: the application role (what the store connects as).
+    """
 
     url: str | None
     reason: str | None
+    owner_url: str | None = None
+    app_url: str | None = None
+
+    def app_role(self) -> str:
+        """The application role's name."""
+        assert self.app_url is not None
+        return str(make_url(self.app_url).username)
+
+
+def _with_roles(url: str) -> PostgresServer:
+    """The server of superuser ``url``, its owner and application roles created if missing (a
+    server given by CI made them already; see ``tests/records/pgserver.py``)."""
+    admin_url = make_url(url)
+    owner = os.environ.get(ENV_POSTGRES_OWNER) or admin_url.set(
+        username=pgserver.OWNER).render_as_string(hide_password=False)
+    app = os.environ.get(ENV_POSTGRES_APP) or admin_url.set(
+        username=pgserver.APP).render_as_string(hide_password=False)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            database = connection.execute(text("SELECT current_database()")).scalar_one()
+            for role in (make_url(owner).username, make_url(app).username):
+                exists = connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
+                                            {"r": role}).scalar()
+                if not exists:
+                    connection.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER'))
+            connection.execute(text(
+                f'GRANT CREATE ON DATABASE "{database}" TO "{make_url(owner).username}"'))
+    finally:
+        admin.dispose()
+    return PostgresServer(url, None, owner, app)
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +87,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     """The PostgreSQL server of this session (started here unless CI gave one)."""
     given = os.environ.get(ENV_POSTGRES)
     if given:
-        yield PostgresServer(given, None)
+        yield _with_roles(given)
         return
     try:
         server = pgserver.start()
@@ -53,33 +95,82 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield PostgresServer(None, str(error))
         return
     try:
-        yield PostgresServer(server.url, None)
+        yield _with_roles(server.url)
     finally:
         pgserver.stop(server)
+
+
+def in_schema(url: str, schema: str) -> str:
+    """``url`` with ``schema`` as its search path."""
+    return make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}
+                                           ).render_as_string(hide_password=False)
+
+
+@contextmanager
+def postgres_schema(server: PostgresServer) -> Iterator[str]:
+    """A new schema owned by the owner role, dropped (as the superuser) afterwards."""
+    if server.url is None:
+        pytest.skip(f"PostgreSQL NOT TESTED: no server could be started "
+                    f"({server.reason}); set {ENV_POSTGRES} or install postgresql")
+    assert server.owner_url is not None
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    owner = make_url(server.owner_url).username
+    admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}" AUTHORIZATION "{owner}"'))
+        yield schema
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path,
                  postgres_server: PostgresServer) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a new schema on the PostgreSQL server."""
+    """A fresh database: a SQLite file (empty), or a new schema on the PostgreSQL server set
+    up as a clinic would (``ketascreen db init``: migrated by the owner role, rights granted
+    to the application role), reached as the application role.
+
+    Raw SQL through :func:`tests.records.rawsql.raw` on this URL runs as the superuser (an
+    attacker who is database administrator); the store runs as the application role.
+    """
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'records.sqlite3'}"
         return
-    if postgres_server.url is None:
-        pytest.skip(f"PostgreSQL NOT TESTED: no server could be started "
-                    f"({postgres_server.reason}); set {ENV_POSTGRES} or install postgresql")
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(postgres_server.url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(postgres_server.url).update_query_dict(
-            {"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
+    with postgres_schema(postgres_server) as schema:
+        assert postgres_server.owner_url is not None and postgres_server.app_url is not None
+        owner = Database(in_schema(postgres_server.owner_url, schema), migrate=False)
+        try:
+            owner.migrate(app_roles=[postgres_server.app_role()])
+        finally:
+            owner.dispose()
+        url = in_schema(postgres_server.app_url, schema)
+        assert postgres_server.url is not None
+        rawsql.ADMIN_URLS[url] = in_schema(postgres_server.url, schema)
+        try:
+            yield url
+        finally:
+            rawsql.ADMIN_URLS.pop(url, None)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path,
+                       postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh, empty database that may be migrated by whoever opens it: a SQLite file, or a
+    new schema on the PostgreSQL server reached as the owner role (tests of migrations)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'records.sqlite3'}"
+        return
+    with postgres_schema(postgres_server) as schema:
+        assert postgres_server.owner_url is not None and postgres_server.url is not None
+        url = in_schema(postgres_server.owner_url, schema)
+        rawsql.ADMIN_URLS[url] = in_schema(postgres_server.url, schema)
+        try:
+            yield url
+        finally:
+            rawsql.ADMIN_URLS.pop(url, None)
 
 
 @pytest.fixture

@@ -3,9 +3,14 @@
 Standard library only, so ``.ci/run`` can start it with the system ``python3`` before the venv
 exists::
 
-    python3 tests/records/pgserver.py start      # prints KETASCREEN_TEST_POSTGRES_URL=... and
-                                                 # KETASCREEN_TEST_POSTGRES_DIR=...
+    python3 tests/records/pgserver.py start      # prints KETASCREEN_TEST_POSTGRES_URL=...,
+                                                 # ..._OWNER_URL, ..._APP_URL and ..._DIR
     python3 tests/records/pgserver.py stop DIR
+
+Three roles, as a clinic would have: ``ketascreen`` (the superuser that made the server, for
+setting up test schemas and for tests that tamper as a database administrator would),
+``ketascreen_owner`` (owns the records tables and runs the migrations) and ``ketascreen_app``
+(what the app connects as: owns nothing; ``ketascreen/records/sql/roles.sql`` grants its rights).
 
 The server uses Debian's ``postgresql`` package (``/usr/lib/postgresql/*/bin``) or whatever
 ``pg_config --bindir`` names. It listens on no TCP port: only on a unix socket inside its own
@@ -26,7 +31,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 USER = "ketascreen"
+OWNER = "ketascreen_owner"
+APP = "ketascreen_app"
 DATABASE = "ketascreen"
+
+
+ROLES_SQL = (
+    f"CREATE ROLE {OWNER} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE; "
+    f"CREATE ROLE {APP} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE; "
+    f"GRANT CREATE ON DATABASE {DATABASE} TO {OWNER}")
+"""The owner and application roles (the owner may create schemas: the tests make one each)."""
 
 
 class ServerUnavailableError(RuntimeError):
@@ -43,8 +57,22 @@ class Server:
 
     @property
     def url(self) -> str:
-        """SQLAlchemy URL of the ``ketascreen`` database over the unix socket."""
-        return f"postgresql+psycopg://{USER}@/{DATABASE}?host={self.directory}"
+        """SQLAlchemy URL of the ``ketascreen`` database over the unix socket (superuser)."""
+        return self.url_as(USER)
+
+    @property
+    def owner_url(self) -> str:
+        """The same database as the owner of the records tables."""
+        return self.url_as(OWNER)
+
+    @property
+    def app_url(self) -> str:
+        """The same database as the application role."""
+        return self.url_as(APP)
+
+    def url_as(self, role: str) -> str:
+        """The URL of the database as ``role`` (trust authentication on the socket)."""
+        return f"postgresql+psycopg://{role}@/{DATABASE}?host={self.directory}"
 
 
 def find_bindir() -> Path | None:
@@ -113,6 +141,8 @@ def start() -> Server:
         server = Server(directory, bindir, run_as)
         _check([*run_as, str(bindir / "createdb"), "-h", str(directory), "-U", USER, DATABASE],
                "createdb")
+        _check([*run_as, str(bindir / "psql"), "-h", str(directory), "-U", USER, "-d", DATABASE,
+                "-v", "ON_ERROR_STOP=1", "-q", "-c", ROLES_SQL], "creating the roles")
     except BaseException:
         stop_directory(directory, bindir, run_as)
         raise
@@ -149,6 +179,8 @@ def main(argv: list[str]) -> int:
             print(f"PostgreSQL not started: {error}", file=sys.stderr)
             return 1
         print(f"KETASCREEN_TEST_POSTGRES_URL='{server.url}'")
+        print(f"KETASCREEN_TEST_POSTGRES_OWNER_URL='{server.owner_url}'")
+        print(f"KETASCREEN_TEST_POSTGRES_APP_URL='{server.app_url}'")
         print(f"KETASCREEN_TEST_POSTGRES_DIR='{server.directory}'")
         return 0
     if len(argv) == 2 and argv[0] == "stop":

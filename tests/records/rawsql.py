@@ -12,10 +12,16 @@ PROTECTED = ("screenings", "signed_documents", "audit_events", "clinic_files",
              "signing_certificates")
 
 
+ADMIN_URLS: dict[str, str] = {}
+"""PostgreSQL: the superuser's URL of each test database the store reaches as the application
+role (filled by ``tests/records/conftest.py``): raw SQL tampers as a database administrator."""
+
+
 @contextmanager
 def raw(database_url: str) -> Iterator[Connection]:
-    """A plain connection in one transaction (committed at the end), outside the store."""
-    engine = create_engine(database_url)
+    """A plain connection in one transaction (committed at the end), outside the store; on
+    PostgreSQL as the superuser (see :data:`ADMIN_URLS`)."""
+    engine = create_engine(ADMIN_URLS.get(database_url, database_url))
     try:
         with engine.begin() as connection:
             yield connection

@@ -371,11 +371,12 @@ def test_registrations_cannot_be_changed_in_the_database(store: RecordStore, cli
     assert len(store.certificates(clinic.physician)) == 1
 
 
-def test_migration_upgrades_a_database_of_the_previous_schema(database_url: str,
+def test_migration_upgrades_a_database_of_the_previous_schema(empty_database_url: str,
                                                                sign: Sign) -> None:
     """A database written at revision 0001 (an account, a signed record) is upgraded to 0002
     when opened: the record reads back with no certificate, stays unchangeable, and its
-    physician can then register a certificate and sign."""
+    physician can then register a certificate and sign. (On PostgreSQL as the owner of the
+    tables: the migration needs it.)"""
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import text
@@ -386,7 +387,7 @@ def test_migration_upgrades_a_database_of_the_previous_schema(database_url: str,
     from ketascreen.records.users import hash_password
     from tests.records.rawsql import raw
 
-    old = db.Database(database_url, migrate=False)
+    old = db.Database(empty_database_url, migrate=False)
     try:
         with old.writer.begin() as connection:
             config = Config()
@@ -399,7 +400,7 @@ def test_migration_upgrades_a_database_of_the_previous_schema(database_url: str,
     content = content_of(first)
     pdf = sign(first)
     now = datetime(2026, 11, 20, 9, 0)
-    with raw(database_url) as connection:
+    with raw(empty_database_url) as connection:
         assert connection.execute(text("SELECT version_num FROM alembic_version")
                                   ).scalar() == "0001"
         connection.execute(text(
@@ -430,7 +431,7 @@ def test_migration_upgrades_a_database_of_the_previous_schema(database_url: str,
             "INSERT INTO signed_documents (screening_id, pdf, sha256, size, created_at) "
             "VALUES ((SELECT id FROM screenings), :pdf, :sha, :size, :now)"),
             {"pdf": pdf, "sha": hashlib.sha256(pdf).hexdigest(), "size": len(pdf), "now": now})
-    with RecordStore.open(database_url) as store:
+    with RecordStore.open(empty_database_url) as store:
         assert store.database.revision() == SCHEMA_REVISION
         migrated = store.verify_audit()  # 0003 recorded the rows it found: none is named
         assert migrated.rows_checked == 4 and migrated.row_problems == ()
@@ -441,7 +442,7 @@ def test_migration_upgrades_a_database_of_the_previous_schema(database_url: str,
         assert store.certificates(physician) == []
         assert store.last_certificate_path(physician) is None
         with (pytest.raises(DBAPIError, match="never changed"),
-              raw(database_url) as connection):
+              raw(empty_database_url) as connection):
             connection.execute(text("UPDATE screenings SET decision = 'clear'"))
         other = screening_of({"patient.id": "MRN-7", "patient.name": "Pat Seven"})
         signed = store.create(physician, other, signed_pdf=sign(other),

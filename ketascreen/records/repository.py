@@ -711,9 +711,10 @@ class RecordStore:
             if not records or report.broken_at is not None:
                 return dataclasses.replace(report, head_problems=head_problems)
             problems = tuple(record_problems(session, signed, seen))
-            changed_rows = tuple(row_problems(session, rows))
+            checked_rows: set[str] = set()
+            changed_rows = tuple(row_problems(session, rows, checked_rows))
         return dataclasses.replace(report, record_problems=problems, records_checked=len(seen),
-                                   row_problems=changed_rows, rows_checked=len(rows),
+                                   row_problems=changed_rows, rows_checked=len(checked_rows),
                                    head_problems=head_problems)
 
     # -- internals -----------------------------------------------------------------------------

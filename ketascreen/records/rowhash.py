@@ -213,20 +213,21 @@ def all_row_hashes(session: Session) -> str | None:
     return json.dumps(hashes, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def row_problems(session: Session, recorded: dict[str, tuple[int, object]]
-                 ) -> Iterator[str]:
+def row_problems(session: Session, recorded: dict[str, tuple[int, object]],
+                 seen: set[str] | None = None) -> Iterator[str]:
     """Rows that differ from the latest hash the chain recorded for them.
 
     Args:
         session: a reading session.
         recorded: by row key, the number of the last event that recorded the row and what it
             recorded (a :meth:`RowHash.as_json`, or ``None`` for a deletion).
+        seen: filled with the key of every row checked.
 
     Yields:
         One message per row, e.g. ``patients/3 (MRN-0042): edited after its event #12
         (changed: name)``.
     """
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
     for key, obj, digest in current_rows(session):
         seen.add(key)
         found = recorded.get(key)

@@ -203,6 +203,11 @@ class Database:
                 if current != SCHEMA_REVISION:
                     if not self.is_sqlite and not _may_change_schema(connection):
                         user = connection.execute(text("SELECT current_user")).scalar()
+                        if current is None:
+                            raise StorageError(self.name, (
+                                f"no records schema that the role {user} may use, and it may "
+                                "not create one: the owner of the records tables runs "
+                                f"`ketascreen db init --owner-url URL --app-role {user}` first"))
                         raise StorageError(self.name, (
                             f"the records schema is at revision {current or '(none)'} and this "
                             f"ketascreen needs {SCHEMA_REVISION}, but the role {user} may not "

@@ -10,6 +10,8 @@ schema that is behind; the owner does, with ``ketascreen db upgrade``.
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from ketascreen.records import db
 from ketascreen.records.db import Database
 from ketascreen.records.repository import RecordStore
 from ketascreen.records.users import THROTTLE_AFTER
+from tests.records import pgserver
 from tests.records.conftest import PostgresServer, in_schema, postgres_schema
 from tests.records.support import PASSWORDS
 
@@ -228,3 +231,32 @@ def test_db_init_on_sqlite_migrates_the_file(tmp_path: Path,
         capsys.readouterr().out
     assert main(["db", "init", "--owner-url", url, "--app-role", "app"]) == 3
     assert "application roles are a PostgreSQL feature" in capsys.readouterr().err
+
+
+def test_roles_sql_run_by_hand_with_psql(server: PostgresServer, schema: str) -> None:
+    """The documented way without ketascreen: the owner migrates, then runs roles.sql with
+    psql naming the role in PGOPTIONS; the app role then works and cannot disable a trigger."""
+    bindir = pgserver.find_bindir()
+    if bindir is None or not (bindir / "psql").exists():
+        pytest.skip("psql is not installed")
+    owner_url = _owner(server, schema)
+    Database(owner_url).dispose()  # migrated by the owner, no rights granted yet
+    with pytest.raises(StorageError) as unusable:
+        RecordStore.open(_app(server, schema))
+    assert ("no records schema that the role ketascreen_app may use, and it may not create "
+            "one: the owner of the records tables runs `ketascreen db init --owner-url URL "
+            "--app-role ketascreen_app` first") in str(unusable.value)
+    owner = make_url(owner_url)
+    done = subprocess.run(
+        [str(bindir / "psql"), "-h", str(owner.query["host"]), "-U", str(owner.username),
+         "-d", str(owner.database), "-v", "ON_ERROR_STOP=1", "-q", "-f", str(db.ROLES_SQL)],
+        env={**os.environ, "PGOPTIONS": f"-c search_path={schema} "
+             f"-c ketascreen.app_role={server.app_role()}"},
+        capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    with RecordStore.open(_app(server, schema)) as store:
+        store.add_user(None, username="admin", display_name="Clinic Admin", role="admin",
+                       password=PASSWORDS["admin"])
+        assert store.verify_audit().ok
+    error = _refusal(_app(server, schema), "ALTER TABLE audit_events DISABLE TRIGGER ALL")
+    assert "must be owner of table audit_events" in str(error.orig)

@@ -81,6 +81,7 @@ class QtSignInDialog(QDialog):
         self.buttons = buttons
         self.username.textChanged.connect(self.update_wait)
         layout.addWidget(buttons)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
 
     def try_sign_in(self) -> bool:
         """Log in with what was typed; accept on success, else show why and stay open."""
@@ -124,6 +125,7 @@ class QtSignInDialog(QDialog):
                            f"{error.user!r} ({error.failures}). Try again in {left} s (at "
                            f"{at}); until then the password is not checked.")
         self.error.show()
+        self.adjustSize()  # room for the wrapped message
         # another account may sign in meanwhile; this one is refused unchecked until then
         same = self.username.text().strip().lower() == error.user.strip().lower()
         ok.setEnabled(not same)
@@ -133,5 +135,6 @@ class QtSignInDialog(QDialog):
     def _show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.show()
+        self.adjustSize()  # room for the wrapped message
         self.password.clear()
         self.password.setFocus()

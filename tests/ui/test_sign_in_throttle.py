@@ -86,6 +86,8 @@ def test_the_dialog_shows_the_wait_and_gives_ok_back_after_it(
     assert text.startswith("Not signed in: too many failed sign-ins in a row for 'rnpatel' "
                            "(3). Try again in 1 s (at ")
     assert "the password is not checked" in text
+    # the dialog grew to show the whole wrapped message
+    assert dialog.error.height() >= dialog.error.heightForWidth(dialog.error.width())
     assert not ok.isEnabled()
     assert dialog.countdown.isActive()
     assert dialog.password.text() == ""

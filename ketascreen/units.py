@@ -240,12 +240,10 @@ def _parsed(text: str, dimension: Dimension) -> tuple[float, str]:
     return float(magnitude), unit
 
 
-# The compounds a length or mass may be written as: a larger unit, then a smaller one below one
-# of the larger ((larger, smaller) pint units -> how many smaller make one larger).
-_COMPOUNDS: dict[tuple[str, str], int] = {
-    ("foot", "inch"): 12, ("pound", "ounce"): 16,
-    ("meter", "centimeter"): 100, ("kilogram", "gram"): 1000,
-}
+# The only compounds a length or mass may be written as: feet then inches (below 12), pounds
+# then ounces (below 16) ((larger, smaller) pint units -> how many smaller make one larger).
+# Metric units are never compounded ("1 m 70 cm", "70 kg 500 g" are refused: write 170 cm).
+_COMPOUNDS: dict[tuple[str, str], int] = {("foot", "inch"): 12, ("pound", "ounce"): 16}
 _COMPOUND_EXAMPLE = {Dimension.LENGTH: "5 ft 7 in", Dimension.MASS: "150 lb 4 oz"}
 
 

@@ -12,6 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from ketascreen.visible import neutralise
+
 if TYPE_CHECKING:  # only for the annotation: the fhir package imports this module
     from ketascreen.fhir.result import ImportWarning
 
@@ -47,7 +49,7 @@ class FieldProblem:
 
 def _show(value: object) -> str:
     if isinstance(value, str):
-        return f'"{value}"'
+        return f'"{neutralise(value)}"'  # a control character in a value must not reach a terminal
     return repr(value)
 
 
@@ -514,3 +516,24 @@ class AuditChainBrokenError(KetascreenError):
 
     def __str__(self) -> str:
         return f"audit trail broken at event {self.event_id}: {self.reason}"
+
+
+@dataclass
+class TextInputError(KetascreenError, ValueError):
+    """Typed text (a name, a reason) is blank, has no letter, or holds an invisible character.
+
+    Attributes:
+        field: what the text is (``--reason``, ``display name``, ``patient.name``).
+        got: the text as given.
+        reason: why it is refused (the character named by code point and Unicode name).
+    """
+
+    field: str
+    got: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return f"{self.field}: {_show(self.got)} {self.reason}"

@@ -9,6 +9,7 @@ exists as an object; accessors return the parsed quantities.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -35,6 +36,7 @@ from ketascreen.units import (
     parse_blood_pressure,
     parse_quantity,
 )
+from ketascreen.visible import visible_text_problem
 
 CASE_FORMAT = "ketascreen-case/1"
 
@@ -99,13 +101,21 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime), AfterValidator(_naive)]
 
 
-def _non_blank(text: str) -> str:
-    if not text.strip():
-        raise PydanticCustomError("blank", "must not be blank")
-    return text
+def _visible(letters: bool) -> Any:
+    def check(text: str) -> str:
+        # NFC only: surrounding spaces are kept as typed (a form writes back what it reads).
+        normal = unicodedata.normalize("NFC", text)
+        problem = visible_text_problem(normal, letters=letters)
+        if problem is not None:
+            raise PydanticCustomError("visible_text", problem)
+        return normal
+    return check
 
 
-NonBlank = Annotated[str, Field(min_length=1), AfterValidator(_non_blank)]
+# A name or a reason: NFC, at least one letter, no control or invisible character
+# (ketascreen/visible.py). An identifier: NFC, visible, no control or invisible character.
+VisibleWords = Annotated[str, Field(min_length=1), AfterValidator(_visible(letters=True))]
+VisibleId = Annotated[str, Field(min_length=1), AfterValidator(_visible(letters=False))]
 
 
 def _unit_error(error: UnitInputError) -> PydanticCustomError:
@@ -123,8 +133,8 @@ class _Strict(BaseModel):
 class Patient(_Strict):
     """Who is being screened."""
 
-    id: NonBlank
-    name: NonBlank
+    id: VisibleId
+    name: VisibleWords
     birth_date: IsoDate
     sex: Sex
     pregnant: YesNoUnknown = "unknown"
@@ -313,7 +323,7 @@ class Acknowledgement(_Strict):
     """The physician's reason for proceeding despite a relative finding."""
 
     concept: str
-    reason: NonBlank
+    reason: VisibleWords
 
     @field_validator("concept")
     @classmethod

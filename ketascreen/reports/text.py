@@ -8,6 +8,7 @@ from ketascreen.dosing import DoseOutcome
 from ketascreen.models.case import Case
 from ketascreen.models.result import Finding, Result
 from ketascreen.reports.checklist import dose_box_from
+from ketascreen.visible import neutralise
 
 DECISION_BANNERS = {
     "do-not-infuse": "[X] DO NOT INFUSE",
@@ -40,7 +41,8 @@ def _finding(finding: Finding) -> list[str]:
 def render_report(case: Case, result: Result, dose: DoseOutcome | None = None, *,
                   import_warnings: tuple[str, ...] = ()) -> str:
     """The report: patient, decision, findings by severity, abuse risk, dose, rule set, and
-    the data-quality warnings of a FHIR import."""
+    the data-quality warnings of a FHIR import. Control and invisible characters in any text
+    are replaced by visible escapes (``\\x1b``)."""
     patient = case.patient
     lines = [
         f"ketascreen screening - {patient.name} ({patient.id}), born "
@@ -86,4 +88,6 @@ def render_report(case: Case, result: Result, dose: DoseOutcome | None = None, *
         lines += [f"  - {w}" for w in import_warnings]
         lines.append("")
     lines.append(f"Rule set {result.ruleset.version}, sha256 {result.ruleset.sha256}")
-    return "\n".join(lines) + "\n"
+    # Each line escaped on its own: a control character, an ANSI escape or a newline inside a
+    # typed or imported text is printed as a visible escape (\x1b), never acted on.
+    return "\n".join(neutralise(line) for line in lines) + "\n"

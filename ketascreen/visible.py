@@ -46,7 +46,8 @@ def visible_text_problem(text: str, *, letters: bool = True) -> str | None:
     """Why *text* is not acceptable typed text, or ``None`` when it is.
 
     Args:
-        text: the text, NFC-normalised already (see :func:`normalise_visible`).
+        text: the text as typed (judged in NFC, surrounding white space included: a trailing
+            newline is refused, not dropped).
         letters: whether at least one letter is required (names and reasons); an identifier
             such as a patient id needs only to be visible and not blank.
 
@@ -54,6 +55,7 @@ def visible_text_problem(text: str, *, letters: bool = True) -> str | None:
         A reason for a clinician (``"contains U+200B ZERO WIDTH SPACE, an invisible
         character"``, ``"must contain letters"``), or ``None``.
     """
+    text = unicodedata.normalize("NFC", text)
     bad = invisible_character(text)
     if bad is not None:
         return f"contains {bad}, an invisible or control character: retype it"

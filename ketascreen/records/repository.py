@@ -62,6 +62,7 @@ from ketascreen.records.views import (
     Versions,
     patient_of_case,
 )
+from ketascreen.visible import normalise_visible, visible_text_problem
 
 if TYPE_CHECKING:
     from ketascreen.records.certificates import CertificateStatus
@@ -425,12 +426,14 @@ class RecordStore:
             self._refuse_immutable(actor, "acknowledge", record_id)
         if not reason.strip():
             raise RecordError(record_id, "an acknowledgement needs a reason")
+        if (problem := visible_text_problem(reason)) is not None:
+            raise RecordError(record_id, f"acknowledgement reason {problem}")
         if concept not in {f.concept for f in current.result().findings}:
             raise RecordError(record_id, f"the screening has no finding {concept!r}")
         data = current.case().model_dump(mode="json", exclude_none=True)
         data["acknowledgements"] = [a for a in data.get("acknowledgements", [])
                                     if a["concept"] != concept]
-        data["acknowledgements"].append({"concept": concept, "reason": reason.strip()})
+        data["acknowledgements"].append({"concept": concept, "reason": normalise_visible(reason)})
         ruleset = ruleset or default_ruleset()
         screening = ruleset.run(parse_case(data, source=record_id))
         return self.update_draft(actor, record_id, screening, ruleset=ruleset,
@@ -466,6 +469,8 @@ class RecordStore:
             self.authorise(actor, Permission.ACKNOWLEDGE, record_id)
         if not reason.strip():
             raise AmendmentReasonMissingError(record_id, "an amendment needs a reason (typed)")
+        if (problem := visible_text_problem(reason)) is not None:
+            raise RecordError(record_id, f"amendment reason {problem}")
         facts = self._check_document(signed_pdf, content)
         register = self._check_signer(actor, facts, "amend", record_id, register_certificate)
         with self.transaction() as tx:
@@ -486,7 +491,7 @@ class RecordStore:
                                         "signed")
             self._register_signer(tx, actor, facts, register)
             row = self._insert(tx, actor, content, status="amended", facts=facts,
-                               amends=original, reason=reason.strip())
+                               amends=original, reason=normalise_visible(reason))
             self._attach(tx, actor, row, signed_pdf, facts, action="amend",
                          extra={"amends": record_id})
             stored = self._stored(tx.session, row.record_id)

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 
 from ketascreen.errors import AuthenticationFailedError, LoginThrottledError, UserAccountError
 from ketascreen.records.models import LoginThrottle, User
+from ketascreen.visible import normalise_visible, visible_text_problem
 
 if TYPE_CHECKING:
     from ketascreen.records.repository import RecordStore
@@ -143,6 +144,9 @@ def check_new_account(username: str, display_name: str, role: str, password: str
                                "digits, '.', '_' or '-', starting with a letter")
     if not display_name.strip():
         raise UserAccountError(username, "display name", "is empty")
+    problem = visible_text_problem(display_name)  # NFC, letters, no invisible characters
+    if problem is not None:
+        raise UserAccountError(username, "display name", problem)
     try:
         chosen = Role(role)
     except ValueError:
@@ -279,13 +283,13 @@ def add_user(store: RecordStore, actor: Actor | None, *, username: str, display_
                                     ).scalar_one_or_none()
         if exists is not None:
             raise UserAccountError(username, "username", "is already taken")
-        tx.session.add(User(username=username, display_name=display_name.strip(),
+        tx.session.add(User(username=username, display_name=normalise_visible(display_name),
                             role=chosen.value, password_hash=password_hash, active=True,
                             created_at=now))
         tx.trail.append(username=actor.username if actor else "(first account)",
                         role=actor.role.value if actor else "", action="user-create",
                         detail={"user": username, "role": chosen.value})
-    return UserInfo(username, display_name.strip(), chosen, True, now)
+    return UserInfo(username, normalise_visible(display_name), chosen, True, now)
 
 
 def list_users(store: RecordStore, actor: Actor) -> list[UserInfo]:

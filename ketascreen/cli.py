@@ -177,15 +177,20 @@ def _read_passphrase(path: str) -> bytes:
 def _keygen(args: argparse.Namespace) -> int:
     from ketascreen.reports.output import write_atomically  # noqa: PLC0415
     from ketascreen.reports.signing import generate_self_signed  # noqa: PLC0415
+    from ketascreen.visible import checked_visible  # noqa: PLC0415
 
+    # The signer's name is printed on every checklist: NFC, visible letters, nothing invisible.
+    name = checked_visible(args.name, field="--name")
+    credentials = checked_visible(args.credentials, field="--credentials") if args.credentials \
+        else ""
     passphrase = _read_passphrase(args.passphrase_file)
     out = Path(args.out)
-    pair = generate_self_signed(args.name, passphrase, credentials=args.credentials,
+    pair = generate_self_signed(name, passphrase, credentials=credentials,
                                 key_type=args.key_type)
     certificate = out.with_suffix(".pem")
     write_atomically(out, pair.pkcs12, force=args.force)
     write_atomically(certificate, pair.certificate_pem, force=args.force)
-    print(f"wrote {out} and {certificate} (self-signed trial certificate for {args.name}; "
+    print(f"wrote {out} and {certificate} (self-signed trial certificate for {name}; "
           "clinics sign with CA-issued certificates)")
     return EXIT_OK
 

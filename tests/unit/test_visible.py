@@ -4,6 +4,7 @@ refused naming the field; any text a report prints has them escaped."""
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ketascreen.api import parse_case, screen
+from ketascreen.cli import main
 from ketascreen.errors import CaseValidationError, TextInputError
 from ketascreen.reports.text import render_report
 from ketascreen.visible import checked_visible, neutralise
@@ -138,3 +140,16 @@ def test_text_report_escapes_control_characters_from_any_input() -> None:
     assert not any(unicodedata.category(c) in {"Cc", "Cf"} for c in report.replace("\n", ""))
     assert "schizophrenia\\x1b[2K\\x1b[1A \\x07\\u202e" in report  # wrapping made \r a space
     assert "bad\\x1b]0;title\\x07 warning" in report
+
+
+def test_keygen_refuses_an_invisible_signer_name(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """``keygen --name "Dr Jane<ZWSP> Smith"`` is refused naming --name (exit 2): a signer's
+    name that reads like another's is never minted; no key file is written."""
+    (tmp_path / "pass.txt").write_text("correct horse battery staple\n")
+    status = main(["keygen", "--name", "Dr Jane\u200b Smith", "--out", str(tmp_path / "me.p12"),
+                   "--passphrase-file", str(tmp_path / "pass.txt")])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert '--name: "Dr Jane\\u200b Smith" contains U+200B ZERO WIDTH SPACE' in err
+    assert not (tmp_path / "me.p12").exists()

@@ -184,6 +184,16 @@ class FhirImportError(KetascreenError, ValueError):
 
 
 @dataclass
+class FhirValueError(FhirImportError):
+    """A FHIR file holds JSON that is read two ways or a value that is not what it claims: a
+    repeated key (``{"value": 70, "value": 700}``), a quantity value that is text, a boolean,
+    null, ``NaN``/``Infinity`` or too large for a number. The whole import stops, a file of a
+    folder included (a skipped file could hold the value that mattered); ``resource`` and
+    ``field`` name the place (``Observation/abc`` and ``valueQuantity.value``).
+    """
+
+
+@dataclass
 class DeceasedPatientError(FhirImportError):
     """The record says the patient has died; a screening case is not produced.
 

@@ -67,7 +67,9 @@ class Reference(Element):
 class Quantity(Element):
     """A measured amount; ``system`` + ``code`` are the UCUM unit, ``unit`` only display text."""
 
-    value: float | None = None
+    # Strict: a boolean (true -> 1.0) or text ("85") is not a number; nor are NaN or infinity.
+    # (The reader refuses such files first, naming the element; this is the second wall.)
+    value: float | None = Field(default=None, strict=True, allow_inf_nan=False)
     unit: str | None = None
     system: str | None = None
     code: str | None = None

@@ -9,11 +9,13 @@ folder may still hold a usable record.
 from __future__ import annotations
 
 import json
+import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ketascreen.errors import FhirImportError
+from ketascreen.errors import FhirImportError, FhirValueError
 from ketascreen.fhir.result import ImportWarning
 
 MAX_FILE_BYTES = 200_000_000
@@ -91,6 +93,123 @@ def load_source(source: Path) -> LoadedSource:
     return LoadedSource(source, tuple(resources), ())
 
 
+class _RepeatedKeys(dict[str, Any]):
+    """A JSON object in which a key was given more than once (the keys are in ``repeated``)."""
+
+    repeated: list[str]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    repeated: list[str] = []
+    for key, value in pairs:
+        if key in result:
+            repeated.append(key)
+        result[key] = value
+    if not repeated:
+        return result
+    marked = _RepeatedKeys(result)
+    marked.repeated = repeated
+    return marked
+
+
+@dataclass(frozen=True)
+class _NotANumber:
+    """``NaN``, ``Infinity``, ``-Infinity`` or a number too large for a float, as written."""
+
+    text: str
+
+
+def _float(text: str) -> float | _NotANumber:
+    value = float(text)
+    return value if math.isfinite(value) else _NotANumber(text)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, _NotANumber):
+        return value.text
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _FLOAT_MAX:
+        return f"{str(value)[:12]}... ({len(str(value))} digits)"
+    text = json.dumps(value, ensure_ascii=True)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+_FLOAT_MAX = sys.float_info.max
+
+
+def _quantity_value_problem(value: object) -> str | None:
+    if isinstance(value, _NotANumber) or (
+            isinstance(value, int) and not isinstance(value, bool) and abs(value) > _FLOAT_MAX):
+        return f"{_shown(value)} is out of range (not a finite number)"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"{_shown(value)} is not a number"
+    return None
+
+
+def parse_json(raw: bytes | str) -> object:
+    """Parse a FHIR file's JSON, keeping what :func:`check_values` must see.
+
+    An object with a key given twice is marked (not silently reduced to its last value);
+    ``NaN``, ``Infinity`` and decimals too large for a float are kept as written.
+
+    Raises:
+        ValueError: not JSON.
+        RecursionError: nested too deeply.
+    """
+    return json.loads(raw, object_pairs_hook=_object, parse_float=_float,
+                      parse_constant=_NotANumber)
+
+
+def check_values(document: object, where: str) -> None:
+    """Refuse JSON that can be read two ways, and quantity values that are not numbers.
+
+    Walks every object of a parsed file (Bundles and contained resources included), in document
+    order. Refused, naming the resource and the element path (``Observation/abc`` and
+    ``valueQuantity.value``): a key given twice in one object; in any ``...Quantity`` element
+    (``valueQuantity``, ``component[1].valueQuantity``, ``doseQuantity``), a ``value`` that is
+    text, a boolean, null or an object; and anywhere, ``NaN``, ``Infinity`` or a number too
+    large for a float.
+
+    Args:
+        document: the file's JSON, parsed by :func:`parse_json` (it marks repeated keys).
+        where: the file, as named in errors.
+
+    Raises:
+        FhirValueError: the first such problem.
+    """
+    # An explicit stack, not recursion: json.loads accepts nesting close to the recursion limit.
+    stack: list[tuple[object, str, str, bool]] = [(document, "", "", False)]
+    while stack:
+        node, resource, path, in_quantity = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("resourceType"), str):
+                ident = node.get("id")
+                resource = node["resourceType"] + (f"/{ident}" if isinstance(ident, str) and
+                                                   ident.strip() else "")
+                path = ""
+            if isinstance(node, _RepeatedKeys):
+                key = node.repeated[0]
+                field = f"{path}.{key}" if path else key
+                raise FhirValueError(where, f"the key {key!r} is given twice in one object "
+                                     "(which value is meant is ambiguous)",
+                                     resource=resource or None, field=field)
+            if in_quantity and "value" in node:
+                problem = _quantity_value_problem(node["value"])
+                if problem is not None:
+                    raise FhirValueError(where, problem, resource=resource or None,
+                                         field=f"{path}.value" if path else "value")
+            children = [(value, resource, f"{path}.{key}" if path else key,
+                         key.endswith("Quantity"))
+                        for key, value in node.items()]
+            stack.extend(reversed(children))
+        elif isinstance(node, list):
+            stack.extend(reversed([(value, resource, f"{path}[{index}]", in_quantity)
+                                   for index, value in enumerate(node)]))
+        elif isinstance(node, _NotANumber):
+            raise FhirValueError(where, f"{node.text} is out of range (not a finite number)",
+                                 resource=resource or None, field=path or None)
+
+
 def _load_folder(folder: Path, label: str) -> LoadedSource:
     try:
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".json" and p.is_file())
@@ -104,6 +223,8 @@ def _load_folder(folder: Path, label: str) -> LoadedSource:
     for file in files:
         try:
             resources.extend(_read_file(file, label))
+        except FhirValueError:
+            raise  # read two ways or not a number: never skipped, it may be the value that matters
         except FhirImportError as error:
             warnings.append(ImportWarning(
                 "skipped-file", f"{file.name} was not read: {error.reason}. Check that it does "
@@ -124,10 +245,11 @@ def _read_file(file: Path, label: str) -> list[SourcedResource]:
     except OSError as error:
         raise FhirImportError(where, f"the file cannot be read: {error.strerror}") from None
     try:
-        document = json.loads(raw)
+        document = parse_json(raw)
     except (ValueError, RecursionError) as error:
         reason = "is nested too deeply" if isinstance(error, RecursionError) else str(error)
         raise FhirImportError(where, f"the file is not JSON ({reason})") from None
+    check_values(document, where)
     found: list[SourcedResource] = []
     _collect(document, file, None, found, where, depth=0)
     return found

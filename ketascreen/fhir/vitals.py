@@ -122,7 +122,7 @@ class _Picker:
         self.best: Reading | None = None
 
     def offer(self, item: Item[fm.Observation], value: str | None, field_name: str,
-              problem: str) -> None:
+              problem: str, element: str = "valueQuantity.value") -> None:
         moment = _moment(item.resource)
         if value is None:
             self.out.warnings.append(ImportWarning(
@@ -142,8 +142,9 @@ class _Picker:
             return
         if field_name and not _acceptable(field_name, value):
             self.out.warnings.append(ImportWarning(
-                "implausible-value", f"A {self.kind} observation of {value} is not a possible "
-                "value and was skipped.", item.label))
+                "implausible-value", f"A {self.kind} observation of {value} "
+                f"({item.label}.{element}) is out of range (not a possible value) and was "
+                "skipped.", item.label))
             return
         if self.best is None or moment.instant >= self.best.moment.instant:
             self.best = Reading(value, moment, item)
@@ -212,7 +213,8 @@ def map_vitals(record: Record, as_of: date) -> MappedVitals:
                          "no valueQuantity in cm, m, mm, [in_i] or [ft_i] (by UCUM code)")
         elif _loinc(observation, *BP_PANELS):
             value, problem = _bp_value(observation)
-            pressure.offer(item, value, "blood_pressure", problem)
+            pressure.offer(item, value, "blood_pressure", problem,
+                           element="component.valueQuantity.value")
         elif _loinc(observation, PREGNANCY_STATUS):
             pregnancy.offer(item, _pregnancy(item), "",
                             "its value is not SNOMED CT 77386006, 60001007 or 261665006")

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ketascreen.models.case import Case
     from ketascreen.records.commands import Saver
     from ketascreen.reports.checklist import Checklist
+    from ketascreen.reports.output import StagedFile
     from ketascreen.rules.engine import Screening
 
 
@@ -117,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
+    _remove_leftovers(args)
     try:
         if args.command == "schema":
             return _schema(args.which, sys.stdout)
@@ -150,6 +152,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KetascreenError as error:
         print(f"ketascreen: {error}", file=sys.stderr)
         return EXIT_INVALID_INPUT
+
+
+def _remove_leftovers(args: argparse.Namespace) -> None:
+    """Remove the temporary files a killed ketascreen left (they may hold patient data) from the
+    data folder and from each folder this command writes to."""
+    from ketascreen.tempfiles import remove_leftovers  # noqa: PLC0415
+
+    home = os.environ.get("KETASCREEN_HOME")
+    folders = [Path(home).expanduser()] if home else []
+    if not home:
+        import platformdirs  # noqa: PLC0415
+
+        folders.append(platformdirs.user_data_path("ketascreen", appauthor=False))
+    for option in ("pdf", "out", "output"):
+        value = getattr(args, option, None)
+        if isinstance(value, str) and value:
+            folders.append(Path(value).expanduser().absolute().parent)
+    for folder in dict.fromkeys(folders):
+        remove_leftovers(folder)
 
 
 def _gui(args: argparse.Namespace) -> int:
@@ -298,12 +319,23 @@ def _screen_sources(args: argparse.Namespace, as_of: date | None, saver: Saver |
             out.write(render_report(loaded.case, screening.result, screening.dose,
                                     import_warnings=loaded.warnings))
         signed_pdf = None
+        staged = None
         if args.pdf:
             head = saver.store.audit_head() if saver is not None and args.sign else None
-            data, checklist = _write_pdf(args, screening, loaded.warnings, audit_head=head)
+            data, checklist, staged = _stage_pdf(args, screening, loaded.warnings,
+                                                 audit_head=head)
             signed_pdf = data if checklist.signer is not None else None
-        if saver is not None:
-            saver.save(screening, default_ruleset(), signed_pdf)
+        try:
+            # The record is committed first; only then does the checklist appear at its
+            # destination (a crash in between leaves a temporary file the next start removes,
+            # never a signed PDF without its record).
+            if saver is not None:
+                saver.save(screening, default_ruleset(), signed_pdf)
+            if staged is not None:
+                _announce_pdf(args, staged.commit(), checklist)
+        finally:
+            if staged is not None:
+                staged.discard()
     return EXIT_OK
 
 
@@ -348,15 +380,17 @@ def _import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_pdf(args: argparse.Namespace, screening: Screening,
+def _stage_pdf(args: argparse.Namespace, screening: Screening,
                import_warnings: tuple[str, ...], *, audit_head: tuple[int, str] | None = None
-               ) -> tuple[bytes, Checklist]:
+               ) -> tuple[bytes, Checklist, StagedFile]:
+    """Produce the checklist and write it to a temporary file beside ``--pdf`` (not in place:
+    see :class:`~ketascreen.reports.output.StagedFile`)."""
     from ketascreen.reports.checklist import dose_box_from  # noqa: PLC0415
     from ketascreen.reports.output import (  # noqa: PLC0415
         DEFAULT_CLINIC,
         SigningRequest,
         produce_checklist,
-        write_atomically,
+        stage_file,
     )
 
     signing = None
@@ -373,7 +407,10 @@ def _write_pdf(args: argparse.Namespace, screening: Screening,
         page_size=args.page_size, import_warnings=import_warnings,
         clinic=args.clinic or os.environ.get("KETASCREEN_CLINIC") or DEFAULT_CLINIC,
         signing=signing, audit_head=audit_head)
-    replaced = write_atomically(Path(args.pdf), data, force=args.force)
+    return data, checklist, stage_file(Path(args.pdf), data, force=args.force)
+
+
+def _announce_pdf(args: argparse.Namespace, replaced: bool, checklist: Checklist) -> None:
     if replaced:
         print(f"ketascreen: warning: replaced the signed document {args.pdf}", file=sys.stderr)
     state = f"signed by {checklist.signer.name}" if checklist.signer else "NOT signed"
@@ -383,7 +420,6 @@ def _write_pdf(args: argparse.Namespace, screening: Screening,
         print(f"ketascreen: audit trail head at signing: event {checklist.audit_head[0]} "
               f"sha256 {checklist.audit_head[1]} (embedded in the signed checklist)",
               file=sys.stderr)
-    return data, checklist
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,6 +28,7 @@ from ketascreen.reports.checklist import (
     record_id_for,
 )
 from ketascreen.reports.pdf import ChecklistRenderer, PageSize
+from ketascreen.tempfiles import TEMP_PREFIX, TEMP_SUFFIX
 
 if TYPE_CHECKING:
     from ketascreen.reports.signing import SignerIdentity
@@ -92,11 +93,65 @@ class WrittenChecklist:
     replaced_signed_document: bool
 
 
-def write_atomically(path: Path, data: bytes, *, force: bool) -> bool:
-    """Write ``data`` to ``path`` via a temporary file and a rename.
+@dataclass
+class StagedFile:
+    """Data written and flushed to a temporary file beside its destination, not yet renamed.
+
+    ``screen --save --pdf --sign`` stages the signed checklist, commits its record, and only
+    then renames the file into place (:meth:`commit`): a signed PDF never appears at its
+    destination without its record. Until then the destination is untouched; a crash leaves
+    only the temporary file, which the next start removes.
+
+    Attributes:
+        path: the destination.
+        temporary: the temporary file in the destination's folder.
+        replaces_signed: whether the destination held a signed document when staged.
+    """
+
+    path: Path
+    temporary: Path
+    replaces_signed: bool
+    done: bool = False
+
+    def commit(self) -> bool:
+        """Rename the temporary file over the destination, durably.
+
+        Returns:
+            Whether a signed document was replaced.
+        """
+        try:
+            os.replace(self.temporary, self.path)
+        except BaseException:
+            self.discard()
+            raise
+        self.done = True
+        with contextlib.suppress(OSError):  # make the rename itself durable
+            directory = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+        return self.replaces_signed
+
+    def discard(self) -> None:
+        """Remove the temporary file (the destination is left as it was)."""
+        if not self.done:
+            self.done = True
+            with contextlib.suppress(OSError):
+                os.unlink(self.temporary)
+
+
+def stage_file(path: Path, data: bytes, *, force: bool) -> StagedFile:
+    """Write ``data`` to a temporary file in ``path``'s folder, flushed to disk.
+
+    Args:
+        path: the destination (checked now: it is not replaced without ``force``).
+        data: the bytes.
+        force: whether an existing destination may be replaced.
 
     Returns:
-        Whether a signed document was replaced (only possible with ``force``).
+        The staged file; :meth:`StagedFile.commit` puts it in place, :meth:`StagedFile.discard`
+        removes it.
 
     Raises:
         OutputExistsError: ``path`` exists and ``force`` is false.
@@ -109,25 +164,30 @@ def write_atomically(path: Path, data: bytes, *, force: bool) -> bool:
         if not force:
             raise OutputExistsError(path, signed=replaced_signed)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{os.getpid()}-",
+                                         suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    with contextlib.suppress(OSError):  # make the rename itself durable
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-    return replaced_signed
+    return StagedFile(path, Path(temporary), replaced_signed)
+
+
+def write_atomically(path: Path, data: bytes, *, force: bool) -> bool:
+    """Write ``data`` to ``path`` via a temporary file and a rename.
+
+    Returns:
+        Whether a signed document was replaced (only possible with ``force``).
+
+    Raises:
+        OutputExistsError: ``path`` exists and ``force`` is false.
+    """
+    return stage_file(path, data, force=force).commit()
 
 
 def produce_checklist(

@@ -106,6 +106,7 @@ class StagedFile:
         path: the destination.
         temporary: the temporary file in the destination's folder.
         replaces_signed: whether the destination held a signed document when staged.
+        done: whether it was committed or discarded (a second call does nothing).
     """
 
     path: Path

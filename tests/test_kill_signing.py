@@ -91,9 +91,10 @@ def clinic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Clinic:
     return Clinic(tmp_path, home, key, files["pass"], files["drsmith"])
 
 
-def _temporaries(*folders: Path) -> list[Path]:
+def _temporaries(*folders: Path, pid: int | None = None) -> list[Path]:
+    prefix = TEMP_PREFIX if pid is None else f"{TEMP_PREFIX}{pid}-"
     return [p for folder in folders if folder.exists() for p in folder.iterdir()
-            if p.name.startswith(TEMP_PREFIX)]
+            if p.name.startswith(prefix)]
 
 
 def _record_of(pdf: bytes) -> str:
@@ -183,14 +184,14 @@ def test_fifty_sigkills_leave_no_orphan_signed_pdf(clinic: Clinic) -> None:
             time.sleep(rng.uniform(0.0, full_run * 1.05))
         else:  # a few milliseconds after the signed checklist is staged
             deadline = time.monotonic() + 4 * full_run + 5
-            while process.poll() is None and not _temporaries(out) \
+            while process.poll() is None and not _temporaries(out, pid=process.pid) \
                     and time.monotonic() < deadline:
                 time.sleep(0.002)
             time.sleep(rng.uniform(0.0, 0.03))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
         finished += process.wait() == 0
-        killed_with_temporary += bool(_temporaries(out))
+        killed_with_temporary += bool(_temporaries(out, pid=process.pid))
     context = (f"seed {seed}: {finished} of {KILLS} runs finished before the kill, "
                f"{killed_with_temporary} kills left a temporary file; a full run took "
                f"{full_run:.2f} s")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -46,6 +47,10 @@ EXIT_INVALID_INPUT = 2
 EXIT_CONFIGURATION = 3
 EXIT_NOT_VALID = 1
 EXIT_REFUSED = 4
+EXIT_UNTRUSTED = 5
+"""`verify`: intact and unmodified, but a signer is not one the clinic trusts."""
+ENV_TRUST = "KETASCREEN_TRUST"
+"""Trust bundle(s) for `verify` (PEM files, separated by the path separator)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,8 +102,11 @@ def _parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser("verify", help="verify a signed checklist")
     verify.add_argument("pdf", metavar="FILE.pdf")
-    verify.add_argument("--trust", metavar="CERT.pem",
-                        help="trust signatures that chain to this certificate")
+    verify.add_argument("--trust", metavar="CERT.pem", action="append", default=[],
+                        help="trust signers whose certificate is this one or is issued by "
+                             "this CA (PEM, several certificates allowed; repeatable; also "
+                             "$KETASCREEN_TRUST); certificates registered in the records are "
+                             "trusted without it")
     verify.add_argument("--json", action="store_true")
 
     schema = commands.add_parser("schema", help="print a JSON Schema")
@@ -217,34 +225,89 @@ def _keygen(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace, out: TextIO) -> int:
-    from ketascreen.reports.signing import verify_pdf  # noqa: PLC0415
+    """Verify every signature of a checklist; trust from the records and the trust bundles."""
+    from ketascreen.reports.signing import trust_bundle, verify_pdf  # noqa: PLC0415
 
+    paths = [*(p for p in os.environ.get(ENV_TRUST, "").split(os.pathsep) if p), *args.trust]
     try:
         data = Path(args.pdf).read_bytes()
-        trust = Path(args.trust).read_bytes() if args.trust else None
+        bundles = [(path, Path(path).read_bytes()) for path in paths]
     except OSError as error:
         raise InputFileError(error.filename or args.pdf, f"cannot be read: {error.strerror}"
                              ) from None
-    report = verify_pdf(data, trust_pem=trust)
+    anchors = trust_bundle(bundles)
+    with _registered_signers() as registered:
+        report = verify_pdf(data, trust_pem=anchors or None, registered=registered)
+    verdict = report.status
+    if report.status == "UNTRUSTED":
+        verdict = f"UNTRUSTED: {report.trust}"
+    elif report.status in ("INVALID", "NOT SIGNED") and report.problems:
+        verdict = f"{report.status}: {report.problems[0]}"
     if args.json:
-        out.write(json.dumps({**dataclasses.asdict(report), "ok": report.ok}, indent=2) + "\n")
+        out.write(json.dumps({**dataclasses.asdict(report), "ok": report.ok, "verdict": verdict},
+                             indent=2) + "\n")
     else:
         yes_no = {True: "yes", False: "no", None: "unknown"}
-        lines = [
-            f"File:               {args.pdf}",
-            f"Signed:             {yes_no[report.signed]}",
-            f"Signer:             {report.signer or '-'}",
-            f"Signing time:       {report.signing_time or '-'}",
-            f"Signed bytes intact: {yes_no[report.intact]}",
-            f"Signature valid:    {yes_no[report.valid]}",
-            f"Trust:              {report.trust}",
+        lines = [f"File:               {args.pdf}", f"Signed:             {yes_no[report.signed]}"]
+        for number, check in enumerate(report.signatures, start=1):
+            lines += [
+                f"Signature {number} ({check.field}):",
+                f"  Signer (certificate name): {check.signer or '-'}",
+                f"  Certificate sha256:  {check.certificate_sha256 or '-'}",
+                f"  Signing time:        {check.signing_time or '-'}",
+                f"  Signed bytes intact: {yes_no[check.intact]}",
+                f"  Signature valid:     {yes_no[check.valid]}",
+                f"  Trust:               {check.trust}",
+                f"  Coverage:            {check.coverage or '-'}",
+            ]
+        lines += [
             f"Changed after signing: {yes_no[report.modified_after_signing]}",
             f"Embedded record sha256: {report.record_sha256 or '-'}",
             *(f"PROBLEM: {p}" for p in report.problems),
-            "RESULT: " + ("VALID" if report.ok else "NOT VALID"),
+            f"RESULT: {verdict}",
         ]
         out.write("\n".join(lines) + "\n")
-    return EXIT_OK if report.ok else EXIT_NOT_VALID
+    if report.ok:
+        return EXIT_OK
+    return EXIT_UNTRUSTED if report.status == "UNTRUSTED" else EXIT_NOT_VALID
+
+
+@contextlib.contextmanager
+def _registered_signers() -> Iterator[Callable[[str], str | None] | None]:
+    """Who a signing certificate is registered to in the records (read-only, no login), when a
+    records database is configured (``$KETASCREEN_DATABASE_URL``) or exists in the data folder;
+    ``None`` when there is none. A database that cannot be read is said on stderr."""
+    from ketascreen.records.db import DATABASE_FILE, ENV_DATABASE_URL, data_dir  # noqa: PLC0415
+
+    if not os.environ.get(ENV_DATABASE_URL) and not (data_dir() / DATABASE_FILE).exists():
+        yield None
+        return
+    from ketascreen.records.certificates import registered_owner  # noqa: PLC0415
+    from ketascreen.records.repository import RecordStore  # noqa: PLC0415
+
+    try:
+        store = RecordStore.open()
+    except KetascreenError as error:
+        print(f"ketascreen: the records were not consulted for registered signers: {error}",
+              file=sys.stderr)
+        yield None
+        return
+    failed: list[str] = []
+
+    def lookup(fingerprint: str) -> str | None:
+        try:
+            return registered_owner(store, fingerprint)
+        except KetascreenError as error:
+            failed.append(str(error))
+            return None
+
+    try:
+        yield lookup
+    finally:
+        store.close()
+        for message in failed[:1]:
+            print(f"ketascreen: the records were not consulted for registered signers: "
+                  f"{message}", file=sys.stderr)
 
 
 def _schema(which: str, out: TextIO) -> int:

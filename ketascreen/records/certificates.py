@@ -113,6 +113,17 @@ def certificate_status(store: RecordStore, actor: Actor, fingerprint: str) -> Ce
     return "registered" if owner[0] == actor.user_id else "another-account"
 
 
+def registered_owner(store: RecordStore, fingerprint: str) -> str | None:
+    """The user name a signing certificate is registered to, or ``None`` if it is not.
+
+    Read-only, no login and not audited: ``ketascreen verify`` trusts a signer whose
+    certificate the clinic registered (a fingerprint is public, not a secret).
+    """
+    with store.database.read() as session:
+        owner = _owner(session, normalise_fingerprint(fingerprint))
+    return None if owner is None else owner[1]
+
+
 def check_signer(store: RecordStore, actor: Actor, fingerprint: str | None, subject_name: str,
                  *, action: str, record_id: str | None, register: bool) -> bool:
     """Check that ``actor`` may sign with this certificate; returns whether it must be

@@ -40,17 +40,22 @@ def _verify(path: Path, *extra: str, capsys: pytest.CaptureFixture[str]) -> tupl
 
 def test_signed_pdf_verifies_and_shows_signer(tmp_path: Path, ec_key: SigningKey,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    """ketascreen verify accepts a fresh signature; the page prints name, time and meaning."""
+    """ketascreen verify accepts a fresh signature trusted with --trust; the page prints name,
+    time and meaning. Without a trust anchor the trial certificate's claim is not trusted."""
     pdf = _sign(tmp_path, ec_key)
-    status, report = _verify(pdf, capsys=capsys)
+    status, report = _verify(pdf, "--trust", str(ec_key.certificate), capsys=capsys)
     assert status == 0, report
     assert report["intact"] and report["valid"] and report["ok"]
+    assert report["status"] == "VALID"
     assert report["modified_after_signing"] is False
     assert report["signer"] == "Dr Jane Smith"
-    assert "self-signed" in report["trust"]
-    status, report = _verify(pdf, "--trust", str(ec_key.certificate), capsys=capsys)
-    assert status == 0
     assert report["trust"].startswith("trusted")
+    fingerprint = report["certificate_sha256"]
+    assert fingerprint in report["trust"] and len(fingerprint) == 64
+    assert [s["field"] for s in report["signatures"]] == ["KetascreenSignature"]
+    status, report = _verify(pdf, capsys=capsys)
+    assert status == 5
+    assert report["verdict"] == f"UNTRUSTED: unknown signer (fingerprint {fingerprint})"
     text = re.sub(r"\s+", " ", " ".join(pages_text(pdf)))
     assert "Signed by: Dr Jane Smith" in text
     assert "Credentials: MD" in text
@@ -68,7 +73,7 @@ def test_embedded_json_equals_result(tmp_path: Path, ec_key: SigningKey,
     assert json.loads(attachments["ketascreen-case.json"]) == case.model_dump(
         mode="json", exclude_none=True)
     expected = hashlib.sha256(canonical_json(result.model_dump(mode="json"))).hexdigest()
-    _, report = _verify(pdf, capsys=capsys)
+    _, report = _verify(pdf, "--trust", str(ec_key.certificate), capsys=capsys)
     assert report["record_sha256"] == expected
 
 
@@ -81,8 +86,9 @@ def test_flipped_byte_and_appended_update_are_caught(tmp_path: Path, rsa_key: Si
     data[position] ^= 0x20
     flipped = tmp_path / "flipped.pdf"
     flipped.write_bytes(bytes(data))
-    status, report = _verify(flipped, capsys=capsys)
+    status, report = _verify(flipped, "--trust", str(rsa_key.certificate), capsys=capsys)
     assert status == 1
+    assert report["status"] == "INVALID"
     assert not report["intact"] or not report["valid"] or report["problems"]
 
     from pyhanko.pdf_utils import generic
@@ -95,26 +101,27 @@ def test_flipped_byte_and_appended_update_are_caught(tmp_path: Path, rsa_key: Si
         appended = tmp_path / "appended.pdf"
         with appended.open("wb") as out:
             writer.write(out)
-    status, report = _verify(appended, capsys=capsys)
+    status, report = _verify(appended, "--trust", str(rsa_key.certificate), capsys=capsys)
     assert status == 1
     assert report["modified_after_signing"] is True
+    assert report["verdict"] == "INVALID: the signature: the document was modified after signing"
 
 
 @needs_pdfsig
 def test_pdfsig_agrees(tmp_path: Path, ec_key: SigningKey) -> None:
-    """Poppler's pdfsig, trusting the certificate, reports the signature valid and complete;
-    and reports the flipped byte as a digest mismatch."""
+    """Poppler's pdfsig reports the signature valid and complete, and the flipped byte as a
+    digest mismatch. (The trial certificate is an end entity: NSS does not trust a self-signed
+    end entity as its own issuer; test_verify_attacks has pdfsig trust a CA-issued signer.)"""
     pdf = _sign(tmp_path, ec_key)
     nss = tmp_path / "nssdb"
     nss.mkdir()
     subprocess.run(["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"], check=True)
-    subprocess.run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "ketascreen", "-t", "CT,C,C",
+    subprocess.run(["certutil", "-A", "-d", f"sql:{nss}", "-n", "ketascreen", "-t", "P,P,P",
                     "-i", str(ec_key.certificate)], check=True)
     done = subprocess.run(["pdfsig", "-nssdir", f"sql:{nss}", str(pdf)], capture_output=True,
                           text=True, check=False)
     assert "Signature is Valid." in done.stdout, done.stdout
     assert "Total document signed" in done.stdout
-    assert "Certificate is Trusted." in done.stdout
     data = bytearray(pdf.read_bytes())
     position = data.index(b"/Title (") + len(b"/Title (")
     data[position] ^= 0x20

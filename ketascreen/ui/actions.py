@@ -10,7 +10,7 @@ clinical logic; nothing in this module imports Qt, so every action is testable w
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -620,8 +620,6 @@ def sign_checklist(*, outcome: FormScreening, key_path: Path, passphrase: bytes,
         SigningRequest,
         produce_checklist,
     )
-    from ketascreen.reports.signing import verify_pdf  # noqa: PLC0415
-
     screening = _screened(outcome)
     try:
         key = key_path.read_bytes()
@@ -636,7 +634,32 @@ def sign_checklist(*, outcome: FormScreening, key_path: Path, passphrase: bytes,
     replaced = write_file(path=out_path, data=data, force=force)
     written = out_path.read_bytes()
     signer = checklist.signer.name if checklist.signer else ""
-    return SignedChecklist(out_path, checklist.record_id, signer, verify_pdf(written), replaced)
+    verification = _check_written(written, key=key, passphrase=passphrase)
+    return SignedChecklist(out_path, checklist.record_id, signer, verification, replaced)
+
+
+def _check_written(pdf: bytes, *, key: bytes, passphrase: bytes) -> Verification:
+    """Verify the written checklist against the key it was just signed with (whether that
+    certificate is this physician's is the records' decision, made separately)."""
+    from ketascreen.reports.signing import read_certificate, verify_pdf  # noqa: PLC0415
+
+    used = read_certificate(key, passphrase=passphrase).sha256
+    return verify_pdf(pdf, registered=lambda fingerprint: (
+        "the key this checklist was just signed with" if fingerprint == used else None))
+
+
+def configured_trust() -> bytes | None:
+    """The trust bundles named by ``$KETASCREEN_TRUST`` (read as `ketascreen verify` reads
+    them), or ``None`` when none is configured or readable."""
+    import os  # noqa: PLC0415
+
+    from ketascreen.reports.signing import SigningError, trust_bundle  # noqa: PLC0415
+
+    paths = [p for p in os.environ.get("KETASCREEN_TRUST", "").split(os.pathsep) if p]
+    try:
+        return trust_bundle([(p, Path(p).read_bytes()) for p in paths]) or None
+    except (OSError, SigningError):
+        return None
 
 
 def record_id_of(*, outcome: FormScreening) -> str | None:
@@ -672,8 +695,14 @@ class OpenedSignedChecklist:
     verification: Verification
 
 
-def open_signed_checklist(*, path: Path) -> OpenedSignedChecklist:
+def open_signed_checklist(*, path: Path,
+                          registered: Callable[[str], str | None] | None = None
+                          ) -> OpenedSignedChecklist:
     """Read a signed checklist file: its embedded case, signer and signing time.
+
+    The signer is trusted only when ``registered`` (who a certificate is registered to in the
+    records, by sha256 fingerprint) knows its certificate, or a trust bundle in
+    ``$KETASCREEN_TRUST`` issued it; otherwise ``verification`` says "unknown signer".
 
     Raises:
         InputFileError: the file cannot be read, is not signed, or embeds no case.
@@ -685,7 +714,7 @@ def open_signed_checklist(*, path: Path) -> OpenedSignedChecklist:
         pdf = path.read_bytes()
     except OSError as error:
         raise InputFileError(str(path), f"cannot be read: {error.strerror}") from None
-    verification = verify_pdf(pdf)
+    verification = verify_pdf(pdf, trust_pem=configured_trust(), registered=registered)
     try:
         attachments = embedded_attachments(pdf)
     except Exception:  # noqa: BLE001 - pyHanko raises many kinds on a broken PDF

@@ -736,13 +736,26 @@ class MainWindow(QMainWindow):
         elif entry.kind == "checklist":
             self.open_signed_file(Path(entry.key))
 
+    def _registered_signer(self, fingerprint: str) -> str | None:
+        """Who a signing certificate is registered to in the open records, if any: the
+        signatures the app trusts (read-only, no login needed)."""
+        if self.store is None:
+            return None
+        from ketascreen.errors import KetascreenError  # noqa: PLC0415
+        from ketascreen.records.certificates import registered_owner  # noqa: PLC0415
+
+        try:
+            return registered_owner(self.store, fingerprint)
+        except KetascreenError:
+            return None
+
     def open_signed_file(self, path: Path) -> QtPdfPreview | None:
         """Open a signed checklist file: the case it embeds in the form (read-only, under
         "Signed by NAME at TIME (record ID)") and the signed PDF in the preview."""
         if not self._keep_or_drop_changes():
             return None
         try:
-            opened = actions.open_signed_checklist(path=path)
+            opened = actions.open_signed_checklist(path=path, registered=self._registered_signer)
         except InputFileError as error:
             self.dialogs.error("Open checklist", f"{error.path}: {error.reason}")
             return None

@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from ketascreen import cli
 from ketascreen.api import parse_case
-from ketascreen.reports.signing import generate_self_signed
+from ketascreen.reports.signing import generate_self_signed, read_certificate
 from ketascreen.ui.drafts import DraftStore
 from ketascreen.ui.main_window import MainWindow
 from ketascreen.ui.settings import AppSettings
@@ -137,7 +137,10 @@ def test_signing_with_a_test_key_writes_a_pdf_that_ketascreen_verify_accepts(
     with qtbot.waitSignal(dialog.accepted, timeout=20000):
         activate(qtbot, dialog.sign_button)
     assert out.exists() and window.signed_path == out
-    assert cli.main(["verify", str(out)]) == 0
+    # The trial key is trusted because the clinic says so (--trust), never by its own claim.
+    trusted = tmp_path / "signer.der"
+    trusted.write_bytes(read_certificate(key.read_bytes(), passphrase=b"correct horse").der)
+    assert cli.main(["verify", str(out), "--trust", str(trusted)]) == 0
     assert settings.certificate() == str(key)  # remembered, the passphrase is not
     assert "correct horse" not in (tmp_path / "settings.ini").read_text(encoding="utf-8")
 

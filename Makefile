@@ -29,6 +29,7 @@ run: $(STAMP)
 	fi
 
 ## demo: screen the example case (benzodiazepine acknowledged), sign it with a demo key, verify
+## it trusting the demo certificate (a trial key is trusted only when the clinic says so)
 demo: $(STAMP)
 	@set -e; dir="$${TMPDIR:-/tmp}/ketascreen-demo-$$(id -u)"; umask 077; mkdir -p "$$dir"; \
 	$(PY) -c 'import secrets; print(secrets.token_urlsafe(18))' > "$$dir/passphrase"; \
@@ -39,8 +40,8 @@ demo: $(STAMP)
 	$(VENV)/bin/ketascreen screen "$$dir/case-example-acknowledged.json" \
 	  --pdf "$$dir/checklist-signed.pdf" --sign "$$dir/demo-signer.p12" \
 	  --passphrase-file "$$dir/passphrase" --force; \
-	$(VENV)/bin/ketascreen verify "$$dir/checklist-signed.pdf"; \
-	echo; echo "make run: signed checklist (self-signed demo key): $$dir/checklist-signed.pdf"
+	$(VENV)/bin/ketascreen verify "$$dir/checklist-signed.pdf" --trust "$$dir/demo-signer.pem"; \
+	echo; echo "make run: signed checklist (self-signed demo key, trusted with --trust): $$dir/checklist-signed.pdf"
 
 ## test: lint, type-check, import contract; the non-UI tests in a venv WITHOUT PySide6 (proves the
 ## core needs no Qt); then the desktop app's tests (offscreen Qt). Every test runs once.

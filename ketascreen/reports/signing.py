@@ -507,7 +507,9 @@ def _trust(status: Any, owner: str | None, fingerprint: str) -> tuple[bool, str]
                            "authority")
     if not issuers and owner is not None:
         return True, f"registered signer ({owner}; fingerprint {fingerprint})"
-    anchor = issuers[0].subject.native.get("common_name", "(unnamed)") if issuers else "itself"
+    if not issuers:
+        return True, f"trusted (a configured trust certificate; fingerprint {fingerprint})"
+    anchor = issuers[0].subject.native.get("common_name", "(unnamed)")
     return True, f"trusted (chains to {anchor}; fingerprint {fingerprint})"
 
 

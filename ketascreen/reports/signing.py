@@ -529,19 +529,28 @@ def _non_signature_fields(reader: Any) -> list[str]:
 
 @contextmanager
 def _quiet(*prefixes: str) -> Iterator[None]:
-    """Keep a library's log messages (every logger under ``prefixes``) from the user."""
+    """Keep a library's log messages from the user: every logger under ``prefixes``, including
+    those its modules create while the block runs (they propagate to the prefix's logger, which
+    drops them)."""
     manager = logging.root.manager
     names = [name for name in list(manager.loggerDict)
              if any(name == p or name.startswith(p + ".") for p in prefixes)]
     loggers = [logging.getLogger(name) for name in {*names, *prefixes}]
-    previous = [logger.disabled for logger in loggers]
+    previous = [(logger.disabled, logger.propagate) for logger in loggers]
+    drop = logging.NullHandler()
     for logger in loggers:
         logger.disabled = True
+        if logger.name in prefixes:
+            logger.addHandler(drop)
+            logger.propagate = False
     try:
         yield
     finally:
-        for logger, was in zip(loggers, previous, strict=True):
-            logger.disabled = was
+        for logger, (was_disabled, propagated) in zip(loggers, previous, strict=True):
+            logger.disabled = was_disabled
+            logger.propagate = propagated
+            if logger.name in prefixes:
+                logger.removeHandler(drop)
 
 
 def _record_sha256(reader: Any) -> str | None:

@@ -346,3 +346,45 @@ def test_unreadable_trust_file_is_an_input_error(tmp_path: Path, ec_key: Signing
     capsys.readouterr()
     assert main(["verify", str(pdf), "--trust", str(bogus)]) == 2
     assert f"{bogus}: not a PEM or DER certificate" in capsys.readouterr().err
+
+
+def test_an_old_ca_trial_certificate_cannot_vouch_for_a_minted_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Trial certificates made before keygen became end-entity only said CA:true; one that
+    declares itself a ketascreen trial certificate is never accepted as an issuer."""
+    from ketascreen.reports.signing import SELF_SIGNED_MARK
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Dr Old Trial"),
+                         x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, SELF_SIGNED_MARK)])
+    now = datetime.now(UTC)
+    old = Issuer(
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True,
+                                     key_encipherment=False, data_encipherment=False,
+                                     key_agreement=False, key_cert_sign=True, crl_sign=False,
+                                     encipher_only=False, decipher_only=False), critical=True)
+        .sign(key, hashes.SHA256()), key)
+    old_pem = tmp_path / "old.pem"
+    old_pem.write_bytes(old.certificate.public_bytes(serialization.Encoding.PEM))
+    minted = _key_store(tmp_path / "minted", "minted", _issue("Dr Jane Smith", old, ca=False),
+                        [old.certificate])
+    status, report = _verify(_sign(tmp_path, minted), "--trust", str(old_pem), capsys=capsys)
+    assert status == 5, report
+    assert report["verdict"].endswith("issued by Dr Old Trial, which is not a certificate "
+                                      "authority")
+
+
+def test_untrusted_verdict_prints_no_library_log(tmp_path: Path) -> None:
+    """An unknown signer (pyHanko finds no path and logs a traceback internally): the clinic
+    sees the verdict on stdout and nothing on stderr. A separate process, as a clinic runs it."""
+    pdf = _sign(tmp_path, _trial_key(tmp_path / "forger", "forger"))
+    done = subprocess.run([sys.executable, "-c", "import sys; from ketascreen.cli import main; "
+                           "sys.exit(main(sys.argv[1:]))", "verify", str(pdf)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 5
+    assert done.stderr == ""
+    assert "RESULT: UNTRUSTED: unknown signer (fingerprint " in done.stdout

@@ -33,6 +33,7 @@ from ketascreen.rules.scores import audit_c_total, dast10_total
 from ketascreen.units import Dimension, magnitude_in, parse_blood_pressure, parse_quantity
 
 if TYPE_CHECKING:
+    from ketascreen.reports.output import StagedFile
     from ketascreen.reports.signing import SignerIdentity, Verification
     from ketascreen.rules.engine import Screening
 
@@ -587,6 +588,9 @@ class SignedChecklist:
         signer: the printed name of the signer.
         verification: the core's verification of the written bytes.
         replaced_signed: whether a signed document was replaced (only with force).
+        staged: with ``stage``, the signed file waiting beside ``path`` for its record to be
+            committed (``staged.commit()`` puts it in place, ``staged.discard()`` removes it);
+            ``None`` when it was written straight to ``path``.
     """
 
     path: Path
@@ -594,16 +598,20 @@ class SignedChecklist:
     signer: str
     verification: Verification
     replaced_signed: bool
+    staged: StagedFile | None = None
 
 
 def sign_checklist(*, outcome: FormScreening, key_path: Path, passphrase: bytes, out_path: Path,
                    page_size: PageSize = "letter", clinic: str | None = None,
                    import_warnings: tuple[str, ...] = (), force: bool = False,
-                   audit_head: tuple[int, str] | None = None) -> SignedChecklist:
+                   audit_head: tuple[int, str] | None = None,
+                   stage: bool = False) -> SignedChecklist:
     """Render, sign (PAdES) and write the checklist, then verify the written file.
 
     ``audit_head`` (the records audit trail's last event, when signing into the records) is
-    printed on the checklist and embedded under the signature.
+    printed on the checklist and embedded under the signature. With ``stage`` the file is only
+    staged beside ``out_path`` (see :attr:`SignedChecklist.staged`): signing into the records,
+    the signed PDF appears at its destination only once its record is committed.
 
     Raises:
         ValueError: signing is refused for this outcome (see :func:`signing_refusal`).
@@ -619,6 +627,7 @@ def sign_checklist(*, outcome: FormScreening, key_path: Path, passphrase: bytes,
         DEFAULT_CLINIC,
         SigningRequest,
         produce_checklist,
+        stage_file,
     )
     screening = _screened(outcome)
     try:
@@ -631,11 +640,17 @@ def sign_checklist(*, outcome: FormScreening, key_path: Path, passphrase: bytes,
         versions=screening.versions, page_size=page_size, clinic=clinic or DEFAULT_CLINIC,
         import_warnings=import_warnings,
         signing=SigningRequest(key, passphrase, str(key_path)), audit_head=audit_head)
-    replaced = write_file(path=out_path, data=data, force=force)
-    written = out_path.read_bytes()
+    staged = None
+    if stage:
+        staged = stage_file(out_path, data, force=force)
+        replaced, written = staged.replaces_signed, staged.temporary.read_bytes()
+    else:
+        replaced = write_file(path=out_path, data=data, force=force)
+        written = out_path.read_bytes()
     signer = checklist.signer.name if checklist.signer else ""
     verification = _check_written(written, key=key, passphrase=passphrase)
-    return SignedChecklist(out_path, checklist.record_id, signer, verification, replaced)
+    return SignedChecklist(out_path, checklist.record_id, signer, verification, replaced,
+                           staged)
 
 
 def _check_written(pdf: bytes, *, key: bytes, passphrase: bytes) -> Verification:

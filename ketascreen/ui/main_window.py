@@ -848,6 +848,19 @@ class MainWindow(QMainWindow):
         signed = dialog.signed
         if signed is None:
             return
+        amending = self.amending
+        record = None
+        if signed.staged is not None:
+            # Signed into the records: the PDF is put in place only once its record is
+            # committed, so no signed checklist exists without its record.
+            record = self._store_signed(signed.staged.temporary, amending)
+            if record is None:
+                signed.staged.discard()
+                self.statusBar().showMessage(
+                    f"Signed checklist NOT written to {signed.path}: its record could not be "
+                    "stored (see the message)")
+                return
+            signed.staged.commit()
         self.signed_path = signed.path
         self._signed_state = actions.normalised(self.form.state())
         self.settings.add_recent("checklists", signed.path)
@@ -855,8 +868,8 @@ class MainWindow(QMainWindow):
         check = ("signature verified" if signed.verification.ok
                  else "SIGNATURE CHECK FAILED: " + "; ".join(signed.verification.problems))
         replaced = " (replaced a signed document)" if signed.replaced_signed else ""
-        amending = self.amending
-        record = self._store_signed(signed.path, amending)
+        if signed.staged is None:
+            record = self._store_signed(signed.path, amending)
         note = ("; NOT saved in the records" if self.store is not None and record is None
                 else "" if record is None else f"; saved in the records as {record.record_id}")
         if record is None and amending is not None and amending.stored:

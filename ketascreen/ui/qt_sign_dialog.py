@@ -333,7 +333,8 @@ class QtSignDialog(QDialog):
                 outcome=self.outcome, key_path=Path(self.certificate.text().strip()),
                 passphrase=self.passphrase.text().encode("utf-8"), out_path=out,
                 page_size=size, clinic=self.clinic, import_warnings=self.import_warnings,
-                audit_head=None if self.store is None else self.store.audit_head())
+                audit_head=None if self.store is None else self.store.audit_head(),
+                stage=self.store is not None)  # in place only once its record is committed
         except OutputExistsError as error:
             kind = "A signed checklist" if error.signed else "A file"
             self.error.show_message(f"{kind} already exists at {error.path}; it is not "

@@ -274,6 +274,9 @@ def _tab_stop_before(widget: QWidget) -> QWidget | None:
     return None
 
 
+_REVEAL_AGAIN_MS = 120
+
+
 def _reveal(row: QWidget, field: QWidget) -> None:
     """Scroll the scroll area around ``row`` to show it once the layout has placed it."""
     area = row.parentWidget()
@@ -285,10 +288,16 @@ def _reveal(row: QWidget, field: QWidget) -> None:
 
     def show() -> None:
         if shiboken6.isValid(row) and shiboken6.isValid(scroll):
+            content = scroll.widget()
+            layout = content.layout() if content is not None else None
+            if layout is not None:
+                layout.activate()  # place the new row now, not on a later layout pass
             scroll.ensureWidgetVisible(row, 0, 40)
             scroll.ensureWidgetVisible(field, 0, 40)
 
     QTimer.singleShot(0, scroll, show)
+    # Once more after the row's own layout has settled (a busy event loop may place it late).
+    QTimer.singleShot(_REVEAL_AGAIN_MS, scroll, show)
 
 
 class _ListSection(QtSection):

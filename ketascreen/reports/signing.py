@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from ketascreen.display import format_local_time
 from ketascreen.errors import KetascreenError
 from ketascreen.reports.pdf import SignatureBox
 
@@ -250,10 +251,12 @@ def sign_pdf(pdf: bytes, box: SignatureBox, identity: SignerIdentity,
         field_name=SIGNATURE_FIELD, subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256", reason=reason, location=location or None, name=identity.name)
     pdf_signer = signers.PdfSigner(metadata, signer=identity._signer, stamp_style=(
-        stamp.TextStampStyle(stamp_text="Digitally signed by: %(signer)s\nTime: %(ts)s\n"
+        stamp.TextStampStyle(stamp_text="Digitally signed by: %(signer)s\nTime: %(local_time)s\n"
                              + reason)))
     out = io.BytesIO()
-    pdf_signer.sign_pdf(writer, output=out)
+    # The stamp shows the clinic's local time with its UTC offset, as the page does.
+    pdf_signer.sign_pdf(writer, output=out, appearance_text_params={
+        "local_time": format_local_time(datetime.now(UTC))})
     return out.getvalue()
 
 

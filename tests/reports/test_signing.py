@@ -188,3 +188,26 @@ def test_only_a_clear_screening_is_signed(tmp_path: Path, ec_key: SigningKey,
                  str(ec_key.p12), "--passphrase-file", str(ec_key.passphrase_file)]) == 2
     assert f"not signed: the decision is {decision}" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf missing")
+def test_the_signature_stamp_shows_local_time_with_its_offset(
+        tmp_path: Path, ec_key: SigningKey, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The visible stamp on page 1 says the clinic's local time with its UTC offset (as the
+    page's signature block does), never a bare "UTC" or a zone abbreviation."""
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        pdf = _sign(tmp_path, ec_key)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    expanded = tmp_path / "expanded.pdf"
+    subprocess.run(["qpdf", "--qdf", "--object-streams=disable", str(pdf), str(expanded)],
+                   check=False, capture_output=True)
+    stamps = re.findall(rb"\(Time\\072 ([^)]*)\)", expanded.read_bytes())
+    assert len(stamps) == 1
+    shown = re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), stamps[0]).decode()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d -0[45]:00", shown), shown

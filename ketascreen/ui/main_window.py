@@ -353,6 +353,7 @@ class MainWindow(QMainWindow):
     def _edited(self) -> None:
         self._timer.start()
         self.decision.show_outcome(self.outcome, pending=True)
+        self.dose.set_pending()
         self._update_title()
         if self.preview is not None:
             # The checklist previewed is of the form as it was: never leave it open beside a

@@ -81,8 +81,21 @@ class QtDoseOutcome(QFrame):
                                          else Qt.ArrowType.RightArrow)
         self.working.setVisible(shown)
 
+    def set_pending(self) -> None:
+        """The form changed and is being re-screened: grey the dose shown (it is of the form as
+        it was) until :meth:`show_outcome` brings the new one; never a stale dose in black."""
+        self.grid_holder.setEnabled(False)
+        self.grid_holder.setToolTip("Recalculating for the edited form...")
+
+    @property
+    def pending(self) -> bool:
+        """Whether the dose shown is greyed while the form is re-screened."""
+        return not self.grid_holder.isEnabled()
+
     def show_outcome(self, outcome: FormScreening | None) -> None:
         """Show the dose of ``outcome``, or why there is none."""
+        self.grid_holder.setEnabled(True)
+        self.grid_holder.setToolTip("")
         rows = () if outcome is None else outcome.dose_rows
         working = () if outcome is None else outcome.working
         reason = "nothing screened yet." if outcome is None else outcome.no_dose_reason or ""

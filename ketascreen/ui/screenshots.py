@@ -66,6 +66,16 @@ def main(argv: list[str]) -> int:
         grab_window(window, out / "screenshot-needs-review.png")
         written.append("screenshot-needs-review.png")
 
+        in_pounds = copy.deepcopy(example)
+        in_pounds["measurements"]["weight"] = "176 lb"
+        in_pounds["conditions"] = [{"text": "No history of stroke"}, {"text": "Possible AAA"}]
+        _load(window, folder, in_pounds)
+        weight = window.form.measurements.inputs["weight"]
+        weight.unit.setCurrentIndex(weight.unit.findData("kg"))  # as if chosen in the list
+        window.rescreen_now()  # the debounced re-screen, done
+        grab_window(window, out / "screenshot-unit-changed.png")
+        written.append("screenshot-unit-changed.png")
+
         unitless = copy.deepcopy(example)
         unitless["measurements"]["weight"] = "70"
         _load(window, folder, unitless)

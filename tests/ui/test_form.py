@@ -199,3 +199,21 @@ def test_the_protocol_section_states_the_formulary_defaults(
     press(qtbot, window.form.patient.indication, "d")
     assert "Formulary default for depression: 0.5 mg/kg over 40 min" in (
         window.form.protocol.defaults.text())
+
+
+def test_the_dose_is_greyed_while_an_edit_is_re_screened(
+        qtbot: QtBot, window: MainWindow, case_file: Path) -> None:
+    """A keystroke in the weight greys the dose shown (it is the old weight's) until the
+    debounced re-screen shows the new one in black."""
+    assert window.open_path(case_file, ask=False)
+    dose = window.dose
+    assert not dose.pending and dose.grid_holder.isEnabled()
+    before = dose.pump_rate()
+    weight = window.form.measurements.inputs["weight"].value
+    weight.setFocus()
+    qtbot.keyClick(weight, Qt.Key.Key_End)
+    qtbot.keyClick(weight, Qt.Key.Key_Backspace)  # 187 lb -> 18 lb
+    assert window.pending and dose.pending and not dose.grid_holder.isEnabled()
+    wait_screened(qtbot, window)
+    assert not dose.pending
+    assert dose.pump_rate() != before

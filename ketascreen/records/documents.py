@@ -17,9 +17,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ketascreen.errors import RecordError
@@ -113,7 +110,9 @@ def signature_problem(pdf: bytes) -> str | None:
     from pyhanko.sign.validation import validate_pdf_signature  # noqa: PLC0415
     from pyhanko_certvalidator import ValidationContext  # noqa: PLC0415
 
-    with _quiet("pyhanko", "pyhanko_certvalidator"):
+    from ketascreen.reports.signing import quiet_logs  # noqa: PLC0415 - reportlab, lazily
+
+    with quiet_logs("pyhanko", "pyhanko_certvalidator"):
         try:
             reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         except Exception:  # noqa: BLE001 - pyHanko raises many kinds on a broken PDF
@@ -145,28 +144,13 @@ def signature_problem(pdf: bytes) -> str | None:
         return None
 
 
-@contextmanager
-def _quiet(*prefixes: str) -> Iterator[None]:
-    """Keep a library's log messages (every logger under ``prefixes``) from the user."""
-    manager = logging.root.manager
-    names = [name for name in list(manager.loggerDict)
-             if any(name == p or name.startswith(p + ".") for p in prefixes)]
-    loggers = [logging.getLogger(name) for name in {*names, *prefixes}]
-    previous = [logger.disabled for logger in loggers]
-    for logger in loggers:
-        logger.disabled = True
-    try:
-        yield
-    finally:
-        for logger, was in zip(loggers, previous, strict=True):
-            logger.disabled = was
-
-
 def record_id_printed(pdf: bytes, record_id: str) -> bool:
     """Whether a page of ``pdf`` prints ``record_id`` (its text, read with pypdf)."""
     from pypdf import PdfReader  # noqa: PLC0415
 
-    with _quiet("pypdf"):
+    from ketascreen.reports.signing import quiet_logs  # noqa: PLC0415 - reportlab, lazily
+
+    with quiet_logs("pypdf"):
         reader = PdfReader(io.BytesIO(pdf), strict=False)
         return any(record_id in (page.extract_text() or "").replace("\n", "")
                    for page in reader.pages)

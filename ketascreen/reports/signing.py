@@ -351,7 +351,7 @@ def verify_pdf(pdf: bytes, *, trust_pem: bytes | None = None,
         SigningError: ``trust_pem`` holds no readable certificate.
     """
     anchors = trust_certificates(trust_pem) if trust_pem is not None else []
-    with _quiet("pyhanko", "pyhanko_certvalidator"):
+    with quiet_logs("pyhanko", "pyhanko_certvalidator"):
         try:
             return _verify(pdf, anchors, registered)
         except Exception as error:  # noqa: BLE001 - pyHanko raises many kinds on broken input
@@ -531,7 +531,7 @@ def _non_signature_fields(reader: Any) -> list[str]:
 
 
 @contextmanager
-def _quiet(*prefixes: str) -> Iterator[None]:
+def quiet_logs(*prefixes: str) -> Iterator[None]:
     """Keep a library's log messages from the user: every logger under ``prefixes``, including
     those its modules create while the block runs (they propagate to the prefix's logger, which
     drops them)."""

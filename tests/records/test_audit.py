@@ -17,7 +17,7 @@ from ketascreen.records.views import StoredScreening
 from ketascreen.records.worklist import record_double_check, record_print
 from ketascreen.rules.engine import Screening
 from tests.records.conftest import People
-from tests.records.rawsql import drop_protection, raw
+from tests.records.rawsql import drop_protection, raw, rewrite_trail
 from tests.records.support import screening_of
 
 Sign = Callable[[Screening], bytes]
@@ -174,25 +174,11 @@ def test_rewritten_trail_is_caught_by_an_anchor(store: RecordStore, history: Sto
     """A full rewrite (every later hash and the head) is caught by a head noted earlier."""
     noted = _verify(store)
     anchor = (noted.events, noted.head_hash)
-    with raw(database_url) as connection:
-        drop_protection(connection)
-        events = _events(connection)
-        previous = GENESIS
-        for event in events:
-            if event["action"] == "sign":
-                event["username"] = "rnpatel"
-            event["prev_hash"] = previous
-            event["hash"] = event_hash(**{k: v for k, v in event.items()  # type: ignore[arg-type]
-                                          if k != "hash"})
-            previous = str(event["hash"])
-        connection.execute(text("DELETE FROM audit_events"))
-        for event in events:
-            connection.execute(text(
-                "INSERT INTO audit_events (seq, occurred_at, username, role, workstation, "
-                "action, outcome, record_id, detail, prev_hash, hash, row_hashes) VALUES (:seq, "
-                ":occurred_at, :username, :role, :workstation, :action, :outcome, :record_id, "
-                ":detail, :prev_hash, :hash, :row_hashes)"), event)
-        connection.execute(text("UPDATE audit_head SET last_hash = :h"), {"h": previous})
+    def forge(event: dict[str, object]) -> None:
+        if event["action"] == "sign":
+            event["username"] = "rnpatel"
+
+    rewrite_trail(database_url, forge)
     assert _verify(store).broken_at is None  # undetectable without an anchor ...
     report = store.verify_audit(anchor=anchor)
     assert not report.ok and "rewritten" in (report.anchor_problem or "")

@@ -17,11 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
 from ketascreen.cli import main
 from ketascreen.errors import RecordError
-from ketascreen.records.audit import GENESIS, AuditReport, event_hash
+from ketascreen.records.audit import AuditReport
 from ketascreen.records.documents import (
     HEAD_ATTACHMENT,
     embedded_head,
@@ -36,7 +36,7 @@ from ketascreen.reports.output import SigningRequest, produce_checklist
 from ketascreen.reports.signing import embedded_attachments
 from ketascreen.rules.engine import Screening
 from tests.records.conftest import People
-from tests.records.rawsql import drop_protection, raw
+from tests.records.rawsql import drop_protection, raw, rewrite_trail
 from tests.records.support import KEY_PASSPHRASE, PASSWORDS, screening_of
 
 Sign = Callable[[Screening], bytes]
@@ -244,36 +244,6 @@ def test_worklist_shows_the_signed_case_not_the_patients_table(
 
 # -- item 5: the chain head ---------------------------------------------------------------------
 
-def _events(connection: Connection) -> list[dict[str, object]]:
-    rows = connection.execute(text("SELECT * FROM audit_events ORDER BY seq"))
-    return [dict(row._mapping) for row in rows]
-
-
-def _rewrite(database_url: str, change: Callable[[dict[str, object]], None],
-             keep: int | None = None) -> None:
-    """Rewrite the trail consistently: change events, recompute every hash and the head (and,
-    with ``keep``, cut it after that many events)."""
-    with raw(database_url) as connection:
-        drop_protection(connection)
-        events = _events(connection)[:keep]
-        previous = GENESIS
-        for event in events:
-            change(event)
-            event["prev_hash"] = previous
-            event["hash"] = event_hash(**{k: v for k, v in event.items()  # type: ignore[arg-type]
-                                          if k != "hash"})
-            previous = str(event["hash"])
-        connection.execute(text("DELETE FROM audit_events"))
-        for event in events:
-            connection.execute(text(
-                "INSERT INTO audit_events (seq, occurred_at, username, role, workstation, "
-                "action, outcome, record_id, detail, prev_hash, hash, row_hashes) VALUES (:seq, "
-                ":occurred_at, :username, :role, :workstation, :action, :outcome, :record_id, "
-                ":detail, :prev_hash, :hash, :row_hashes)"), event)
-        connection.execute(text("UPDATE audit_head SET last_seq = :s, last_hash = :h"),
-                           {"s": len(events), "h": previous})
-
-
 def test_signed_checklist_embeds_and_prints_the_head(store: RecordStore, people: People,
                                                     signing_request: SigningRequest) -> None:
     """The head at signing is attached under the signature and printed near the record id."""
@@ -306,7 +276,7 @@ def test_consistent_rewrite_is_caught_by_the_signed_checklist(
         if event["seq"] == 1:
             event["workstation"] = "elsewhere"
 
-    _rewrite(database_url, change)
+    rewrite_trail(database_url, change)
     report = store.verify_audit()
     assert report.broken_at is None and report.row_problems == ()
     assert not report.ok
@@ -324,7 +294,7 @@ def test_tail_truncation_is_caught(store: RecordStore, people: People, signed: S
     amended = screening_of({"measurements.weight": "190 lb"})
     store.amend(people.physician, signed.record_id, amended, reason="weight re-measured",
                 signed_pdf=_checklist(amended, signing_request, store.audit_head()))
-    _rewrite(database_url, lambda event: None, keep=before)
+    rewrite_trail(database_url, lambda event: None, keep=before)
     report = store.verify_audit()
     assert report.broken_at is None and not report.ok
     text_found = _problems(report)
@@ -362,7 +332,7 @@ def test_checkpoint_catches_a_rewrite(store: RecordStore, people: People,
         if event["action"] == "print":
             event["username"] = "rnlee"
 
-    _rewrite(database_url, change)
+    rewrite_trail(database_url, change)
     assert main(["audit", "verify", "--chain-only"]) == 0  # the chain alone looks fine
     capsys.readouterr()
     assert main(["audit", "verify", "--expect-head", str(checkpoint)]) == 1

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ketascreen.visible import neutralise
+from ketascreen.escape import neutralise
 
 if TYPE_CHECKING:  # only for the annotation: the fhir package imports this module
     from ketascreen.fhir.result import ImportWarning

@@ -5,19 +5,18 @@ a right-to-left override or a terminal escape sequence makes text look like some
 (``"Dr Jane\\u200b Smith"`` is not ``"Dr Jane Smith"``; ``"\\x1b[2K"`` erases a terminal line).
 So typed text is NFC-normalised, must contain at least one visible letter, and may contain no
 control, format (zero-width, bidirectional), private-use, surrogate or unassigned character;
-and any text a report prints has such characters replaced by visible escapes (``\\x1b``).
+and any text a report prints has such characters replaced by visible escapes
+(:func:`ketascreen.escape.neutralise`).
 """
 
 from __future__ import annotations
 
 import unicodedata
 
-# Unicode general categories refused in typed text: controls (Cc: C0, DEL, C1, newline, tab),
-# format characters (Cf: zero-width space/joiner, bidirectional overrides, soft hyphen),
-# surrogates, private use, unassigned; and line/paragraph separators (a name is one line).
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-# What a report escapes: the same characters (a printed line must not carry them either).
-_ESCAPED_CATEGORIES = _REFUSED_CATEGORIES
+from ketascreen.errors import TextInputError
+from ketascreen.escape import INVISIBLE_CATEGORIES
+
+_REFUSED_CATEGORIES = INVISIBLE_CATEGORIES
 
 
 def _describe(char: str) -> str:
@@ -97,36 +96,8 @@ def checked_visible(text: str, *, field: str, letters: bool = True) -> str:
         TextInputError: the text is blank, contains a control or invisible character, or (with
             *letters*) has no letter.
     """
-    from ketascreen.errors import TextInputError  # noqa: PLC0415 - errors imports this module
-
     normal = unicodedata.normalize("NFC", text)  # checked before stripping: a trailing
     problem = visible_text_problem(normal, letters=letters)  # newline is refused, not dropped
     if problem is not None:
         raise TextInputError(field=field, got=text, reason=problem)
     return normal.strip()
-
-
-def neutralise(text: str) -> str:
-    """*text* with every control, format or invisible character replaced by a visible escape.
-
-    ``"\\x1b[31mDr X"`` becomes ``"\\\\x1b[31mDr X"`` (the four characters backslash, x, 1, b):
-    printed to a terminal or a file it shows what was there and does nothing. Code points up to
-    U+00FF are written ``\\xNN``, others ``\\uNNNN`` or ``\\UNNNNNNNN``.
-
-    Args:
-        text: any text.
-
-    Returns:
-        The text, safe to print.
-    """
-    if text.isprintable() and text.isascii():
-        return text
-    out = []
-    for char in text:
-        if unicodedata.category(char) in _ESCAPED_CATEGORIES:
-            code = ord(char)
-            out.append(f"\\x{code:02x}" if code <= 0xFF
-                       else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
-        else:
-            out.append(char)
-    return "".join(out)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import textwrap
 
 from ketascreen.dosing import DoseOutcome
+from ketascreen.escape import neutralise
 from ketascreen.models.case import Case
 from ketascreen.models.result import Finding, Result
 from ketascreen.reports.checklist import dose_box_from
-from ketascreen.visible import neutralise
 
 DECISION_BANNERS = {
     "do-not-infuse": "[X] DO NOT INFUSE",

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from ketascreen.api import parse_case, screen
 from ketascreen.cli import main
 from ketascreen.errors import CaseValidationError, TextInputError
+from ketascreen.escape import neutralise
 from ketascreen.reports.text import render_report
-from ketascreen.visible import checked_visible, neutralise
+from ketascreen.visible import checked_visible
 from tests.helpers.cases import example_case, patched
 
 _INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u202e", "\u00ad", "\x00",

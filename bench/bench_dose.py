@@ -39,9 +39,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ketascreen.dosing import calculate_dose, load_formulary  # noqa: E402
+from ketascreen.dosing import calculate_dose  # noqa: E402
+from ketascreen.knowledge.formulary import load_formulary  # noqa: E402
+from ketascreen.knowledge.policy import load_policy  # noqa: E402
 from ketascreen.models.case import Case  # noqa: E402
-from ketascreen.rules.policy import load_policy  # noqa: E402
 from ketascreen.units import ureg  # noqa: E402
 
 EXAMPLE = REPO.parent / "shared" / "spec" / "examples" / "case-example.json"

@@ -25,23 +25,17 @@ import pint
 
 from ketascreen.display import format_number
 from ketascreen.errors import CalculationMismatchError
-from ketascreen.models.case import Case, Protocol
-from ketascreen.models.result import Dose, DoseDisplay
-from ketascreen.units import Q_, Dimension, Quantity, parse_quantity
-
-from .formulary import LOCAL_POLICY, D, DoseLimits, Formulary, IndicationProtocol, Sourced, Vial
-from .inverse import verify_dose
-from .outcome import (
-    DoseFinding,
-    DoseOutcome,
-    DoseRefusal,
-    DosingWeight,
-    InverseCheck,
-    PumpProgramme,
-    WorkingStep,
-    describe_deviation,
+from ketascreen.knowledge.formulary import (
+    LOCAL_POLICY,
+    D,
+    DoseLimits,
+    Formulary,
+    IndicationProtocol,
+    Sourced,
+    Vial,
 )
-from .types import (
+from ketascreen.models.case import Case, Protocol
+from ketascreen.models.doses import (
     HOUR,
     KG,
     MG,
@@ -66,6 +60,20 @@ from .types import (
     show,
     show_duration,
     times,
+)
+from ketascreen.models.result import Dose, DoseDisplay
+from ketascreen.units import Q_, Dimension, Quantity, parse_quantity
+
+from .inverse import verify_dose
+from .outcome import (
+    DoseFinding,
+    DoseOutcome,
+    DoseRefusal,
+    DosingWeight,
+    InverseCheck,
+    PumpProgramme,
+    WorkingStep,
+    describe_deviation,
 )
 from .weight import determine_dosing_weight
 

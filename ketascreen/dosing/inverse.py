@@ -5,7 +5,7 @@ recomputes the dose per body weight *from what the bedside will do* -- the progr
 the VTBI, the drawn-up volume -- and compares it with the dose that was ordered.
 
 It deliberately shares no helper with the forward path (:mod:`ketascreen.dosing.calculate`,
-:mod:`~ketascreen.dosing.weight`, the typed quantities of :mod:`~ketascreen.dosing.types`): it
+:mod:`~ketascreen.dosing.weight`, the typed quantities of :mod:`~ketascreen.models.doses`): it
 reads the order again from the case's and the formulary's *text*, converts each value to one
 fixed unit once with pint, recomputes the dosing weight with its own copy of the Devine formula,
 and then uses plain :class:`~decimal.Decimal` arithmetic. A slip in the forward path (a wrong
@@ -22,10 +22,10 @@ from decimal import Decimal
 
 from ketascreen.display import format_number
 from ketascreen.errors import CalculationMismatchError, UnitInputError
+from ketascreen.knowledge.formulary import Formulary
 from ketascreen.models.case import Case
 from ketascreen.units import Dimension, Quantity, parse_quantity, ureg
 
-from .formulary import Formulary
 from .outcome import DosingWeight, InverseCheck, PumpProgramme
 
 MISMATCH_TOLERANCE_PERCENT = Decimal("1")

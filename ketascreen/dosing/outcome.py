@@ -11,17 +11,16 @@ from typing import Literal, TypeAlias
 
 from ketascreen.display import format_number
 from ketascreen.errors import CalculationMismatchError
+from ketascreen.knowledge.formulary import QuantityFormats
 from ketascreen.models.case import WeightBasis
-from ketascreen.models.result import Dose
-from ketascreen.units import Quantity
-
-from .formulary import QuantityFormats
-from .types import (
+from ketascreen.models.doses import (
     PERCENT,
     DosePerWeight,
     as_decimal,
     in_unit,
 )
+from ketascreen.models.result import Dose
+from ketascreen.units import Quantity
 
 DoseConcept = Literal[
     "dose-above-hard-limit", "dose-above-soft-limit", "dose-below-range", "duration-outside-range",
@@ -139,7 +138,7 @@ class PumpProgramme:
 
     def rows(self) -> tuple[tuple[str, str], ...]:
         """The order as the bedside reads it: one labelled row per quantity, each written by the
-        formulary's one formatter (:class:`~ketascreen.dosing.formulary.QuantityFormats`).
+        formulary's one formatter (:class:`~ketascreen.knowledge.formulary.QuantityFormats`).
 
         Labels: ``Intended dose``, ``Drawn up`` (or ``Prepare``), ``Diluent``, ``Final
         concentration``, ``VTBI``, ``Dose rate`` (smart-pump dose mode: mg/h at mg/mL),

@@ -16,12 +16,9 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from ketascreen.display import format_number
+from ketascreen.knowledge.formulary import Formulary, IndicationProtocol
 from ketascreen.models.case import WeightBasis
-from ketascreen.units import Q_, Quantity
-
-from .formulary import Formulary, IndicationProtocol
-from .outcome import DoseRefusal, DosingWeight, WorkingStep
-from .types import (
+from ketascreen.models.doses import (
     INCH,
     KG,
     KG_PER_INCH,
@@ -36,6 +33,9 @@ from .types import (
     show,
     times,
 )
+from ketascreen.units import Q_, Quantity
+
+from .outcome import DoseRefusal, DosingWeight, WorkingStep
 
 DEVINE_BASE: dict[str, Quantity] = {"male": Q_(50.0, KG), "female": Q_(45.5, KG)}  # R17
 DEVINE_PER_INCH_OVER_REFERENCE: Quantity = Q_(2.3, KG_PER_INCH)  # R17

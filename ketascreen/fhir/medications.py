@@ -41,8 +41,8 @@ from ketascreen.fhir.provenance import with_source
 from ketascreen.fhir.reader import SourcedResource
 from ketascreen.fhir.record import Item, Record
 from ketascreen.fhir.result import ImportWarning, Provenance
+from ketascreen.knowledge.drugs import DrugKnowledge
 from ketascreen.models.case import RXNORM
-from ketascreen.rules.knowledge import DrugKnowledge
 
 STATUS_MAP: dict[str, str] = {
     "active": "active",

@@ -32,9 +32,9 @@ from ketascreen.fhir.vitals import (
     MappedVitals,
     Reading,
 )
+from ketascreen.knowledge.drugs import ConditionKnowledge
+from ketascreen.knowledge.policy import Policy
 from ketascreen.models.case import COUNTING_CONDITION_STATUSES, ICD10CM, SNOMED
-from ketascreen.rules.knowledge import ConditionKnowledge
-from ketascreen.rules.policy import Policy
 
 
 def display_mismatches(record: Record, knowledge: ConditionKnowledge) -> list[ImportWarning]:

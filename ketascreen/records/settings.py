@@ -1,7 +1,7 @@
 """The clinic policy and formulary kept in the records database (admin only).
 
 An admin installs a new version of the clinic policy or formulary (TOML, as
-``ketascreen/rules/data/policy.toml`` and the shipped formulary). It is validated against the
+``ketascreen/knowledge/data/policy.toml`` and the shipped formulary). It is validated against the
 rule set before it is stored; versions are never changed or deleted, the newest one is current.
 :func:`clinic_ruleset` builds the rule set a workstation should screen with, so every
 workstation on one PostgreSQL server uses the same policy.

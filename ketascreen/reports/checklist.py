@@ -13,7 +13,9 @@ from datetime import datetime
 
 from ketascreen.display import format_local_time, format_number, format_threshold
 from ketascreen.dosing import DoseOutcome
-from ketascreen.dosing.types import (
+from ketascreen.knowledge.policy import Policy
+from ketascreen.models.case import Case
+from ketascreen.models.doses import (
     KG_PER_M2,
     DosePerWeight,
     as_decimal,
@@ -22,9 +24,7 @@ from ketascreen.dosing.types import (
     in_unit,
     show_duration,
 )
-from ketascreen.models.case import Case
 from ketascreen.models.result import Finding, Result
-from ketascreen.rules.policy import Policy
 
 DECISION_LABELS: dict[str, tuple[str, str]] = {
     "do-not-infuse": ("DO NOT INFUSE", "An absolute contraindication was found."),

@@ -15,13 +15,13 @@ from typing import Any
 
 from ketascreen.concepts import ALL_CONCEPTS
 from ketascreen.errors import KnowledgeBaseError
+from ketascreen.knowledge.datafiles import read_data_file, require_keys
+from ketascreen.knowledge.policy import THRESHOLD_TYPES, Policy
+from ketascreen.knowledge.sources import Source, load_sources
 from ketascreen.models.result import FindingKind
-from ketascreen.rules.datafiles import read_data_file, require_keys
 from ketascreen.rules.evaluators import COMPARISONS, EVALUATORS, INPUTS, VITAL_SIGNS
-from ketascreen.rules.policy import THRESHOLD_TYPES, Policy
 
 RULES_SCHEMA = "ketascreen-rules/1"
-SOURCES_SCHEMA = "ketascreen-sources/1"
 RULE_ID = re.compile(r"^KS-(CI|INT|AR|DATA|DOSE)-\d{4}$")
 KINDS: dict[str, FindingKind] = {
     "CI": "contraindication", "INT": "interaction", "AR": "abuse-risk", "DATA": "data",
@@ -29,16 +29,6 @@ KINDS: dict[str, FindingKind] = {
 }
 _THRESHOLD_PARAMS = {"systolic", "diastolic", "threshold"}
 _BOOL_PARAMS = {"counts_inactive", "needed", "diazepam_equivalent"}
-
-
-@dataclass(frozen=True)
-class Source:
-    """One reference: an R# of clinical-facts.md or a C# of course-facts.md."""
-
-    key: str
-    short: str
-    title: str
-    url: str
 
 
 @dataclass(frozen=True)
@@ -72,24 +62,6 @@ class RuleCatalogue:
     def citation(self, rule: Rule) -> str:
         """The printed source line of a rule, e.g. ``R41 Swiss ketamine label``."""
         return "; ".join(f"{k} {self.sources[k].short}" for k in rule.sources)
-
-
-def load_sources(path: Path | None = None) -> tuple[dict[str, Source], str]:
-    """Load the R# and C# reference list. Returns the sources and the file's sha256."""
-    data = read_data_file("sources.toml", path, schema=SOURCES_SCHEMA)
-    sources: dict[str, Source] = {}
-    for key, table in data.content.items():
-        if key == "schema":
-            continue
-        if not re.match(r"^[RC]\d+b?$", key):
-            raise KnowledgeBaseError(data.name, key, "source keys are R numbers of "
-                                     "clinical-facts.md (R19, R55b) or C numbers of "
-                                     "course-facts.md (C14)")
-        require_keys(data.name, key, table, required={"short", "title", "url"})
-        if not table["short"].strip():
-            raise KnowledgeBaseError(data.name, key, "short citation is empty")
-        sources[key] = Source(key, table["short"], table["title"], table["url"])
-    return sources, data.sha256
 
 
 def load_rules(policy: Policy, path: Path | None = None,

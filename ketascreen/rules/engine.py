@@ -8,7 +8,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ketascreen.dosing import DoseOutcome, Formulary, calculate_dose, load_formulary
+from ketascreen.dosing import DoseOutcome, calculate_dose
+from ketascreen.knowledge.drugs import ConditionKnowledge, DrugKnowledge
+from ketascreen.knowledge.formulary import Formulary, load_formulary
+from ketascreen.knowledge.policy import Policy, load_policy
 from ketascreen.models.case import Case
 from ketascreen.models.result import (
     SEVERITY_ORDER,
@@ -21,8 +24,6 @@ from ketascreen.models.result import (
 from ketascreen.rules.catalogue import Rule, RuleCatalogue, load_rules
 from ketascreen.rules.evaluators import EVALUATORS, Context, abuse_assessment
 from ketascreen.rules.facts import Facts, build_facts
-from ketascreen.rules.knowledge import ConditionKnowledge, DrugKnowledge
-from ketascreen.rules.policy import Policy, load_policy
 
 _KIND_ORDER = {"contraindication": 0, "dose": 1, "interaction": 2, "abuse-risk": 3, "data": 4}
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from ketascreen.concepts import HISTORY_CONCEPTS
 from ketascreen.display import format_number, format_quantity
+from ketascreen.knowledge.drugs import DrugKnowledge
+from ketascreen.knowledge.policy import Policy
 from ketascreen.rules.facts import Facts, describe_medication
-from ketascreen.rules.knowledge import DrugKnowledge
-from ketascreen.rules.policy import Policy
 from ketascreen.rules.scores import assess_abuse_risk
 from ketascreen.units import Dimension, Quantity, magnitude_in
 

@@ -12,6 +12,14 @@ from dataclasses import dataclass, field
 
 from ketascreen.display import format_number, format_quantity
 from ketascreen.dosing import DoseOutcome
+from ketascreen.knowledge.drugs import (
+    ConditionEntry,
+    ConditionKnowledge,
+    ConditionMatch,
+    DrugKnowledge,
+    MedicationMatch,
+)
+from ketascreen.knowledge.policy import Policy
 from ketascreen.models.case import (
     COUNTING_CONDITION_STATUSES,
     COUNTING_MEDICATION_STATUSES,
@@ -19,14 +27,6 @@ from ketascreen.models.case import (
     Case,
     Medication,
 )
-from ketascreen.rules.knowledge import (
-    ConditionEntry,
-    ConditionKnowledge,
-    ConditionMatch,
-    DrugKnowledge,
-    MedicationMatch,
-)
-from ketascreen.rules.policy import Policy
 from ketascreen.units import BloodPressure, Quantity, magnitude_in
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ketascreen.dosing import Formulary
+from ketascreen.knowledge.formulary import Formulary
 from tests.dosing.support import FORMULARY, SHIPPED_FORMULARY
 
 

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from ketascreen.display import ismp_violations
-from ketascreen.dosing import DoseOutcome, Formulary, calculate_dose, load_formulary
+from ketascreen.dosing import DoseOutcome, calculate_dose
+from ketascreen.knowledge.formulary import Formulary, load_formulary
 from ketascreen.models.case import Case
 from ketascreen.units import Dimension, Quantity, parse_quantity
 from tests.helpers.cases import example_case, patched
 
-SHIPPED_FORMULARY = (Path(__file__).resolve().parents[2] / "ketascreen" / "rules" / "data"
+SHIPPED_FORMULARY = (Path(__file__).resolve().parents[2] / "ketascreen" / "knowledge" / "data"
                      / "formulary.toml")
 PLAUSIBLE_WEIGHT: tuple[Quantity, Quantity] = (parse_quantity("30 kg", Dimension.MASS),
                                                parse_quantity("300 kg", Dimension.MASS))

@@ -10,7 +10,7 @@ from typing import Any
 import pint
 import pytest
 
-from ketascreen.dosing.types import (
+from ketascreen.models.doses import (
     HOUR,
     KG,
     MG,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ketascreen.dosing import load_formulary
-from ketascreen.dosing.types import MG, MG_PER_ML, MINUTE, ML, ML_PER_H, PERCENT, in_unit
+from ketascreen.knowledge.formulary import load_formulary
+from ketascreen.models.doses import MG, MG_PER_ML, MINUTE, ML, ML_PER_H, PERCENT, in_unit
 from tests.dosing.support import assert_ismp_clean, case_with, dose_of
 
 Edit = Callable[[str, str], Path]

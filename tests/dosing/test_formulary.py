@@ -8,11 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from ketascreen.dosing import DosePerWeight, DoseRatePerWeight, Formulary, load_formulary
-from ketascreen.dosing.formulary import INDICATIONS, LOCAL_POLICY
-from ketascreen.dosing.types import MG_PER_ML, MINUTE, ML, ML_PER_H, in_unit
 from ketascreen.errors import KnowledgeBaseError
-from ketascreen.rules.catalogue import load_sources
+from ketascreen.knowledge.formulary import INDICATIONS, LOCAL_POLICY, Formulary, load_formulary
+from ketascreen.knowledge.sources import load_sources
+from ketascreen.models.doses import (
+    MG_PER_ML,
+    MINUTE,
+    ML,
+    ML_PER_H,
+    DosePerWeight,
+    DoseRatePerWeight,
+    in_unit,
+)
 from tests.dosing.support import SHIPPED_FORMULARY, case_with, dose_of
 
 Edit = Callable[[str, str], Path]

@@ -26,7 +26,8 @@ from typing import Any
 
 import pytest
 
-from ketascreen.dosing import DoseOutcome, Formulary, calculate_dose, load_formulary
+from ketascreen.dosing import DoseOutcome, calculate_dose
+from ketascreen.knowledge.formulary import Formulary, load_formulary
 from ketascreen.models.case import Case
 from tests.dosing.support import FORMULARY, PLAUSIBLE_BMI, PLAUSIBLE_WEIGHT, case_with, dose_of
 

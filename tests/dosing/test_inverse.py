@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from ketascreen.dosing import DosePerWeight, calculate
+from ketascreen.dosing import calculate
 from ketascreen.dosing import weight as weight_module
 from ketascreen.dosing.inverse import verify_dose
-from ketascreen.dosing.types import MG_PER_ML, ML, ML_PER_H
 from ketascreen.errors import CalculationMismatchError
 from ketascreen.models.case import Case
+from ketascreen.models.doses import MG_PER_ML, ML, ML_PER_H, DosePerWeight
 from ketascreen.units import Q_, Quantity
 from tests.dosing.support import FORMULARY, assert_ismp_clean, case_with, dose_of
 

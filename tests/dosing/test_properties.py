@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ketascreen.dosing import DoseOutcome
-from ketascreen.dosing.types import MG, ML_PER_H, in_unit
+from ketascreen.models.doses import MG, ML_PER_H, in_unit
 from tests.dosing.support import assert_ismp_clean, case_with, dose_of
 
 POUND_IN_GRAMS = Decimal("453.59237")

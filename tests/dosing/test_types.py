@@ -5,13 +5,13 @@ from __future__ import annotations
 import pint
 import pytest
 
-from ketascreen.dosing.types import (
+from ketascreen.errors import UnitInputError
+from ketascreen.models.doses import (
     MG_PER_KG,
     DosePerWeight,
     DoseRatePerWeight,
     parse_weight_based_dose,
 )
-from ketascreen.errors import UnitInputError
 from ketascreen.units import Q_, ureg
 
 

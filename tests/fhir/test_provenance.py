@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ketascreen.fhir.provenance import source_suffix, with_source, written_id
+from ketascreen.knowledge.drugs import ConditionKnowledge, DrugKnowledge, strip_provenance
 from ketascreen.models.case import Condition, Medication
-from ketascreen.rules.knowledge import ConditionKnowledge, DrugKnowledge, strip_provenance
 from tests.fhir.builders import SNOMED, concept, condition, request, run
 
 TYPES = ("MedicationRequest", "MedicationStatement", "Condition")

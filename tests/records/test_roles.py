@@ -25,7 +25,7 @@ from tests.records.conftest import People
 from tests.records.support import PASSWORDS, screening_of
 
 Sign = Callable[[Screening], bytes]
-SHIPPED_POLICY = Path(__file__).resolve().parents[2] / "ketascreen/rules/data/policy.toml"
+SHIPPED_POLICY = Path(__file__).resolve().parents[2] / "ketascreen/knowledge/data/policy.toml"
 
 
 def _events(store: RecordStore) -> list[AuditEvent]:

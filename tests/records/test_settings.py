@@ -12,7 +12,7 @@ from ketascreen.records.settings import clinic_ruleset, install_clinic_file, ins
 from ketascreen.rules import default_ruleset
 from tests.records.conftest import People
 
-DATA = Path(__file__).resolve().parents[2] / "ketascreen" / "rules" / "data"
+DATA = Path(__file__).resolve().parents[2] / "ketascreen" / "knowledge" / "data"
 
 
 def test_install_policy_makes_the_clinic_ruleset(store: RecordStore, people: People) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ketascreen.display import format_number
 from ketascreen.dosing import DoseOutcome
-from ketascreen.dosing.types import as_decimal, in_unit
+from ketascreen.models.doses import as_decimal, in_unit
 from ketascreen.units import Quantity, ureg
 from tests.helpers.cases import example_case, patched
 

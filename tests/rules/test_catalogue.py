@@ -17,15 +17,15 @@ from ketascreen.concepts import (
     VITAL_SIGN_CONCEPTS,
 )
 from ketascreen.errors import KnowledgeBaseError
+from ketascreen.knowledge.policy import load_policy
 from ketascreen.rules import default_ruleset
 from ketascreen.rules.catalogue import RULE_ID, load_rules
 from ketascreen.rules.evaluators import EVALUATORS, INPUTS
-from ketascreen.rules.policy import load_policy
 from tests.helpers.cases import SHARED
 
 FACTS = (SHARED / "clinical" / "clinical-facts.md").read_text(encoding="utf-8")
 COURSE_FACTS = (SHARED / "clinical" / "course-facts.md").read_text(encoding="utf-8")
-RULES_TOML = resources.files("ketascreen.rules").joinpath("data", "rules.toml").read_text(
+RULES_TOML = resources.files("ketascreen.knowledge").joinpath("data", "rules.toml").read_text(
     encoding="utf-8")
 
 # Classes a single ingredient must never share: each pair would double-report or contradict.
@@ -182,7 +182,7 @@ def test_broken_rules_fail_loudly(tmp_path: Path, edit: dict[str, Any], problem:
 
 def test_broken_policy_fails_loudly(tmp_path: Path) -> None:
     """A threshold of the wrong unit, or an unknown severity, stops loading."""
-    shipped = resources.files("ketascreen.rules").joinpath("data", "policy.toml").read_text(
+    shipped = resources.files("ketascreen.knowledge").joinpath("data", "policy.toml").read_text(
         encoding="utf-8")
     bad = tmp_path / "policy.toml"
     bad.write_text(shipped.replace('"180 mmHg"', '"180"'), encoding="utf-8")

@@ -12,7 +12,7 @@ from ketascreen.rules import RuleSet, default_ruleset
 from ketascreen.rules.engine import POLICY_ENV
 from tests.helpers.cases import clean_case, patched
 
-SHIPPED = resources.files("ketascreen.rules").joinpath("data", "policy.toml").read_text(
+SHIPPED = resources.files("ketascreen.knowledge").joinpath("data", "policy.toml").read_text(
     encoding="utf-8")
 
 

@@ -17,10 +17,10 @@ import pytest
 
 from ketascreen.api import parse_case
 from ketascreen.concepts import HISTORY_CONCEPTS
+from ketascreen.knowledge.context import read_context
 from ketascreen.models.case import ICD10CM, SNOMED, Condition
 from ketascreen.models.result import Result
 from ketascreen.rules import default_ruleset
-from ketascreen.rules.context import read_context
 from tests.helpers.cases import REPO, clean_case, patched
 
 
@@ -238,7 +238,7 @@ def test_spacy_is_loaded_only_when_a_text_names_a_condition() -> None:
 
 def test_preload_from_threads_builds_one_reader() -> None:
     """preload() may run in background threads (the app's start-up): one reader is built."""
-    from ketascreen.rules import context
+    from ketascreen.knowledge import context
 
     threads = [threading.Thread(target=context.preload) for _ in range(3)]
     for thread in threads:

@@ -16,7 +16,7 @@ from ketascreen.concepts import (
     VITAL_SIGN_CONCEPTS,
     HistoryConcept,
 )
-from ketascreen.rules.policy import load_policy
+from ketascreen.knowledge.policy import load_policy
 from tests.helpers.cases import SHARED
 
 SPEC = (SHARED / "spec" / "concepts.md").read_text(encoding="utf-8")

@@ -33,7 +33,7 @@ def read_data_file(name: str, path: Path | None = None, *, schema: str) -> DataF
     """
     try:
         raw = (path.read_bytes() if path is not None
-               else resources.files("ketascreen.rules").joinpath("data", name).read_bytes())
+               else resources.files("ketascreen.knowledge").joinpath("data", name).read_bytes())
     except OSError as error:
         raise KnowledgeBaseError(str(path or name), "(file)", f"cannot be read: {error}") from None
     label = str(path) if path is not None else name

@@ -8,8 +8,8 @@ from typing import Any
 
 from ketascreen.concepts import ALL_CONCEPTS, DATA_CONCEPTS
 from ketascreen.errors import KnowledgeBaseError, UnitInputError
+from ketascreen.knowledge.datafiles import read_data_file, require_keys
 from ketascreen.models.result import Severity
-from ketascreen.rules.datafiles import read_data_file, require_keys
 from ketascreen.units import Dimension, Quantity, parse_quantity
 
 POLICY_SCHEMA = "ketascreen-policy/1"

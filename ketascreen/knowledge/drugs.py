@@ -4,7 +4,7 @@ Recognition is by code first (RxNorm for medications; SNOMED CT or ICD-10-CM for
 else by a word-bounded, case-insensitive match of an ingredient, brand or condition name in the
 entry's text. A product code maps to every ingredient it contains, so a combination product fires
 every class it belongs to. A condition name found in text is then read in its context
-(``ketascreen.rules.context``): "no history of stroke", "family history of aneurysm" and
+(``ketascreen.knowledge.context``): "no history of stroke", "family history of aneurysm" and
 "glaucoma ruled out" are not the condition, "possible AAA" is a question. A code stays
 authoritative whatever its text says.
 """
@@ -18,9 +18,9 @@ from typing import Any, Literal
 
 from ketascreen.concepts import HISTORY_CONCEPTS, MEDICATION_CLASSES
 from ketascreen.errors import KnowledgeBaseError, UnitInputError
+from ketascreen.knowledge.context import AFFIRMED, Assertion, read_context
+from ketascreen.knowledge.datafiles import read_data_file, require_keys
 from ketascreen.models.case import ICD10CM, RXNORM, SNOMED, Condition, Medication
-from ketascreen.rules.context import AFFIRMED, Assertion, read_context
-from ketascreen.rules.datafiles import read_data_file, require_keys
 from ketascreen.units import Dimension, Quantity, parse_quantity
 
 DRUGS_SCHEMA = "ketascreen-drugs/1"
@@ -303,7 +303,7 @@ class ConditionKnowledge:
         """Every entity a problem-list entry names: by code, else each name in its text.
 
         A code match is authoritative and always affirmed. A name found in the text carries the
-        :class:`~ketascreen.rules.context.Assertion` its context gives it (affirmed, negated,
+        :class:`~ketascreen.knowledge.context.Assertion` its context gives it (affirmed, negated,
         family or uncertain).
         """
         if condition.code:

@@ -18,10 +18,10 @@ from typing import Any, Generic, TypeVar, get_args
 
 from ketascreen.display import format_number
 from ketascreen.errors import KnowledgeBaseError, UnitInputError
+from ketascreen.knowledge.datafiles import read_data_file
+from ketascreen.knowledge.sources import load_sources
 from ketascreen.models.case import Indication, WeightBasis
-from ketascreen.units import Dimension, Quantity, parse_quantity, quantity
-
-from .types import (
+from ketascreen.models.doses import (
     HOUR,
     KG,
     MG,
@@ -39,6 +39,7 @@ from .types import (
     show,
     show_duration,
 )
+from ketascreen.units import Dimension, Quantity, parse_quantity, quantity
 
 FORMULARY_SCHEMA = "ketascreen-formulary/1"
 FORMULARY_FILE = "formulary.toml"
@@ -380,11 +381,6 @@ def load_formulary(path: Path | None = None, *, sources_path: Path | None = None
             unknown indication or source key, a value of the wrong dimension, limits out of
             order, a default outside its own limits.
     """
-    # Imported here, not at the top: ketascreen.rules' package imports the engine, which imports
-    # this package, so a top-level import would be circular when dosing is imported first.
-    from ketascreen.rules.catalogue import load_sources  # noqa: PLC0415
-    from ketascreen.rules.datafiles import read_data_file  # noqa: PLC0415
-
     data = read_data_file(FORMULARY_FILE, path, schema=FORMULARY_SCHEMA)
     known_sources, _ = load_sources(sources_path)
     reader = _Reader(data.name, frozenset(known_sources))

@@ -22,15 +22,16 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Final, cast
+from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketascreen.errors import AuditChainBrokenError, StorageError
+from ketascreen.records.chain import GENESIS, Detail, canonical, event_hash, timestamp
 from ketascreen.records.content import content_sha256
 from ketascreen.records.models import (
     AuditEventRow,
@@ -39,50 +40,12 @@ from ketascreen.records.models import (
     ScreeningRow,
     SignedDocument,
 )
+from ketascreen.records.rowhash import RowTracker
 
-GENESIS: Final = "0" * 64
-"""The ``prev_hash`` of the first event."""
-FORMAT_VERSION: Final = 1
-Detail = Mapping[str, str | int | bool | None]
-
-
-def canonical(data: object) -> bytes:
-    """The canonical bytes of a JSON value: sorted keys, no spaces, UTF-8."""
-    return json.dumps(data, sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8")
-
-
-def event_hash(*, seq: int, occurred_at: str, username: str, role: str, workstation: str,
-               action: str, outcome: str, record_id: str | None, detail: str,
-               prev_hash: str, row_hashes: str | None = None) -> str:
-    """The sha256 (hex) of one event's canonical serialisation.
-
-    Args:
-        seq: the event's number (1 for the first event).
-        occurred_at: the time, ISO 8601 UTC text exactly as stored.
-        username: who acted (or tried to).
-        role: their role, or an empty string when unknown (a refused login).
-        workstation: the host name of the computer.
-        action: what was done, e.g. ``sign``.
-        outcome: ``ok`` or ``refused``.
-        record_id: the record concerned, if any.
-        detail: the detail JSON text exactly as stored.
-        prev_hash: the hash of the previous event (:data:`GENESIS` for the first).
-        row_hashes: the hashes of the rows the event's transaction changed, JSON text exactly
-            as stored (:mod:`ketascreen.records.rowhash`); events without it (and those
-            written before revision 0003) hash as before.
-
-    Returns:
-        64 lowercase hex digits.
-    """
-    fields: dict[str, object] = {
-        "v": FORMAT_VERSION, "seq": seq, "at": occurred_at, "user": username, "role": role,
-        "workstation": workstation, "action": action, "outcome": outcome,
-        "record": record_id, "detail": detail, "prev": prev_hash,
-    }
-    if row_hashes is not None:
-        fields["rows"] = row_hashes
-    return hashlib.sha256(canonical(fields)).hexdigest()
+__all__ = [
+    "GENESIS", "AuditEvent", "AuditReport", "AuditTrail", "Detail", "canonical", "event_hash",
+    "record_problems", "timestamp", "verify_chain",
+]
 
 
 def _row_hash(row: AuditEventRow) -> str:
@@ -90,12 +53,6 @@ def _row_hash(row: AuditEventRow) -> str:
                       role=row.role, workstation=row.workstation, action=row.action,
                       outcome=row.outcome, record_id=row.record_id, detail=row.detail,
                       prev_hash=row.prev_hash, row_hashes=row.row_hashes)
-
-
-def timestamp(moment: datetime | None = None) -> str:
-    """ISO 8601 UTC text with microseconds, e.g. ``2026-11-25T09:15:00.123456Z``."""
-    moment = (moment or datetime.now(UTC)).astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)
@@ -160,8 +117,6 @@ class AuditTrail:
                                "tampered with; run `ketascreen audit verify`")
         self._head = head
         self._workstation = socket.gethostname()[:255]
-        from ketascreen.records.rowhash import RowTracker  # noqa: PLC0415
-
         self._rows = RowTracker(session)
 
     @property

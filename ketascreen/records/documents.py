@@ -16,15 +16,22 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 from dataclasses import dataclass
 
 from ketascreen.errors import RecordError
+from ketascreen.reports.attachments import (
+    CASE_ATTACHMENT,
+    HEAD_ATTACHMENT,
+    RESULT_ATTACHMENT,
+    head_attachment,
+    read_head_attachment,
+)
 
-CASE_ATTACHMENT = "ketascreen-case.json"
-RESULT_ATTACHMENT = "ketascreen-result.json"
-HEAD_ATTACHMENT = "ketascreen-audit-head.json"
-"""``{"seq": N, "sha256": "..."}``: the audit trail's last event when the checklist was made."""
+__all__ = [
+    "CASE_ATTACHMENT", "HEAD_ATTACHMENT", "RESULT_ATTACHMENT", "DocumentFacts",
+    "check_signed_document", "embedded_head", "head_attachment", "record_id_printed",
+    "signature_problem",
+]
 
 
 @dataclass(frozen=True)
@@ -162,18 +169,6 @@ def embedded_head(pdf: bytes) -> tuple[int, str] | None:
 
     try:
         data = embedded_attachments(pdf).get(HEAD_ATTACHMENT)
-        if data is None:
-            return None
-        found = json.loads(data)
-        seq, digest = found["seq"], found["sha256"]
     except Exception:  # noqa: BLE001 - an unreadable document has no head to compare
         return None
-    if not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(digest, str):
-        return None
-    return seq, digest.lower()
-
-
-def head_attachment(seq: int, digest: str) -> bytes:
-    """The bytes of :data:`HEAD_ATTACHMENT` for the trail's head (event ``seq``, ``digest``)."""
-    return json.dumps({"seq": seq, "sha256": digest}, sort_keys=True,
-                      separators=(",", ":")).encode("utf-8")
+    return None if data is None else read_head_attachment(data)

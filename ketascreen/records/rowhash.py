@@ -24,6 +24,7 @@ from typing import Any, Final
 from sqlalchemy import Connection, MetaData, Table, inspect, select
 from sqlalchemy.orm import Session
 
+from ketascreen.records.chain import canonical, event_hash, timestamp
 from ketascreen.records.models import (
     Base,
     ClinicFile,
@@ -263,8 +264,6 @@ def record_all_rows(connection: Connection, *, action: str, detail: Mapping[str,
     Returns:
         The event's number, or ``None`` when no tracked table has a row (no event needed).
     """
-    from ketascreen.records.audit import canonical, event_hash, timestamp  # noqa: PLC0415
-
     metadata = MetaData()
     hashes: dict[str, object] = {}
     for model in TRACKED:

@@ -244,7 +244,7 @@ def produce_checklist(
         "ketascreen-result.json": canonical_json(result.model_dump(mode="json")),
     }
     if identity is not None and audit_head is not None:
-        from ketascreen.records.documents import HEAD_ATTACHMENT, head_attachment  # noqa: PLC0415
+        from ketascreen.reports.attachments import HEAD_ATTACHMENT, head_attachment  # noqa: PLC0415
 
         attachments[HEAD_ATTACHMENT] = head_attachment(*audit_head)
     from ketascreen.reports import signing as pdf_signing  # noqa: PLC0415

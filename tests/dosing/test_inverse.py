@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ketascreen.dosing import calculate
+from ketascreen.dosing import order, preparation, pump
 from ketascreen.dosing import weight as weight_module
 from ketascreen.dosing.inverse import verify_dose
 from ketascreen.errors import CalculationMismatchError
@@ -35,12 +35,12 @@ def test_inverse_check_passes_and_is_in_the_working() -> None:
 
 def test_injected_wrong_pump_rate_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """A forward path that computes a 10 % fast rate gives no dose: calculation mismatch."""
-    original = calculate._pump_rate
+    original = pump._pump_rate
 
     def fast(volume: Quantity, duration: Quantity) -> Quantity:
         return original(volume, duration) * 1.1
 
-    monkeypatch.setattr(calculate, "_pump_rate", fast)
+    monkeypatch.setattr(pump, "_pump_rate", fast)
     outcome = dose_of(case_with({}))
     assert outcome.dose is None and outcome.programme is None
     assert outcome.refusal_code == "calculation-mismatch"
@@ -55,24 +55,24 @@ def test_injected_wrong_pump_rate_is_refused(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_injected_small_rate_error_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """A 3 % error is within the 5 % rounding policy but beyond the check's 1 % plus rounding."""
-    original = calculate._pump_rate
+    original = pump._pump_rate
 
     def slightly_fast(volume: Quantity, duration: Quantity) -> Quantity:
         return original(volume, duration) * 1.03
 
-    monkeypatch.setattr(calculate, "_pump_rate", slightly_fast)
+    monkeypatch.setattr(pump, "_pump_rate", slightly_fast)
     outcome = dose_of(case_with(VIAL))
     assert outcome.refusal_code == "calculation-mismatch"
 
 
 def test_injected_wrong_concentration_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """A forward path that mislabels the bag's concentration tenfold gives no dose."""
-    original = calculate._final_concentration
+    original = preparation._final_concentration
 
     def tenfold(drug: Quantity, total_volume: Quantity) -> Quantity:
         return original(drug, total_volume) * 10
 
-    monkeypatch.setattr(calculate, "_final_concentration", tenfold)
+    monkeypatch.setattr(preparation, "_final_concentration", tenfold)
     outcome = dose_of(case_with(VIAL))
     assert outcome.refusal_code == "calculation-mismatch"
     assert outcome.mismatch is not None
@@ -82,12 +82,12 @@ def test_injected_wrong_concentration_is_refused(monkeypatch: pytest.MonkeyPatch
 
 def test_injected_wrong_drawn_volume_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """Drawing up ten times the drug (a decimal slip) gives no dose."""
-    original = calculate._draw_up_volume
+    original = preparation._draw_up_volume
 
     def decimal_slip(exact_volume: Quantity, resolution: Quantity) -> Quantity:
         return original(exact_volume, resolution) * 10
 
-    monkeypatch.setattr(calculate, "_draw_up_volume", decimal_slip)
+    monkeypatch.setattr(preparation, "_draw_up_volume", decimal_slip)
     outcome = dose_of(case_with(VIAL))
     assert outcome.dose is None
     assert outcome.refusal_code == "calculation-mismatch"
@@ -95,13 +95,13 @@ def test_injected_wrong_drawn_volume_is_refused(monkeypatch: pytest.MonkeyPatch)
 
 def test_injected_wrong_rounding_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """A rounding that drops a digit (63.6 -> 6.36 mL/h) gives no dose."""
-    original = calculate._round_half_up
+    original = pump.round_half_up
 
     def drop_a_digit(value: Quantity, step: Quantity) -> Quantity:
         rounded = original(value, step)
         return rounded / 10 if rounded.check("[volume]/[time]") else rounded
 
-    monkeypatch.setattr(calculate, "_round_half_up", drop_a_digit)
+    monkeypatch.setattr(pump, "round_half_up", drop_a_digit)
     outcome = dose_of(case_with({}))
     assert outcome.refusal_code == "calculation-mismatch"
 
@@ -119,12 +119,12 @@ def test_injected_wrong_ideal_weight_is_refused(monkeypatch: pytest.MonkeyPatch)
 
 def test_injected_dose_that_ignores_the_order_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """A forward path that reads the wrong dose (0.75 for 0.5 mg/kg) gives no dose."""
-    original = calculate._parsed_dose.__wrapped__
+    original = order._parsed_dose.__wrapped__
 
     def misread(text: str) -> Any:
         return original("0.75 mg/kg") if text == "0.5 mg/kg" else original(text)
 
-    monkeypatch.setattr(calculate, "_parsed_dose", misread)
+    monkeypatch.setattr(order, "_parsed_dose", misread)
     outcome = dose_of(case_with({}))
     assert outcome.refusal_code == "calculation-mismatch"
     assert outcome.mismatch is not None

@@ -1,0 +1,209 @@
+"""Step 4: the preparation: what goes into the bag or syringe.
+
+Either the case orders a final concentration (the volume of the dose at that concentration),
+or a vial is drawn up into a bag of diluent (the ordered vial, else the formulary's default;
+the ordered diluent volume, else the default bag). The drawn-up volume is rounded half up to
+the syringe resolution, and the final concentration follows from what was really drawn up. A
+vial not stocked, a concentration above what any stocked vial may be given at, or a bag more
+concentrated than the vial's label allows is an ``invalid-preparation`` refusal.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import pint
+
+from ketascreen.knowledge.formulary import Formulary, Vial
+from ketascreen.models.case import Protocol
+from ketascreen.models.doses import (
+    MG,
+    MG_PER_ML,
+    ML,
+    divided_by,
+    in_unit,
+    plus,
+    show,
+    times,
+)
+from ketascreen.units import Dimension, Quantity, parse_quantity
+
+from .order import sources_shown
+from .outcome import DoseRefusal, WorkingStep
+from .rounding import round_half_up
+
+
+@dataclass(frozen=True)
+class GivenConcentration:
+    """The case orders the final concentration itself (mg/mL)."""
+
+    concentration: Quantity     # mg/mL
+
+
+@dataclass(frozen=True)
+class VialIntoBag:
+    """A vial drawn up into a bag of diluent.
+
+    Attributes:
+        vial: the stocked vial.
+        strength: its strength, in mg/mL.
+        diluent_volume: the diluent in the bag, in mL.
+        origin: where the vial came from, for the working.
+    """
+
+    vial: Vial
+    strength: Quantity          # mg/mL
+    diluent_volume: Quantity    # mL
+    origin: str
+
+
+Preparation: TypeAlias = GivenConcentration | VialIntoBag
+"""How the dose is to be prepared, as ordered (or by the formulary's default)."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The infusion as prepared: what is in the bag or syringe."""
+
+    total: Quantity                 # VTBI, mL
+    concentration: Quantity         # mg/mL
+    prepared: Quantity              # mg in the VTBI
+    vial_strength: Quantity | None = None
+    drug_volume: Quantity | None = None
+    diluent_volume: Quantity | None = None
+    diluent: str | None = None
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_quantity(text: str, dimension: Dimension, unit: pint.Unit) -> Quantity:
+    return parse_quantity(text, dimension).to(unit)
+
+
+def _mg(value: Quantity) -> str:
+    """A dose in a refusal message (no dose is shown with it), to 0.01 mg."""
+    return show(value, MG, "mg", 2)
+
+
+def refusal_ml(value: Quantity) -> str:
+    """A volume in a refusal message (no dose is shown with it), to 0.01 mL."""
+    return show(value, ML, "mL", 2)
+
+
+def resolve_preparation(ordered: Protocol | None, formulary: Formulary) -> Preparation:
+    """The preparation the case's protocol orders, else the formulary's default vial and bag.
+
+    Raises:
+        DoseRefusal: ``invalid-preparation`` for a final concentration above what any stocked
+            vial may be given at, or a vial strength the formulary does not stock.
+    """
+    if ordered is not None and ordered.concentration is not None:
+        concentration = _parsed_quantity(ordered.concentration, Dimension.CONCENTRATION,
+                                         MG_PER_ML)
+        ceiling = formulary.max_final_concentration
+        if in_unit(concentration, MG_PER_ML) > in_unit(ceiling, MG_PER_ML):
+            rules = "; ".join(
+                f"the {show(v.strength.value, MG_PER_ML, 'mg/mL', 3)} vial must be diluted "
+                f"with at least an equal volume (1:1) to at most "
+                f"{show(v.dilute_to_at_most.value, MG_PER_ML, 'mg/mL', 3)} "
+                f"({sources_shown(v.dilute_to_at_most)})"
+                for v in formulary.vials if v.dilute_to_at_most is not None)
+            raise DoseRefusal(
+                "invalid-preparation",
+                f"final concentration {show(concentration, MG_PER_ML, 'mg/mL', 3)} is above "
+                f"{show(ceiling, MG_PER_ML, 'mg/mL', 3)}, the most any stocked vial may be given "
+                f"at ({rules or 'the strongest vial'})")
+        return GivenConcentration(concentration)
+    if ordered is not None and ordered.vial is not None:
+        strength = _parsed_quantity(ordered.vial, Dimension.CONCENTRATION, MG_PER_ML)
+        vial = formulary.vial(strength)
+        if vial is None:
+            stocked = ", ".join(show(v.strength.value, MG_PER_ML, "mg/mL", 3)
+                                for v in formulary.vials)
+            raise DoseRefusal("invalid-preparation",
+                              f"vial {show(strength, MG_PER_ML, 'mg/mL', 3)} is not a strength "
+                              f"the formulary stocks ({stocked})")
+        origin = "the vial ordered in the protocol"
+    else:
+        vial = formulary.default_vial
+        strength = _parsed_quantity(vial.strength.text, Dimension.CONCENTRATION, MG_PER_ML)
+        origin = "the formulary's default vial"
+    if ordered is not None and ordered.diluent_volume is not None:
+        diluent = _parsed_quantity(ordered.diluent_volume, Dimension.VOLUME, ML)
+    else:
+        diluent = _parsed_quantity(formulary.default_diluent_volume.text, Dimension.VOLUME, ML)
+    return VialIntoBag(vial, strength, diluent, origin)
+
+
+def _draw_up_volume(exact_volume: Quantity, resolution: Quantity) -> Quantity:
+    return round_half_up(exact_volume, resolution)
+
+
+def _final_concentration(drug: Quantity, total_volume: Quantity) -> Quantity:
+    return divided_by(drug, total_volume)
+
+
+def prepare(dose_mg: Quantity, preparation: Preparation, formulary: Formulary,
+            working: list[WorkingStep]) -> Prepared:
+    """Prepare ``dose_mg`` as ``preparation`` orders, to the syringe resolution.
+
+    Raises:
+        DoseRefusal: ``pump-resolution`` when the volume rounds to 0 at the syringe resolution;
+            ``invalid-preparation`` when the bag is more concentrated than the vial's label
+            allows.
+    """
+    pump = formulary.pump
+    fmt = formulary.formats
+    volume_step = pump.volume_resolution.value
+    syringe = pump.volume_resolution_shown
+    if isinstance(preparation, GivenConcentration):
+        concentration = preparation.concentration
+        exact_total = divided_by(dose_mg, concentration)
+        total = round_half_up(exact_total, volume_step)
+        if total.magnitude <= 0:
+            raise DoseRefusal("pump-resolution",
+                              f"{_mg(dose_mg)} is {show(exact_total, ML, 'mL', 4)}, which rounds "
+                              f"to 0 at the volume resolution {syringe}; choose a more dilute "
+                              "preparation")
+        prepared = times(total, concentration)
+
+        def volume_line() -> str:
+            shown_concentration = fmt.concentration(concentration)
+            return (f"Volume at {shown_concentration}: {fmt.dose(dose_mg)} ÷ "
+                    f"{shown_concentration}, rounded half up to the volume resolution "
+                    f"{syringe}: prepared {fmt.drawn_volume(total)} = {fmt.dose(prepared)}")
+        working.append(volume_line)
+        return Prepared(total, concentration, prepared)
+    strength = preparation.strength
+    exact_drawn = divided_by(dose_mg, strength)
+    drawn = _draw_up_volume(exact_drawn, volume_step)
+    if drawn.magnitude <= 0:
+        raise DoseRefusal("pump-resolution",
+                          f"{_mg(dose_mg)} is {show(exact_drawn, ML, 'mL', 4)} of the "
+                          f"{show(strength, MG_PER_ML, 'mg/mL', 3)} vial, which rounds to 0 at "
+                          f"the syringe resolution {syringe}; choose a weaker vial")
+    prepared = times(drawn, strength)
+    diluent = preparation.diluent_volume
+    total = plus(diluent, drawn)
+    concentration = _final_concentration(prepared, total)
+    working.append(lambda: f"Drawn up: {fmt.dose(dose_mg)} ÷ {fmt.concentration(strength)}, "
+                   f"rounded half up to the syringe resolution {syringe} "
+                   f"({preparation.origin}): {fmt.drawn_volume(drawn)} = {fmt.dose(prepared)}")
+    working.append(lambda: f"Add to the bag: {fmt.drawn_volume(diluent)} "
+                   f"{formulary.diluent.value} + {fmt.drawn_volume(drawn)} = bag volume "
+                   f"{fmt.drawn_volume(total)}")
+    working.append(lambda: f"Final concentration {fmt.dose(prepared)} ÷ "
+                   f"{fmt.drawn_volume(total)} = {fmt.concentration(concentration)}")
+    ceiling = preparation.vial.dilute_to_at_most
+    if ceiling is not None and in_unit(concentration, MG_PER_ML) > in_unit(ceiling.value,
+                                                                           MG_PER_ML):
+        raise DoseRefusal(
+            "invalid-preparation",
+            f"the {show(strength, MG_PER_ML, 'mg/mL', 3)} vial gives "
+            f"{show(concentration, MG_PER_ML, 'mg/mL', 3)} in "
+            f"{refusal_ml(total)}; the label requires dilution with at least an "
+            f"equal volume (1:1), so at most {show(ceiling.value, MG_PER_ML, 'mg/mL', 3)} "
+            f"({sources_shown(ceiling)}): use more diluent or another vial")
+    return Prepared(total, concentration, prepared, strength, drawn, diluent,
+                    formulary.diluent.value)

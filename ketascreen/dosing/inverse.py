@@ -1,15 +1,16 @@
-"""The independent inverse check of a calculated dose.
+"""Step 6: the independent inverse check of a calculated dose.
 
 Second, separate computation in the spirit of an independent double check (ISMP, R139): it
 recomputes the dose per body weight *from what the bedside will do* -- the programmed pump rate,
 the VTBI, the drawn-up volume -- and compares it with the dose that was ordered.
 
-It deliberately shares no helper with the forward path (:mod:`ketascreen.dosing.calculate`,
-:mod:`~ketascreen.dosing.weight`, the typed quantities of :mod:`~ketascreen.models.doses`): it
-reads the order again from the case's and the formulary's *text*, converts each value to one
-fixed unit once with pint, recomputes the dosing weight with its own copy of the Devine formula,
-and then uses plain :class:`~decimal.Decimal` arithmetic. A slip in the forward path (a wrong
-unit factor, a wrong concentration, a wrong rate) therefore shows up as a disagreement.
+It deliberately shares no helper with the forward path (:mod:`ketascreen.dosing.calculate`
+and its steps, :mod:`~ketascreen.dosing.weight`, the typed quantities of
+:mod:`~ketascreen.models.doses`): it reads the order again from the case's and the formulary's
+*text*, converts each value to one fixed unit once with pint, recomputes the dosing weight with
+its own copy of the Devine formula, and then uses plain :class:`~decimal.Decimal` arithmetic. A
+slip in the forward path (a wrong unit factor, a wrong concentration, a wrong rate) therefore
+shows up as a disagreement.
 
 Tolerance: 1 % beyond what rounding can explain (half the pump-rate resolution relative to the
 rate, half the volume resolution relative to the drawn-up volume, in the worst case).

@@ -1,5 +1,5 @@
-"""The dosing weight: actual, ideal (Devine) or adjusted body weight, checked for plausibility,
-with the reason it was chosen.
+"""Step 3: the dosing weight: actual, ideal (Devine) or adjusted body weight, checked for
+plausibility, with the reason it was chosen.
 
 Formulas (R17, calculator pages citing Devine 1974):
 

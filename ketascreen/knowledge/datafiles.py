@@ -1,4 +1,9 @@
-"""Reading the rule set's data files: TOML from the package (or a clinic's own file), hashed."""
+"""Reading the data files: TOML shipped in the package, or a clinic's own (bytes or a path), hashed.
+
+Every loader of :mod:`ketascreen.knowledge` takes its file the same way (:data:`DataSource`): the
+file's bytes (a clinic file kept in the records database), a path, or ``None`` for the shipped
+file.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from ketascreen.errors import KnowledgeBaseError
 
@@ -25,18 +30,38 @@ class DataFile:
     sha256: str
 
 
-def read_data_file(name: str, path: Path | None = None, *, schema: str) -> DataFile:
-    """Read a shipped data file by ``name``, or a clinic's replacement at ``path``.
+DataSource: TypeAlias = bytes | Path | None
+"""What every loader reads: the file's bytes, a path to it, or ``None`` for the shipped file."""
+
+
+def source_label(name: str, source: DataSource) -> str:
+    """How errors name a data file: its path, ``name`` when shipped, else ``supplied <name>``."""
+    if isinstance(source, Path):
+        return str(source)
+    return name if source is None else f"supplied {name}"
+
+
+def read_data_file(name: str, source: DataSource = None, *, schema: str) -> DataFile:
+    """Read the shipped data file ``name``, or a clinic's replacement given as bytes or a path.
+
+    Args:
+        name: the shipped file's name in ``knowledge/data`` (``policy.toml``).
+        source: the replacement's bytes, or its path; ``None`` reads the shipped file.
+        schema: the ``schema`` the file must declare.
 
     Raises:
         KnowledgeBaseError: the file is missing, is not TOML, or declares another schema.
     """
-    try:
-        raw = (path.read_bytes() if path is not None
-               else resources.files("ketascreen.knowledge").joinpath("data", name).read_bytes())
-    except OSError as error:
-        raise KnowledgeBaseError(str(path or name), "(file)", f"cannot be read: {error}") from None
-    label = str(path) if path is not None else name
+    label = source_label(name, source)
+    if isinstance(source, bytes):
+        raw = source
+    else:
+        try:
+            raw = (source.read_bytes() if source is not None
+                   else resources.files("ketascreen.knowledge").joinpath("data", name)
+                   .read_bytes())
+        except OSError as error:
+            raise KnowledgeBaseError(label, "(file)", f"cannot be read: {error}") from None
     sha256 = hashlib.sha256(raw).hexdigest()
     content = _cached(sha256)
     if content is None:

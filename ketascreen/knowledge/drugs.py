@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from ketascreen.concepts import HISTORY_CONCEPTS, MEDICATION_CLASSES
 from ketascreen.errors import KnowledgeBaseError, UnitInputError
 from ketascreen.knowledge.context import AFFIRMED, Assertion, read_context
-from ketascreen.knowledge.datafiles import read_data_file, require_keys
+from ketascreen.knowledge.datafiles import DataSource, read_data_file, require_keys
 from ketascreen.models.case import ICD10CM, RXNORM, SNOMED, Condition, Medication
 from ketascreen.units import Dimension, Quantity, parse_quantity
 
@@ -112,8 +111,8 @@ def _strings(file: str, entry: str, table: dict[str, Any], key: str) -> tuple[st
 class DrugKnowledge:
     """Ingredients, combination brands and RxNorm product codes, indexed for recognition."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        data = read_data_file("drugs.toml", path, schema=DRUGS_SCHEMA)
+    def __init__(self, source: DataSource = None) -> None:
+        data = read_data_file("drugs.toml", source, schema=DRUGS_SCHEMA)
         self.sha256 = data.sha256
         self.version = str(data.content.get("version", ""))
         self._file, doc = data.name, data.content
@@ -236,8 +235,8 @@ class DrugKnowledge:
 class ConditionKnowledge:
     """Condition entities by SNOMED CT, ICD-10-CM and name, each mapped to a concept."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        data = read_data_file("conditions.toml", path, schema=CONDITIONS_SCHEMA)
+    def __init__(self, source: DataSource = None) -> None:
+        data = read_data_file("conditions.toml", source, schema=CONDITIONS_SCHEMA)
         self.sha256 = data.sha256
         self.version = str(data.content.get("version", ""))
         file, doc = data.name, data.content

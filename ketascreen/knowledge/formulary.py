@@ -13,12 +13,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Generic, TypeVar, get_args
 
 from ketascreen.display import format_number
 from ketascreen.errors import KnowledgeBaseError, UnitInputError
-from ketascreen.knowledge.datafiles import read_data_file
+from ketascreen.knowledge.datafiles import DataSource, read_data_file
 from ketascreen.knowledge.sources import load_sources
 from ketascreen.models.case import Indication, WeightBasis
 from ketascreen.models.doses import (
@@ -365,13 +364,13 @@ class Formulary:
         return max(allowed, key=lambda q: in_unit(q, MG_PER_ML)).to(MG_PER_ML)
 
 
-def load_formulary(path: Path | None = None, *, sources_path: Path | None = None) -> Formulary:
-    """Load the shipped formulary, or a clinic's formulary file at ``path``.
+def load_formulary(source: DataSource = None, *, sources: DataSource = None) -> Formulary:
+    """Load the shipped formulary, or a clinic's formulary file (its bytes or its path).
 
     Args:
-        path: a clinic formulary replacing the shipped one.
-        sources_path: the R# reference list the sources are checked against (default: the
-            rule set's shipped ``sources.toml``).
+        source: a clinic formulary replacing the shipped one (bytes or a path).
+        sources: the R# reference list the sources are checked against (default: the
+            shipped ``sources.toml``).
 
     Returns:
         The validated formulary.
@@ -381,8 +380,8 @@ def load_formulary(path: Path | None = None, *, sources_path: Path | None = None
             unknown indication or source key, a value of the wrong dimension, limits out of
             order, a default outside its own limits.
     """
-    data = read_data_file(FORMULARY_FILE, path, schema=FORMULARY_SCHEMA)
-    known_sources, _ = load_sources(sources_path)
+    data = read_data_file(FORMULARY_FILE, source, schema=FORMULARY_SCHEMA)
+    known_sources, _ = load_sources(sources)
     reader = _Reader(data.name, frozenset(known_sources))
     doc = reader.table(data.content, "(top level)",
                        required={"schema", "version", "name", "preparation", "pump", "display",

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ketascreen.concepts import ALL_CONCEPTS, DATA_CONCEPTS
 from ketascreen.errors import KnowledgeBaseError, UnitInputError
-from ketascreen.knowledge.datafiles import read_data_file, require_keys
+from ketascreen.knowledge.datafiles import DataSource, read_data_file, require_keys
 from ketascreen.models.result import Severity
 from ketascreen.units import Dimension, Quantity, parse_quantity
 
@@ -67,14 +66,14 @@ class Policy:
         return self.numbers[key]
 
 
-def load_policy(path: Path | None = None) -> Policy:
-    """Load the shipped policy, or a clinic's policy file at ``path``.
+def load_policy(source: DataSource = None) -> Policy:
+    """Load the shipped policy, or a clinic's policy file (its bytes or its path).
 
     Raises:
         KnowledgeBaseError: unknown or missing key, unknown concept, bad severity, a threshold of
             the wrong type or unit.
     """
-    data = read_data_file("policy.toml", path, schema=POLICY_SCHEMA)
+    data = read_data_file("policy.toml", source, schema=POLICY_SCHEMA)
     file, doc = data.name, data.content
     require_keys(file, "(top level)", doc,
                  required={"schema", "version", "name", "severity", "decision", "thresholds"})

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from ketascreen.errors import KnowledgeBaseError
-from ketascreen.knowledge.datafiles import read_data_file, require_keys
+from ketascreen.knowledge.datafiles import DataSource, read_data_file, require_keys
 
 SOURCES_SCHEMA = "ketascreen-sources/1"
 
@@ -22,9 +21,12 @@ class Source:
     url: str
 
 
-def load_sources(path: Path | None = None) -> tuple[dict[str, Source], str]:
-    """Load the R# and C# reference list. Returns the sources and the file's sha256."""
-    data = read_data_file("sources.toml", path, schema=SOURCES_SCHEMA)
+def load_sources(source: DataSource = None) -> tuple[dict[str, Source], str]:
+    """Load the R# and C# reference list (shipped, or bytes or a path).
+
+    Returns the sources and the file's sha256.
+    """
+    data = read_data_file("sources.toml", source, schema=SOURCES_SCHEMA)
     sources: dict[str, Source] = {}
     for key, table in data.content.items():
         if key == "schema":

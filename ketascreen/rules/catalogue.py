@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ketascreen.concepts import ALL_CONCEPTS
 from ketascreen.errors import KnowledgeBaseError
-from ketascreen.knowledge.datafiles import read_data_file, require_keys
+from ketascreen.knowledge.datafiles import DataSource, read_data_file, require_keys
 from ketascreen.knowledge.policy import THRESHOLD_TYPES, Policy
 from ketascreen.knowledge.sources import Source, load_sources
 from ketascreen.models.result import FindingKind
@@ -64,26 +63,31 @@ class RuleCatalogue:
         return "; ".join(f"{k} {self.sources[k].short}" for k in rule.sources)
 
 
-def load_rules(policy: Policy, path: Path | None = None,
-               sources_path: Path | None = None) -> RuleCatalogue:
+def load_rules(policy: Policy, source: DataSource = None,
+               sources: DataSource = None) -> RuleCatalogue:
     """Load and validate the rule set against ``policy`` and the source list.
+
+    Args:
+        policy: the clinic policy the rules' severities and thresholds are checked against.
+        source: the rules file (bytes or a path); ``None`` reads the shipped ``rules.toml``.
+        sources: the reference list (bytes or a path); ``None`` reads the shipped one.
 
     Raises:
         KnowledgeBaseError: naming the rule and the problem.
     """
-    sources, sources_sha = load_sources(sources_path)
-    data = read_data_file("rules.toml", path, schema=RULES_SCHEMA)
+    cited, sources_sha = load_sources(sources)
+    data = read_data_file("rules.toml", source, schema=RULES_SCHEMA)
     file, doc = data.name, data.content
     require_keys(file, "(top level)", doc, required={"schema", "version", "rule"})
     rules: list[Rule] = []
     seen: set[str] = set()
     for table in doc["rule"]:
-        rule = _rule(file, table, policy, sources)
+        rule = _rule(file, table, policy, cited)
         if rule.id in seen:
             raise KnowledgeBaseError(file, rule.id, "duplicate rule id")
         seen.add(rule.id)
         rules.append(rule)
-    return RuleCatalogue(str(doc["version"]), data.sha256, sources_sha, tuple(rules), sources)
+    return RuleCatalogue(str(doc["version"]), data.sha256, sources_sha, tuple(rules), cited)
 
 
 def _rule(file: str, table: dict[str, Any], policy: Policy,

@@ -111,6 +111,8 @@ def calculate_dose(case: Case, formulary: Formulary, *,
 
 def _calculate(case: Case, formulary: Formulary, plausible_weight: tuple[Quantity, Quantity],
                plausible_bmi: tuple[float, float], run: _Run) -> DoseOutcome:
+    """The steps, in order; any of them may raise :class:`DoseRefusal` (what ``run`` holds by
+    then is kept in the refused outcome)."""
     working = run.working
     indication = case.indication  # the case is a mutable model: keep what the working shows
     working.append(lambda: f"Formulary {formulary.version} (sha256 {formulary.sha256[:12]}), "

@@ -20,7 +20,7 @@ from ketascreen.fhir.dates import parse_moment
 from ketascreen.fhir.provenance import with_source
 from ketascreen.fhir.record import Item, Record
 from ketascreen.fhir.result import ImportWarning, Provenance
-from ketascreen.knowledge.drugs import ConditionEntry, ConditionKnowledge
+from ketascreen.knowledge.conditions import ConditionEntry, ConditionKnowledge
 from ketascreen.models.case import ICD10CM, SNOMED
 from ketascreen.models.case import Condition as CaseCondition
 

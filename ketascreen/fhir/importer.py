@@ -24,7 +24,8 @@ from ketascreen.fhir.reader import load_source
 from ketascreen.fhir.record import build_record
 from ketascreen.fhir.result import FhirImport, ImportWarning, Provenance
 from ketascreen.fhir.vitals import map_vitals
-from ketascreen.knowledge.drugs import ConditionKnowledge, DrugKnowledge
+from ketascreen.knowledge.conditions import ConditionKnowledge
+from ketascreen.knowledge.drugs import DrugKnowledge
 from ketascreen.knowledge.policy import Policy, load_policy
 from ketascreen.models.case import CASE_FORMAT
 from ketascreen.rules.engine import default_ruleset

@@ -3,7 +3,7 @@
 ``ketascreen-case/1`` forbids unknown keys, so the source of an imported condition or medication
 travels in its text: ``"Clonazepam [Klonopin] (from MedicationRequest/abc-123)"``, with the id
 exactly as in the record, so a clinician can look it up. Recognition by name ignores a trailing
-suffix of this form (:func:`ketascreen.knowledge.drugs.strip_provenance`), so an id such as
+suffix of this form (:func:`ketascreen.knowledge.recognition.strip_provenance`), so an id such as
 ``diazepam-1`` never reads as a drug name.
 
 A FHIR id has only ``A-Z a-z 0-9 - .``; an id with any other character (invalid FHIR, which

@@ -32,7 +32,7 @@ from ketascreen.fhir.vitals import (
     MappedVitals,
     Reading,
 )
-from ketascreen.knowledge.drugs import ConditionKnowledge
+from ketascreen.knowledge.conditions import ConditionKnowledge
 from ketascreen.knowledge.policy import Policy
 from ketascreen.models.case import COUNTING_CONDITION_STATUSES, ICD10CM, SNOMED
 

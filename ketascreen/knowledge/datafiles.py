@@ -117,3 +117,11 @@ def require_keys(file: str, entry: str, table: dict[str, Any], *,
     unknown = table.keys() - required - optional
     if unknown:
         raise KnowledgeBaseError(file, entry, f"unknown key(s): {', '.join(sorted(unknown))}")
+
+
+def string_list(file: str, entry: str, table: dict[str, Any], key: str) -> tuple[str, ...]:
+    """The list of non-empty strings at ``table[key]`` (empty when the key is absent)."""
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise KnowledgeBaseError(file, entry, f"{key} must be a list of non-empty strings")
+    return tuple(value)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ketascreen.dosing import DoseOutcome, calculate_dose
-from ketascreen.knowledge.drugs import ConditionKnowledge, DrugKnowledge
+from ketascreen.knowledge.conditions import ConditionKnowledge
+from ketascreen.knowledge.drugs import DrugKnowledge
 from ketascreen.knowledge.formulary import Formulary, load_formulary
 from ketascreen.knowledge.policy import Policy, load_policy
 from ketascreen.models.case import Case

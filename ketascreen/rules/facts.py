@@ -12,13 +12,8 @@ from dataclasses import dataclass, field
 
 from ketascreen.display import format_number, format_quantity
 from ketascreen.dosing import DoseOutcome
-from ketascreen.knowledge.drugs import (
-    ConditionEntry,
-    ConditionKnowledge,
-    ConditionMatch,
-    DrugKnowledge,
-    MedicationMatch,
-)
+from ketascreen.knowledge.conditions import ConditionEntry, ConditionKnowledge, ConditionMatch
+from ketascreen.knowledge.drugs import DrugKnowledge, MedicationMatch
 from ketascreen.knowledge.policy import Policy
 from ketascreen.models.case import (
     COUNTING_CONDITION_STATUSES,

@@ -9,9 +9,10 @@ magnitude fails here. The formulary's hash is replaced by a placeholder, so a co
 the shipped formulary does not.
 
 Re-recording: a deliberate change of what is shown (issue 10: one display resolution per
-quantity, labelled rows) is re-recorded with ``KETASCREEN_RERECORD_GOLDENS=1 .venv/bin/python
--m pytest tests/dosing/test_golden.py``, which rewrites ``golden_outcomes.json`` and then fails
-on purpose, so a re-record is never silent. Read ``git diff tests/dosing/golden_outcomes.json``
+quantity, labelled rows) is re-recorded with ``.venv/bin/python -m tests.dosing.record_goldens``
+(``make goldens``; deterministic: an unchanged tree records the same bytes), or with
+``KETASCREEN_RERECORD_GOLDENS=1 .venv/bin/python -m pytest tests/dosing/test_golden.py``, which
+rewrites ``golden_outcomes.json`` and then fails on purpose, so a re-record is never silent. Read ``git diff tests/dosing/golden_outcomes.json``
 value by value before committing it: every magnitude (``programme``, ``dosing_weight``, the dose
 JSON numbers) must be unchanged unless the change is the point of the commit.
 """

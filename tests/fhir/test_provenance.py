@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ketascreen.fhir.provenance import source_suffix, with_source, written_id
-from ketascreen.knowledge.drugs import ConditionKnowledge, DrugKnowledge, strip_provenance
+from ketascreen.knowledge.conditions import ConditionKnowledge
+from ketascreen.knowledge.drugs import DrugKnowledge
+from ketascreen.knowledge.recognition import strip_provenance
 from ketascreen.models.case import Condition, Medication
 from tests.fhir.builders import SNOMED, concept, condition, request, run
 

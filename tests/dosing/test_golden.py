@@ -12,9 +12,10 @@ Re-recording: a deliberate change of what is shown (issue 10: one display resolu
 quantity, labelled rows) is re-recorded with ``.venv/bin/python -m tests.dosing.record_goldens``
 (``make goldens``; deterministic: an unchanged tree records the same bytes), or with
 ``KETASCREEN_RERECORD_GOLDENS=1 .venv/bin/python -m pytest tests/dosing/test_golden.py``, which
-rewrites ``golden_outcomes.json`` and then fails on purpose, so a re-record is never silent. Read ``git diff tests/dosing/golden_outcomes.json``
-value by value before committing it: every magnitude (``programme``, ``dosing_weight``, the dose
-JSON numbers) must be unchanged unless the change is the point of the commit.
+rewrites ``golden_outcomes.json`` and then fails on purpose, so a re-record is never silent.
+Read ``git diff tests/dosing/golden_outcomes.json`` value by value before committing it: every
+magnitude (``programme``, ``dosing_weight``, the dose JSON numbers) must be unchanged unless
+the change is the point of the commit.
 """
 
 from __future__ import annotations

@@ -18,4 +18,5 @@ def test_example_case_needs_review_for_benzodiazepine(example_case_path: Path) -
     assert "20 mg/day diazepam-equivalent" in benzo[0].basis
     assert [f.concept for f in result.findings] == ["benzodiazepine"]
     assert result.abuse_risk.tier == "low"
-    assert result.dose is None or result.dose.display.dose
+    assert result.dose is not None
+    assert (result.dose.display.dose, result.dose.display.rate) == ("42.4 mg", "63.6 mL/h")

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from ketascreen.errors import StorageError
 from ketascreen.records import db
@@ -108,16 +108,21 @@ def test_migrations_reach_head_and_match_the_models(database_url: str) -> None:
         database.dispose()
 
 
-def test_reopening_does_not_migrate_again(database_url: str,
+def test_reopening_does_not_migrate_again(empty_database_url: str,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """A current database is opened without running Alembic."""
-    Database(database_url).dispose()
+    """A current database is opened without running Alembic (the first opening did)."""
+    upgrades: list[object] = []
+    upgrade = db._upgrade
 
-    def fail(_connection: object) -> None:
-        raise AssertionError("migrated twice")
+    def counted(connection: Connection) -> None:
+        upgrades.append(connection)
+        upgrade(connection)
 
-    monkeypatch.setattr(db, "_upgrade", fail)
-    Database(database_url).dispose()
+    monkeypatch.setattr(db, "_upgrade", counted)
+    Database(empty_database_url).dispose()
+    assert len(upgrades) == 1
+    Database(empty_database_url).dispose()
+    assert len(upgrades) == 1
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

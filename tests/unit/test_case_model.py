@@ -183,12 +183,16 @@ json_values = st.recursive(
 @given(json_values)
 def test_arbitrary_json_never_crashes(value: Any) -> None:
     """Any JSON document gives a case or a typed error."""
-    problems = None
+    problems: tuple[object, ...] = ()
     try:
-        parse_case_json(json.dumps(value))
+        case = parse_case_json(json.dumps(value))
     except CaseValidationError as error:
-        problems = error.problems
-    assert problems is None or problems
+        problems = tuple(error.problems)
+        messages = [problem.message for problem in error.problems]
+    else:
+        assert parse_case(case.model_dump(mode="json", exclude_none=True)) == case
+        return
+    assert problems and all(messages), problems
 
 
 case_fields = st.fixed_dictionaries({}, optional={

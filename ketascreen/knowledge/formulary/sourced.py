@@ -1,0 +1,111 @@
+"""Reading the formulary's sourced values: ``{ value = "...", source = [...] }`` tables.
+
+Every value of the formulary carries the text it was written as and the references it rests on
+(R# keys of the reference list, or ``local-policy``); :class:`Reader` reads one such table of one
+file and raises errors naming the file and the entry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from ketascreen.errors import KnowledgeBaseError, UnitInputError
+from ketascreen.units import Dimension, Quantity, parse_quantity
+
+LOCAL_POLICY = "local-policy"
+"""Source marker of a value the clinic sets itself (no published number exists)."""
+
+T = TypeVar("T")
+
+_REFERENCE_KEY = re.compile(r"^R\d+b?$")
+
+Parse = Callable[[str, str], Any]
+"""A value parser: ``parse(text, entry)``; raises UnitInputError, TypeError or ValueError."""
+
+
+@dataclass(frozen=True)
+class Sourced(Generic[T]):
+    """A formulary value with the text it was written as and its sources.
+
+    Attributes:
+        value: the parsed value.
+        text: the value as written in the file (what the checklist shows).
+        sources: reference keys (``R18``) and/or :data:`LOCAL_POLICY`.
+        entry: the dotted key it was read from, e.g. ``protocols.depression.hard_max``.
+    """
+
+    value: T
+    text: str
+    sources: tuple[str, ...]
+    entry: str
+
+    @property
+    def is_local_policy(self) -> bool:
+        """True when the clinic set this value itself (no published source gives it)."""
+        return LOCAL_POLICY in self.sources
+
+
+class Reader:
+    """Reads sourced values of one file, raising errors that name the entry."""
+
+    def __init__(self, file: str, known_sources: frozenset[str]) -> None:
+        self.file = file
+        self.known_sources = known_sources
+
+    def fail(self, entry: str, problem: str) -> KnowledgeBaseError:
+        """The error naming this file, ``entry`` and the problem."""
+        return KnowledgeBaseError(self.file, entry, problem)
+
+    def table(self, value: object, entry: str, *, required: frozenset[str] | set[str] = frozenset(),
+              optional: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+        """``value`` as a table with every ``required`` key and no key beyond ``optional``."""
+        if not isinstance(value, dict):
+            raise self.fail(entry, "must be a table")
+        missing = set(required) - value.keys()
+        if missing:
+            raise self.fail(entry, f"missing key(s): {', '.join(sorted(missing))}")
+        unknown = value.keys() - set(required) - set(optional)
+        if unknown:
+            raise self.fail(entry, f"unknown key(s): {', '.join(sorted(unknown))}")
+        return value
+
+    def sourced(self, value: object, entry: str, parse: Parse) -> Sourced[Any]:
+        """The sourced value at ``entry``: its text parsed by ``parse``, its sources checked."""
+        table = self.table(value, entry, required={"value", "source"})
+        text, sources = table["value"], table["source"]
+        if not isinstance(text, str) or not text.strip():
+            raise self.fail(entry, f"value must be text such as \"0.5 mg/kg\", not {text!r}")
+        if (not isinstance(sources, list) or not sources
+                or not all(isinstance(s, str) for s in sources)):
+            raise self.fail(entry, "source must be a non-empty list of reference keys (R18) "
+                            f"or \"{LOCAL_POLICY}\"")
+        for source in sources:
+            if source != LOCAL_POLICY and not _REFERENCE_KEY.match(source):
+                raise self.fail(entry, f"source {source!r} is neither a reference key (R18) "
+                                f"nor \"{LOCAL_POLICY}\"")
+            if source != LOCAL_POLICY and source not in self.known_sources:
+                raise self.fail(entry, f"source {source} is not in the reference list")
+        if len(set(sources)) != len(sources):
+            raise self.fail(entry, "source lists a key twice")
+        try:
+            parsed = parse(text, entry)
+        except UnitInputError as error:
+            raise self.fail(entry, f"{text!r} {error.reason}") from None
+        except (TypeError, ValueError) as error:
+            raise self.fail(entry, f"{text!r}: {error}") from None
+        return Sourced(parsed, text.strip(), tuple(sources), entry)
+
+
+def quantity_parser(dimension: Dimension) -> Parse:
+    """A parser of a quantity of ``dimension`` (the case format's units)."""
+    def parse(text: str, entry: str) -> Quantity:
+        return parse_quantity(text, dimension, field=entry)
+    return parse
+
+
+def plain_text(text: str, entry: str) -> str:
+    """A text value as written, trimmed."""
+    return text.strip()

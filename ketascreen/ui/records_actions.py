@@ -19,6 +19,7 @@ from ketascreen.errors import (
     PermissionDeniedError,
     SameDaySigningError,
 )
+from ketascreen.models.checklist import DECISION_LABELS
 from ketascreen.records.certificates import (
     CertificateStatus,
     certificate_names_holder,
@@ -35,9 +36,9 @@ from ketascreen.records.worklist import (
     record_print,
     todays_checklists,
 )
-from ketascreen.reports.checklist import DECISION_LABELS
 from ketascreen.reports.signing import SignerIdentity
-from ketascreen.rules.engine import Screening
+from ketascreen.rules import RuleSet
+from ketascreen.screening import Screening
 
 __all__ = [
     "Actor",
@@ -62,6 +63,7 @@ __all__ = [
     "register_certificate",
     "remember_certificate_path",
     "require",
+    "rule_set_in_force",
     "same_day_error_text",
     "same_day_text",
     "sign_in",
@@ -93,6 +95,23 @@ def open_store(*, url: str | None = None) -> RecordStore:
         StorageError: the database cannot be opened.
     """
     return RecordStore.open(url)
+
+
+def rule_set_in_force(*, store: RecordStore) -> RuleSet:
+    """The rule set the app screens with while ``store`` is open: the clinic policy and
+    formulary installed in the records database, else the files the environment names, else
+    the shipped ones (:func:`ketascreen.screening.rule_set_in_force`, loaded once per content).
+
+    Raises:
+        ClinicFileConflictError: the database and the environment both give the same kind of
+            file.
+        KnowledgeBaseError: an installed file no longer validates against this ketascreen.
+        StorageError: the database cannot be read.
+    """
+    from ketascreen.records.settings import clinic_files  # noqa: PLC0415
+    from ketascreen.screening import rule_set_in_force as in_force  # noqa: PLC0415
+
+    return in_force(clinic_files(store))
 
 
 def sign_in(*, store: RecordStore, username: str, password: str) -> Actor:

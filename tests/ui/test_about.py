@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 import ketascreen
-from ketascreen.rules import default_ruleset
+from ketascreen.screening import rule_set_in_force as default_ruleset
 from ketascreen.ui.main_window import MainWindow
 
 

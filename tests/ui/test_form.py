@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from ketascreen.concepts import HISTORY_CONCEPTS
-from ketascreen.rules import default_ruleset
+from ketascreen.screening import rule_set_in_force as default_ruleset
 from ketascreen.ui.instruments import AUDIT_C_QUESTIONS, DAST10_ITEMS
 from ketascreen.ui.main_window import MainWindow
 from tests.ui.helpers import activate, press, type_into, wait_screened

@@ -13,15 +13,17 @@ from typing import TYPE_CHECKING, Any, Literal
 from ketascreen.api import parse_case
 from ketascreen.errors import CaseValidationError, FieldProblem
 from ketascreen.models.case import Case
-from ketascreen.reports.checklist import (
-    DECISION_LABELS,
-    SIGNATURE_MEANING,
-    dose_box_from,
+from ketascreen.models.checklist import DECISION_LABELS, SIGNATURE_MEANING
+from ketascreen.screening import (
+    INVALID_CASE,
+    Screening,
+    SigningRefusal,
+    rule_set_in_force,
+    run,
 )
-from ketascreen.rules import RuleSet, default_ruleset
 
 if TYPE_CHECKING:
-    from ketascreen.rules.engine import Screening
+    from ketascreen.rules import RuleSet
 
 Decision = Literal["do-not-infuse", "insufficient-data", "needs-review", "clear"]
 
@@ -30,12 +32,13 @@ SIGNATURE_MEANING_TEXT = SIGNATURE_MEANING
 
 
 def ruleset() -> RuleSet:
-    """The shipped rule set, loaded once per process.
+    """The rule set in force without a records database (the clinic files the environment
+    names, else the shipped ones), loaded once per content.
 
     Raises:
         KnowledgeBaseError: a shipped or clinic-edited data file is invalid.
     """
-    return default_ruleset()
+    return rule_set_in_force()
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,13 @@ class FormScreening:
         document: the case document that was screened (JSON-shaped, as the form built it).
         problems: every field the core refused, with its structured fields; empty when valid.
         screening: the core's screening, or ``None`` when the document is not a valid case.
-        acknowledgeable: rule ids of findings the physician may acknowledge under the policy.
+        acknowledgeable: rule ids of findings the physician may acknowledge under the policy
+            (the screening's).
         dose_rows: the dose box exactly as the checklist prints it (label, text); empty when
             there is no dose.
         working: every step of the dose calculation, as printed.
-        no_dose_reason: why there is no dose, for a clinician; ``None`` when there is one.
+        no_dose_reason: why there is no dose, for a clinician (the screening's); ``None`` when
+            there is one.
     """
 
     document: dict[str, Any]
@@ -71,12 +76,24 @@ class FormScreening:
         """The decision, or ``None`` when the form could not be screened."""
         return None if self.screening is None else self.screening.result.decision
 
+    @property
+    def refusal(self) -> SigningRefusal | None:
+        """Why its checklist may not be signed (the screening's; the invalid-case refusal when
+        it was not screened), or ``None`` when it may."""
+        return INVALID_CASE if self.screening is None else self.screening.signing_refusal
 
-def screen_document(*, document: Mapping[str, Any]) -> FormScreening:
+
+def screen_document(*, document: Mapping[str, Any],
+                    rules: RuleSet | None = None) -> FormScreening:
     """Validate the form's case document and, when it is a valid case, screen it.
 
     An invalid document is never screened: the result carries the problems and no dose.
-    A DO NOT INFUSE decision carries no dose either, as on the printed checklist.
+    What may be acknowledged, why it may not be signed and why there is no dose (none for a
+    DO NOT INFUSE decision, as on the printed checklist) are the screening's.
+
+    Args:
+        rules: the rule set in force (with the records database's clinic files); ``None``:
+            the one in force without a records database.
     """
     doc = dict(document)
     try:
@@ -84,32 +101,14 @@ def screen_document(*, document: Mapping[str, Any]) -> FormScreening:
     except CaseValidationError as error:
         return FormScreening(doc, tuple(error.problems), None, frozenset(), (), (),
                              "the form is incomplete or has errors (see the marked fields)")
-    rules = ruleset()
-    screening = rules.run(case)
-    box, no_dose = dose_box_from(screening.dose)
-    if screening.result.decision == "do-not-infuse":
-        box, no_dose = None, "No dose: do not infuse."
+    screening = run(case, rules=rules or ruleset())
+    box = screening.dose_box
     return FormScreening(
         document=doc, problems=(), screening=screening,
-        acknowledgeable=_acknowledgeable(rules, screening),
+        acknowledgeable=screening.acknowledgeable,
         dose_rows=() if box is None else box.rows,
         working=() if box is None else box.working,
-        no_dose_reason=None if no_dose is None else no_dose.removeprefix("No dose: "))
-
-
-def _acknowledgeable(rules: RuleSet, screening: Screening) -> frozenset[str]:
-    """Rule ids the policy lets the physician acknowledge (the engine's own criterion)."""
-    by_id = {rule.id: rule for rule in rules.catalogue.rules}
-    policy = rules.policy
-    allowed: set[str] = set()
-    for finding in screening.result.findings:
-        rule = by_id[finding.rule_id]
-        blocking = rule.kind == "data" and rule.severity_key in policy.blocking_data
-        if not blocking and (finding.severity == "relative" or (
-                finding.severity == "absolute"
-                and finding.concept in policy.acknowledgeable_absolute)):
-            allowed.add(finding.rule_id)
-    return frozenset(allowed)
+        no_dose_reason=screening.no_dose_reason)
 
 
 def decision_label(*, decision: Decision) -> tuple[str, str]:
@@ -118,43 +117,17 @@ def decision_label(*, decision: Decision) -> tuple[str, str]:
 
 
 def signing_refusal(*, outcome: FormScreening | None) -> str | None:
-    """Why the checklist of ``outcome`` may not be signed now, or ``None`` when it may.
-
-    Only a CLEAR screening is signed: its one signature meaning is "Screened and approved for
-    first infusion". Insufficient data and unacknowledged relative findings must be resolved
-    first; a DO NOT INFUSE checklist is documented unsigned (printed or exported) instead.
-    """
-    if outcome is None or not outcome.valid:
-        return "The form is incomplete or has errors: correct the marked fields first."
-    decision = outcome.decision
-    if decision == "insufficient-data":
-        return ("Insufficient data: complete the missing items listed under the findings, "
-                "then sign.")
-    if decision == "needs-review":
-        return ("Each relative finding must be acknowledged with a reason before signing.")
-    if decision == "do-not-infuse":
-        return ("DO NOT INFUSE: an absolute contraindication was found. The signature means "
-                f"\"{SIGNATURE_MEANING}\", so this checklist cannot be signed. Print it or "
-                "export it unsigned to document the decision.")
-    return None
+    """Why the checklist of ``outcome`` may not be signed now (the screening's sentence), or
+    ``None`` when it may."""
+    refusal = INVALID_CASE if outcome is None else outcome.refusal
+    return None if refusal is None else refusal.message
 
 
 def signing_status(*, outcome: FormScreening | None) -> str:
-    """One line for the decision banner: ready to sign, or what stands in the way."""
-    if outcome is None or outcome.screening is None:
-        return "Not ready to sign: the form is incomplete or has errors."
-    decision = outcome.decision
-    if decision == "clear":
-        return "Ready to sign: File > Sign checklist (Ctrl+G)."
-    if decision == "needs-review":
-        waiting = sum(1 for f in outcome.screening.result.findings
-                      if f.rule_id in outcome.acknowledgeable and not f.acknowledged)
-        return (f"Not ready to sign: {waiting} finding(s) still need an acknowledgement "
-                "with a reason.")
-    if decision == "insufficient-data":
-        return "Not ready to sign: complete the missing or doubtful data first."
-    return ("Cannot be signed (a signature means approval for infusion): print or export "
-            "the unsigned checklist to document the decision.")
+    """One line for the decision banner: ready to sign, or what stands in the way (the
+    screening's words)."""
+    refusal = INVALID_CASE if outcome is None else outcome.refusal
+    return "Ready to sign: File > Sign checklist (Ctrl+G)." if refusal is None else refusal.status
 
 
 def screening_of(outcome: FormScreening) -> Screening:

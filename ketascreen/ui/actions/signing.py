@@ -10,11 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ketascreen.errors import InputFileError
-from ketascreen.reports.checklist import (
-    canonical_json,
-    dose_box_from,
-    record_id_for,
-)
+from ketascreen.models.checklist import record_id_for
+from ketascreen.screening import DEFAULT_CLINIC
 from ketascreen.ui.actions.files import write_file
 from ketascreen.ui.actions.screening import FormScreening, screening_of, signing_refusal
 
@@ -48,14 +45,10 @@ def checklist_pdf(*, outcome: FormScreening, page_size: PageSize = "letter",
     Raises:
         ValueError: the form was not screened (invalid document).
     """
-    from ketascreen.reports.output import DEFAULT_CLINIC, produce_checklist  # noqa: PLC0415
+    from ketascreen.reports.output import produce_checklist  # noqa: PLC0415
 
-    screening = screening_of(outcome)
-    box, no_dose = dose_box_from(screening.dose)
-    data, _ = produce_checklist(screening.case, screening.result, dose=box,
-                                no_dose_reason=no_dose, versions=screening.versions,
-                                page_size=page_size, clinic=clinic or DEFAULT_CLINIC,
-                                import_warnings=import_warnings)
+    data, _ = produce_checklist(screening_of(outcome), page_size=page_size,
+                                clinic=clinic or DEFAULT_CLINIC, import_warnings=import_warnings)
     return data
 
 
@@ -105,7 +98,6 @@ def sign_checklist(*, outcome: FormScreening, key_path: Path, passphrase: bytes,
     if refusal is not None:
         raise ValueError(refusal)
     from ketascreen.reports.output import (  # noqa: PLC0415
-        DEFAULT_CLINIC,
         SigningRequest,
         produce_checklist,
         stage_file,
@@ -115,10 +107,8 @@ def sign_checklist(*, outcome: FormScreening, key_path: Path, passphrase: bytes,
         key = key_path.read_bytes()
     except OSError as error:
         raise InputFileError(str(key_path), f"cannot be read: {error.strerror}") from None
-    box, no_dose = dose_box_from(screening.dose)
     data, checklist = produce_checklist(
-        screening.case, screening.result, dose=box, no_dose_reason=no_dose,
-        versions=screening.versions, page_size=page_size, clinic=clinic or DEFAULT_CLINIC,
+        screening, page_size=page_size, clinic=clinic or DEFAULT_CLINIC,
         import_warnings=import_warnings,
         signing=SigningRequest(key, passphrase, str(key_path)), audit_head=audit_head)
     staged = None
@@ -162,12 +152,7 @@ def record_id_of(*, outcome: FormScreening) -> str | None:
     """The record id the checklist of ``outcome`` prints (the hash of its case and result), or
     ``None`` when the form is not a valid case. Equal ids mean the same case and result, so
     the same dose, as a signed checklist bearing that id."""
-    if outcome.screening is None:
-        return None
-    screening = outcome.screening
-    return record_id_for(
-        canonical_json(screening.case.model_dump(mode="json", exclude_none=True)),
-        canonical_json(screening.result.model_dump(mode="json")))
+    return None if outcome.screening is None else outcome.screening.record_id
 
 
 @dataclass(frozen=True)

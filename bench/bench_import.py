@@ -50,10 +50,10 @@ def bench() -> None:
     from ketascreen.fhir import import_fhir  # noqa: PLC0415 - imported late to be timed
     from ketascreen.fhir.dates import latest_clinical_date  # noqa: PLC0415 - imported late to be timed
     from ketascreen.fhir.reader import load_source  # noqa: PLC0415 - imported late to be timed
-    from ketascreen.rules.engine import default_ruleset  # noqa: PLC0415 - imported late to be timed
+    from ketascreen.screening import rule_set_in_force, screen  # noqa: PLC0415 - imported late to be timed
 
     imported = time.perf_counter()
-    ruleset = default_ruleset()
+    ruleset = rule_set_in_force()
     loaded = time.perf_counter()
     sources = _sources()
     as_of_days = {s: latest_clinical_date(r.data for r in load_source(s).resources)
@@ -70,7 +70,7 @@ def bench() -> None:
         except DeceasedPatientError:
             refused += 1
         else:
-            decision = ruleset.screen(parse_case(result.case)).decision
+            decision = screen(parse_case(result.case), rules=ruleset).decision
             decisions[decision] = decisions.get(decision, 0) + 1
         per_sample.append((time.perf_counter() - began, source.name))
     done = time.perf_counter()
@@ -109,7 +109,7 @@ def compare() -> None:
         return
     timer = ("import time; {0}; t = time.perf_counter(); {1}; "
              "print(time.perf_counter() - t)")
-    core = "import ketascreen.api, ketascreen.rules.engine"
+    core = "import ketascreen.api, ketascreen.screening"
     print("\nImport cost, median of 5 fresh processes:")
     print("  ketascreen core (pint, pydantic, rules, api): "
           f"{_ms(_fresh(timer.format('pass', core)))}")

@@ -28,14 +28,14 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 import ketascreen
+from ketascreen.models.checklist import canonical_json
 from ketascreen.records.content import content_sha256
 from ketascreen.records.models import Patient, ScreeningRow, SignedDocument, User
 from ketascreen.records.repository import RecordStore
 from ketascreen.records.worklist import open_checklist, todays_checklists
-from ketascreen.reports.checklist import canonical_json, dose_box_from
 from ketascreen.reports.output import SigningRequest, produce_checklist
 from ketascreen.reports.signing import generate_self_signed
-from ketascreen.rules import default_ruleset
+from ketascreen.screening import rule_set_in_force, run
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO.parent / "shared" / "spec" / "examples" / "case-example.json"
@@ -53,12 +53,10 @@ def acknowledged_example() -> ketascreen.models.Case:
 def _template() -> tuple[str, str, bytes, str]:
     """Case JSON, result JSON, signed PDF and signer name of the example case."""
     case = acknowledged_example()
-    screening = default_ruleset().run(case)
+    screening = run(case)
     pair = generate_self_signed("Dr Jane Smith", b"bench-passphrase", credentials="MD")
-    dose, reason = dose_box_from(screening.dose)
     pdf, checklist = produce_checklist(
-        case, screening.result, dose=dose, no_dose_reason=reason, versions=screening.versions,
-        signing=SigningRequest(pair.pkcs12, b"bench-passphrase", "bench.p12"))
+        screening, signing=SigningRequest(pair.pkcs12, b"bench-passphrase", "bench.p12"))
     case_json = canonical_json(case.model_dump(mode="json", exclude_none=True)).decode()
     result_json = canonical_json(screening.result.model_dump(mode="json")).decode()
     assert checklist.signer is not None
@@ -76,7 +74,7 @@ def populate(store: RecordStore, count: int, today: int, rng: random.Random) -> 
     case_json, result_json, pdf, signer = _template()
     pdf_sha = hashlib.sha256(pdf).hexdigest()
     content = content_sha256(case_json, result_json)
-    ruleset = default_ruleset()
+    ruleset = rule_set_in_force()
     now = datetime.now(UTC)
     start_of_today = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
     with store.database.read() as session:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import ketascreen
-from ketascreen.rules import default_ruleset
+from ketascreen.screening import rule_set_in_force, screen
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO.parent / "shared" / "spec" / "examples" / "case-example.json"
@@ -33,12 +33,12 @@ FORTY = [
 
 
 def _timings(case: ketascreen.models.Case, runs: int) -> tuple[float, float]:
-    ruleset = default_ruleset()
-    ruleset.screen(case)
+    ruleset = rule_set_in_force()
+    screen(case, rules=ruleset)
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
-        ruleset.screen(case)
+        screen(case, rules=ruleset)
         samples.append(time.perf_counter() - start)
     samples.sort()
     return statistics.median(samples) * 1e3, samples[int(len(samples) * 0.99)] * 1e3

@@ -129,7 +129,8 @@ def load_case(path: str | Path) -> Case:
 
 
 def screen(case: Case) -> Result:
-    """Screen ``case`` with the shipped rule set and clinic policy."""
-    from ketascreen.rules import default_ruleset  # noqa: PLC0415 - keeps `import ketascreen` light
+    """Screen ``case`` with the rule set in force (the shipped rules with the clinic policy and
+    formulary of ``$KETASCREEN_POLICY`` / ``$KETASCREEN_FORMULARY``, else the shipped ones)."""
+    from ketascreen.screening import run  # noqa: PLC0415 - keeps `import ketascreen` light
 
-    return default_ruleset().screen(case)
+    return run(case).result

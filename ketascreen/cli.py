@@ -28,10 +28,11 @@ from ketascreen.errors import (
 
 if TYPE_CHECKING:
     from ketascreen.models.case import Case
+    from ketascreen.models.checklist import Checklist
     from ketascreen.records.commands import Saver
-    from ketascreen.reports.checklist import Checklist
     from ketascreen.reports.output import StagedFile
-    from ketascreen.rules.engine import Screening
+    from ketascreen.rules.engine import RuleSet
+    from ketascreen.screening import Screening
 
 
 @dataclasses.dataclass(frozen=True)
@@ -277,9 +278,7 @@ def _registered_signers() -> Iterator[Callable[[str], str | None] | None]:
     """Who a signing certificate is registered to in the records (read-only, no login), when a
     records database is configured (``$KETASCREEN_DATABASE_URL``) or exists in the data folder;
     ``None`` when there is none. A database that cannot be read is said on stderr."""
-    from ketascreen.records.db import DATABASE_FILE, ENV_DATABASE_URL, data_dir  # noqa: PLC0415
-
-    if not os.environ.get(ENV_DATABASE_URL) and not (data_dir() / DATABASE_FILE).exists():
+    if not _records_database_exists():
         yield None
         return
     from ketascreen.records.certificates import registered_owner  # noqa: PLC0415
@@ -364,16 +363,50 @@ def _screen(args: argparse.Namespace, *, out: TextIO) -> int:
             saver.close()
 
 
+def _records_database_exists() -> bool:
+    """Whether a records database is configured (``$KETASCREEN_DATABASE_URL``) or exists in the
+    data folder (nothing is created to find out)."""
+    from ketascreen.records.db import DATABASE_FILE, ENV_DATABASE_URL, data_dir  # noqa: PLC0415
+
+    return bool(os.environ.get(ENV_DATABASE_URL)) or (data_dir() / DATABASE_FILE).exists()
+
+
+def _rule_set(saver: Saver | None) -> RuleSet:
+    """The rule set in force: with the clinic policy and formulary installed in the records
+    database when there is one (never created just to screen), else the environment's files,
+    else the shipped ones.
+
+    Raises:
+        StorageError: the records database cannot be read (a screening never silently falls
+            back to another policy than the clinic's).
+        ClinicFileConflictError: the database and the environment both give a file.
+        KnowledgeBaseError: a data file is invalid.
+    """
+    from ketascreen.records.settings import clinic_files  # noqa: PLC0415
+    from ketascreen.screening import rule_set_in_force  # noqa: PLC0415
+
+    if saver is not None:
+        return rule_set_in_force(clinic_files(saver.store))
+    if not _records_database_exists():
+        return rule_set_in_force()
+    from ketascreen.records.repository import RecordStore  # noqa: PLC0415
+
+    with RecordStore.open() as store:
+        return rule_set_in_force(clinic_files(store))
+
+
 def _screen_sources(args: argparse.Namespace, as_of: date | None, saver: Saver | None,
                     out: TextIO) -> int:
     from ketascreen.reports.text import render_report  # noqa: PLC0415
-    from ketascreen.rules import default_ruleset  # noqa: PLC0415
+    from ketascreen.screening import run  # noqa: PLC0415
 
+    rules = None
     for number, source in enumerate(args.sources):
         loaded = _load(source, as_of)
-        screening = default_ruleset().run(loaded.case)
+        rules = rules or _rule_set(saver)
+        screening = run(loaded.case, rules=rules)
         if saver is not None:
-            saver.check(screening, default_ruleset())
+            saver.check(screening)
         if args.json:
             out.write(screening.result.model_dump_json(indent=2) + "\n")
         else:
@@ -393,7 +426,7 @@ def _screen_sources(args: argparse.Namespace, as_of: date | None, saver: Saver |
             # destination (a crash in between leaves a temporary file the next start removes,
             # never a signed PDF without its record).
             if saver is not None:
-                saver.save(screening, default_ruleset(), signed_pdf)
+                saver.save(screening, signed_pdf)
             if staged is not None:
                 _announce_pdf(args, staged.commit(), checklist)
         finally:
@@ -405,8 +438,9 @@ def _screen_sources(args: argparse.Namespace, as_of: date | None, saver: Saver |
 def _summary(sources: list[str], as_of: date | None, out: TextIO) -> int:
     """One line per source; a source that cannot be screened is reported, not fatal."""
     from ketascreen.errors import DeceasedPatientError  # noqa: PLC0415
-    from ketascreen.rules import default_ruleset  # noqa: PLC0415
+    from ketascreen.screening import run  # noqa: PLC0415
 
+    rules = None
     status = EXIT_OK
     for source in sources:
         try:
@@ -418,7 +452,8 @@ def _summary(sources: list[str], as_of: date | None, out: TextIO) -> int:
             out.write(f"{source}: NOT SCREENED - {error}\n")
             status = EXIT_INVALID_INPUT
             continue
-        result = default_ruleset().screen(loaded.case)
+        rules = rules or _rule_set(None)
+        result = run(loaded.case, rules=rules).result
         concepts = ", ".join(dict.fromkeys(
             f.concept for f in result.findings if f.severity != "info")) or "-"
         patient = loaded.case.patient
@@ -448,7 +483,6 @@ def _stage_pdf(args: argparse.Namespace, screening: Screening,
                ) -> tuple[bytes, Checklist, StagedFile]:
     """Produce the checklist and write it to a temporary file beside ``--pdf`` (not in place:
     see :class:`~ketascreen.reports.output.StagedFile`)."""
-    from ketascreen.reports.checklist import dose_box_from  # noqa: PLC0415
     from ketascreen.reports.output import (  # noqa: PLC0415
         DEFAULT_CLINIC,
         SigningRequest,
@@ -463,11 +497,8 @@ def _stage_pdf(args: argparse.Namespace, screening: Screening,
         except OSError as error:
             raise InputFileError(args.sign, f"cannot be read: {error.strerror}") from None
         signing = SigningRequest(key, _read_passphrase(args.passphrase_file), args.sign)
-    dose_box, no_dose_reason = dose_box_from(screening.dose)
     data, checklist = produce_checklist(
-        screening.case, screening.result, dose=dose_box,
-        no_dose_reason=no_dose_reason, versions=screening.versions,
-        page_size=args.page_size, import_warnings=import_warnings,
+        screening, page_size=args.page_size, import_warnings=import_warnings,
         clinic=args.clinic or os.environ.get("KETASCREEN_CLINIC") or DEFAULT_CLINIC,
         signing=signing, audit_head=audit_head)
     return data, checklist, stage_file(Path(args.pdf), data, force=args.force)

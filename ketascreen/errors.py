@@ -149,6 +149,20 @@ class KnowledgeBaseError(KetascreenError):
 
 
 @dataclass
+class ClinicFileConflictError(KnowledgeBaseError):
+    """A clinic policy or formulary is given twice: installed in the records database and named
+    by an environment variable. Neither is chosen silently.
+
+    Attributes:
+        kind: ``policy`` or ``formulary``.
+        variable: the environment variable naming the other file (``file`` is its path).
+    """
+
+    kind: str = ""
+    variable: str = ""
+
+
+@dataclass
 class FhirImportError(KetascreenError, ValueError):
     """A FHIR source cannot be turned into a screening case.
 

@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 
 from ketascreen.cli import main
+from ketascreen.models.checklist import record_id_for
 from ketascreen.records.commands import Saver
 from ketascreen.records.repository import RecordStore
-from ketascreen.reports.checklist import record_id_for
 from ketascreen.reports.signing import embedded_attachments, is_signed
 from ketascreen.tempfiles import TEMP_PREFIX, remove_leftovers
 from tests.helpers.cases import clean_case

@@ -27,8 +27,8 @@ from ketascreen.fhir.vitals import map_vitals
 from ketascreen.knowledge.conditions import ConditionKnowledge
 from ketascreen.knowledge.drugs import DrugKnowledge
 from ketascreen.knowledge.policy import Policy, load_policy
+from ketascreen.knowledge.shipped import shipped_conditions, shipped_drugs
 from ketascreen.models.case import CASE_FORMAT
-from ketascreen.rules.engine import default_ruleset
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,9 @@ class _Knowledge:
 
 @functools.cache
 def _knowledge() -> _Knowledge:
-    # Reuse the screening rule set's copies when it is already loaded (one load per process);
-    # otherwise load only what the import reads, so importing never depends on rules.toml.
-    if default_ruleset.cache_info().currsize:
-        ruleset = default_ruleset()
-        return _Knowledge(ruleset.drugs, ruleset.conditions, ruleset.policy)
-    return _Knowledge(DrugKnowledge(), ConditionKnowledge(), load_policy())
+    # The shipped lists are the rule set's own copies (one load per process); the policy is
+    # the shipped one, as it was for the first import of a process.
+    return _Knowledge(shipped_drugs(), shipped_conditions(), load_policy())
 
 
 def import_fhir(source: Path, *, as_of: date | None = None) -> FhirImport:

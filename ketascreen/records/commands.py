@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ketascreen.records.users import Actor
     from ketascreen.records.views import RecordSummary, StoredScreening
     from ketascreen.reports.signing import CertificateFacts
-    from ketascreen.rules.engine import RuleSet, Screening
+    from ketascreen.screening import Screening
 
 ENV_USER = "KETASCREEN_USER"
 EXIT_OK = 0
@@ -215,7 +215,7 @@ class Saver:
             self.store.close()
             raise
 
-    def check(self, screening: Screening, ruleset: RuleSet) -> None:
+    def check(self, screening: Screening) -> None:
         """Stop before a checklist is written when the record cannot be stored.
 
         Raises:
@@ -228,7 +228,7 @@ class Saver:
         """
         from ketascreen.records.content import record_id_of  # noqa: PLC0415
 
-        record_id = record_id_of(screening, ruleset)
+        record_id = record_id_of(screening, screening.rules)
         record = self.store.find(self.actor, record_id)
         if record is not None and (record.is_signed or not self._args.sign or self._args.amends):
             raise RecordExistsError(record.record_id, "this screening is stored already "
@@ -254,8 +254,9 @@ class Saver:
                      action="amend" if self._args.amends else "sign", record_id=record_id,
                      register=False)
 
-    def save(self, screening: Screening, ruleset: RuleSet, signed_pdf: bytes | None) -> None:
+    def save(self, screening: Screening, signed_pdf: bytes | None) -> None:
         """Store the screening (an amendment with ``--amends``) and say so on stderr."""
+        ruleset = screening.rules
         if self._args.amends:
             assert signed_pdf is not None
             stored = self.store.amend(self.actor, self._args.amends, screening,
@@ -379,7 +380,7 @@ def _show(store: RecordStore, actor: Actor, args: argparse.Namespace, out: TextI
 
 
 def _describe(stored: StoredScreening) -> str:
-    from ketascreen.reports.checklist import DECISION_LABELS  # noqa: PLC0415
+    from ketascreen.models.checklist import DECISION_LABELS  # noqa: PLC0415
 
     result = stored.result()
     versions = stored.versions

@@ -3,27 +3,26 @@
 An admin installs a new version of the clinic policy or formulary (TOML, as
 ``ketascreen/knowledge/data/policy.toml`` and the shipped formulary). It is validated against the
 rule set before it is stored; versions are never changed or deleted, the newest one is current.
-:func:`clinic_ruleset` builds the rule set a workstation should screen with, so every
-workstation on one PostgreSQL server uses the same policy.
+:func:`clinic_files` reads the installed files for
+:func:`ketascreen.screening.rule_set_in_force`, so every workstation on one PostgreSQL server
+screens with the same policy.
 """
 
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import select
 
 from ketascreen.records.models import ClinicFile, User
 from ketascreen.records.users import Actor, Permission
+from ketascreen.screening import ClinicFiles, clinic_rule_set
 
 if TYPE_CHECKING:
     from ketascreen.records.repository import RecordStore
-    from ketascreen.rules.engine import RuleSet
 
 ClinicFileKind = Literal["policy", "formulary"]
 _PERMISSION: dict[str, Permission] = {"policy": Permission.EDIT_POLICY,
@@ -51,19 +50,6 @@ class ClinicFileInfo:
     content: bytes
 
 
-def _ruleset(policy: bytes | None, formulary: bytes | None) -> RuleSet:
-    """A rule set with these files instead of the shipped ones (validated when built)."""
-    from ketascreen.rules.engine import RuleSet  # noqa: PLC0415
-
-    with tempfile.TemporaryDirectory(prefix="ketascreen-clinic-") as folder:
-        paths: dict[str, Path] = {}
-        for name, data in (("policy", policy), ("formulary", formulary)):
-            if data is not None:
-                paths[name] = Path(folder) / f"{name}.toml"
-                paths[name].write_bytes(data)
-        return RuleSet(policy_path=paths.get("policy"), formulary_path=paths.get("formulary"))
-
-
 def install_clinic_file(store: RecordStore, actor: Actor, kind: ClinicFileKind,
                         content: bytes) -> ClinicFileInfo:
     """Validate and install a new clinic policy or formulary; a ``<kind>-install`` event.
@@ -75,8 +61,8 @@ def install_clinic_file(store: RecordStore, actor: Actor, kind: ClinicFileKind,
     store.authorise(actor, _PERMISSION[kind])
     other = installed(store, "formulary" if kind == "policy" else "policy")
     other_content = other.content if other is not None else None
-    ruleset = (_ruleset(content, other_content) if kind == "policy"
-               else _ruleset(other_content, content))
+    ruleset = clinic_rule_set(ClinicFiles(content, other_content) if kind == "policy"
+                              else ClinicFiles(other_content, content))
     version = ruleset.policy.version if kind == "policy" else ruleset.formulary.version
     sha256 = hashlib.sha256(content).hexdigest()
     now = store.clock()
@@ -102,15 +88,9 @@ def installed(store: RecordStore, kind: ClinicFileKind | str) -> ClinicFileInfo 
                           bytes(row.content))
 
 
-def clinic_ruleset(store: RecordStore) -> RuleSet:
-    """The rule set with the installed clinic policy and formulary (shipped ones otherwise).
-
-    Raises:
-        KnowledgeBaseError: an installed file no longer validates against this ketascreen.
-    """
-    from ketascreen.rules.engine import default_ruleset  # noqa: PLC0415
-
+def clinic_files(store: RecordStore) -> ClinicFiles:
+    """The installed clinic policy and formulary, for
+    :func:`ketascreen.screening.rule_set_in_force` (each ``None`` when none is installed)."""
     policy, formulary = installed(store, "policy"), installed(store, "formulary")
-    if policy is None and formulary is None:
-        return default_ruleset()
-    return _ruleset(policy.content if policy else None, formulary.content if formulary else None)
+    return ClinicFiles(policy.content if policy else None,
+                       formulary.content if formulary else None)

@@ -16,46 +16,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ketascreen.errors import KetascreenError
-from ketascreen.models.case import Case
-from ketascreen.models.result import Result
-from ketascreen.reports.checklist import (
-    SIGNATURE_MEANING,
-    Checklist,
-    DoseBox,
-    Signer,
-    build_checklist,
-    canonical_json,
-    record_id_for,
-)
+from ketascreen.models.checklist import SIGNATURE_MEANING, Checklist, Signer, canonical_json
+from ketascreen.reports.attachments import CASE_ATTACHMENT, RESULT_ATTACHMENT
 from ketascreen.reports.pdf import ChecklistRenderer, PageSize
+from ketascreen.screening import DEFAULT_CLINIC, Screening, SigningRefusedError, checklist
 from ketascreen.tempfiles import TEMP_PREFIX, TEMP_SUFFIX
 
 if TYPE_CHECKING:
     from ketascreen.reports.signing import SignerIdentity
 
-DEFAULT_CLINIC = "ketascreen clinic"
-
-
-class SigningRefusedError(KetascreenError):
-    """Only a CLEAR screening is signed: the signature means "Screened and approved for first
-    infusion". Insufficient data and unacknowledged relative findings are resolved first; a DO
-    NOT INFUSE checklist is documented unsigned.
-
-    Attributes:
-        decision: the screening's decision.
-        record_id: the checklist's record id.
-    """
-
-    def __init__(self, decision: str, record_id: str) -> None:
-        self.decision = decision
-        self.record_id = record_id
-        why = {
-            "insufficient-data": "complete the missing data first",
-            "needs-review": "acknowledge each relative finding with a reason first",
-            "do-not-infuse": "a DO NOT INFUSE checklist is documented unsigned",
-        }.get(decision, "only a clear screening is signed")
-        super().__init__(f"record {record_id}: not signed: the decision is {decision}; {why} "
-                         f"(a signature means \"{SIGNATURE_MEANING}\")")
+__all__ = ["DEFAULT_CLINIC", "OutputExistsError", "SigningRefusedError", "SigningRequest",
+           "StagedFile", "WrittenChecklist", "produce_checklist", "stage_file",
+           "write_atomically"]
 
 
 class OutputExistsError(KetascreenError):
@@ -192,12 +164,8 @@ def write_atomically(path: Path, data: bytes, *, force: bool) -> bool:
 
 
 def produce_checklist(
-    case: Case,
-    result: Result,
+    screening: Screening,
     *,
-    dose: DoseBox | None,
-    no_dose_reason: str | None,
-    versions: tuple[tuple[str, str], ...],
     page_size: PageSize = "letter",
     clinic: str = DEFAULT_CLINIC,
     signing: SigningRequest | SignerIdentity | None = None,
@@ -205,7 +173,11 @@ def produce_checklist(
     import_warnings: tuple[str, ...] = (),
     audit_head: tuple[int, str] | None = None,
 ) -> tuple[bytes, Checklist]:
-    """Render the checklist, embed the case and result JSON, and sign it if asked.
+    """Render the checklist of ``screening``, embed its case and result JSON, and sign it if
+    asked.
+
+    The content is :func:`ketascreen.screening.checklist`'s; this only renders, attaches and
+    signs it.
 
     Args:
         signing: a key store and passphrase to open, or a signer already opened with
@@ -217,15 +189,14 @@ def produce_checklist(
             rewritten trail against the signed document. Only with ``signing``.
 
     Raises:
-        SigningRefusedError: a signature was asked for a screening that is not CLEAR.
+        SigningRefusedError: a signature was asked for a screening that is not CLEAR
+            (:attr:`~ketascreen.screening.Screening.signing_refusal`).
         SigningError: the key store cannot be opened with the passphrase.
     """
     identity = None
     signer = None
-    if signing is not None and result.decision != "clear":
-        case_json = canonical_json(case.model_dump(mode="json", exclude_none=True))
-        raise SigningRefusedError(result.decision, record_id_for(
-            case_json, canonical_json(result.model_dump(mode="json"))))
+    if signing is not None:
+        screening.refuse_signing()
     if isinstance(signing, SigningRequest):
         from ketascreen.reports.signing import load_signer  # noqa: PLC0415
 
@@ -234,14 +205,13 @@ def produce_checklist(
         identity = signing
     if identity is not None:
         signer = Signer(identity.name, identity.credentials, now or datetime.now(UTC))
-    checklist = build_checklist(case, result, dose=dose, no_dose_reason=no_dose_reason,
-                                versions=versions, clinic=clinic, signer=signer,
-                                import_warnings=import_warnings,
-                                audit_head=audit_head if identity is not None else None)
-    rendered = ChecklistRenderer(page_size).render(checklist)
+    content = checklist(screening, signer=signer, clinic=clinic,
+                        import_warnings=import_warnings, audit_head=audit_head)
+    rendered = ChecklistRenderer(page_size).render(content)
     attachments = {
-        "ketascreen-case.json": canonical_json(case.model_dump(mode="json", exclude_none=True)),
-        "ketascreen-result.json": canonical_json(result.model_dump(mode="json")),
+        CASE_ATTACHMENT: canonical_json(screening.case.model_dump(mode="json",
+                                                                  exclude_none=True)),
+        RESULT_ATTACHMENT: canonical_json(screening.result.model_dump(mode="json")),
     }
     if identity is not None and audit_head is not None:
         from ketascreen.reports.attachments import HEAD_ATTACHMENT, head_attachment  # noqa: PLC0415
@@ -250,7 +220,7 @@ def produce_checklist(
     from ketascreen.reports import signing as pdf_signing  # noqa: PLC0415
 
     if identity is None:
-        return pdf_signing.attach_unsigned(rendered.data, attachments), checklist
+        return pdf_signing.attach_unsigned(rendered.data, attachments), content
     data = pdf_signing.sign_pdf(rendered.data, rendered.signature_box, identity, attachments,
-                                reason=f"{SIGNATURE_MEANING} (record {checklist.record_id})")
-    return data, checklist
+                                reason=f"{SIGNATURE_MEANING} (record {content.record_id})")
+    return data, content

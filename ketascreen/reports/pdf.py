@@ -34,7 +34,7 @@ from reportlab.platypus import (
 )
 
 from ketascreen.display import format_local_time
-from ketascreen.reports.checklist import UNSIGNED_MARK, Checklist
+from ketascreen.models.checklist import UNSIGNED_MARK, Checklist
 
 PageSize = Literal["letter", "a4"]
 PAGE_SIZES = {"letter": LETTER, "a4": A4}

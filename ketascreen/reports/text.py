@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import textwrap
 
+from ketascreen.checklist import dose_box_from
 from ketascreen.dosing import DoseOutcome
 from ketascreen.escape import neutralise
 from ketascreen.models.case import Case
 from ketascreen.models.result import Finding, Result
-from ketascreen.reports.checklist import dose_box_from
 
 DECISION_BANNERS = {
     "do-not-infuse": "[X] DO NOT INFUSE",

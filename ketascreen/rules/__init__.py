@@ -1,5 +1,8 @@
-"""The rule set: knowledge base, clinic policy, rules as data, and the engine that runs them."""
+"""The rules: the catalogue validated against its evaluators, the facts they read, the engine.
 
-from ketascreen.rules.engine import RuleSet, default_ruleset
+The rule set in force and the screening of a case are :mod:`ketascreen.screening`'s.
+"""
 
-__all__ = ["RuleSet", "default_ruleset"]
+from ketascreen.rules.engine import RuleSet
+
+__all__ = ["RuleSet"]

@@ -1,18 +1,21 @@
-"""Running the rule set over a case: findings, abuse risk and the decision."""
+"""Running the rule set over a case's facts: findings, abuse risk and the decision.
+
+The rules read facts that already carry the dose outcome: the dose is calculated by the
+screening (:func:`ketascreen.screening.run`), never here.
+"""
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ketascreen.dosing import DoseOutcome, calculate_dose
+from ketascreen.dosing import DoseOutcome
 from ketascreen.knowledge.conditions import ConditionKnowledge
 from ketascreen.knowledge.drugs import DrugKnowledge
 from ketascreen.knowledge.formulary import Formulary, load_formulary
 from ketascreen.knowledge.policy import Policy, load_policy
+from ketascreen.knowledge.shipped import shipped_conditions, shipped_drugs
 from ketascreen.models.case import Case
 from ketascreen.models.result import (
     SEVERITY_ORDER,
@@ -30,23 +33,32 @@ _KIND_ORDER = {"contraindication": 0, "dose": 1, "interaction": 2, "abuse-risk":
 
 
 @dataclass(frozen=True)
-class Screening:
-    """A screening with what the reports need besides the result JSON."""
-
-    case: Case
-    result: Result
-    facts: Facts
-    dose: DoseOutcome
-    versions: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
 class FiredRule:
     """A rule that fired, before it is turned into a :class:`Finding`."""
 
     rule: Rule
     finding: Finding
     blocking: bool
+    acknowledgeable: bool
+    """Whether the policy lets the physician acknowledge it (the one place this is decided)."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What the rules made of a case's facts.
+
+    Attributes:
+        result: the result of ``ketascreen-result/1`` (findings, abuse risk, dose, decision).
+        fired: the rules that fired, in catalogue order.
+    """
+
+    result: Result
+    fired: tuple[FiredRule, ...]
+
+    @property
+    def acknowledgeable(self) -> frozenset[str]:
+        """Rule ids of the findings the policy lets the physician acknowledge."""
+        return frozenset(f.rule.id for f in self.fired if f.acknowledgeable)
 
 
 class RuleSet:
@@ -63,8 +75,9 @@ class RuleSet:
                  formulary_path: Path | None = None) -> None:
         self.policy: Policy = load_policy(policy_path)
         self.catalogue: RuleCatalogue = load_rules(self.policy, rules_path)
-        self.drugs = DrugKnowledge(drugs_path)
-        self.conditions = ConditionKnowledge(conditions_path)
+        self.drugs = DrugKnowledge(drugs_path) if drugs_path else shipped_drugs()
+        self.conditions = (ConditionKnowledge(conditions_path) if conditions_path
+                           else shipped_conditions())
         self.formulary: Formulary = load_formulary(formulary_path)
         self._context = Context(self.policy, self.drugs)
         digest = hashlib.sha256()
@@ -81,20 +94,15 @@ class RuleSet:
         )
         """Version and sha256 of each data file beside the rules, as printed on the checklist."""
 
-    def facts(self, case: Case) -> Facts:
-        """The facts the rules read, derived from ``case``, with the dose calculated."""
+    def facts(self, case: Case, dose: DoseOutcome) -> Facts:
+        """The facts the rules read, derived from ``case``, carrying its dose outcome."""
         facts = build_facts(case, self.drugs, self.conditions, self.policy)
-        facts.dose_outcome = calculate_dose(
-            case, self.formulary,
-            plausible_weight=(self.policy.quantity("plausible_weight_min"),
-                              self.policy.quantity("plausible_weight_max")),
-            plausible_bmi=(float(self.policy.number("plausible_bmi_min_kg_m2")),
-                           float(self.policy.number("plausible_bmi_max_kg_m2"))))
+        facts.dose_outcome = dose
         return facts
 
-    def evaluate(self, case: Case) -> tuple[Facts, list[FiredRule]]:
-        """Run every rule over ``case``; the fired rules in catalogue order."""
-        facts = self.facts(case)
+    def fire(self, facts: Facts) -> list[FiredRule]:
+        """Run every rule over ``facts``; the fired rules in catalogue order."""
+        case = facts.case
         acknowledged = {a.concept for a in case.acknowledgements}
         fired: list[FiredRule] = []
         for rule in self.catalogue.rules:
@@ -113,18 +121,20 @@ class RuleSet:
                 title=rule.title, basis=rule.basis.format(**values), action=rule.action,
                 source=self.catalogue.citation(rule),
                 acknowledged=can_acknowledge and rule.concept in acknowledged,
-            ), blocking))
-        return facts, fired
+            ), blocking, can_acknowledge))
+        return fired
 
-    def run(self, case: Case) -> Screening:
-        """Screen ``case`` and keep everything the reports need besides the result."""
-        facts, fired = self.evaluate(case)
+    def evaluate(self, facts: Facts) -> Evaluation:
+        """Every finding, the abuse-risk tier and the decision for ``facts`` (which carry the
+        dose outcome, reported in the result as it is)."""
+        outcome = facts.dose_outcome
+        if outcome is None:
+            raise ValueError("the facts carry no dose outcome: calculate the dose first")
+        fired = self.fire(facts)
         findings = sorted((f.finding for f in fired),
                           key=lambda f: (SEVERITY_ORDER[f.severity], _KIND_ORDER[f.kind],
                                          f.rule_id))
         assessment = abuse_assessment(facts, self.policy)
-        outcome = facts.dose_outcome
-        assert outcome is not None
         result = Result(
             decision=decide(fired),
             findings=findings,
@@ -134,12 +144,7 @@ class RuleSet:
             dose=outcome.dose,
             ruleset=self.info,
         )
-        return Screening(case=case, result=result, facts=facts, dose=outcome,
-                         versions=self.versions)
-
-    def screen(self, case: Case) -> Result:
-        """Screen ``case``: every finding, the abuse-risk tier, the dose and the decision."""
-        return self.run(case).result
+        return Evaluation(result, tuple(fired))
 
 
 def decide(fired: list[FiredRule]) -> Decision:
@@ -157,22 +162,3 @@ def decide(fired: list[FiredRule]) -> Decision:
     if any(f.severity == "relative" and not f.acknowledged for f in findings):
         return "needs-review"
     return "clear"
-
-
-POLICY_ENV = "KETASCREEN_POLICY"
-FORMULARY_ENV = "KETASCREEN_FORMULARY"
-
-
-@functools.cache
-def default_ruleset() -> RuleSet:
-    """The rule set in force, loaded once per process: the shipped rules with the clinic's policy
-    and formulary files where ``$KETASCREEN_POLICY`` / ``$KETASCREEN_FORMULARY`` name them, else
-    the shipped defaults.
-
-    Raises:
-        KnowledgeBaseError: a data file is invalid (the program must not start on it).
-    """
-    policy = os.environ.get(POLICY_ENV)
-    formulary = os.environ.get(FORMULARY_ENV)
-    return RuleSet(policy_path=Path(policy) if policy else None,
-                   formulary_path=Path(formulary) if formulary else None)

@@ -430,10 +430,10 @@ def test_as_of_defaults_to_today(tmp_path: Path) -> None:
 def test_knowledge_is_shared_with_a_loaded_rule_set(tmp_path: Path) -> None:
     """Once the screening rule set is loaded, the importer reuses its knowledge base."""
     from ketascreen.fhir import importer
-    from ketascreen.rules.engine import default_ruleset
+    from ketascreen.screening import rule_set_in_force
 
     importer._knowledge.cache_clear()
-    ruleset = default_ruleset()
+    ruleset = rule_set_in_force()
     run(tmp_path)
     assert importer._knowledge().drugs is ruleset.drugs
     importer._knowledge.cache_clear()

@@ -23,7 +23,7 @@ from ketascreen.fhir import FhirImport, import_fhir
 from ketascreen.fhir.dates import latest_clinical_date
 from ketascreen.fhir.reader import load_source
 from ketascreen.models.result import Result
-from ketascreen.rules.engine import default_ruleset
+from ketascreen.screening import screen
 from tests.fhir.builders import SAMPLES
 
 SYNTHEA = sorted((SAMPLES / "synthea-r4").glob("*.json"))
@@ -66,7 +66,7 @@ def imported(path: Path, day: date | None = None) -> FhirImport:
 def screened(path: Path, day: date | None = None) -> tuple[FhirImport, Result]:
     """The import and its screening result."""
     result = imported(path, day)
-    return result, default_ruleset().screen(parse_case(result.case))
+    return result, screen(parse_case(result.case))
 
 
 def concepts(result: Result) -> set[str]:

@@ -8,10 +8,8 @@ from ketascreen.api import parse_case
 from ketascreen.records.repository import RecordStore
 from ketascreen.records.users import Actor
 from ketascreen.records.views import CertificateInfo
-from ketascreen.reports.checklist import dose_box_from
 from ketascreen.reports.output import SigningRequest, produce_checklist
-from ketascreen.rules import default_ruleset
-from ketascreen.rules.engine import Screening
+from ketascreen.screening import Screening, run
 from tests.helpers.cases import clean_case, example_case, patched
 
 PASSWORDS = {"admin": "admin-password-1", "drsmith": "physician-password-1",
@@ -32,7 +30,7 @@ def screening_of(changes: dict[str, Any] | None = None, *, base: str = "example"
     """
     start = {"example": lambda: patched(example_case(), ACKNOWLEDGED),
              "example-unacknowledged": example_case, "clean": clean_case}[base]()
-    return default_ruleset().run(parse_case(patched(start, changes or {})))
+    return run(parse_case(patched(start, changes or {})))
 
 
 _SIGNED: dict[str, bytes] = {}
@@ -43,10 +41,7 @@ def signed_pdf(screening: Screening, signing: SigningRequest) -> bytes:
     key = (screening.result.model_dump_json() + screening.case.model_dump_json()
            + str(signing.path))
     if key not in _SIGNED:
-        dose, reason = dose_box_from(screening.dose)
-        _SIGNED[key], _ = produce_checklist(
-            screening.case, screening.result, dose=dose, no_dose_reason=reason,
-            versions=screening.versions, signing=signing)
+        _SIGNED[key], _ = produce_checklist(screening, signing=signing)
     return _SIGNED[key]
 
 

@@ -15,7 +15,7 @@ from ketascreen.records.audit import GENESIS, AuditReport, event_hash
 from ketascreen.records.repository import RecordStore
 from ketascreen.records.views import StoredScreening
 from ketascreen.records.worklist import record_double_check, record_print
-from ketascreen.rules.engine import Screening
+from ketascreen.screening import Screening
 from tests.records.conftest import People
 from tests.records.rawsql import drop_protection, raw, rewrite_trail
 from tests.records.support import screening_of

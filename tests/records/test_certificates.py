@@ -29,7 +29,7 @@ from ketascreen.records.users import Actor
 from ketascreen.records.worklist import todays_checklists
 from ketascreen.reports.output import SigningRequest
 from ketascreen.reports.signing import generate_self_signed, load_signer, read_certificate
-from ketascreen.rules.engine import Screening
+from ketascreen.screening import Screening
 from tests.records.conftest import People
 from tests.records.support import KEY_PASSPHRASE, register, screening_of, signed_pdf
 

@@ -28,7 +28,7 @@ from sqlalchemy import select as sql_select
 from ketascreen.records.models import AuditEventRow, ScreeningRow, SignedDocument
 from ketascreen.records.repository import RecordStore
 from ketascreen.reports.output import SigningRequest
-from ketascreen.rules.engine import Screening
+from ketascreen.screening import Screening
 from tests.records.conftest import People
 from tests.records.support import KEY_PASSPHRASE, screening_of, signed_pdf
 

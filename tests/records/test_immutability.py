@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ketascreen.errors import RecordError, SignedRecordImmutableError
 from ketascreen.records.repository import RecordStore
 from ketascreen.records.views import StoredScreening
-from ketascreen.rules.engine import Screening
+from ketascreen.screening import Screening
 from tests.records.conftest import People
 from tests.records.rawsql import raw
 from tests.records.support import screening_of

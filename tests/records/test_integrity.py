@@ -31,10 +31,9 @@ from ketascreen.records.documents import (
 from ketascreen.records.repository import RecordStore
 from ketascreen.records.views import StoredScreening
 from ketascreen.records.worklist import record_print, todays_checklists
-from ketascreen.reports.checklist import dose_box_from
 from ketascreen.reports.output import SigningRequest, produce_checklist
 from ketascreen.reports.signing import embedded_attachments
-from ketascreen.rules.engine import Screening
+from ketascreen.screening import Screening
 from tests.records.conftest import People
 from tests.records.rawsql import drop_protection, raw, rewrite_trail
 from tests.records.support import KEY_PASSPHRASE, PASSWORDS, screening_of
@@ -44,10 +43,7 @@ Sign = Callable[[Screening], bytes]
 
 def _checklist(screening: Screening, signing: SigningRequest | None,
                head: tuple[int, str] | None = None) -> bytes:
-    dose, reason = dose_box_from(screening.dose)
-    data, _ = produce_checklist(screening.case, screening.result, dose=dose,
-                                no_dose_reason=reason, versions=screening.versions,
-                                signing=signing, audit_head=head)
+    data, _ = produce_checklist(screening, signing=signing, audit_head=head)
     return data
 
 

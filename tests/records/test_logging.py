@@ -16,7 +16,7 @@ from ketascreen.records.worklist import (
     todays_checklists,
 )
 from ketascreen.reports.output import SigningRequest
-from ketascreen.rules.engine import Screening
+from ketascreen.screening import Screening
 from tests.records.conftest import add_people
 from tests.records.support import screening_of
 

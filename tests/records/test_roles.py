@@ -20,7 +20,7 @@ from ketascreen.records.repository import RecordStore
 from ketascreen.records.settings import install_clinic_file
 from ketascreen.records.users import ROLE_PERMISSIONS, Permission, Role
 from ketascreen.records.worklist import record_double_check, todays_checklists
-from ketascreen.rules.engine import Screening
+from ketascreen.screening import Screening
 from tests.records.conftest import People
 from tests.records.support import PASSWORDS, screening_of
 

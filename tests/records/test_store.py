@@ -15,10 +15,10 @@ from ketascreen.errors import (
     RecordExistsError,
     RecordNotFoundError,
 )
+from ketascreen.models.checklist import canonical_json
 from ketascreen.records.content import record_id_of
 from ketascreen.records.repository import RecordStore
-from ketascreen.reports.checklist import canonical_json
-from ketascreen.rules.engine import Screening
+from ketascreen.screening import Screening
 from tests.records.conftest import People
 from tests.records.support import screening_of
 
@@ -103,13 +103,10 @@ def test_document_of_another_screening_is_refused(store: RecordStore, people: Pe
 
 def test_unsigned_pdf_is_refused(store: RecordStore, people: People) -> None:
     """An unsigned checklist is not a signed document."""
-    from ketascreen.reports.checklist import dose_box_from
     from ketascreen.reports.output import produce_checklist
 
     screening = screening_of()
-    dose, reason = dose_box_from(screening.dose)
-    unsigned, _ = produce_checklist(screening.case, screening.result, dose=dose,
-                                    no_dose_reason=reason, versions=screening.versions)
+    unsigned, _ = produce_checklist(screening)
     with pytest.raises(RecordError, match="not signed"):
         store.create(people.physician, screening, signed_pdf=unsigned)
 

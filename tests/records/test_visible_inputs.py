@@ -10,7 +10,7 @@ import pytest
 from ketascreen.errors import RecordError, UserAccountError
 from ketascreen.records import users
 from ketascreen.records.repository import RecordStore
-from ketascreen.rules.engine import Screening
+from ketascreen.screening import Screening
 from tests.records.conftest import People
 from tests.records.support import screening_of
 

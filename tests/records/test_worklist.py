@@ -16,7 +16,7 @@ from ketascreen.records.worklist import (
     record_print,
     todays_checklists,
 )
-from ketascreen.rules.engine import Screening
+from ketascreen.screening import Screening
 from tests.records.conftest import People
 from tests.records.support import screening_of
 

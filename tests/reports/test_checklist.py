@@ -7,22 +7,16 @@ import hashlib
 import json
 
 from ketascreen.api import parse_case
-from ketascreen.reports.checklist import (
-    build_checklist,
-    canonical_json,
-    dose_box_from,
-)
-from ketascreen.rules import default_ruleset
+from ketascreen.checklist import build_checklist, dose_box_from
+from ketascreen.models.checklist import canonical_json
+from ketascreen.screening import checklist, rule_set_in_force, run, screen
 from ketascreen.units import Q_
 from tests.helpers.cases import example_case, patched
 
 
 def _checklist(changes: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
     case = parse_case(patched(example_case(), changes or {}))
-    screening = default_ruleset().run(case)
-    box, reason = dose_box_from(screening.dose)
-    return build_checklist(case, screening.result, dose=box, no_dose_reason=reason,
-                           versions=screening.versions, clinic="Test Clinic", signer=None)
+    return checklist(run(case), clinic="Test Clinic")
 
 
 def test_example_checklist_content() -> None:
@@ -35,7 +29,7 @@ def test_example_checklist_content() -> None:
     assert rows["PUMP RATE"] == "63.6 mL/h"
     assert rows["Intended dose"] == "42.4 mg (0.5 mg/kg x 84.82 kg)"
     case = parse_case(example_case())
-    result = default_ruleset().screen(case)
+    result = screen(case)
     expected = hashlib.sha256(canonical_json(result.model_dump(mode="json"))).hexdigest()
     assert checklist.result_sha256 == expected
     assert json.loads(checklist.qr_payload) == {"record": checklist.record_id,
@@ -76,9 +70,9 @@ def test_vitals_carry_the_limits_of_the_loaded_policy() -> None:
     """Page 1's vital signs print the thresholds the loaded policy holds (here with the four
     vital-sign concepts of concepts.md added), each with the side it fires on."""
     case = parse_case(example_case())
-    screening = default_ruleset().run(case)
+    screening = run(case)
     box, reason = dose_box_from(screening.dose)
-    policy = default_ruleset().policy
+    policy = rule_set_in_force().policy
     quantities = dict(policy.quantities)
     quantities.update({"hypotension_systolic": Q_(90, "millimeter_Hg"),
                        "bradycardia_heart_rate": Q_(50, "1/minute"),

@@ -15,7 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 from ketascreen.display import format_local_time
-from ketascreen.reports.checklist import AWAITING_SIGNATURE, DECISION_LABELS, UNSIGNED_MARK
+from ketascreen.models.checklist import AWAITING_SIGNATURE, DECISION_LABELS, UNSIGNED_MARK
 from ketascreen.reports.pdf import MIN_FONT_SIZE
 from tests.reports.conftest import SigningKey
 from tests.reports.helpers import make_pdf, pages_text

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from ketascreen.api import load_case
 from ketascreen.display import ismp_violations
-from ketascreen.rules import default_ruleset
+from ketascreen.screening import screen
 from tests.reports.helpers import do_not_infuse_changes, make_pdf, pages_text, write_case
 
 
@@ -26,7 +26,7 @@ def test_pdf_carries_patient_decision_findings_dose(tmp_path: Path) -> None:
     """Patient, decision, every finding, the dose and rate strings are in the PDF text."""
     pdf = make_pdf(tmp_path)
     text = _flat(" ".join(pages_text(pdf)))
-    result = default_ruleset().screen(load_case(write_case(tmp_path)))
+    result = screen(load_case(write_case(tmp_path)))
     assert "Alex Rivera" in text
     assert "MRN-0042" in text
     assert "NEEDS REVIEW" in text
@@ -66,7 +66,7 @@ def test_long_do_not_infuse_checklist_flows_over_pages(tmp_path: Path) -> None:
     assert "DO NOT INFUSE" in text
     assert "No dose: do not infuse." in text
     assert "PUMP RATE" not in text
-    result = default_ruleset().screen(load_case(write_case(tmp_path, do_not_infuse_changes())))
+    result = screen(load_case(write_case(tmp_path, do_not_infuse_changes())))
     for finding in result.findings:
         assert finding.rule_id in text
 
@@ -90,7 +90,7 @@ def test_qr_code_carries_record_id_and_result_hash(tmp_path: Path) -> None:
     import hashlib
     import json
 
-    from ketascreen.reports.checklist import canonical_json
+    from ketascreen.models.checklist import canonical_json
 
     pdf = make_pdf(tmp_path)
     pages = len(pages_text(pdf))
@@ -99,7 +99,7 @@ def test_qr_code_carries_record_id_and_result_hash(tmp_path: Path) -> None:
     done = subprocess.run(["zbarimg", "-q", "--raw", str(next(tmp_path.glob("last*.png")))],
                           capture_output=True, text=True, check=False)
     payload = json.loads(done.stdout.strip())
-    result = default_ruleset().screen(load_case(write_case(tmp_path)))
+    result = screen(load_case(write_case(tmp_path)))
     expected = hashlib.sha256(canonical_json(result.model_dump(mode="json"))).hexdigest()
     assert payload["result_sha256"] == expected
     assert payload["record"].startswith("KS-")

@@ -10,17 +10,17 @@ import re
 from pypdf import PdfReader
 
 from ketascreen.api import parse_case
-from ketascreen.reports.checklist import dose_box_from
+from ketascreen.checklist import dose_box_from
 from ketascreen.reports.output import produce_checklist
 from ketascreen.reports.text import render_report
-from ketascreen.rules import default_ruleset
+from ketascreen.screening import run
 from tests.helpers.cases import example_case, patched
 from tests.reports.precision import expected_strings, generated_orders, precision_problems
 
 
 def _screened(document: dict[str, object]):  # type: ignore[no-untyped-def]
     case = parse_case(document)
-    return case, default_ruleset().run(case)
+    return case, run(case)
 
 
 def test_text_report_shows_each_quantity_at_one_precision() -> None:
@@ -50,14 +50,13 @@ def test_checklist_pdf_shows_each_quantity_at_one_precision() -> None:
     the text report writes it; no page shows a quantity at a finer precision."""
     dosed = 0
     for document in generated_orders(30, seed=7):
-        case, screening = _screened(document)
+        _, screening = _screened(document)
         if screening.dose.programme is None:
             continue
         dosed += 1
-        box, reason = dose_box_from(screening.dose)
+        box, _ = dose_box_from(screening.dose)
         assert box is not None
-        data, _ = produce_checklist(case, screening.result, dose=box, no_dose_reason=reason,
-                                    versions=screening.versions)
+        data, _ = produce_checklist(screening)
         pages = [page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages]
         everything = " ".join(pages)
         assert precision_problems(everything, screening.dose) == [], document["protocol"]

@@ -13,9 +13,9 @@ import pytest
 
 from ketascreen.api import load_case
 from ketascreen.cli import main
-from ketascreen.reports.checklist import canonical_json
+from ketascreen.models.checklist import canonical_json
 from ketascreen.reports.signing import embedded_attachments
-from ketascreen.rules import default_ruleset
+from ketascreen.screening import screen
 from tests.reports.conftest import SigningKey
 from tests.reports.helpers import make_pdf, pages_text, write_case
 
@@ -68,7 +68,7 @@ def test_embedded_json_equals_result(tmp_path: Path, ec_key: SigningKey,
     pdf = _sign(tmp_path, ec_key)
     attachments = embedded_attachments(pdf.read_bytes())
     case = load_case(write_case(tmp_path, ACKNOWLEDGED))
-    result = default_ruleset().screen(case)
+    result = screen(case)
     assert json.loads(attachments["ketascreen-result.json"]) == result.model_dump(mode="json")
     assert json.loads(attachments["ketascreen-case.json"]) == case.model_dump(
         mode="json", exclude_none=True)

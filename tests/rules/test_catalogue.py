@@ -18,9 +18,10 @@ from ketascreen.concepts import (
 )
 from ketascreen.errors import KnowledgeBaseError
 from ketascreen.knowledge.policy import load_policy
-from ketascreen.rules import default_ruleset
-from ketascreen.rules.catalogue import RULE_ID, load_rules
+from ketascreen.knowledge.rules import RULE_ID
+from ketascreen.rules.catalogue import load_rules
 from ketascreen.rules.evaluators import EVALUATORS, INPUTS
+from ketascreen.screening import rule_set_in_force as default_ruleset
 from tests.helpers.cases import SHARED
 
 FACTS = (SHARED / "clinical" / "clinical-facts.md").read_text(encoding="utf-8")

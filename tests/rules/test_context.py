@@ -20,7 +20,8 @@ from ketascreen.concepts import HISTORY_CONCEPTS
 from ketascreen.knowledge.context import read_context
 from ketascreen.models.case import ICD10CM, SNOMED, Condition
 from ketascreen.models.result import Result
-from ketascreen.rules import default_ruleset
+from ketascreen.screening import rule_set_in_force as default_ruleset
+from ketascreen.screening import screen
 from tests.helpers.cases import REPO, clean_case, patched
 
 
@@ -50,7 +51,7 @@ def _screen(text: str, **condition: Any) -> Result:
     """The clean case (every question answered no) with one problem-list entry."""
     case = patched(clean_case(), {"history": dict.fromkeys(HISTORY_CONCEPTS, "no")})
     case["conditions"] = [{"text": text, "status": "active", **condition}]
-    return default_ruleset().screen(parse_case(case))
+    return screen(parse_case(case))
 
 
 def _screen_with(text: str, concept: str, answer: str) -> Result:
@@ -59,7 +60,7 @@ def _screen_with(text: str, concept: str, answer: str) -> Result:
     case["history"] = dict.fromkeys(HISTORY_CONCEPTS, "no")
     case["history"][concept] = answer
     case["conditions"] = [{"text": text, "status": "active"}]
-    return default_ruleset().screen(parse_case(case))
+    return screen(parse_case(case))
 
 
 def _concepts(result: Result) -> set[str]:
@@ -189,12 +190,12 @@ def test_uncertain_pregnancy_asks_while_pregnancy_status_is_unknown() -> None:
     case["history"] = dict.fromkeys(HISTORY_CONCEPTS, "no")
     case["conditions"] = [{"text": "Possible ectopic pregnancy", "status": "active"}]
     case["patient"]["pregnant"] = "unknown"
-    result = default_ruleset().screen(parse_case(case))
+    result = screen(parse_case(case))
     assert "pregnancy" not in _concepts(result)
     assert 'pregnancy: problem list says "Possible ectopic pregnancy"' in _finding(
         result, "unanswered-history").basis
     case["patient"]["pregnant"] = "no"
-    assert "unanswered-history" not in _concepts(default_ruleset().screen(parse_case(case)))
+    assert "unanswered-history" not in _concepts(screen(parse_case(case)))
 
 
 @pytest.mark.parametrize(("text", "name", "expected"), [
@@ -221,14 +222,14 @@ def test_spacy_is_loaded_only_when_a_text_names_a_condition() -> None:
     script = (
         "import sys, json\n"
         "import ketascreen, ketascreen.cli\n"
-        "from ketascreen.rules import default_ruleset\n"
+        "from ketascreen.screening import screen\n"
         "from ketascreen.api import parse_case\n"
         "from tests.helpers.cases import clean_case\n"
         "case = clean_case(); case['conditions'] = [{'text': 'Appendicitis', 'status': 'active'}]\n"
-        "default_ruleset().screen(parse_case(case))\n"
+        "screen(parse_case(case))\n"
         "before = 'spacy' in sys.modules\n"
         "case['conditions'] = [{'text': 'No history of stroke', 'status': 'active'}]\n"
-        "default_ruleset().screen(parse_case(case))\n"
+        "screen(parse_case(case))\n"
         "print(json.dumps([before, 'spacy' in sys.modules]))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,

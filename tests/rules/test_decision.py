@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 
 from ketascreen.api import parse_case
 from ketascreen.concepts import ALL_CONCEPTS, HISTORY_CONCEPTS
-from ketascreen.rules import default_ruleset
+from ketascreen.screening import screen
 from tests.helpers.cases import clean_case, patched
 
 
 def _screen(changes: dict[str, Any]) -> Any:
-    return default_ruleset().screen(parse_case(patched(clean_case(), changes)))
+    return screen(parse_case(patched(clean_case(), changes)))
 
 
 def test_clean_case_is_clear() -> None:
@@ -86,7 +86,7 @@ def test_absolute_finding_never_clear(changes: dict[str, Any]) -> None:
     and clear means no absolute, no blocking data and no unacknowledged relative finding."""
     data = patched(clean_case(), {k: v for k, v in changes.items() if k != "history"})
     data["history"].update(changes["history"])
-    result = default_ruleset().screen(parse_case(data))
+    result = screen(parse_case(data))
     absolute = [f for f in result.findings if f.severity == "absolute"]
     if absolute:
         assert result.decision == "do-not-infuse"

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from ketascreen.api import parse_case
-from ketascreen.rules import default_ruleset
+from ketascreen.screening import rule_set_in_force as default_ruleset
+from ketascreen.screening import screen
 from tests.helpers.cases import clean_case, patched
 
 VECTORS = Path(__file__).parent / "vectors"
@@ -29,7 +30,7 @@ def _vectors() -> list[Any]:
 def test_vector(rule_id: str, vector: dict[str, Any]) -> None:
     """The rule fires, or stays silent, exactly as the vector says."""
     case = parse_case(patched(clean_case(), vector.get("set", {})))
-    result = default_ruleset().screen(case)
+    result = screen(case)
     fired = [f for f in result.findings if f.rule_id == rule_id]
     assert bool(fired) == vector["fires"], (
         f"{rule_id} {'did not fire' if vector['fires'] else 'fired'}: "

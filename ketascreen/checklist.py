@@ -1,20 +1,38 @@
-"""The pre-infusion checklist as data: every word the printed page will carry, decided here.
+"""The content of the pre-infusion checklist, decided here from a screening's data.
 
-The renderer (:mod:`ketascreen.reports.pdf`) only lays this model out; what is shown, in what
-order and with what wording is decided and tested here (pretix's model -> renderer -> bytes).
+Every word the printed page carries is chosen here (in the screening layer) and returned as a
+:class:`~ketascreen.models.checklist.Checklist`; :mod:`ketascreen.reports` only renders, signs and
+writes it (pretix's model -> renderer -> bytes). :func:`ketascreen.screening.checklist` is the
+entry point for a screening.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
-from datetime import datetime
 
 from ketascreen.display import format_local_time, format_number, format_threshold
 from ketascreen.dosing import DoseOutcome
 from ketascreen.knowledge.policy import Policy
 from ketascreen.models.case import Case
+from ketascreen.models.checklist import (
+    ABUSE_ACTIONS,
+    ABUSE_POLICY_NOTE,
+    AWAITING_SIGNATURE,
+    DECISION_LABELS,
+    DISCHARGE_CRITERIA,
+    MONITORING_COLUMNS,
+    MONITORING_TIMES,
+    NO_DOSE_PREFIX,
+    SEVERITY_LABELS,
+    Checklist,
+    DoseBox,
+    FindingRow,
+    Signer,
+    VitalSign,
+    canonical_json,
+    record_id_for,
+)
 from ketascreen.models.doses import (
     KG_PER_M2,
     DosePerWeight,
@@ -26,151 +44,12 @@ from ketascreen.models.doses import (
 )
 from ketascreen.models.result import Finding, Result
 
-DECISION_LABELS: dict[str, tuple[str, str]] = {
-    "do-not-infuse": ("DO NOT INFUSE", "An absolute contraindication was found."),
-    "insufficient-data": ("INSUFFICIENT DATA", "Complete the missing items and screen again."),
-    "needs-review": ("NEEDS REVIEW",
-                     "Each relative finding must be acknowledged with a reason before signing."),
-    "clear": ("CLEAR", "No unacknowledged finding. Proceed with the checks below."),
-}
-AWAITING_SIGNATURE = ("Screened: clear — awaiting signature",
-                      "Not an order until a physician signs it. Do not prepare or infuse from "
-                      "this page.")
-"""The banner of a clear screening that is not signed: grey, never the green CLEAR."""
-UNSIGNED_MARK = "UNSIGNED — NOT AN ORDER"
-"""Printed on every page of an unsigned checklist."""
-SEVERITY_LABELS = {"absolute": "ABSOLUTE", "relative": "RELATIVE", "info": "INFO"}
-SIGNATURE_MEANING = "Screened and approved for first infusion"
-
-ABUSE_ACTIONS = {
-    "high": "Check the PDMP before each course; urine drug screen; supervised dosing only, "
-            "no unsupervised or take-home doses; monitor for craving.",
-    "moderate": "Check the PDMP; no unsupervised doses; reassess at each course.",
-    "low": "No additional action.",
-    "unknown": "Complete the DAST-10 and AUDIT-C.",
-}
-ABUSE_POLICY_NOTE = ("No validated ketamine-specific abuse-risk tiering exists; this tiering is "
-                     "the clinic's local policy (R78, R80, R81).")
-
-MONITORING_TIMES = ("Baseline", "10 min", "20 min", "30 min", "40 min (end of infusion)",
-                    "+15 min", "+30 min", "Discharge")
-MONITORING_COLUMNS = ("Time", "Clock", "BP (mmHg)", "HR (/min)", "SpO2 (%)", "Sedation",
-                      "Dissociation", "Initials")
-DISCHARGE_CRITERIA = (
-    "Modified Aldrete score of 9 or more (activity, respiration, circulation within 20 % of "
-    "baseline, consciousness, SpO2 above 92 % on room air) (R116, R117).",
-    "Blood pressure decreasing and clinically stable; sedation and dissociation resolved (R42).",
-    "Leaves with a responsible adult; no driving until the next day after restful sleep "
-    "(R22, R110).",
-    "No alcohol for 24 h; no benzodiazepine or opioid for 4 h (R66).",
-)
-
-
-@dataclass(frozen=True)
-class FindingRow:
-    """One finding as printed."""
-
-    severity: str
-    title: str
-    basis: str
-    action: str
-    source: str
-    rule_id: str
-    acknowledged: bool
-    acknowledgement: str | None
-
-
-@dataclass(frozen=True)
-class DoseBox:
-    """The dose and pump-programming box.
-
-    Attributes:
-        rows: (label, text) pairs, the programmed pump rate last (label ``PUMP RATE``).
-        working: every step of the calculation, as printed.
-        bmi: the BMI the dose was checked against (``29.3 kg/m²``), when a height was given.
-    """
-
-    rows: tuple[tuple[str, str], ...]
-    working: tuple[str, ...]
-    bmi: str | None = None
-
-
-@dataclass(frozen=True)
-class VitalSign:
-    """One screening vital sign as printed on page 1, with the limits the checks refer to.
-
-    Attributes:
-        name: e.g. ``Blood pressure``.
-        value: as entered (``132/84 mmHg``) or ``not recorded``.
-        limits: the clinic policy's limits the rules check it against (read from the loaded
-            policy's thresholds), ``""`` when the policy has none for it.
-    """
-
-    name: str
-    value: str
-    limits: str
-
-
-@dataclass(frozen=True)
-class Signer:
-    """Who signs, as printed next to the signature (21 CFR 11.50)."""
-
-    name: str
-    credentials: str
-    signed_at: datetime
-    meaning: str = SIGNATURE_MEANING
-
-
-@dataclass(frozen=True)
-class Checklist:
-    """Everything the printed checklist shows."""
-
-    clinic: str
-    record_id: str
-    patient_rows: tuple[tuple[str, str], ...]
-    decision: str
-    decision_label: str
-    decision_explanation: str
-    findings: tuple[FindingRow, ...]
-    abuse_rows: tuple[tuple[str, str], ...]
-    dose: DoseBox | None
-    no_dose_reason: str | None
-    pre_infusion: tuple[str, ...]
-    monitoring_times: tuple[str, ...]
-    monitoring_columns: tuple[str, ...]
-    discharge: tuple[str, ...]
-    versions: tuple[tuple[str, str], ...]
-    result_sha256: str
-    qr_payload: str
-    signer: Signer | None
-    import_warnings: tuple[str, ...] = field(default_factory=tuple)
-    vitals: tuple[VitalSign, ...] = field(default_factory=tuple)
-    vitals_taken_at: str | None = None
-    audit_head: tuple[int, str] | None = None
-    """The records audit trail's last event (number, sha256) when the checklist was signed."""
-
-    @property
-    def signed(self) -> bool:
-        """True when a signer is printed: the checklist is an order."""
-        return self.signer is not None
-
-
-def canonical_json(data: object) -> bytes:
-    """The bytes embedded in the PDF and hashed: sorted keys, UTF-8, no insignificant spaces."""
-    return json.dumps(data, sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8")
-
-
-def record_id_for(case_json: bytes, result_json: bytes) -> str:
-    """A stable record id derived from the case and result (until records get database ids)."""
-    return "KS-" + hashlib.sha256(case_json + b"\n" + result_json).hexdigest()[:12].upper()
-
 
 def dose_box_from(outcome: DoseOutcome) -> tuple[DoseBox | None, str | None]:
     """The dose box of a dose outcome, or the reason there is none."""
     dose, programme, weight = outcome.dose, outcome.programme, outcome.dosing_weight
     if dose is None or programme is None or weight is None:
-        return None, f"No dose: {outcome.refusal or 'not calculated'}"
+        return None, f"{NO_DOSE_PREFIX}{outcome.refusal or 'not calculated'}"
     fmt = programme.formats
     per_weight = DosePerWeight.from_quantity(divided_by(programme.intended_dose, weight.weight))
     rows: list[tuple[str, str]] = []
@@ -315,24 +194,22 @@ def build_checklist(
     clinic: str,
     signer: Signer | None,
     import_warnings: tuple[str, ...] = (),
-    policy: Policy | None = None,
+    policy: Policy,
     audit_head: tuple[int, str] | None = None,
 ) -> Checklist:
-    """Decide the content of the checklist for ``case`` and its ``result``.
+    """Assemble the checklist of ``case`` and its ``result`` from what the screening decided.
 
-    The dose box is left out of a DO NOT INFUSE checklist whatever is passed in. An unsigned
-    clear screening gets the grey :data:`AWAITING_SIGNATURE` banner, never the green CLEAR one.
+    The dose box and the no-dose reason are taken as given: whether there is a dose (never on a
+    DO NOT INFUSE screening) is decided by :func:`ketascreen.screening.run`; use
+    :func:`ketascreen.screening.checklist` for a screening's checklist. An unsigned clear
+    screening gets the grey :data:`AWAITING_SIGNATURE` banner, never the green CLEAR one.
 
     Args:
-        policy: the clinic policy whose thresholds page 1 prints beside the vital signs
-            (default: the policy in force, :func:`ketascreen.rules.engine.default_ruleset`).
+        policy: the clinic policy whose thresholds page 1 prints beside the vital signs (the
+            policy the case was screened with).
         audit_head: the records audit trail's last event (number, sha256) when signed, printed
             beside the record id.
     """
-    if policy is None:
-        from ketascreen.rules.engine import default_ruleset  # noqa: PLC0415 - avoids a cycle
-
-        policy = default_ruleset().policy
     case_json = canonical_json(case.model_dump(mode="json", exclude_none=True))
     result_json = canonical_json(result.model_dump(mode="json"))
     result_sha = hashlib.sha256(result_json).hexdigest()
@@ -342,8 +219,6 @@ def build_checklist(
     if result.decision == "clear" and signer is None:
         label, explanation = AWAITING_SIGNATURE
     reasons = {a.concept: a.reason for a in case.acknowledgements}
-    if result.decision == "do-not-infuse":
-        dose, no_dose_reason = None, "No dose: do not infuse."
     return Checklist(
         clinic=clinic,
         record_id=record_id,

@@ -11,6 +11,8 @@ import pytest
 
 from ketascreen.cli import main
 from ketascreen.models.result import Result
+from ketascreen.records.db import DATABASE_FILE
+from ketascreen.screening import rule_set_in_force
 from tests.helpers.cases import clean_case, patched
 
 
@@ -68,3 +70,21 @@ def test_console_script_runs(example_case_path: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["decision"] == "needs-review"
+
+
+def test_screening_never_creates_a_records_database(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+        ) -> None:
+    """Without a configured or existing records database, `screen` (report, JSON, summary)
+    uses the shipped files and leaves no database behind in the data folder."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("KETASCREEN_HOME", str(home))
+    monkeypatch.delenv("KETASCREEN_DATABASE_URL", raising=False)
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(clean_case()), encoding="utf-8")
+    assert main(["screen", str(case), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["ruleset"]["sha256"] == rule_set_in_force().info.sha256
+    assert main(["screen", str(case), "--summary"]) == 0
+    assert main(["screen", str(case)]) == 0
+    assert not (home / DATABASE_FILE).exists()

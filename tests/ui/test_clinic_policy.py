@@ -1,0 +1,59 @@
+"""A clinic policy an admin installs in the records database changes the app's next screening
+of the same form, without restarting; signed out, the app screens with the shipped policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from ketascreen.records.settings import install_clinic_file
+from ketascreen.ui.settings import AppSettings
+from tests.ui.helpers import FakeDialogs
+from tests.ui.signing_support import Clinic, clear_case_file, clinic, signed_in
+
+__all__ = ["clinic"]  # the records fixture
+
+POLICY = Path(__file__).resolve().parents[2] / "ketascreen" / "knowledge" / "data" / "policy.toml"
+SHIPPED_LIMIT = 'hypertension_elevated_systolic = "140 mmHg"'
+CLINIC_LIMIT = 'hypertension_elevated_systolic = "130 mmHg"'
+
+
+def test_an_installed_clinic_policy_changes_the_next_screening_in_the_app(
+        qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic,
+        tmp_path: Path) -> None:
+    """The example (BP 138/86, CLEAR) is re-screened after the admin lowers the elevated
+    systolic limit to 130 mmHg: the finding appears in the panel with the clinic's limit and
+    the banner asks for its acknowledgement; signed out, the shipped limit applies again."""
+    window = signed_in(qtbot, settings, dialogs, clinic, "drsmith")
+    assert window.open_path(clear_case_file(tmp_path), ask=False)
+    before = window.rescreen_now()
+    assert before.decision == "clear"
+    assert window.findings.row("hypertension-elevated") is None
+    assert window.decision.title.text().count("CLEAR") == 1
+
+    shipped = POLICY.read_text(encoding="utf-8")
+    assert SHIPPED_LIMIT in shipped
+    clinic_policy = shipped.replace(SHIPPED_LIMIT, CLINIC_LIMIT)
+    clinic_policy = clinic_policy.replace('version = "2026.11.0-default"',
+                                          'version = "2026.11.1-riverside"')
+    install_clinic_file(clinic.store, clinic.people.admin, "policy",
+                        clinic_policy.encode("utf-8"))
+
+    after = window.rescreen_now()  # the same form, the next screening
+    assert after.document == before.document
+    assert after.screening is not None
+    assert after.screening.rules.policy.version == "2026.11.1-riverside"
+    assert after.decision == "needs-review"
+    row = window.findings.row("hypertension-elevated")
+    assert row is not None and row.isVisibleTo(window)
+    assert "130" in row.details.text() and "138/86" in row.details.text()
+    assert row.finding.rule_id in after.acknowledgeable
+    assert "1 finding(s) still need an acknowledgement" in window.decision.signing.text()
+    assert window.actions_by_name["sign"].toolTip() == (
+        "Each relative finding must be acknowledged with a reason before signing.")
+
+    assert window.sign_out()
+    again = window.rescreen_now()
+    assert again.decision == "clear"
+    assert window.findings.row("hypertension-elevated") is None

@@ -16,9 +16,23 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ketascreen.errors import KnowledgeBaseError
+
+R = TypeVar("R", bound="Record")
+
+
+class Record(BaseModel):
+    """A table of a data file as a typed record: no key beyond its fields, immutable once read.
+
+    Read one with :func:`read_table`, which turns a validation error into the
+    :class:`~ketascreen.errors.KnowledgeBaseError` naming the file and the entry.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 @dataclass(frozen=True)
@@ -125,3 +139,48 @@ def string_list(file: str, entry: str, table: dict[str, Any], key: str) -> tuple
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise KnowledgeBaseError(file, entry, f"{key} must be a list of non-empty strings")
     return tuple(value)
+
+
+def read_table(file: str, entry: str, table: object, record: type[R]) -> R:
+    """``table`` read as ``record``, or the error naming ``file`` and ``entry``.
+
+    A missing key is reported before an unknown one, as ``missing key(s): a, b`` and
+    ``unknown key(s): c`` (the words of :func:`require_keys`); a key of a nested table names the
+    table (``decision``); a value a validator refuses is reported in the validator's words.
+
+    Raises:
+        KnowledgeBaseError: ``table`` is not a table, lacks a key, has an unknown key or a value
+            of the wrong kind.
+    """
+    if not isinstance(table, dict):
+        raise KnowledgeBaseError(file, entry, "must be a table")
+    try:
+        return record.model_validate(table)
+    except ValidationError as error:
+        raise _table_error(file, entry, error) from None
+
+
+def _table_error(file: str, entry: str, error: ValidationError) -> KnowledgeBaseError:
+    problems = error.errors(include_url=False)
+    for kind, words in (("missing", "missing"), ("extra_forbidden", "unknown")):
+        found = [p for p in problems if p["type"] == kind]
+        if found:
+            where = tuple(str(part) for part in found[0]["loc"][:-1])
+            keys = sorted(str(p["loc"][-1]) for p in found
+                          if tuple(str(part) for part in p["loc"][:-1]) == where)
+            return KnowledgeBaseError(file, _entry(entry, where),
+                                      f"{words} key(s): {', '.join(keys)}")
+    first = problems[0]
+    loc = tuple(str(part) for part in first["loc"])
+    context = first.get("ctx") or {}
+    if first["type"] == "value_error" and "error" in context:
+        return KnowledgeBaseError(file, _entry(entry, loc[:-1]), str(context["error"]))
+    return KnowledgeBaseError(file, _entry(entry, loc[:-1]),
+                              f"{'.'.join(loc)}: {first['msg'].lower()}")
+
+
+def _entry(entry: str, where: tuple[str, ...]) -> str:
+    if not where:
+        return entry
+    inner = ".".join(where)
+    return inner if entry == "(top level)" else f"{entry}.{inner}"

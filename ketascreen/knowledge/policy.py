@@ -5,9 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ConfigDict, Field
+
 from ketascreen.concepts import ALL_CONCEPTS, DATA_CONCEPTS
 from ketascreen.errors import KnowledgeBaseError, UnitInputError
-from ketascreen.knowledge.datafiles import DataSource, read_data_file, require_keys
+from ketascreen.knowledge.datafiles import (
+    DataSource,
+    Record,
+    read_data_file,
+    read_table,
+    require_keys,
+)
 from ketascreen.models.result import Severity
 from ketascreen.units import Dimension, Quantity, parse_quantity
 
@@ -44,6 +52,26 @@ THRESHOLD_TYPES: dict[str, Dimension | type[int]] = {
 }
 
 
+class DecisionTable(Record):
+    """``[decision]``: which absolute findings may be acknowledged, which data gaps block."""
+
+    acknowledgeable_absolute: tuple[str, ...]
+    blocking_data: tuple[str, ...]
+
+
+class PolicyFile(Record):
+    """``policy.toml`` as written: its tables, before concepts and thresholds are checked."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    schema_name: str = Field(alias="schema")
+    version: str
+    name: str
+    severity: dict[str, str]
+    decision: DecisionTable
+    thresholds: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Policy:
     """A loaded, validated clinic policy."""
@@ -74,11 +102,10 @@ def load_policy(source: DataSource = None) -> Policy:
             the wrong type or unit.
     """
     data = read_data_file("policy.toml", source, schema=POLICY_SCHEMA)
-    file, doc = data.name, data.content
-    require_keys(file, "(top level)", doc,
-                 required={"schema", "version", "name", "severity", "decision", "thresholds"})
+    file = data.name
+    doc = read_table(file, "(top level)", data.content, PolicyFile)
     severity: dict[str, Severity] = {}
-    for key, value in doc["severity"].items():
+    for key, value in doc.severity.items():
         concept = key.split(".", 1)[0]
         if concept not in ALL_CONCEPTS:
             raise KnowledgeBaseError(file, f"severity.{key}", "unknown concept")
@@ -86,23 +113,21 @@ def load_policy(source: DataSource = None) -> Policy:
             raise KnowledgeBaseError(file, f"severity.{key}",
                                      f"{value!r} is not one of {', '.join(SEVERITIES)}")
         severity[key] = value
-    decision = doc["decision"]
-    require_keys(file, "decision", decision,
-                 required={"acknowledgeable_absolute", "blocking_data"})
-    for concept in decision["acknowledgeable_absolute"]:
+    decision = doc.decision
+    for concept in decision.acknowledgeable_absolute:
         if concept not in ALL_CONCEPTS:
             raise KnowledgeBaseError(file, "decision.acknowledgeable_absolute",
                                      f"unknown concept {concept!r}")
-    for concept in decision["blocking_data"]:
+    for concept in decision.blocking_data:
         if concept not in DATA_CONCEPTS:
             raise KnowledgeBaseError(file, "decision.blocking_data",
                                      f"{concept!r} is not a data concept")
-    quantities, numbers = _thresholds(file, doc["thresholds"])
+    quantities, numbers = _thresholds(file, doc.thresholds)
     return Policy(
-        version=str(doc["version"]), name=str(doc["name"]), sha256=data.sha256,
+        version=doc.version, name=doc.name, sha256=data.sha256,
         severity=severity,
-        acknowledgeable_absolute=frozenset(decision["acknowledgeable_absolute"]),
-        blocking_data=frozenset(decision["blocking_data"]),
+        acknowledgeable_absolute=frozenset(decision.acknowledgeable_absolute),
+        blocking_data=frozenset(decision.blocking_data),
         quantities=quantities, numbers=numbers,
     )
 

@@ -1,31 +1,25 @@
-"""Loading and validating the rule set (``rules.toml``) and its sources (``sources.toml``).
+"""The rule catalogue: the rules file validated against the evaluators, the policy and sources.
 
 A rule that could not run correctly never loads: unknown evaluator, input, parameter, concept,
 threshold, placeholder or source, a missing citation and a duplicate id all fail here, at start-up,
-never in the middle of a screening.
+never in the middle of a screening. The file's form (keys, ids, kinds, concepts, texts) is checked
+as it is read (:mod:`ketascreen.knowledge.rules`); what needs the evaluators is checked here.
 """
 
 from __future__ import annotations
 
-import re
 import string
 from dataclasses import dataclass
 from typing import Any
 
-from ketascreen.concepts import ALL_CONCEPTS
 from ketascreen.errors import KnowledgeBaseError
-from ketascreen.knowledge.datafiles import DataSource, read_data_file, require_keys
+from ketascreen.knowledge.datafiles import DataSource
 from ketascreen.knowledge.policy import THRESHOLD_TYPES, Policy
+from ketascreen.knowledge.rules import RuleEntry, load_rule_file
 from ketascreen.knowledge.sources import Source, load_sources
 from ketascreen.models.result import FindingKind
 from ketascreen.rules.evaluators import COMPARISONS, EVALUATORS, INPUTS, VITAL_SIGNS
 
-RULES_SCHEMA = "ketascreen-rules/1"
-RULE_ID = re.compile(r"^KS-(CI|INT|AR|DATA|DOSE)-\d{4}$")
-KINDS: dict[str, FindingKind] = {
-    "CI": "contraindication", "INT": "interaction", "AR": "abuse-risk", "DATA": "data",
-    "DOSE": "dose",
-}
 _THRESHOLD_PARAMS = {"systolic", "diastolic", "threshold"}
 _BOOL_PARAMS = {"counts_inactive", "needed", "diazepam_equivalent"}
 
@@ -65,7 +59,7 @@ class RuleCatalogue:
 
 def load_rules(policy: Policy, source: DataSource = None,
                sources: DataSource = None) -> RuleCatalogue:
-    """Load and validate the rule set against ``policy`` and the source list.
+    """Load the rule set and validate it against ``policy``, the evaluators and the source list.
 
     Args:
         policy: the clinic policy the rules' severities and thresholds are checked against.
@@ -76,47 +70,24 @@ def load_rules(policy: Policy, source: DataSource = None,
         KnowledgeBaseError: naming the rule and the problem.
     """
     cited, sources_sha = load_sources(sources)
-    data = read_data_file("rules.toml", source, schema=RULES_SCHEMA)
-    file, doc = data.name, data.content
-    require_keys(file, "(top level)", doc, required={"schema", "version", "rule"})
-    rules: list[Rule] = []
-    seen: set[str] = set()
-    for table in doc["rule"]:
-        rule = _rule(file, table, policy, cited)
-        if rule.id in seen:
-            raise KnowledgeBaseError(file, rule.id, "duplicate rule id")
-        seen.add(rule.id)
-        rules.append(rule)
-    return RuleCatalogue(str(doc["version"]), data.sha256, sources_sha, tuple(rules), cited)
+    read = load_rule_file(source)
+    rules = tuple(_rule(read.name, entry, policy, cited) for entry in read.rules)
+    return RuleCatalogue(read.version, read.sha256, sources_sha, rules, cited)
 
 
-def _rule(file: str, table: dict[str, Any], policy: Policy,
-          sources: dict[str, Source]) -> Rule:
-    rule_id = str(table.get("id", "?"))
-    require_keys(file, rule_id, table,
-                 required={"id", "concept", "kind", "logic", "params", "inputs", "title",
-                           "statement", "basis", "action", "sources"},
-                 optional={"severity_key"})
-    match = RULE_ID.match(rule_id)
-    if match is None:
-        raise KnowledgeBaseError(file, rule_id, "id must look like KS-CI-0001")
-    if KINDS[match.group(1)] != table["kind"]:
-        raise KnowledgeBaseError(file, rule_id, f"kind {table['kind']!r} does not match the id "
-                                 f"prefix ({KINDS[match.group(1)]})")
-    concept = table["concept"]
-    if concept not in ALL_CONCEPTS:
-        raise KnowledgeBaseError(file, rule_id, f"unknown concept {concept!r}")
-    severity_key = table.get("severity_key", concept)
+def _rule(file: str, entry: RuleEntry, policy: Policy, sources: dict[str, Source]) -> Rule:
+    rule_id, concept = entry.id, entry.concept
+    severity_key = entry.severity_key if entry.severity_key is not None else concept
     if severity_key.split(".", 1)[0] != concept:
         raise KnowledgeBaseError(file, rule_id, "severity_key must start with the concept")
     if severity_key not in policy.severity:
         raise KnowledgeBaseError(file, rule_id, f"the policy has no severity for {severity_key!r}")
-    evaluator = EVALUATORS.get(table["logic"])
+    evaluator = EVALUATORS.get(entry.logic)
     if evaluator is None:
-        raise KnowledgeBaseError(file, rule_id, f"unknown logic {table['logic']!r}")
-    params = dict(table["params"])
+        raise KnowledgeBaseError(file, rule_id, f"unknown logic {entry.logic!r}")
+    params = dict(entry.params)
     _check_params(file, rule_id, params, evaluator.params)
-    inputs = tuple(table["inputs"])
+    inputs = entry.inputs
     unknown = [i for i in inputs if i not in INPUTS]
     if unknown:
         raise KnowledgeBaseError(file, rule_id, f"unknown input(s): {', '.join(unknown)}")
@@ -124,26 +95,20 @@ def _rule(file: str, table: dict[str, Any], policy: Policy,
     if set(inputs) != reads or len(inputs) != len(set(inputs)):
         raise KnowledgeBaseError(file, rule_id, "declared inputs do not match what the logic "
                                  f"reads: declared {sorted(inputs)}, reads {sorted(reads)}")
-    for key in ("title", "statement", "action", "basis"):
-        if not isinstance(table[key], str) or not table[key].strip():
-            raise KnowledgeBaseError(file, rule_id, f"{key} is empty")
-    placeholders = {name for _, name, _, _ in string.Formatter().parse(table["basis"]) if name}
+    placeholders = {name for _, name, _, _ in string.Formatter().parse(entry.basis) if name}
     stray = placeholders - evaluator.placeholders
     if stray:
         raise KnowledgeBaseError(file, rule_id, f"basis uses unknown placeholder(s): "
                                  f"{', '.join(sorted(stray))}")
-    cited = tuple(table["sources"])
-    if not cited:
-        raise KnowledgeBaseError(file, rule_id, "no citation: every rule cites its sources")
-    missing = [k for k in cited if k not in sources]
+    missing = [k for k in entry.sources if k not in sources]
     if missing:
         raise KnowledgeBaseError(file, rule_id, "source(s) not in clinical-facts or "
                                  f"course-facts: {', '.join(missing)}")
     return Rule(
-        id=rule_id, concept=concept, kind=KINDS[match.group(1)], logic=table["logic"],
-        params=params, severity_key=severity_key, inputs=inputs, title=table["title"],
-        statement=table["statement"], basis=table["basis"], action=table["action"],
-        sources=cited,
+        id=rule_id, concept=concept, kind=entry.finding_kind, logic=entry.logic,
+        params=params, severity_key=severity_key, inputs=inputs, title=entry.title,
+        statement=entry.statement, basis=entry.basis, action=entry.action,
+        sources=entry.sources,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from ketascreen.records.settings import install_clinic_file
@@ -57,3 +58,25 @@ def test_an_installed_clinic_policy_changes_the_next_screening_in_the_app(
     again = window.rescreen_now()
     assert again.decision == "clear"
     assert window.findings.row("hypertension-elevated") is None
+
+
+def test_a_clinic_policy_given_twice_stops_the_screening_in_the_app(
+        qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A policy installed in the records database and another named by $KETASCREEN_POLICY:
+    the app screens under neither (no decision, no dose, not signable) and names both."""
+    shipped = POLICY.read_bytes()
+    install_clinic_file(clinic.store, clinic.people.admin, "policy", shipped)
+    environment = tmp_path / "env-policy.toml"
+    environment.write_bytes(shipped)
+    monkeypatch.setenv("KETASCREEN_POLICY", str(environment))
+    window = signed_in(qtbot, settings, dialogs, clinic, "drsmith")
+    assert window.open_path(clear_case_file(tmp_path), ask=False)
+    outcome = window.rescreen_now()
+    assert outcome.screening is None and outcome.decision is None
+    assert outcome.dose_rows == ()
+    errors = window.findings.form_errors.text()
+    assert "KETASCREEN_POLICY" in errors and str(environment) in errors
+    assert window.actions_by_name["sign"].toolTip().startswith("The form is incomplete")
+    monkeypatch.delenv("KETASCREEN_POLICY")
+    assert window.rescreen_now().decision == "clear"

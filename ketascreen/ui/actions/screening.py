@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ketascreen.api import parse_case
-from ketascreen.errors import CaseValidationError, FieldProblem
+from ketascreen.errors import (
+    CaseValidationError,
+    FieldProblem,
+    KnowledgeBaseError,
+    StorageError,
+)
 from ketascreen.models.case import Case
 from ketascreen.models.checklist import DECISION_LABELS, SIGNATURE_MEANING
 from ketascreen.screening import (
@@ -109,6 +114,21 @@ def screen_document(*, document: Mapping[str, Any],
         dose_rows=() if box is None else box.rows,
         working=() if box is None else box.working,
         no_dose_reason=screening.no_dose_reason)
+
+
+def rules_unavailable(*, document: Mapping[str, Any],
+                      error: KnowledgeBaseError | StorageError) -> FormScreening:
+    """The outcome of a form that cannot be screened because the rule set in force cannot be
+    loaded (an installed clinic file that no longer loads, a clinic file given both in the
+    records database and by the environment, an unreadable records database): no decision and
+    no dose, never a screening under another policy than the clinic's."""
+    if isinstance(error, StorageError):
+        problem = FieldProblem("(rules)", f"the records database {error.database} cannot be "
+                               f"read ({error.reason}), so the clinic policy in force is unknown")
+    else:
+        problem = FieldProblem("(rules)", f"{error.file} ({error.entry}): {error.problem}")
+    return FormScreening(dict(document), (problem,), None, frozenset(), (), (),
+                         "the rule set in force cannot be loaded (see the message)")
 
 
 def decision_label(*, decision: Decision) -> tuple[str, str]:

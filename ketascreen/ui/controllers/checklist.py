@@ -19,7 +19,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QAbstractButton
 
 from ketascreen.display import format_local_time
-from ketascreen.errors import InputFileError, PermissionDeniedError, RecordError, StorageError
+from ketascreen.errors import (
+    InputFileError,
+    KnowledgeBaseError,
+    PermissionDeniedError,
+    RecordError,
+    StorageError,
+)
 from ketascreen.ui import actions
 from ketascreen.ui.actions import FormScreening
 from ketascreen.ui.widgets import set_text
@@ -155,8 +161,11 @@ class ChecklistController(QObject):
     def rescreen_now(self) -> FormScreening:
         """Screen the form now and show the outcome everywhere."""
         self._timer.stop()
-        outcome = actions.screen_document(document=self.form.document(),
-                                          rules=self.session.rule_set())
+        document = self.form.document()
+        try:
+            outcome = actions.screen_document(document=document, rules=self.session.rule_set())
+        except (KnowledgeBaseError, StorageError) as error:
+            outcome = actions.rules_unavailable(document=document, error=error)
         self.outcome = outcome
         rest = self.form.show_outcome(outcome)
         self.decision.show_outcome(outcome, pending=False)

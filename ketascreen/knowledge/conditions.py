@@ -10,16 +10,47 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from ketascreen.concepts import HISTORY_CONCEPTS
 from ketascreen.errors import KnowledgeBaseError
 from ketascreen.knowledge.context import AFFIRMED, Assertion, read_context
-from ketascreen.knowledge.datafiles import DataSource, read_data_file, require_keys, string_list
+from ketascreen.knowledge.datafiles import DataSource, Record, read_data_file, read_table, strings
 from ketascreen.knowledge.recognition import Via, strip_provenance, word_pattern
 from ketascreen.models.case import ICD10CM, SNOMED, Condition
 
 CONDITIONS_SCHEMA = "ketascreen-conditions/1"
 CONDITION_CONCEPTS = (*HISTORY_CONCEPTS, "pregnancy")
+
+
+class ConditionTable(Record):
+    """One ``[[condition]]`` as written."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    concept: str
+    name: str
+    synonyms: tuple[str, ...] = ()
+    snomed: tuple[str, ...] = ()
+    icd10: tuple[str, ...] = ()
+    inactive_concept: str | None = None
+    older_concept: str | None = None
+    note: str | None = None
+
+    @field_validator("synonyms", "snomed", "icd10", mode="before")
+    @classmethod
+    def _strings(cls, value: object, info: ValidationInfo) -> tuple[str, ...]:
+        return strings(value, str(info.field_name))
+
+
+class _ConditionsFile(Record):
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    schema_name: str = Field(alias="schema")
+    version: str
+    condition: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -62,28 +93,26 @@ class ConditionKnowledge:
         data = read_data_file("conditions.toml", source, schema=CONDITIONS_SCHEMA)
         self.sha256 = data.sha256
         self.version = str(data.content.get("version", ""))
-        file, doc = data.name, data.content
-        require_keys(file, "(top level)", doc, required={"schema", "version", "condition"})
+        file = data.name
+        doc = read_table(file, "(top level)", data.content, _ConditionsFile)
         self.entries: list[ConditionEntry] = []
         self._snomed: dict[str, ConditionEntry] = {}
         self._icd10: dict[str, ConditionEntry] = {}
         names: dict[str, ConditionEntry] = {}
-        for index, table in enumerate(doc["condition"]):
-            where = f"condition {table.get('name', index)}"
-            require_keys(file, where, table, required={"concept", "name"},
-                         optional={"synonyms", "snomed", "icd10", "inactive_concept",
-                                   "older_concept", "note"})
+        for index, raw in enumerate(doc.condition):
+            where = f"condition {raw.get('name', index) if isinstance(raw, dict) else index}"
+            table = read_table(file, where, raw, ConditionTable)
             for key in ("concept", "inactive_concept", "older_concept"):
-                if key in table and table[key] not in CONDITION_CONCEPTS:
-                    raise KnowledgeBaseError(file, where, f"{key}: unknown concept "
-                                             f"{table[key]!r}")
+                value = getattr(table, key)
+                if value is not None and value not in CONDITION_CONCEPTS:
+                    raise KnowledgeBaseError(file, where, f"{key}: unknown concept {value!r}")
             entry = ConditionEntry(
-                concept=table["concept"], name=str(table["name"]),
-                synonyms=tuple(s.lower() for s in string_list(file, where, table, "synonyms")),
-                snomed=frozenset(string_list(file, where, table, "snomed")),
-                icd10=tuple(c.upper() for c in string_list(file, where, table, "icd10")),
-                inactive_concept=table.get("inactive_concept"),
-                older_concept=table.get("older_concept"),
+                concept=table.concept, name=table.name,
+                synonyms=tuple(s.lower() for s in table.synonyms),
+                snomed=frozenset(table.snomed),
+                icd10=tuple(c.upper() for c in table.icd10),
+                inactive_concept=table.inactive_concept,
+                older_concept=table.older_concept,
             )
             self.entries.append(entry)
             for code in entry.snomed:

@@ -133,11 +133,16 @@ def require_keys(file: str, entry: str, table: dict[str, Any], *,
         raise KnowledgeBaseError(file, entry, f"unknown key(s): {', '.join(sorted(unknown))}")
 
 
-def string_list(file: str, entry: str, table: dict[str, Any], key: str) -> tuple[str, ...]:
-    """The list of non-empty strings at ``table[key]`` (empty when the key is absent)."""
-    value = table.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise KnowledgeBaseError(file, entry, f"{key} must be a list of non-empty strings")
+def strings(value: object, key: str) -> tuple[str, ...]:
+    """``value`` as a list of non-empty strings (a record's validator; ``key`` names it).
+
+    Raises:
+        ValueError: ``value`` is not a list of non-empty strings (``read_table`` reports it in
+            these words).
+    """
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v.strip()
+                                                      for v in value):
+        raise ValueError(f"{key} must be a list of non-empty strings")
     return tuple(value)
 
 

@@ -10,14 +10,72 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
+
 from ketascreen.concepts import MEDICATION_CLASSES
 from ketascreen.errors import KnowledgeBaseError, UnitInputError
-from ketascreen.knowledge.datafiles import DataSource, read_data_file, require_keys, string_list
+from ketascreen.knowledge.datafiles import DataSource, Record, read_data_file, read_table, strings
 from ketascreen.knowledge.recognition import Via, strip_provenance, word_pattern
 from ketascreen.models.case import RXNORM, Medication
 from ketascreen.units import Dimension, Quantity, parse_quantity
 
 DRUGS_SCHEMA = "ketascreen-drugs/1"
+
+
+class IngredientEntry(Record):
+    """One ``[[ingredient]]`` as written."""
+
+    name: str
+    classes: tuple[str, ...]
+    rxnorm: tuple[str, ...] = ()
+    rxnorm_note: str | None = None
+    brands: tuple[str, ...] = ()
+    synonyms: tuple[str, ...] = ()
+    diazepam_equivalent: Any = None
+    equivalence_note: str | None = None
+
+    @field_validator("classes", "rxnorm", "brands", "synonyms", mode="before")
+    @classmethod
+    def _strings(cls, value: object, info: ValidationInfo) -> tuple[str, ...]:
+        return strings(value, str(info.field_name))
+
+
+class CombinationEntry(Record):
+    """One ``[[combination]]``: brand names of a fixed combination and its ingredients."""
+
+    names: tuple[str, ...]
+    ingredients: tuple[str, ...]
+
+    @field_validator("names", "ingredients", mode="before")
+    @classmethod
+    def _strings(cls, value: object, info: ValidationInfo) -> tuple[str, ...]:
+        return strings(value, str(info.field_name))
+
+
+class ProductEntry(Record):
+    """One ``[[product]]``: an RxNorm product code, its display and its ingredients."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    rxnorm: str
+    display: str
+    ingredients: tuple[str, ...]
+
+    @field_validator("ingredients", mode="before")
+    @classmethod
+    def _strings(cls, value: object, info: ValidationInfo) -> tuple[str, ...]:
+        return strings(value, str(info.field_name))
+
+
+class _DrugsFile(Record):
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    schema_name: str = Field(alias="schema")
+    version: str
+    equivalence_source: dict[str, Any]
+    ingredient: tuple[Any, ...]
+    combination: tuple[Any, ...] = ()
+    product: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,28 +108,27 @@ class DrugKnowledge:
         data = read_data_file("drugs.toml", source, schema=DRUGS_SCHEMA)
         self.sha256 = data.sha256
         self.version = str(data.content.get("version", ""))
-        self._file, doc = data.name, data.content
-        require_keys(self._file, "(top level)", doc,
-                     required={"schema", "version", "equivalence_source", "ingredient"},
-                     optional={"combination", "product"})
-        self.equivalence_source: str = str(doc["equivalence_source"].get("citation", ""))
+        self._file = data.name
+        doc = read_table(self._file, "(top level)", data.content, _DrugsFile)
+        self.equivalence_source: str = str(doc.equivalence_source.get("citation", ""))
         self.ingredients: dict[str, Ingredient] = {}
         self.by_code: dict[str, tuple[str, ...]] = {}
         self.code_display: dict[str, str] = {}
         self._names: dict[str, tuple[str, ...]] = {}
-        for table in doc["ingredient"]:
-            self._add_ingredient(table)
-        for table in doc.get("combination", []):
-            where = f"combination {table.get('names', '?')}"
-            require_keys(self._file, where, table, required={"names", "ingredients"})
-            ingredients = self._known(where, string_list(self._file, where, table, "ingredients"))
-            for label in string_list(self._file, where, table, "names"):
+        for table in doc.ingredient:
+            where = f"ingredient {_get(table, 'name')}"
+            self._add_ingredient(where, read_table(self._file, where, table, IngredientEntry))
+        for table in doc.combination:
+            where = f"combination {_get(table, 'names')}"
+            combination = read_table(self._file, where, table, CombinationEntry)
+            ingredients = self._known(where, combination.ingredients)
+            for label in combination.names:
                 self._add_name(label, ingredients, where)
-        for table in doc.get("product", []):
-            where = f"product {table.get('rxnorm', '?')}"
-            require_keys(self._file, where, table, required={"rxnorm", "display", "ingredients"})
-            ingredients = self._known(where, string_list(self._file, where, table, "ingredients"))
-            self._add_code(str(table["rxnorm"]), ingredients, where, str(table["display"]))
+        for table in doc.product:
+            where = f"product {_get(table, 'rxnorm')}"
+            product = read_table(self._file, where, table, ProductEntry)
+            ingredients = self._known(where, product.ingredients)
+            self._add_code(product.rxnorm, ingredients, where, product.display)
         self._pattern = word_pattern(list(self._names))
 
     def _fail(self, where: str, problem: str) -> KnowledgeBaseError:
@@ -99,36 +156,29 @@ class DrugKnowledge:
             raise self._fail(where, "needs at least one ingredient")
         return ingredients
 
-    def _add_ingredient(self, table: dict[str, Any]) -> None:
-        name = table.get("name", "?")
-        where = f"ingredient {name}"
-        require_keys(self._file, where, table, required={"name", "classes"},
-                     optional={"rxnorm", "rxnorm_note", "brands", "synonyms",
-                               "diazepam_equivalent", "equivalence_note"})
-        if not isinstance(name, str) or name != name.lower() or not name.strip():
+    def _add_ingredient(self, where: str, entry: IngredientEntry) -> None:
+        name = entry.name
+        if name != name.lower() or not name.strip():
             raise self._fail(where, "name must be lower-case text")
         if name in self.ingredients:
             raise self._fail(where, "ingredient listed twice")
-        classes = string_list(self._file, where, table, "classes")
-        for cls in classes:
+        for cls in entry.classes:
             if cls not in MEDICATION_CLASSES:
                 raise self._fail(where, f"unknown class {cls!r}")
         equivalent = None
-        if "diazepam_equivalent" in table:
-            if "benzodiazepine" not in classes:
+        if entry.diazepam_equivalent is not None:
+            if "benzodiazepine" not in entry.classes:
                 raise self._fail(where, "diazepam_equivalent is for benzodiazepines only")
             try:
-                equivalent = parse_quantity(table["diazepam_equivalent"], Dimension.MASS)
+                equivalent = parse_quantity(entry.diazepam_equivalent, Dimension.MASS)
             except UnitInputError as error:
                 raise self._fail(where, f"diazepam_equivalent: {error.reason}") from None
-        elif "benzodiazepine" in classes and not table.get("equivalence_note"):
+        elif "benzodiazepine" in entry.classes and not entry.equivalence_note:
             raise self._fail(where, "a benzodiazepine needs diazepam_equivalent or an "
                              "equivalence_note")
         ingredient = Ingredient(
-            name=name, classes=classes, rxnorm=string_list(self._file, where, table, "rxnorm"),
-            brands=string_list(self._file, where, table, "brands"),
-            synonyms=string_list(self._file, where, table, "synonyms"),
-            diazepam_equivalent=equivalent,
+            name=name, classes=entry.classes, rxnorm=entry.rxnorm, brands=entry.brands,
+            synonyms=entry.synonyms, diazepam_equivalent=equivalent,
         )
         self.ingredients[name] = ingredient
         for label in (name, *ingredient.brands, *ingredient.synonyms):
@@ -165,3 +215,8 @@ class DrugKnowledge:
         if not found:
             return None
         return MedicationMatch(tuple(found), "text", ", ".join(dict.fromkeys(labels)))
+
+
+def _get(table: object, key: str) -> object:
+    """``table[key]`` for naming an entry in an error (``?`` when there is none)."""
+    return table.get(key, "?") if isinstance(table, dict) else "?"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -320,18 +319,15 @@ def clinic_rule_set(clinic_files: ClinicFiles) -> RuleSet:
 
 @functools.lru_cache(maxsize=8)
 def _rule_set(policy: _Source, formulary: _Source) -> RuleSet:
-    with tempfile.TemporaryDirectory(prefix="ketascreen-clinic-") as folder:
-        paths: dict[str, Path | None] = {}
-        for name, source in (("policy", policy), ("formulary", formulary)):
-            if source is None:
-                paths[name] = None
-            elif source[0] == "environment":
-                paths[name] = Path(source[1])  # read by its name, so errors name the file
-            else:
-                target = Path(folder) / f"{name}.toml"
-                target.write_bytes(source[2] or b"")
-                paths[name] = target
-        return RuleSet(policy_path=paths["policy"], formulary_path=paths["formulary"])
+    return RuleSet(policy_path=_data(policy), formulary_path=_data(formulary))
+
+
+def _data(source: _Source) -> bytes | Path | None:
+    """A database file by its bytes; an environment file by its path, so errors name it."""
+    if source is None:
+        return None
+    kind, path, content = source
+    return Path(path) if kind == "environment" else content
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ketascreen.dosing import DoseOutcome
 from ketascreen.knowledge.conditions import ConditionKnowledge
+from ketascreen.knowledge.datafiles import DataSource
 from ketascreen.knowledge.drugs import DrugKnowledge
 from ketascreen.knowledge.formulary import Formulary, load_formulary
 from ketascreen.knowledge.policy import Policy, load_policy
@@ -65,14 +66,15 @@ class RuleSet:
     """Rules, clinic policy and knowledge base, loaded and validated together.
 
     Args:
-        policy_path: a clinic policy file replacing the shipped defaults.
-        rules_path, drugs_path, conditions_path, formulary_path: replacements for the shipped
-            data (a clinic's own formulary, or tests).
+        policy_path: a clinic policy file (its path, or its bytes as the records database keeps
+            it) replacing the shipped defaults.
+        formulary_path: a clinic formulary file (path or bytes) replacing the shipped one.
+        rules_path, drugs_path, conditions_path: replacements for the shipped data (tests).
     """
 
-    def __init__(self, *, policy_path: Path | None = None, rules_path: Path | None = None,
+    def __init__(self, *, policy_path: DataSource = None, rules_path: Path | None = None,
                  drugs_path: Path | None = None, conditions_path: Path | None = None,
-                 formulary_path: Path | None = None) -> None:
+                 formulary_path: DataSource = None) -> None:
         self.policy: Policy = load_policy(policy_path)
         self.catalogue: RuleCatalogue = load_rules(self.policy, rules_path)
         self.drugs = DrugKnowledge(drugs_path) if drugs_path else shipped_drugs()

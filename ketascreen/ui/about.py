@@ -8,6 +8,7 @@ sha256 digests. They are read from the loaded rule set through :mod:`ketascreen.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import PySide6
 from PySide6.QtCore import Qt, qVersion
@@ -15,6 +16,9 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 import ketascreen
 from ketascreen.ui import actions
+
+if TYPE_CHECKING:
+    from ketascreen.rules import RuleSet
 
 SHORT_SHA = 12
 """How many hex digits of a sha256 the About box shows (the checklist prints them all)."""
@@ -24,14 +28,18 @@ def _short(version: str, sha256: str) -> str:
     return f"{version or 'unversioned'} (sha256 {sha256[:SHORT_SHA]})"
 
 
-def about_lines() -> list[tuple[str, str]]:
+def about_lines(rules: RuleSet | None = None) -> list[tuple[str, str]]:
     """(what, version) pairs: the app, the rule set, the clinic policy, the formulary, the
     knowledge base (drug list and condition list) and the Qt runtime.
+
+    Args:
+        rules: the rule set that screened the form (``None``: the one in force without a
+            records database).
 
     Raises:
         KnowledgeBaseError: a shipped or clinic-edited data file is invalid.
     """
-    rules = actions.ruleset()
+    rules = rules or actions.ruleset()
     return [
         ("ketascreen", ketascreen.__version__),
         ("Rule set", _short(rules.info.version, rules.info.sha256)),
@@ -45,19 +53,20 @@ def about_lines() -> list[tuple[str, str]]:
     ]
 
 
-def about_text() -> str:
-    """The About box's text: what ketascreen is, then one line per version."""
+def about_text(rules: RuleSet | None = None) -> str:
+    """The About box's text: what ketascreen is, then one line per version of ``rules``."""
     lines = ["ketascreen: pre-infusion safety screening for IV ketamine clinics. It supports "
              "the physician's decision; it does not make it.", ""]
-    lines += [f"{what}: {version}" for what, version in about_lines()]
+    lines += [f"{what}: {version}" for what, version in about_lines(rules)]
     lines += ["", "The rule-set sha256 covers the rules, sources, policy, formulary and "
               "knowledge base together; the checklist prints every digest in full."]
     return "\n".join(lines)
 
 
-def about_box(parent: QWidget) -> QMessageBox:
-    """The About box (not yet shown; the caller opens it)."""
-    box = QMessageBox(QMessageBox.Icon.Information, "About ketascreen", about_text(),
+def about_box(parent: QWidget, rules: RuleSet | None = None) -> QMessageBox:
+    """The About box of ``rules``, the rule set that screened the form (not yet shown; the
+    caller opens it)."""
+    box = QMessageBox(QMessageBox.Icon.Information, "About ketascreen", about_text(rules),
                       QMessageBox.StandardButton.Close, parent)
     box.setObjectName("about")
     box.setTextFormat(Qt.TextFormat.PlainText)

@@ -285,8 +285,10 @@ class MainWindow(QMainWindow):
         self.about: QMessageBox | None = None
 
     def show_about(self) -> QMessageBox:
-        """Help > About: the app, rule-set, policy, formulary and knowledge-base versions."""
-        box = about_box(self)
+        """Help > About: the app, rule-set, policy, formulary and knowledge-base versions (of
+        the rule set that screened the form)."""
+        screening = None if self.outcome is None else self.outcome.screening
+        box = about_box(self, None if screening is None else screening.rules)
         self.about = box
         box.open()
         return box

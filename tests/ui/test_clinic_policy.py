@@ -25,7 +25,8 @@ def test_an_installed_clinic_policy_changes_the_next_screening_in_the_app(
         tmp_path: Path) -> None:
     """The example (BP 138/86, CLEAR) is re-screened after the admin lowers the elevated
     systolic limit to 130 mmHg: the finding appears in the panel with the clinic's limit and
-    the banner asks for its acknowledgement; signed out, the shipped limit applies again."""
+    the banner asks for its acknowledgement, About names the clinic's policy; signed out, the
+    shipped limit applies again."""
     window = signed_in(qtbot, settings, dialogs, clinic, "drsmith")
     assert window.open_path(clear_case_file(tmp_path), ask=False)
     before = window.rescreen_now()
@@ -53,6 +54,11 @@ def test_an_installed_clinic_policy_changes_the_next_screening_in_the_app(
     assert "1 finding(s) still need an acknowledgement" in window.decision.signing.text()
     assert window.actions_by_name["sign"].toolTip() == (
         "Each relative finding must be acknowledged with a reason before signing.")
+    window.actions_by_name["about"].trigger()
+    assert window.about is not None
+    assert any(line.startswith("Clinic policy: 2026.11.1-riverside (sha256 ")
+               for line in window.about.text().splitlines())
+    window.about.close()
 
     assert window.sign_out()
     again = window.rescreen_now()

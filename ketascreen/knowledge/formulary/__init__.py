@@ -16,9 +16,11 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pydantic import Field
+
 from ketascreen.display import format_number
 from ketascreen.errors import KnowledgeBaseError
-from ketascreen.knowledge.datafiles import DataSource, read_data_file
+from ketascreen.knowledge.datafiles import DataSource, Record, read_data_file
 from ketascreen.knowledge.formulary.display import (
     DisplayResolutions,
     QuantityFormats,
@@ -67,6 +69,32 @@ __all__ = [
     "Vial",
     "load_formulary",
 ]
+
+
+class _FormularyFile(Record):
+    """``formulary.toml``'s top level (each part read by its own module)."""
+
+    schema_name: str = Field(alias="schema")
+    version: object
+    name: object
+    preparation: object
+    pump: object
+    display: object
+    limits: object
+    weight: object
+    protocols: object
+
+
+class _LimitsTable(Record):
+    """``[limits]``: the label's maximum administration rate."""
+
+    max_dose_rate: object
+
+
+class _WeightTable(Record):
+    """``[weight]``: the optional ideal-body-weight policy."""
+
+    ideal_weight_when_bmi_at_least: object = None
 
 
 @dataclass(frozen=True)
@@ -168,27 +196,25 @@ def load_formulary(source: DataSource = None, *, sources: DataSource = None) -> 
     data = read_data_file(FORMULARY_FILE, source, schema=FORMULARY_SCHEMA)
     known_sources, _ = load_sources(sources)
     reader = Reader(data.name, frozenset(known_sources))
-    doc = reader.table(data.content, "(top level)",
-                       required={"schema", "version", "name", "preparation", "pump", "display",
-                                 "limits", "weight", "protocols"})
+    doc = reader.record(data.content, "(top level)", _FormularyFile)
     for key in ("version", "name"):
-        if not isinstance(doc[key], str) or not doc[key].strip():
+        text = getattr(doc, key)
+        if not isinstance(text, str) or not text.strip():
             raise KnowledgeBaseError(data.name, key, "must be non-empty text")
-    vials, default_vial, diluent_volume, diluent = read_preparation(reader, doc["preparation"])
-    pump = read_pump(reader, doc["pump"])
-    display = read_display(reader, doc["display"])
-    limits = reader.table(doc["limits"], "limits", required={"max_dose_rate"})
-    max_dose_rate = reader.sourced(limits["max_dose_rate"], "limits.max_dose_rate",
+    vials, default_vial, diluent_volume, diluent = read_preparation(reader, doc.preparation)
+    pump = read_pump(reader, doc.pump)
+    display = read_display(reader, doc.display)
+    limits = reader.record(doc.limits, "limits", _LimitsTable)
+    max_dose_rate = reader.sourced(limits.max_dose_rate, "limits.max_dose_rate",
                                    dose_rate_per_weight)
-    weight = reader.table(doc["weight"], "weight",
-                          optional={"ideal_weight_when_bmi_at_least"})
+    weight = reader.record(doc.weight, "weight", _WeightTable)
     bmi_policy = None
-    if "ideal_weight_when_bmi_at_least" in weight:
-        bmi_policy = reader.sourced(weight["ideal_weight_when_bmi_at_least"],
+    if weight.ideal_weight_when_bmi_at_least is not None:
+        bmi_policy = reader.sourced(weight.ideal_weight_when_bmi_at_least,
                                     "weight.ideal_weight_when_bmi_at_least", bmi)
-    protocols = read_protocols(reader, doc["protocols"])
+    protocols = read_protocols(reader, doc.protocols)
     return Formulary(
-        version=doc["version"].strip(), name=doc["name"].strip(), sha256=data.sha256,
+        version=str(doc.version).strip(), name=str(doc.name).strip(), sha256=data.sha256,
         file=data.name, protocols=protocols, vials=vials, default_vial=default_vial,
         default_diluent_volume=diluent_volume, diluent=diluent, pump=pump,
         max_dose_rate=max_dose_rate, ideal_weight_when_bmi_at_least=bmi_policy,

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from ketascreen.errors import UnitInputError
+from ketascreen.knowledge.datafiles import Record
 from ketascreen.knowledge.formulary.pump import PumpSettings
 from ketascreen.knowledge.formulary.sourced import Reader, Sourced
 from ketascreen.models.doses import (
@@ -124,9 +125,19 @@ def _resolution(symbol: str) -> Any:
     return parse
 
 
+class _DisplayTable(Record):
+    """``[display]`` as written: one sourced resolution per dose quantity."""
+
+    dose: object
+    dose_rate: object
+    concentration: object
+    dose_per_weight: object
+    dosing_weight: object
+
+
 def read_display(reader: Reader, value: object) -> DisplayResolutions:
     """``[display]``: one resolution, a power of ten, per dose quantity."""
-    table = reader.table(value, "display", required=set(_DISPLAY_UNITS))
+    table = reader.record(value, "display", _DisplayTable).model_dump()
     parsed = {key: reader.sourced(table[key], f"display.{key}", _resolution(symbol))
               for key, symbol in _DISPLAY_UNITS.items()}
     return DisplayResolutions(**parsed)

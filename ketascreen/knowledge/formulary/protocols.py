@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, get_args
 
 from ketascreen.errors import UnitInputError
+from ketascreen.knowledge.datafiles import Record
 from ketascreen.knowledge.formulary.sourced import Reader, Sourced, quantity_parser
 from ketascreen.models.case import Indication, WeightBasis
 from ketascreen.models.doses import HOUR, DosePerWeight, DoseRatePerWeight, in_unit, show_duration
@@ -112,9 +113,17 @@ def _basis(text: str, entry: str) -> str:
     return text
 
 
-_PROTOCOL_REQUIRED = frozenset({"weight_basis", "soft_min", "soft_max", "hard_max",
-                                "duration_min", "duration_max"})
-_PROTOCOL_OPTIONAL = frozenset({"dose", "duration"})
+class _ProtocolTable(Record):
+    """One ``[protocols.<indication>]`` as written: sourced limits, durations and defaults."""
+
+    weight_basis: object
+    soft_min: object
+    soft_max: object
+    hard_max: object
+    duration_min: object
+    duration_max: object
+    dose: object = None
+    duration: object = None
 
 
 def read_protocols(reader: Reader, value: object) -> dict[str, IndicationProtocol]:
@@ -137,8 +146,8 @@ def read_protocols(reader: Reader, value: object) -> dict[str, IndicationProtoco
 
 def _protocol(reader: Reader, indication: str, value: object) -> IndicationProtocol:
     entry = f"protocols.{indication}"
-    table = reader.table(value, entry, required=_PROTOCOL_REQUIRED, optional=_PROTOCOL_OPTIONAL)
-    limits = {key: reader.sourced(table[key], f"{entry}.{key}", _weight_based)
+    table = reader.record(value, entry, _ProtocolTable)
+    limits = {key: reader.sourced(getattr(table, key), f"{entry}.{key}", _weight_based)
               for key in ("soft_min", "soft_max", "hard_max")}
     per_hour = isinstance(limits["soft_min"].value, DoseRatePerWeight)
     for key, limit in limits.items():
@@ -153,16 +162,16 @@ def _protocol(reader: Reader, indication: str, value: object) -> IndicationProto
     if limits["soft_max"].value > limits["hard_max"].value:
         raise reader.fail(f"{entry}.soft_max", f"{limits['soft_max'].text} is above "
                           f"hard_max {limits['hard_max'].text}")
-    duration_min = reader.sourced(table["duration_min"], f"{entry}.duration_min",
+    duration_min = reader.sourced(table.duration_min, f"{entry}.duration_min",
                                   quantity_parser(Dimension.TIME))
-    duration_max = reader.sourced(table["duration_max"], f"{entry}.duration_max",
+    duration_max = reader.sourced(table.duration_max, f"{entry}.duration_max",
                                   quantity_parser(Dimension.TIME))
     if in_unit(duration_min.value, HOUR) >= in_unit(duration_max.value, HOUR):
         raise reader.fail(f"{entry}.duration_min", f"{duration_min.text} must be below "
                           f"duration_max {duration_max.text}")
     dose = None
-    if "dose" in table:
-        dose = reader.sourced(table["dose"], f"{entry}.dose", _weight_based)
+    if table.dose is not None:
+        dose = reader.sourced(table.dose, f"{entry}.dose", _weight_based)
         if isinstance(dose.value, DoseRatePerWeight) != per_hour:
             raise reader.fail(f"{entry}.dose", f"{dose.text} is a {_kind(dose.value)} but the "
                               f"limits are {_kind(limits['soft_min'].value)}s")
@@ -170,14 +179,14 @@ def _protocol(reader: Reader, indication: str, value: object) -> IndicationProto
             raise reader.fail(f"{entry}.dose", f"{dose.text} is outside the protocol's own "
                               f"range {limits['soft_min'].text} to {limits['soft_max'].text}")
     duration = None
-    if "duration" in table:
-        duration = reader.sourced(table["duration"], f"{entry}.duration",
+    if table.duration is not None:
+        duration = reader.sourced(table.duration, f"{entry}.duration",
                                   quantity_parser(Dimension.TIME))
         hours = in_unit(duration.value, HOUR)
         if not in_unit(duration_min.value, HOUR) <= hours <= in_unit(duration_max.value, HOUR):
             raise reader.fail(f"{entry}.duration", f"{duration.text} is outside the protocol's "
                               f"own range {duration_min.text} to {duration_max.text}")
-    basis = reader.sourced(table["weight_basis"], f"{entry}.weight_basis", _basis)
+    basis = reader.sourced(table.weight_basis, f"{entry}.weight_basis", _basis)
     if per_hour:
         hourly = DoseLimits[DoseRatePerWeight](limits["soft_min"], limits["soft_max"],
                                                limits["hard_max"])

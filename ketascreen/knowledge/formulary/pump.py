@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ketascreen.errors import UnitInputError
+from ketascreen.knowledge.datafiles import Record
 from ketascreen.knowledge.formulary.sourced import Reader, Sourced, quantity_parser
 from ketascreen.models.doses import ML, ML_PER_H, PERCENT, as_decimal, decimals_of, in_unit, show
 from ketascreen.units import Dimension, Quantity, quantity
@@ -79,26 +80,34 @@ def _pump_rate(text: str, entry: str) -> Quantity:
     return quantity(float(match.group("num")), "milliliter/hour")
 
 
+class _PumpTable(Record):
+    """``[pump]`` as written: sourced settings."""
+
+    rate_resolution: object
+    max_rate: object
+    volume_resolution: object
+    max_rounding_deviation: object
+    vtbi_resolution: object
+
+
 def read_pump(reader: Reader, value: object) -> PumpSettings:
     """``[pump]``: every setting, each resolution below its maximum."""
-    table = reader.table(value, "pump", required={"rate_resolution", "max_rate",
-                                                  "volume_resolution", "max_rounding_deviation",
-                                                  "vtbi_resolution"})
-    resolution = reader.sourced(table["rate_resolution"], "pump.rate_resolution", _pump_rate)
-    maximum = reader.sourced(table["max_rate"], "pump.max_rate", _pump_rate)
+    table = reader.record(value, "pump", _PumpTable)
+    resolution = reader.sourced(table.rate_resolution, "pump.rate_resolution", _pump_rate)
+    maximum = reader.sourced(table.max_rate, "pump.max_rate", _pump_rate)
     if in_unit(resolution.value, ML_PER_H) >= in_unit(maximum.value, ML_PER_H):
         raise reader.fail("pump.rate_resolution",
                           f"{resolution.text} must be below pump.max_rate {maximum.text}")
-    volume = reader.sourced(table["volume_resolution"], "pump.volume_resolution",
+    volume = reader.sourced(table.volume_resolution, "pump.volume_resolution",
                             quantity_parser(Dimension.VOLUME))
     if in_unit(volume.value, ML) > 1:
         raise reader.fail("pump.volume_resolution",
                           f"{volume.text} is coarser than 1 mL (a dose cannot be drawn up so)")
-    deviation = reader.sourced(table["max_rounding_deviation"], "pump.max_rounding_deviation",
+    deviation = reader.sourced(table.max_rounding_deviation, "pump.max_rounding_deviation",
                                quantity_parser(Dimension.FRACTION))
     if in_unit(deviation.value, PERCENT) >= 100:
         raise reader.fail("pump.max_rounding_deviation", f"{deviation.text} must be below 100 %")
-    vtbi = reader.sourced(table["vtbi_resolution"], "pump.vtbi_resolution",
+    vtbi = reader.sourced(table.vtbi_resolution, "pump.vtbi_resolution",
                           quantity_parser(Dimension.VOLUME))
     if in_unit(vtbi.value, ML) > 1:
         raise reader.fail("pump.vtbi_resolution",

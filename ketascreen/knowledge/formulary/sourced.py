@@ -12,7 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from pydantic import field_validator
+
 from ketascreen.errors import KnowledgeBaseError, UnitInputError
+from ketascreen.knowledge.datafiles import R, Record, read_table
 from ketascreen.units import Dimension, Quantity, parse_quantity
 
 LOCAL_POLICY = "local-policy"
@@ -24,6 +27,29 @@ _REFERENCE_KEY = re.compile(r"^R\d+b?$")
 
 Parse = Callable[[str, str], Any]
 """A value parser: ``parse(text, entry)``; raises UnitInputError, TypeError or ValueError."""
+
+
+class SourcedTable(Record):
+    """A sourced value as written: ``{ value = "0.5 mg/kg", source = ["R2"] }``."""
+
+    value: str
+    source: tuple[str, ...]
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> object:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"value must be text such as \"0.5 mg/kg\", not {value!r}")
+        return value
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _keys(cls, value: object) -> object:
+        if (not isinstance(value, list) or not value
+                or not all(isinstance(s, str) for s in value)):
+            raise ValueError("source must be a non-empty list of reference keys (R18) "
+                             f"or \"{LOCAL_POLICY}\"")
+        return value
 
 
 @dataclass(frozen=True)
@@ -59,29 +85,14 @@ class Reader:
         """The error naming this file, ``entry`` and the problem."""
         return KnowledgeBaseError(self.file, entry, problem)
 
-    def table(self, value: object, entry: str, *, required: frozenset[str] | set[str] = frozenset(),
-              optional: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
-        """``value`` as a table with every ``required`` key and no key beyond ``optional``."""
-        if not isinstance(value, dict):
-            raise self.fail(entry, "must be a table")
-        missing = set(required) - value.keys()
-        if missing:
-            raise self.fail(entry, f"missing key(s): {', '.join(sorted(missing))}")
-        unknown = value.keys() - set(required) - set(optional)
-        if unknown:
-            raise self.fail(entry, f"unknown key(s): {', '.join(sorted(unknown))}")
-        return value
+    def record(self, value: object, entry: str, record: type[R]) -> R:
+        """The table at ``entry`` read as ``record`` (errors name this file and ``entry``)."""
+        return read_table(self.file, entry, value, record)
 
     def sourced(self, value: object, entry: str, parse: Parse) -> Sourced[Any]:
         """The sourced value at ``entry``: its text parsed by ``parse``, its sources checked."""
-        table = self.table(value, entry, required={"value", "source"})
-        text, sources = table["value"], table["source"]
-        if not isinstance(text, str) or not text.strip():
-            raise self.fail(entry, f"value must be text such as \"0.5 mg/kg\", not {text!r}")
-        if (not isinstance(sources, list) or not sources
-                or not all(isinstance(s, str) for s in sources)):
-            raise self.fail(entry, "source must be a non-empty list of reference keys (R18) "
-                            f"or \"{LOCAL_POLICY}\"")
+        table = self.record(value, entry, SourcedTable)
+        text, sources = table.value, table.source
         for source in sources:
             if source != LOCAL_POLICY and not _REFERENCE_KEY.match(source):
                 raise self.fail(entry, f"source {source!r} is neither a reference key (R18) "
@@ -96,7 +107,7 @@ class Reader:
             raise self.fail(entry, f"{text!r} {error.reason}") from None
         except (TypeError, ValueError) as error:
             raise self.fail(entry, f"{text!r}: {error}") from None
-        return Sourced(parsed, text.strip(), tuple(sources), entry)
+        return Sourced(parsed, text.strip(), sources, entry)
 
 
 def quantity_parser(dimension: Dimension) -> Parse:

@@ -235,6 +235,8 @@ class QtCaseForm(QWidget):
         self.patient.show_age(None if case is None else case.age_years())
         screening = outcome.screening
         self.substance_use.show_risk(None if screening is None else screening.result.abuse_risk)
+        if screening is not None:
+            self.protocol.use_rules(screening.rules)
         return list(rest)
 
 

@@ -8,7 +8,7 @@ states in words (never as placeholder text that could be mistaken for a value).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
@@ -16,6 +16,9 @@ from ketascreen.ui import actions
 from ketascreen.ui.qt_patient import combo, combo_value, set_combo_value
 from ketascreen.ui.qt_section import FieldTarget, QtSection
 from ketascreen.ui.widgets import InlineMessage, section_title
+
+if TYPE_CHECKING:
+    from ketascreen.rules import RuleSet
 
 WEIGHT_BASES = (("actual", "Actual body weight"), ("ideal", "Ideal body weight (Devine)"),
                 ("adjusted", "Adjusted body weight"))
@@ -71,6 +74,8 @@ class QtProtocol(QtSection):
         self.general = InlineMessage(self)
         outer.addWidget(self.general)
         self._targets.append(FieldTarget("protocol", self.general, "Protocol", lambda: False))
+        self._indication: str | None = None
+        self._rules: RuleSet | None = None
         self.show_defaults(None)
 
     def _add(self, form: QFormLayout, key: str, label: str, placeholder: str) -> None:
@@ -93,10 +98,19 @@ class QtProtocol(QtSection):
 
     def show_defaults(self, indication: str | None) -> None:
         """State the formulary's defaults for ``indication`` (used for empty fields)."""
-        text = actions.protocol_defaults(indication=indication) if indication else None
+        self._indication = indication
+        text = (actions.protocol_defaults(indication=indication, rules=self._rules)
+                if indication else None)
         self.defaults.setText(
             (text + " Empty fields take these defaults.") if text
             else "Empty fields take the clinic formulary's defaults for the indication.")
+
+    def use_rules(self, rules: RuleSet) -> None:
+        """State the defaults of the formulary of ``rules``, the rule set that screened the
+        form (the clinic's formulary while one is installed)."""
+        if rules is not self._rules:
+            self._rules = rules
+            self.show_defaults(self._indication)
 
     def targets(self) -> list[FieldTarget]:
         """One target per field, and one for the protocol as a whole (the preparation)."""

@@ -1,5 +1,6 @@
-"""A clinic policy an admin installs in the records database changes the app's next screening
-of the same form, without restarting; signed out, the app screens with the shipped policy."""
+"""A clinic policy or formulary an admin installs in the records database changes the app's
+next screening of the same form, without restarting; signed out, the app screens with the
+shipped policy."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ __all__ = ["clinic"]  # the records fixture
 POLICY = Path(__file__).resolve().parents[2] / "ketascreen" / "knowledge" / "data" / "policy.toml"
 SHIPPED_LIMIT = 'hypertension_elevated_systolic = "140 mmHg"'
 CLINIC_LIMIT = 'hypertension_elevated_systolic = "130 mmHg"'
+FORMULARY = POLICY.with_name("formulary.toml")
+SHIPPED_DOSE = 'dose = { value = "0.5 mg/kg", source = ["R4", "R7", "R2"] }'
+CLINIC_DOSE = 'dose = { value = "0.4 mg/kg", source = ["R4", "R7", "R2"] }'
+SHIPPED_SOFT_MAX = 'soft_max = { value = "0.75 mg/kg", source = ["R2"] }'
+CLINIC_SOFT_MAX = 'soft_max = { value = "0.45 mg/kg", source = ["R2"] }'
 
 
 def test_an_installed_clinic_policy_changes_the_next_screening_in_the_app(
@@ -86,3 +92,31 @@ def test_a_clinic_policy_given_twice_stops_the_screening_in_the_app(
     assert window.actions_by_name["sign"].toolTip().startswith("The form is incomplete")
     monkeypatch.delenv("KETASCREEN_POLICY")
     assert window.rescreen_now().decision == "clear"
+
+
+def test_an_installed_clinic_formulary_changes_the_next_screening_in_the_app(
+        qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic,
+        tmp_path: Path) -> None:
+    """The clinic's formulary lowers the depression default to 0.4 mg/kg and its soft maximum
+    to 0.45 mg/kg: the next screening of the same form (0.5 mg/kg ordered) finds the dose above
+    the soft limit, and the protocol section states the clinic's default."""
+    window = signed_in(qtbot, settings, dialogs, clinic, "drsmith")
+    assert window.open_path(clear_case_file(tmp_path), ask=False)
+    assert window.rescreen_now().decision == "clear"
+    defaults = window.form.protocol.defaults
+    assert "Formulary default for depression: 0.5 mg/kg over 40 min" in defaults.text()
+    assert window.findings.row("dose-above-soft-limit") is None
+
+    shipped = FORMULARY.read_text(encoding="utf-8")
+    assert SHIPPED_DOSE in shipped and SHIPPED_SOFT_MAX in shipped
+    clinic_formulary = shipped.replace(SHIPPED_DOSE, CLINIC_DOSE, 1).replace(
+        SHIPPED_SOFT_MAX, CLINIC_SOFT_MAX, 1)  # the first protocol: depression
+    install_clinic_file(clinic.store, clinic.people.admin, "formulary",
+                        clinic_formulary.encode("utf-8"))
+
+    after = window.rescreen_now()
+    assert "Formulary default for depression: 0.4 mg/kg over 40 min" in defaults.text()
+    row = window.findings.row("dose-above-soft-limit")
+    assert row is not None and "0.45" in row.details.text()
+    assert after.decision == "needs-review"
+    assert "0.5 mg/kg x 84.82 kg" in dict(after.dose_rows)["Intended dose"]

@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ketascreen.display import format_number, format_quantity
 from ketascreen.errors import UnitInputError
 from ketascreen.rules.scores import audit_c_total, dast10_total
 from ketascreen.ui.actions.screening import ruleset
 from ketascreen.units import Dimension, magnitude_in, parse_blood_pressure, parse_quantity
+
+if TYPE_CHECKING:
+    from ketascreen.rules import RuleSet
 
 MeasurementKind = Literal["weight", "height", "blood_pressure", "heart_rate", "spo2"]
 
@@ -115,9 +118,14 @@ def unit_problem(*, kind: MeasurementKind, text: str) -> UnitInputError | None:
     return None
 
 
-def protocol_defaults(*, indication: str) -> str | None:
-    """The formulary's default protocol for ``indication``, for display; ``None`` if unknown."""
-    formulary = ruleset().formulary
+def protocol_defaults(*, indication: str, rules: RuleSet | None = None) -> str | None:
+    """The formulary's default protocol for ``indication``, for display; ``None`` if unknown.
+
+    Args:
+        rules: the rule set that screens the form (``None``: the one in force without a
+            records database).
+    """
+    formulary = (rules or ruleset()).formulary
     try:
         protocol = formulary.protocol(indication)
     except KeyError:

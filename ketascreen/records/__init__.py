@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ketascreen.records.audit import AuditEvent, AuditReport
     from ketascreen.records.db import Database, database_url
     from ketascreen.records.repository import RecordStore
-    from ketascreen.records.users import Actor, Permission, Role, UserInfo
+    from ketascreen.records.roles import Actor, Permission, Role, UserInfo
     from ketascreen.records.views import (
         CertificateInfo,
         PatientInfo,
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "AuditEvent": "audit", "AuditReport": "audit", "Database": "db", "database_url": "db",
-    "RecordStore": "repository", "Actor": "users", "Permission": "users", "Role": "users",
-    "UserInfo": "users", "CertificateInfo": "views", "PatientInfo": "views",
+    "RecordStore": "repository", "Actor": "roles", "Permission": "roles", "Role": "roles",
+    "UserInfo": "roles", "CertificateInfo": "views", "PatientInfo": "views",
     "RecordSummary": "views", "StoredScreening": "views", "Versions": "views",
 }
 

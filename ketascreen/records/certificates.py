@@ -30,11 +30,11 @@ from ketascreen.errors import (
     UserAccountError,
 )
 from ketascreen.records.models import SigningCertificate, User, UserSetting
-from ketascreen.records.users import Actor, Permission, Role
+from ketascreen.records.roles import Actor, Permission, Role
 from ketascreen.records.views import CertificateInfo
 
 if TYPE_CHECKING:
-    from ketascreen.records.repository import RecordStore, Tx
+    from ketascreen.records.core import StoreCore, Tx
 
 CertificateStatus = Literal["registered", "unregistered", "another-account"]
 CERTIFICATE_PATH: Final = "certificate-path"
@@ -86,7 +86,7 @@ def certificate_names_holder(subject_name: str, display_name: str) -> bool:
     return bool(holder) and holder <= _name_words(subject_name)
 
 
-def _refuse_name(store: RecordStore, actor: Actor, *, fingerprint: str, subject_name: str,
+def _refuse_name(store: StoreCore, actor: Actor, *, fingerprint: str, subject_name: str,
                  display_name: str, registered: tuple[str, ...], action: str,
                  record_id: str | None) -> NoReturn:
     error = CertificateNameMismatchError(fingerprint, actor.username, registered, subject_name,
@@ -100,7 +100,7 @@ def _refuse_name(store: RecordStore, actor: Actor, *, fingerprint: str, subject_
     raise error
 
 
-def certificate_status(store: RecordStore, actor: Actor, fingerprint: str) -> CertificateStatus:
+def certificate_status(store: StoreCore, actor: Actor, fingerprint: str) -> CertificateStatus:
     """Whether ``fingerprint`` is registered to ``actor``, to nobody, or to another account.
 
     Read-only and not audited: the app asks before signing whether to offer registration.
@@ -113,7 +113,7 @@ def certificate_status(store: RecordStore, actor: Actor, fingerprint: str) -> Ce
     return "registered" if owner[0] == actor.user_id else "another-account"
 
 
-def registered_owner(store: RecordStore, fingerprint: str) -> str | None:
+def registered_owner(store: StoreCore, fingerprint: str) -> str | None:
     """The user name a signing certificate is registered to, or ``None`` if it is not.
 
     Read-only, no login and not audited: ``ketascreen verify`` trusts a signer whose
@@ -124,7 +124,7 @@ def registered_owner(store: RecordStore, fingerprint: str) -> str | None:
     return None if owner is None else owner[1]
 
 
-def check_signer(store: RecordStore, actor: Actor, fingerprint: str | None, subject_name: str,
+def check_signer(store: StoreCore, actor: Actor, fingerprint: str | None, subject_name: str,
                  *, action: str, record_id: str | None, register: bool) -> bool:
     """Check that ``actor`` may sign with this certificate; returns whether it must be
     registered to ``actor`` now (it is nobody's and ``register`` was confirmed).
@@ -171,7 +171,7 @@ def add_certificate(tx: Tx, actor: Actor, *, user_id: int, username: str, finger
                             "subject_name": subject_name[:300]})
 
 
-def register_certificate(store: RecordStore, actor: Actor, fingerprint: str, subject_name: str,
+def register_certificate(store: StoreCore, actor: Actor, fingerprint: str, subject_name: str,
                          *, confirmed: bool, username: str | None = None,
                          certificate_der: bytes | None = None) -> CertificateInfo:
     """Register a signing certificate to a physician's account.
@@ -243,7 +243,25 @@ def register_certificate(store: RecordStore, actor: Actor, fingerprint: str, sub
                 if c.fingerprint == fingerprint)
 
 
-def certificates(store: RecordStore, actor: Actor, *, username: str | None = None
+def register_certificate_file(store: StoreCore, actor: Actor, data: bytes, *,
+                              passphrase: bytes | None = None, username: str | None = None,
+                              path: str | None = None) -> CertificateInfo:
+    """Register the certificate of a PEM/DER certificate file or PKCS#12 key store (the
+    person naming the file confirms it is the physician's).
+
+    Raises:
+        SigningError: the file is not a certificate or key store that opens.
+        PermissionDeniedError, UserAccountError, CertificateOwnedByAnotherError: see
+            :func:`register_certificate`.
+    """
+    from ketascreen.reports.signing import read_certificate  # noqa: PLC0415 - reportlab, lazily
+
+    facts = read_certificate(data, passphrase=passphrase, path=path)
+    return register_certificate(store, actor, facts.sha256, facts.subject_name, confirmed=True,
+                                username=username, certificate_der=facts.der)
+
+
+def certificates(store: StoreCore, actor: Actor, *, username: str | None = None
                  ) -> list[CertificateInfo]:
     """The certificates registered to an account (``actor``'s own; an admin may name any).
 
@@ -264,14 +282,14 @@ def certificates(store: RecordStore, actor: Actor, *, username: str | None = Non
     return [CertificateInfo(*row) for row in rows]
 
 
-def last_certificate_path(store: RecordStore, actor: Actor) -> str | None:
+def last_certificate_path(store: StoreCore, actor: Actor) -> str | None:
     """The signing key store ``actor`` used last (as remembered), or ``None``."""
     with store.database.read() as session:
         setting = session.get(UserSetting, (actor.user_id, CERTIFICATE_PATH))
         return None if setting is None else setting.value
 
 
-def remember_certificate_path(store: RecordStore, actor: Actor, path: str | Path) -> None:
+def remember_certificate_path(store: StoreCore, actor: Actor, path: str | Path) -> None:
     """Remember the signing key store ``actor`` used (per account); a ``key-path`` event
     records the setting row's hash (the path itself is not in the event)."""
     text = str(Path(path).expanduser().resolve())

@@ -11,7 +11,8 @@ from ketascreen.errors import RecordError
 from ketascreen.records.views import Versions
 
 if TYPE_CHECKING:
-    from ketascreen.rules.engine import RuleSet, Screening
+    from ketascreen.rules.engine import RuleSet
+    from ketascreen.screening import Screening
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,10 @@ def content_of(screening: Screening, ruleset: RuleSet | None = None) -> StoredCo
     Raises:
         RecordError: the screening was produced by another rule set.
     """
-    from ketascreen.reports.checklist import canonical_json, record_id_for  # noqa: PLC0415
-    from ketascreen.rules.engine import default_ruleset  # noqa: PLC0415
+    from ketascreen.models.checklist import canonical_json, record_id_for  # noqa: PLC0415
+    from ketascreen.screening import rule_set_in_force  # noqa: PLC0415
 
-    ruleset = ruleset or default_ruleset()
+    ruleset = ruleset or rule_set_in_force()
     if screening.result.ruleset != ruleset.info:
         raise RecordError(None, "the screening was not produced by the given rule set "
                           f"({screening.result.ruleset.version} sha256 "

@@ -1,12 +1,10 @@
-"""Local accounts, roles and what each role may do.
+"""Local accounts: creating, listing and deactivating them, passwords and logins.
 
-Passwords are hashed with Argon2id (argon2-cffi, its default parameters). The roles:
+Passwords are hashed with Argon2id (argon2-cffi, its default parameters). The roles and what
+each may do are in :mod:`ketascreen.records.roles` (their names are importable from here too).
+Every refusal is recorded in the audit trail by the store
+(:meth:`~ketascreen.records.core.StoreCore.authorise`).
 
-- **physician**: screen, acknowledge findings, sign and amend; view, print and export records.
-- **nurse**: view signed checklists, print and export them, record the bedside double check.
-- **admin**: manage user accounts, the clinic policy and the formulary; no patient records.
-
-Every refusal is recorded in the audit trail by the store (:meth:`RecordStore.authorise`).
 Logins are throttled per user name: after :data:`THROTTLE_AFTER` failures in a row a login waits
 1 s, then 2 s, 4 s ... at most 60 s, refused without checking the password meanwhile
 (:func:`authenticate`).
@@ -17,10 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
 from argon2 import PasswordHasher
@@ -29,46 +24,13 @@ from sqlalchemy import func, select
 
 from ketascreen.errors import AuthenticationFailedError, LoginThrottledError, UserAccountError
 from ketascreen.records.models import LoginThrottle, User
+from ketascreen.records.roles import ROLE_PERMISSIONS, Actor, Permission, Role, UserInfo
 from ketascreen.visible import normalise_visible, visible_text_problem
 
 if TYPE_CHECKING:
-    from ketascreen.records.repository import RecordStore
+    from ketascreen.records.core import StoreCore
 
 
-class Role(StrEnum):
-    """A user's role."""
-
-    PHYSICIAN = "physician"
-    NURSE = "nurse"
-    ADMIN = "admin"
-
-
-class Permission(StrEnum):
-    """One thing a role may do (the audit trail names refusals by these values)."""
-
-    SCREEN = "screen"
-    ACKNOWLEDGE = "acknowledge"
-    SIGN = "sign"
-    AMEND = "amend"
-    VIEW_RECORDS = "view-records"
-    VIEW_SIGNED = "view-signed"
-    PRINT = "print"
-    EXPORT = "export"
-    DOUBLE_CHECK = "double-check"
-    MANAGE_USERS = "manage-users"
-    EDIT_POLICY = "edit-policy"
-    EDIT_FORMULARY = "edit-formulary"
-
-
-ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
-    Role.PHYSICIAN: frozenset({
-        Permission.SCREEN, Permission.ACKNOWLEDGE, Permission.SIGN, Permission.AMEND,
-        Permission.VIEW_RECORDS, Permission.VIEW_SIGNED, Permission.PRINT, Permission.EXPORT}),
-    Role.NURSE: frozenset({
-        Permission.VIEW_SIGNED, Permission.PRINT, Permission.EXPORT, Permission.DOUBLE_CHECK}),
-    Role.ADMIN: frozenset({
-        Permission.MANAGE_USERS, Permission.EDIT_POLICY, Permission.EDIT_FORMULARY}),
-}
 MIN_PASSWORD_LENGTH: Final = 10
 THROTTLE_AFTER: Final = 3
 """Failed logins in a row for one user name before its logins wait."""
@@ -84,40 +46,6 @@ _HASHER = PasswordHasher()
 def _dummy_hash() -> str:
     """A hash to verify against for an unknown user, so the refusal takes as long."""
     return _HASHER.hash("ketascreen: equalises the time of a login for an unknown user")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """A logged-in user: who acts, in which role.
-
-    Obtain one from :meth:`RecordStore.authenticate`; every store action takes it.
-
-    Attributes:
-        user_id: the account's database id.
-        username: the login name.
-        display_name: the name shown and printed.
-        role: the role.
-    """
-
-    user_id: int
-    username: str
-    display_name: str
-    role: Role
-
-    def may(self, permission: Permission) -> bool:
-        """Whether the role allows ``permission`` (for greying out UI actions)."""
-        return permission in ROLE_PERMISSIONS[self.role]
-
-
-@dataclass(frozen=True)
-class UserInfo:
-    """An account as listed (never the password hash)."""
-
-    username: str
-    display_name: str
-    role: Role
-    active: bool
-    created_at: datetime
 
 
 def hash_password(password: str) -> str:
@@ -158,7 +86,7 @@ def check_new_account(username: str, display_name: str, role: str, password: str
     return chosen
 
 
-def has_users(store: RecordStore) -> bool:
+def has_users(store: StoreCore) -> bool:
     """Whether any account exists (the first one may be created without logging in)."""
     with store.database.read() as session:
         return bool(session.execute(select(func.count()).select_from(User)).scalar_one())
@@ -180,7 +108,7 @@ def throttle_key(username: str) -> str:
     return username.strip().lower()[:64]
 
 
-def authenticate(store: RecordStore, username: str, password: str) -> Actor:
+def authenticate(store: StoreCore, username: str, password: str) -> Actor:
     """Log ``username`` in; a ``login`` event is recorded either way.
 
     Failed logins in a row are counted per user name in the database (known or not, so the wait
@@ -250,7 +178,7 @@ def authenticate(store: RecordStore, username: str, password: str) -> Actor:
     return actor
 
 
-def add_user(store: RecordStore, actor: Actor | None, *, username: str, display_name: str,
+def add_user(store: StoreCore, actor: Actor | None, *, username: str, display_name: str,
              role: str, password: str) -> UserInfo:
     """Create an account. Needs an admin, except for the very first account (an admin).
 
@@ -292,7 +220,7 @@ def add_user(store: RecordStore, actor: Actor | None, *, username: str, display_
     return UserInfo(username, normalise_visible(display_name), chosen, True, now)
 
 
-def list_users(store: RecordStore, actor: Actor) -> list[UserInfo]:
+def list_users(store: StoreCore, actor: Actor) -> list[UserInfo]:
     """Every account, by user name.
 
     Raises:
@@ -305,7 +233,7 @@ def list_users(store: RecordStore, actor: Actor) -> list[UserInfo]:
                 for u in rows]
 
 
-def set_active(store: RecordStore, actor: Actor, username: str, *, active: bool) -> None:
+def set_active(store: StoreCore, actor: Actor, username: str, *, active: bool) -> None:
     """Deactivate (or reactivate) an account; it is never deleted, the trail names it.
 
     Raises:
@@ -324,3 +252,26 @@ def set_active(store: RecordStore, actor: Actor, username: str, *, active: bool)
         tx.trail.append(username=actor.username, role=actor.role.value,
                         action="user-activate" if active else "user-deactivate",
                         detail={"user": username})
+
+
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "ROLE_PERMISSIONS",
+    "THROTTLE_AFTER",
+    "THROTTLE_FIRST_DELAY",
+    "THROTTLE_MAX_DELAY",
+    "Actor",
+    "Permission",
+    "Role",
+    "UserInfo",
+    "add_user",
+    "authenticate",
+    "check_new_account",
+    "has_users",
+    "hash_password",
+    "list_users",
+    "set_active",
+    "throttle_delay",
+    "throttle_key",
+    "verify_password",
+]

@@ -24,9 +24,10 @@ from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ketascreen.errors import RecordError, RecordNotFoundError, UserAccountError
+from ketascreen.records.actions import log_action
+from ketascreen.records.core import StoreCore, day_bounds
 from ketascreen.records.models import AuditEventRow, Patient, ScreeningRow, SignedDocument, User
-from ketascreen.records.repository import RecordStore, day_bounds
-from ketascreen.records.users import Actor, Permission, Role
+from ketascreen.records.roles import Actor, Permission, Role
 from ketascreen.records.views import PatientInfo, patient_of_case
 
 DOUBLE_CHECK_ITEMS = ("patient identity (two identifiers)", "dose", "dosing weight",
@@ -112,7 +113,7 @@ def _query() -> Select[*tuple[Any, ...]]:
             .where(~exists().where(later.amends_id == ScreeningRow.id)))
 
 
-def todays_checklists(store: RecordStore, actor: Actor, *, day: date | None = None,
+def todays_checklists(store: StoreCore, actor: Actor, *, day: date | None = None,
                       zone: tzinfo | None = None) -> list[WorklistItem]:
     """The current signed checklists signed on ``day`` (default today), oldest first.
 
@@ -137,7 +138,7 @@ def todays_checklists(store: RecordStore, actor: Actor, *, day: date | None = No
     return [_item(tuple(row), actions.get(row[0], ([], []))) for row in rows]
 
 
-def open_checklist(store: RecordStore, actor: Actor, record_id: str) -> OpenedChecklist:
+def open_checklist(store: StoreCore, actor: Actor, record_id: str) -> OpenedChecklist:
     """A signed checklist with its PDF, for preview and printing.
 
     Raises:
@@ -173,7 +174,7 @@ def open_checklist(store: RecordStore, actor: Actor, record_id: str) -> OpenedCh
     return OpenedChecklist(_item(tuple(row)[:13], actions.get(record_id, ([], []))), pdf)
 
 
-def record_print(store: RecordStore, actor: Actor, record_id: str, *, copies: int = 1) -> int:
+def record_print(store: StoreCore, actor: Actor, record_id: str, *, copies: int = 1) -> int:
     """Record that a checklist was printed; returns the audit event number.
 
     Raises:
@@ -183,10 +184,10 @@ def record_print(store: RecordStore, actor: Actor, record_id: str, *, copies: in
     """
     if copies < 1:
         raise RecordError(record_id, "copies must be at least 1")
-    return store.log_action(actor, Permission.PRINT, record_id, detail={"copies": copies})
+    return log_action(store, actor, Permission.PRINT, record_id, detail={"copies": copies})
 
 
-def record_double_check(store: RecordStore, actor: Actor, record_id: str, *,
+def record_double_check(store: StoreCore, actor: Actor, record_id: str, *,
                         witness: str | None = None) -> int:
     """Record the independent bedside double check of a checklist's dose and pump programme.
 
@@ -211,10 +212,10 @@ def record_double_check(store: RecordStore, actor: Actor, record_id: str, *,
     detail: dict[str, str | int | bool | None] = {"confirmed": "; ".join(DOUBLE_CHECK_ITEMS)}
     if witness is not None:
         detail["witness"] = witness
-    return store.log_action(actor, Permission.DOUBLE_CHECK, record_id, detail=detail)
+    return log_action(store, actor, Permission.DOUBLE_CHECK, record_id, detail=detail)
 
 
-def _check_witness(store: RecordStore, actor: Actor, witness: str) -> None:
+def _check_witness(store: StoreCore, actor: Actor, witness: str) -> None:
     if witness == actor.username:
         raise UserAccountError(witness, "witness", "the double check needs a second clinician")
     with store.database.read() as session:

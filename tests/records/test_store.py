@@ -216,7 +216,7 @@ def test_day_bounds_follow_the_time_zone() -> None:
     """A local day is converted to its UTC interval."""
     from zoneinfo import ZoneInfo
 
-    from ketascreen.records.repository import day_bounds
+    from ketascreen.records.core import day_bounds
 
     start, end = day_bounds(date(2026, 11, 25), ZoneInfo("America/New_York"))
     assert start == datetime(2026, 11, 25, 5, tzinfo=UTC)

@@ -1,0 +1,91 @@
+"""Verifying the records: the audit chain, the signed records, the rows and the embedded heads.
+
+``ketascreen audit verify`` calls :func:`verify_audit`; it writes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketascreen.records.audit import AuditReport, record_problems, verify_chain
+from ketascreen.records.core import StoreCore
+from ketascreen.records.documents import embedded_head
+from ketascreen.records.models import AuditEventRow, AuditHead, ScreeningRow, SignedDocument
+from ketascreen.records.rowhash import row_problems
+
+
+def verify_audit(store: StoreCore, *, records: bool = True,
+                 anchor: tuple[int, str] | None = None,
+                 heads: tuple[tuple[int, str, str], ...] = ()) -> AuditReport:
+    """Recompute the audit chain; with ``records``, also check every signed record and
+    document against the hashes recorded when it was signed, every row of the tracked
+    tables against the hash the trail recorded for it, and the chain against the heads
+    embedded in the stored signed checklists.
+
+    Args:
+        store: the records store.
+        records: cross-check the signed records, the rows and the embedded heads (reads
+            every signed document).
+        anchor: an event number and its hash as noted earlier.
+        heads: more heads noted earlier: ``(event number, hash, where it was noted)``,
+            e.g. from a checkpoint file.
+    """
+    signed: dict[str, dict[str, object]] = {}
+    seen: set[str] = set()
+    rows: dict[str, tuple[int, object]] = {}
+    with store.database.read() as session:
+        embedded = _embedded_heads(session) if records else []
+        wanted = [*heads, *embedded]
+        by_seq: dict[int, str] = {seq: "" for seq, _, _ in wanted}
+        head = session.get(AuditHead, 1)
+        result = session.execute(select(AuditEventRow).order_by(AuditEventRow.seq)
+                                 .execution_options(yield_per=500))
+        try:
+            report = verify_chain(result.scalars(), head, signed, anchor, row_hashes=rows,
+                                  hashes_by_seq=by_seq)
+        finally:
+            result.close()  # a server-side cursor on PostgreSQL, maybe not read to the end
+        head_problems = tuple(_head_problems(wanted, by_seq))
+        if not records or report.broken_at is not None:
+            return dataclasses.replace(report, head_problems=head_problems)
+        problems = tuple(record_problems(session, signed, seen))
+        checked_rows: set[str] = set()
+        changed_rows = tuple(row_problems(session, rows, checked_rows))
+    return dataclasses.replace(report, record_problems=problems, records_checked=len(seen),
+                               row_problems=changed_rows, rows_checked=len(checked_rows),
+                               head_problems=head_problems)
+
+
+def _embedded_heads(session: Session) -> list[tuple[int, str, str]]:
+    """The audit heads embedded in the stored signed checklists: ``(seq, hash, record id)``."""
+    found: list[tuple[int, str, str]] = []
+    result = session.execute(
+        select(ScreeningRow.record_id, SignedDocument.pdf)
+        .join(SignedDocument, SignedDocument.screening_id == ScreeningRow.id)
+        .order_by(ScreeningRow.id).execution_options(yield_per=100))
+    try:
+        for record_id, pdf in result:
+            head = embedded_head(bytes(pdf))
+            if head is not None:
+                found.append((head[0], head[1], f"the signed checklist {record_id}"))
+    finally:
+        result.close()
+    return found
+
+
+def _head_problems(heads: list[tuple[int, str, str]], found: dict[int, str]) -> Iterator[str]:
+    """Heads noted earlier that the trail no longer has at their event number."""
+    for seq, digest, where in heads:
+        if seq == 0:
+            continue  # noted on an empty trail: nothing to compare
+        now = found.get(seq) or None
+        if now is None:
+            yield (f"{where} names event {seq} with hash {digest}, but the trail has no event "
+                   f"{seq}: the trail was cut or rewritten")
+        elif now != digest.lower():
+            yield (f"{where} names event {seq} with hash {digest}, but the trail now has "
+                   f"{now} there: the trail was rewritten")

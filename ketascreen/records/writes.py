@@ -1,0 +1,381 @@
+"""Writing the records: storing, signing, changing, acknowledging and amending screenings.
+
+Every function takes the store (:class:`~ketascreen.records.core.StoreCore`) and the
+:class:`~ketascreen.records.roles.Actor` who acts, checks the role, and writes its change
+together with its audit event in one transaction. A signed screening is never updated: a
+change to it is an *amendment*, a new signed record that links to the one it replaces
+(:func:`amend`). The database refuses updates of signed rows too (triggers), so a bug or
+another program cannot slip past the store. Printing, the bedside double check and exporting
+a signed record change nothing but the trail (:mod:`ketascreen.records.actions`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketascreen.errors import (
+    AmendmentReasonMissingError,
+    RecordError,
+    RecordExistsError,
+    RecordNotFoundError,
+    SignedRecordImmutableError,
+)
+from ketascreen.records.chain import Detail
+from ketascreen.records.content import StoredContent, content_of
+from ketascreen.records.core import StoreCore, Tx, normalise_id
+from ketascreen.records.documents import DocumentFacts
+from ketascreen.records.models import Patient, ScreeningRow, SignedDocument
+from ketascreen.records.queries import get_any, stored
+from ketascreen.records.roles import Actor, Permission
+from ketascreen.records.signoff import (
+    check_document,
+    check_signer,
+    refuse_same_day_signing,
+    register_signer,
+)
+from ketascreen.records.views import StoredScreening
+from ketascreen.visible import normalise_visible, visible_text_problem
+
+if TYPE_CHECKING:
+    from ketascreen.rules.engine import RuleSet
+    from ketascreen.screening import Screening
+
+log = logging.getLogger(__name__)
+"""Logs name record ids, event numbers and actions only, never patient data."""
+
+
+def create(store: StoreCore, actor: Actor, screening: Screening, *,
+           ruleset: RuleSet | None = None, signed_pdf: bytes | None = None,
+           register_certificate: bool = False) -> StoredScreening:
+    """Store a screening: a draft, or signed when ``signed_pdf`` is given.
+
+    Storing the same content again with a signed document signs the stored draft.
+
+    Args:
+        store: the records store.
+        actor: a physician.
+        screening: from ``ruleset.run(case)``.
+        ruleset: the rule set that produced it (default: the shipped one).
+        signed_pdf: the signed checklist of exactly this case and result, signed with a
+            certificate registered to ``actor``.
+        register_certificate: the physician confirmed that the signing certificate is
+            theirs: register it to ``actor`` if it is registered to nobody.
+
+    Raises:
+        PermissionDeniedError: the role may not screen, acknowledge (the case carries
+            acknowledgements) or sign.
+        CertificateNotRegisteredError: the signing certificate is not registered to
+            ``actor`` (:class:`~ketascreen.errors.CertificateOwnedByAnotherError`: it is
+            another account's); recorded.
+        SameDaySigningError: the patient has a checklist signed the same local day
+            (amend it instead); recorded.
+        RecordExistsError: this content is stored already (and is not a draft to sign).
+        RecordError: the document is not a signed checklist of this screening, or the
+            patient id is on record with another date of birth.
+    """
+    content = content_of(screening, ruleset)
+    store.authorise(actor, Permission.SCREEN, content.record_id)
+    if content.acknowledged:
+        store.authorise(actor, Permission.ACKNOWLEDGE, content.record_id)
+    facts = None
+    register = False
+    if signed_pdf is not None:
+        store.authorise(actor, Permission.SIGN, content.record_id)
+        facts = _check_content_document(store, signed_pdf, content)
+        register = check_signer(store, actor, facts, action="sign",
+                                record_id=content.record_id, register=register_certificate)
+        refuse_same_day_signing(store, actor, content.patient_id, content.record_id)
+    with store.transaction() as tx:
+        existing = _row(tx.session, content.record_id)
+        if existing is not None:
+            if existing.status != "draft" or facts is None:
+                raise RecordExistsError(content.record_id, "this screening is stored "
+                                        f"already ({existing.status})", existing.status)
+            register_signer(store, tx, actor, facts, register)
+            _sign_row(store, tx, actor, existing, pdf=signed_pdf or b"", facts=facts)
+            row = existing
+        else:
+            if facts is not None:
+                register_signer(store, tx, actor, facts, register)
+            row = _insert(store, tx, actor, content, status="signed" if facts else "draft",
+                          facts=facts)
+            if facts is not None:
+                _attach(tx, actor, row, signed_pdf or b"", facts, action="sign")
+        result = stored(tx.session, row.record_id)
+    log.info("stored %s (%s)", result.record_id, result.status)
+    return result
+
+
+def sign(store: StoreCore, actor: Actor, record_id: str, signed_pdf: bytes, *,
+         register_certificate: bool = False) -> StoredScreening:
+    """Sign a draft with its signed checklist.
+
+    Args:
+        store: the records store.
+        actor: a physician.
+        record_id: the draft.
+        signed_pdf: its signed checklist, signed with a certificate registered to ``actor``.
+        register_certificate: see :func:`create`.
+
+    Raises:
+        PermissionDeniedError: the role may not sign.
+        RecordNotFoundError: no such record.
+        SignedRecordImmutableError: it is signed already.
+        CertificateNotRegisteredError: see :func:`create`.
+        SameDaySigningError: see :func:`create`.
+        RecordError: the document is not a signed checklist of this record.
+    """
+    record_id = normalise_id(record_id)
+    store.authorise(actor, Permission.SIGN, record_id)
+    current = get_any(store, record_id)
+    if current.is_signed:
+        store.refuse_immutable(actor, "sign", record_id)
+    facts = check_document(store, signed_pdf, record_id=record_id,
+                           case_json=current.case_json, result_json=current.result_json)
+    register = check_signer(store, actor, facts, action="sign", record_id=record_id,
+                            register=register_certificate)
+    refuse_same_day_signing(store, actor, current.patient.patient_id, record_id)
+    with store.transaction() as tx:
+        row = _row(tx.session, record_id, lock=True)
+        if row is None or row.status != "draft":
+            raise SignedRecordImmutableError(record_id, "it was signed or changed meanwhile")
+        register_signer(store, tx, actor, facts, register)
+        _sign_row(store, tx, actor, row, pdf=signed_pdf, facts=facts)
+        result = stored(tx.session, record_id)
+    log.info("signed %s", record_id)
+    return result
+
+
+def update_draft(store: StoreCore, actor: Actor, record_id: str, screening: Screening, *,
+                 ruleset: RuleSet | None = None, action: str = "update",
+                 detail: Detail | None = None) -> StoredScreening:
+    """Replace a draft's case and result (its record id follows the new content).
+
+    Raises:
+        PermissionDeniedError: the role may not screen (or acknowledge).
+        RecordNotFoundError: no such record.
+        SignedRecordImmutableError: the record is signed (amend it instead); recorded as a
+            refusal.
+        RecordExistsError: the new content is stored already as another record.
+        RecordError: the new screening is of another patient.
+    """
+    record_id = normalise_id(record_id)
+    content = content_of(screening, ruleset)
+    store.authorise(actor, Permission.SCREEN, record_id)
+    if content.acknowledged:
+        store.authorise(actor, Permission.ACKNOWLEDGE, record_id)
+    if get_any(store, record_id).is_signed:
+        store.refuse_immutable(actor, action, record_id)
+    with store.transaction() as tx:
+        row = _row(tx.session, record_id, lock=True)
+        if row is None or row.status != "draft":
+            raise SignedRecordImmutableError(record_id, "it was signed or changed meanwhile")
+        patient = tx.session.get(Patient, row.patient_id)
+        if patient is None or patient.external_id != content.patient_id:
+            raise RecordError(record_id, "the new screening is of another patient")
+        if content.record_id != record_id and _row(tx.session, content.record_id):
+            raise RecordExistsError(content.record_id, "this screening is stored already",
+                                    "draft")
+        _set_content(row, content)
+        row.updated_at = store.clock()
+        tx.trail.append(username=actor.username, role=actor.role.value, action=action,
+                        record_id=content.record_id,
+                        detail={"previous_record": record_id,
+                                "content_sha256": content.content_sha256,
+                                **(detail or {})})
+        result = stored(tx.session, content.record_id)
+    log.info("%s %s -> %s", action, record_id, result.record_id)
+    return result
+
+
+def acknowledge(store: StoreCore, actor: Actor, record_id: str, *, concept: str, reason: str,
+                ruleset: RuleSet | None = None) -> StoredScreening:
+    """Acknowledge a finding of a draft with a reason, and screen it again.
+
+    Raises:
+        PermissionDeniedError: the role may not acknowledge.
+        RecordNotFoundError: no such record.
+        SignedRecordImmutableError: the record is signed (amend it instead).
+        RecordError: the draft has no finding of ``concept``, or ``reason`` is empty.
+    """
+    from ketascreen.api import parse_case  # noqa: PLC0415
+    from ketascreen.screening import rule_set_in_force, run  # noqa: PLC0415
+
+    record_id = normalise_id(record_id)
+    store.authorise(actor, Permission.ACKNOWLEDGE, record_id)
+    current = get_any(store, record_id)
+    if current.status != "draft":
+        store.refuse_immutable(actor, "acknowledge", record_id)
+    if not reason.strip():
+        raise RecordError(record_id, "an acknowledgement needs a reason")
+    if (problem := visible_text_problem(reason)) is not None:
+        raise RecordError(record_id, f"acknowledgement reason {problem}")
+    if concept not in {f.concept for f in current.result().findings}:
+        raise RecordError(record_id, f"the screening has no finding {concept!r}")
+    data = current.case().model_dump(mode="json", exclude_none=True)
+    data["acknowledgements"] = [a for a in data.get("acknowledgements", [])
+                                if a["concept"] != concept]
+    data["acknowledgements"].append({"concept": concept, "reason": normalise_visible(reason)})
+    ruleset = ruleset or rule_set_in_force()
+    screening = run(parse_case(data, source=record_id), rules=ruleset)
+    return update_draft(store, actor, record_id, screening, ruleset=ruleset,
+                        action="acknowledge", detail={"concept": concept})
+
+
+def amend(store: StoreCore, actor: Actor, record_id: str, screening: Screening, *,
+          signed_pdf: bytes, reason: str, ruleset: RuleSet | None = None,
+          register_certificate: bool = False) -> StoredScreening:
+    """Store a signed amendment of a signed record; the original is left as it is.
+
+    Args:
+        store: the records store.
+        actor: a physician.
+        record_id: the record amended (the latest of its line).
+        screening: the corrected screening.
+        signed_pdf: the signed checklist of the corrected screening.
+        reason: why the record is amended (kept with the amendment).
+        ruleset: the rule set that produced ``screening``.
+        register_certificate: see :func:`create`.
+
+    Raises:
+        PermissionDeniedError: the role may not amend (or acknowledge).
+        RecordNotFoundError: no such record.
+        AmendmentReasonMissingError: the reason is blank.
+        CertificateNotRegisteredError: see :func:`create`.
+        RecordError: the record is a draft (change it instead), was amended already,
+            is of another patient, or the document does not match.
+        RecordExistsError: the corrected content is stored already.
+    """
+    record_id = normalise_id(record_id)
+    content = content_of(screening, ruleset)
+    store.authorise(actor, Permission.AMEND, record_id)
+    if content.acknowledged:
+        store.authorise(actor, Permission.ACKNOWLEDGE, record_id)
+    if not reason.strip():
+        raise AmendmentReasonMissingError(record_id, "an amendment needs a reason (typed)")
+    if (problem := visible_text_problem(reason)) is not None:
+        raise RecordError(record_id, f"amendment reason {problem}")
+    facts = _check_content_document(store, signed_pdf, content)
+    register = check_signer(store, actor, facts, action="amend", record_id=record_id,
+                            register=register_certificate)
+    with store.transaction() as tx:
+        original = _row(tx.session, record_id)
+        if original is None:
+            raise RecordNotFoundError(record_id, "no such record")
+        if original.status == "draft":
+            raise RecordError(record_id, "a draft is changed, not amended")
+        later = tx.session.execute(select(ScreeningRow.record_id).where(
+            ScreeningRow.amends_id == original.id)).scalar_one_or_none()
+        if later is not None:
+            raise RecordError(record_id, f"it was amended already by {later}; amend that")
+        patient = tx.session.get(Patient, original.patient_id)
+        if patient is None or patient.external_id != content.patient_id:
+            raise RecordError(record_id, "the amendment is of another patient")
+        if _row(tx.session, content.record_id) is not None:
+            raise RecordExistsError(content.record_id, "this screening is stored already",
+                                    "signed")
+        register_signer(store, tx, actor, facts, register)
+        row = _insert(store, tx, actor, content, status="amended", facts=facts,
+                      amends=original, reason=normalise_visible(reason))
+        _attach(tx, actor, row, signed_pdf, facts, action="amend", extra={"amends": record_id})
+        result = stored(tx.session, row.record_id)
+    log.info("amended %s by %s", record_id, result.record_id)
+    return result
+
+
+# -- rows ------------------------------------------------------------------------------------
+
+def _check_content_document(store: StoreCore, pdf: bytes, content: StoredContent
+                            ) -> DocumentFacts:
+    return check_document(store, pdf, record_id=content.record_id,
+                          case_json=content.case_json, result_json=content.result_json)
+
+
+def _row(session: Session, record_id: str, *, lock: bool = False) -> ScreeningRow | None:
+    query = select(ScreeningRow).where(ScreeningRow.record_id == record_id)
+    if lock:
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
+
+
+def _patient(store: StoreCore, tx: Tx, actor: Actor, content: StoredContent) -> Patient:
+    patient = tx.session.execute(select(Patient).where(
+        Patient.external_id == content.patient_id)).scalar_one_or_none()
+    if patient is None:
+        patient = Patient(external_id=content.patient_id, name=content.patient_name,
+                          birth_date=content.birth_date, created_at=store.clock())
+        tx.session.add(patient)
+        tx.session.flush()
+        return patient
+    if patient.birth_date != content.birth_date:
+        raise RecordError(content.record_id, "this patient id is on record with another "
+                          "date of birth: check the patient's identity")
+    if patient.name != content.patient_name:
+        patient.name = content.patient_name
+        tx.trail.append(username=actor.username, role=actor.role.value,
+                        action="patient-update", record_id=content.record_id,
+                        detail={"field": "name"})
+    return patient
+
+
+def _set_content(row: ScreeningRow, content: StoredContent) -> None:
+    row.record_id = content.record_id
+    row.decision = content.decision
+    row.screening_date = content.screening_date
+    row.case_json = content.case_json
+    row.result_json = content.result_json
+    row.content_sha256 = content.content_sha256
+    versions = content.versions
+    row.ruleset_version, row.ruleset_sha256 = versions.ruleset_version, versions.ruleset_sha256
+    row.policy_version, row.policy_sha256 = versions.policy_version, versions.policy_sha256
+    row.formulary_version = versions.formulary_version
+    row.formulary_sha256 = versions.formulary_sha256
+
+
+def _insert(store: StoreCore, tx: Tx, actor: Actor, content: StoredContent, *, status: str,
+            facts: DocumentFacts | None = None, amends: ScreeningRow | None = None,
+            reason: str | None = None) -> ScreeningRow:
+    patient = _patient(store, tx, actor, content)
+    now = store.clock()
+    signed = status != "draft"
+    row = ScreeningRow(patient_id=patient.id, status=status, created_at=now,
+                       created_by=actor.user_id, updated_at=now,
+                       signed_at=now if signed else None,
+                       signed_by=actor.user_id if signed else None,
+                       signer_name=facts.signer_name if facts else None,
+                       signer_certificate_sha256=facts.certificate_sha256 if facts else None,
+                       amends_id=amends.id if amends else None, amendment_reason=reason)
+    _set_content(row, content)
+    tx.session.add(row)
+    tx.session.flush()
+    tx.trail.append(username=actor.username, role=actor.role.value, action="create",
+                    record_id=content.record_id,
+                    detail={"status": status, "content_sha256": content.content_sha256})
+    return row
+
+
+def _sign_row(store: StoreCore, tx: Tx, actor: Actor, row: ScreeningRow, *, pdf: bytes,
+              facts: DocumentFacts) -> None:
+    now = store.clock()
+    row.status, row.signed_at, row.signed_by, row.updated_at = "signed", now, actor.user_id, now
+    row.signer_name = facts.signer_name
+    row.signer_certificate_sha256 = facts.certificate_sha256
+    tx.session.flush()
+    _attach(tx, actor, row, pdf, facts, action="sign")
+
+
+def _attach(tx: Tx, actor: Actor, row: ScreeningRow, pdf: bytes, facts: DocumentFacts, *,
+            action: str, extra: Detail | None = None) -> None:
+    tx.session.add(SignedDocument(screening_id=row.id, pdf=pdf, sha256=facts.sha256,
+                                  size=facts.size, created_at=row.updated_at))
+    tx.session.flush()
+    tx.trail.append(username=actor.username, role=actor.role.value, action=action,
+                    record_id=row.record_id,
+                    detail={"content_sha256": row.content_sha256,
+                            "document_sha256": facts.sha256,
+                            "certificate_sha256": facts.certificate_sha256,
+                            **(extra or {})})

@@ -12,12 +12,19 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from ketascreen.concepts import HISTORY_CONCEPTS
 from ketascreen.errors import KnowledgeBaseError
 from ketascreen.knowledge.context import AFFIRMED, Assertion, read_context
-from ketascreen.knowledge.datafiles import DataSource, Record, read_data_file, read_table, strings
+from ketascreen.knowledge.datafiles import (
+    AnyText,
+    DataSource,
+    Record,
+    read_data_file,
+    read_table,
+    strings,
+)
 from ketascreen.knowledge.recognition import Via, strip_provenance, word_pattern
 from ketascreen.models.case import ICD10CM, SNOMED, Condition
 
@@ -28,15 +35,13 @@ CONDITION_CONCEPTS = (*HISTORY_CONCEPTS, "pregnancy")
 class ConditionTable(Record):
     """One ``[[condition]]`` as written."""
 
-    model_config = ConfigDict(coerce_numbers_to_str=True)
-
-    concept: str
-    name: str
+    concept: object
+    name: AnyText
     synonyms: tuple[str, ...] = ()
     snomed: tuple[str, ...] = ()
     icd10: tuple[str, ...] = ()
-    inactive_concept: str | None = None
-    older_concept: str | None = None
+    inactive_concept: object = None
+    older_concept: object = None
     note: str | None = None
 
     @field_validator("synonyms", "snomed", "icd10", mode="before")
@@ -46,10 +51,8 @@ class ConditionTable(Record):
 
 
 class _ConditionsFile(Record):
-    model_config = ConfigDict(coerce_numbers_to_str=True)
-
     schema_name: str = Field(alias="schema")
-    version: str
+    version: AnyText
     condition: tuple[Any, ...]
 
 
@@ -102,17 +105,19 @@ class ConditionKnowledge:
         for index, raw in enumerate(doc.condition):
             where = f"condition {raw.get('name', index) if isinstance(raw, dict) else index}"
             table = read_table(file, where, raw, ConditionTable)
+            concepts: dict[str, str | None] = {}
             for key in ("concept", "inactive_concept", "older_concept"):
                 value = getattr(table, key)
                 if value is not None and value not in CONDITION_CONCEPTS:
                     raise KnowledgeBaseError(file, where, f"{key}: unknown concept {value!r}")
+                concepts[key] = None if value is None else str(value)
             entry = ConditionEntry(
-                concept=table.concept, name=table.name,
+                concept=str(table.concept), name=table.name,
                 synonyms=tuple(s.lower() for s in table.synonyms),
                 snomed=frozenset(table.snomed),
                 icd10=tuple(c.upper() for c in table.icd10),
-                inactive_concept=table.inactive_concept,
-                older_concept=table.older_concept,
+                inactive_concept=concepts["inactive_concept"],
+                older_concept=concepts["older_concept"],
             )
             self.entries.append(entry)
             for code in entry.snomed:

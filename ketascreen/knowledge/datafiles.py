@@ -16,13 +16,21 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeAlias, TypeVar
+from typing import Annotated, Any, TypeAlias, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from ketascreen.errors import KnowledgeBaseError
 
 R = TypeVar("R", bound="Record")
+
+
+def _as_text(value: object) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+AnyText = Annotated[str, BeforeValidator(_as_text)]
+"""A value the loaders have always read as text whatever it is written as (a version, a name)."""
 
 
 class Record(BaseModel):

@@ -10,11 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from ketascreen.concepts import MEDICATION_CLASSES
 from ketascreen.errors import KnowledgeBaseError, UnitInputError
-from ketascreen.knowledge.datafiles import DataSource, Record, read_data_file, read_table, strings
+from ketascreen.knowledge.datafiles import (
+    AnyText,
+    DataSource,
+    Record,
+    read_data_file,
+    read_table,
+    strings,
+)
 from ketascreen.knowledge.recognition import Via, strip_provenance, word_pattern
 from ketascreen.models.case import RXNORM, Medication
 from ketascreen.units import Dimension, Quantity, parse_quantity
@@ -55,10 +62,8 @@ class CombinationEntry(Record):
 class ProductEntry(Record):
     """One ``[[product]]``: an RxNorm product code, its display and its ingredients."""
 
-    model_config = ConfigDict(coerce_numbers_to_str=True)
-
-    rxnorm: str
-    display: str
+    rxnorm: AnyText
+    display: AnyText
     ingredients: tuple[str, ...]
 
     @field_validator("ingredients", mode="before")
@@ -68,10 +73,8 @@ class ProductEntry(Record):
 
 
 class _DrugsFile(Record):
-    model_config = ConfigDict(coerce_numbers_to_str=True)
-
     schema_name: str = Field(alias="schema")
-    version: str
+    version: AnyText
     equivalence_source: dict[str, Any]
     ingredient: tuple[Any, ...]
     combination: tuple[Any, ...] = ()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from ketascreen.concepts import ALL_CONCEPTS, DATA_CONCEPTS
 from ketascreen.errors import KnowledgeBaseError, UnitInputError
 from ketascreen.knowledge.datafiles import (
+    AnyText,
     DataSource,
     Record,
     read_data_file,
@@ -62,12 +63,10 @@ class DecisionTable(Record):
 class PolicyFile(Record):
     """``policy.toml`` as written: its tables, before concepts and thresholds are checked."""
 
-    model_config = ConfigDict(coerce_numbers_to_str=True)
-
     schema_name: str = Field(alias="schema")
-    version: str
-    name: str
-    severity: dict[str, str]
+    version: AnyText
+    name: AnyText
+    severity: dict[str, object]
     decision: DecisionTable
     thresholds: dict[str, Any]
 

@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from ketascreen.concepts import ALL_CONCEPTS
 from ketascreen.errors import KnowledgeBaseError
-from ketascreen.knowledge.datafiles import DataSource, Record, read_data_file, read_table
+from ketascreen.knowledge.datafiles import AnyText, DataSource, Record, read_data_file, read_table
 from ketascreen.models.result import FindingKind
 
 RULES_SCHEMA = "ketascreen-rules/1"
@@ -53,10 +53,8 @@ class RuleEntry(Record):
 
 
 class _RulesFile(Record):
-    model_config = ConfigDict(coerce_numbers_to_str=True)
-
     schema_name: str = Field(alias="schema")
-    version: str
+    version: AnyText
     rule: list[Any]
 
 

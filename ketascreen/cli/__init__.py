@@ -1,0 +1,207 @@
+"""The ``ketascreen`` command line: the parser and the dispatch to each command.
+
+The commands live beside it: ``screen`` in :mod:`ketascreen.cli.screen`, ``keygen`` and
+``verify`` in :mod:`ketascreen.cli.signatures`, ``records``/``audit``/``users`` and ``db`` in
+:mod:`ketascreen.records`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from ketascreen import __version__
+from ketascreen.cli.common import (
+    ENV_TRUST,
+    EXIT_CONFIGURATION,
+    EXIT_INVALID_INPUT,
+    EXIT_NOT_VALID,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_UNTRUSTED,
+)
+from ketascreen.cli.screen import as_of_date, screen
+from ketascreen.cli.signatures import keygen, verify
+from ketascreen.errors import (
+    AuditChainBrokenError,
+    AuthenticationFailedError,
+    CertificateNotRegisteredError,
+    KetascreenError,
+    KnowledgeBaseError,
+    PermissionDeniedError,
+    SameDaySigningError,
+    StorageError,
+)
+
+__all__ = ["ENV_TRUST", "EXIT_CONFIGURATION", "EXIT_INVALID_INPUT", "EXIT_NOT_VALID", "EXIT_OK",
+           "EXIT_REFUSED", "EXIT_UNTRUSTED", "main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ketascreen",
+        description="Pre-infusion safety screening for IV ketamine.")
+    parser.add_argument("--version", action="version", version=f"ketascreen {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    screen = commands.add_parser(
+        "screen", help="screen case files or FHIR records and print the findings")
+    screen.add_argument("sources", nargs="+", metavar="SOURCE",
+                        help="a ketascreen-case/1 JSON file, or a FHIR R4 Bundle, resource "
+                        "file or folder of resource files (one patient)")
+    screen.add_argument("--summary", action="store_true",
+                        help="one line per patient: name, decision, concepts")
+    screen.add_argument("--as-of", metavar="YYYY-MM-DD",
+                        help="screening date for FHIR sources (default: today)")
+    screen.add_argument("--json", action="store_true",
+                        help="print the ketascreen-result/1 JSON instead of the report")
+    screen.add_argument("--pdf", metavar="OUT.pdf", help="also write the pre-infusion checklist")
+    screen.add_argument("--sign", metavar="KEY.p12", help="sign the checklist with this key store")
+    screen.add_argument("--passphrase-file", metavar="FILE",
+                        help="file holding the key store's passphrase (never on the command line)")
+    screen.add_argument("--page-size", choices=["letter", "a4"], default="letter")
+    screen.add_argument("--clinic", default=None, help="clinic name printed on the checklist "
+                        "(default: $KETASCREEN_CLINIC)")
+    screen.add_argument("--force", action="store_true",
+                        help="replace an existing output file (a signed one is reported)")
+    from ketascreen.records.commands import add_parsers, add_screen_options  # noqa: PLC0415
+
+    add_screen_options(screen)
+
+    importer = commands.add_parser("import", help="import a FHIR R4 record as a case file")
+    importer.add_argument("source", metavar="SOURCE",
+                          help="a FHIR R4 Bundle, resource file or folder of resource files")
+    importer.add_argument("-o", "--output", required=True, metavar="CASE.json")
+    importer.add_argument("--as-of", metavar="YYYY-MM-DD",
+                          help="screening date (default: today)")
+    importer.add_argument("--force", action="store_true", help="replace an existing case file")
+
+    keygen = commands.add_parser("keygen", help="make a self-signed signing key for trying the app")
+    keygen.add_argument("--name", required=True, help="the signer's printed name")
+    keygen.add_argument("--credentials", default="", help="e.g. MD, printed under the name")
+    keygen.add_argument("--out", required=True, metavar="KEY.p12")
+    keygen.add_argument("--passphrase-file", required=True, metavar="FILE")
+    keygen.add_argument("--key-type", choices=["ec-p256", "rsa-2048"], default="ec-p256")
+    keygen.add_argument("--force", action="store_true")
+
+    verify = commands.add_parser("verify", help="verify a signed checklist")
+    verify.add_argument("pdf", metavar="FILE.pdf")
+    verify.add_argument("--trust", metavar="CERT.pem", action="append", default=[],
+                        help="trust signers whose certificate is this one or is issued by "
+                             "this CA (PEM, several certificates allowed; repeatable; also "
+                             "$KETASCREEN_TRUST); certificates registered in the records are "
+                             "trusted without it")
+    verify.add_argument("--json", action="store_true")
+
+    schema = commands.add_parser("schema", help="print a JSON Schema")
+    schema.add_argument("which", choices=["case", "result"])
+
+    gui = commands.add_parser("gui", help="open the desktop app (needs PySide6)")
+    gui.add_argument("case", nargs="?", metavar="CASE.json", help="a case file to open")
+    gui.add_argument("--screenshot", metavar="PNG",
+                     help="render the main window with the case screened to PNG and exit")
+    add_parsers(commands)
+    from ketascreen.records.dbcommands import add_db_parser  # noqa: PLC0415
+
+    add_db_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    _remove_leftovers(args)
+    try:
+        if args.command == "schema":
+            return _schema(args.which, sys.stdout)
+        if args.command == "gui":
+            return _gui(args)
+        if args.command == "keygen":
+            return keygen(args)
+        if args.command == "verify":
+            return verify(args, sys.stdout)
+        if args.command == "import":
+            return _import(args)
+        if args.command == "db":
+            from ketascreen.records.dbcommands import run_db  # noqa: PLC0415
+
+            return run_db(args, sys.stdout)
+        if args.command in ("records", "audit", "users"):
+            from ketascreen.records.commands import run  # noqa: PLC0415
+
+            return run(args, sys.stdout)
+        return screen(args, out=sys.stdout)
+    except (KnowledgeBaseError, StorageError) as error:
+        print(f"ketascreen: configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIGURATION
+    except (PermissionDeniedError, AuthenticationFailedError, CertificateNotRegisteredError,
+            SameDaySigningError) as error:
+        print(f"ketascreen: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    except AuditChainBrokenError as error:
+        print(f"ketascreen: {error}", file=sys.stderr)
+        return EXIT_NOT_VALID
+    except KetascreenError as error:
+        print(f"ketascreen: {error}", file=sys.stderr)
+        return EXIT_INVALID_INPUT
+
+
+def _remove_leftovers(args: argparse.Namespace) -> None:
+    """Remove the temporary files a killed ketascreen left (they may hold patient data) from the
+    data folder and from each folder this command writes to."""
+    from ketascreen.tempfiles import remove_leftovers  # noqa: PLC0415
+
+    home = os.environ.get("KETASCREEN_HOME")
+    folders = [Path(home).expanduser()] if home else []
+    if not home:
+        import platformdirs  # noqa: PLC0415
+
+        folders.append(platformdirs.user_data_path("ketascreen", appauthor=False))
+    for option in ("pdf", "out", "output"):
+        value = getattr(args, option, None)
+        if isinstance(value, str) and value:
+            folders.append(Path(value).expanduser().absolute().parent)
+    for folder in dict.fromkeys(folders):
+        remove_leftovers(folder)
+
+
+def _gui(args: argparse.Namespace) -> int:
+    """The desktop app, imported only here: the rest of the CLI never loads Qt."""
+    try:
+        from ketascreen.ui.app import run_gui  # noqa: PLC0415 - Qt only for this command
+    except ImportError as error:
+        print(f"ketascreen: the desktop app needs PySide6 ({error.name or error}); install "
+              "pyside6-essentials and pyside6-pdf", file=sys.stderr)
+        return EXIT_CONFIGURATION
+    return run_gui(args.case, screenshot_path=args.screenshot)
+
+
+def _schema(which: str, out: TextIO) -> int:
+    from ketascreen.models.case import Case  # noqa: PLC0415
+    from ketascreen.models.result import Result  # noqa: PLC0415
+
+    model = Case if which == "case" else Result
+    out.write(json.dumps(model.model_json_schema(), indent=2) + "\n")
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace) -> int:
+    from ketascreen.fhir import import_fhir  # noqa: PLC0415
+    from ketascreen.reports.output import write_atomically  # noqa: PLC0415
+
+    imported = import_fhir(Path(args.source), as_of=as_of_date(args.as_of))
+    data = json.dumps(imported.case, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+    write_atomically(Path(args.output), data, force=args.force)
+    for warning in imported.warnings:
+        print(f"warning: {warning.describe()}", file=sys.stderr)
+    for trace in imported.provenance:
+        print(f"  {trace.describe()}", file=sys.stderr)
+    print(f"ketascreen: wrote {args.output} for {imported.patient_label} "
+          f"({len(imported.warnings)} warning(s)); answer the screening questions before "
+          "screening", file=sys.stderr)
+    return EXIT_OK

@@ -1,0 +1,7 @@
+"""``python -m ketascreen.cli``."""
+
+import sys
+
+from ketascreen.cli import main
+
+sys.exit(main())

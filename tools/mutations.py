@@ -169,7 +169,7 @@ MUTATIONS: Final[tuple[Mutation, ...]] = (
              "ketascreen/records/audit.py", "if _row_hash(row) != row.hash:", "if False:",
              ("tests/records/test_audit.py",)),
     Mutation("nurse-may-sign", "a nurse account may sign",
-             "ketascreen/records/users.py",
+             "ketascreen/records/roles.py",
              "Permission.VIEW_SIGNED, Permission.PRINT, Permission.EXPORT, "
              "Permission.DOUBLE_CHECK}),",
              "Permission.VIEW_SIGNED, Permission.PRINT, Permission.EXPORT, "

@@ -10,12 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from ketascreen.escape import neutralise
-
-if TYPE_CHECKING:  # only for the annotation: the fhir package imports this module
-    from ketascreen.fhir.result import ImportWarning
 
 
 class KetascreenError(Exception):
@@ -45,6 +41,26 @@ class FieldProblem:
         if self.suggestion:
             text += f" (write {self.suggestion!r} instead)"
         return text
+
+
+@dataclass(frozen=True)
+class ImportWarning:  # the name the importer's API promises (shadows a builtin Warning)
+    """A data-quality problem found while importing, printed with the import.
+
+    Attributes:
+        code: a stable, machine-readable id such as ``stale-weight`` or ``missing-gender``.
+        message: what was found and what to do, for a clinician.
+        resource: the resource concerned (``"Condition/abc"``), or ``None`` for the whole record.
+    """
+
+    code: str
+    message: str
+    resource: str | None = None
+
+    def describe(self) -> str:
+        """One line: code, message and resource."""
+        where = f" [{self.resource}]" if self.resource else ""
+        return f"{self.code}: {self.message}{where}"
 
 
 def _show(value: object) -> str:

@@ -53,7 +53,7 @@ def as_of_date(text: str | None) -> date | None:
 
 def _load(source: str, as_of: date | None) -> Loaded:
     """A case file, or a FHIR record imported as a case (with its warnings)."""
-    from ketascreen.api import load_case, parse_case  # noqa: PLC0415
+    from ketascreen.models.parsing import load_case, parse_case  # noqa: PLC0415
     from ketascreen.sources import is_fhir_source  # noqa: PLC0415
 
     path = Path(source)

@@ -15,7 +15,8 @@ of the core), but validating is not: 0.7-0.8 s for the first 1.2 MB Bundle, 2.7-
 
 from __future__ import annotations
 
+from ketascreen.errors import ImportWarning
 from ketascreen.fhir.importer import import_fhir
-from ketascreen.fhir.result import FhirImport, ImportWarning, Provenance
+from ketascreen.fhir.result import FhirImport, Provenance
 
 __all__ = ["FhirImport", "ImportWarning", "Provenance", "import_fhir"]

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ketascreen.errors import ImportWarning
 from ketascreen.fhir import model as fm
 from ketascreen.fhir.dates import parse_moment
 from ketascreen.fhir.provenance import with_source
 from ketascreen.fhir.record import Item, Record
-from ketascreen.fhir.result import ImportWarning, Provenance
+from ketascreen.fhir.result import Provenance
 from ketascreen.knowledge.conditions import ConditionEntry, ConditionKnowledge
 from ketascreen.models.case import ICD10CM, SNOMED
 from ketascreen.models.case import Condition as CaseCondition

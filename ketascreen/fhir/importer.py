@@ -8,8 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ketascreen.api import parse_case
-from ketascreen.errors import CaseValidationError, FhirImportError
+from ketascreen.errors import CaseValidationError, FhirImportError, ImportWarning
 from ketascreen.fhir.conditions import map_conditions
 from ketascreen.fhir.medications import map_medications
 from ketascreen.fhir.patient import map_patient, refuse_if_deceased
@@ -22,13 +21,14 @@ from ketascreen.fhir.quality import (
 )
 from ketascreen.fhir.reader import load_source
 from ketascreen.fhir.record import build_record
-from ketascreen.fhir.result import FhirImport, ImportWarning, Provenance
+from ketascreen.fhir.result import FhirImport, Provenance
 from ketascreen.fhir.vitals import map_vitals
 from ketascreen.knowledge.conditions import ConditionKnowledge
 from ketascreen.knowledge.drugs import DrugKnowledge
 from ketascreen.knowledge.policy import Policy, load_policy
 from ketascreen.knowledge.shipped import shipped_conditions, shipped_drugs
 from ketascreen.models.case import CASE_FORMAT
+from ketascreen.models.parsing import parse_case
 
 
 @dataclass(frozen=True)

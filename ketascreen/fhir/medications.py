@@ -35,12 +35,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ketascreen.errors import ImportWarning
 from ketascreen.fhir import model as fm
 from ketascreen.fhir.dates import parse_moment
 from ketascreen.fhir.provenance import with_source
 from ketascreen.fhir.reader import SourcedResource
 from ketascreen.fhir.record import Item, Record
-from ketascreen.fhir.result import ImportWarning, Provenance
+from ketascreen.fhir.result import Provenance
 from ketascreen.knowledge.drugs import DrugKnowledge
 from ketascreen.models.case import RXNORM
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ketascreen.errors import DeceasedPatientError, FhirImportError
+from ketascreen.errors import DeceasedPatientError, FhirImportError, ImportWarning
 from ketascreen.fhir import model as fm
 from ketascreen.fhir.dates import age_on, parse_date, parse_moment
 from ketascreen.fhir.record import Item, Record
-from ketascreen.fhir.result import ImportWarning, Provenance
+from ketascreen.fhir.result import Provenance
 from ketascreen.models.case import SNOMED
 
 DECEASED_DISPOSITION = "371828006"

@@ -19,11 +19,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from ketascreen.errors import ImportWarning
 from ketascreen.fhir import model as fm
 from ketascreen.fhir.conditions import MappedConditions, code_entry, text_entries
 from ketascreen.fhir.dates import age_on, parse_moment
 from ketascreen.fhir.record import Record
-from ketascreen.fhir.result import ImportWarning
 from ketascreen.fhir.vitals import (
     BP_PANELS,
     HEIGHT_CODES,

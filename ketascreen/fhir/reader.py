@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ketascreen.errors import FhirImportError, FhirValueError
-from ketascreen.fhir.result import ImportWarning
+from ketascreen.errors import FhirImportError, FhirValueError, ImportWarning
 
 MAX_FILE_BYTES = 200_000_000
 """Larger files are refused rather than read into memory (real exports are a few MB)."""

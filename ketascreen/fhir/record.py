@@ -12,10 +12,9 @@ from typing import Generic, TypeVar
 
 from pydantic import ValidationError
 
-from ketascreen.errors import FhirImportError
+from ketascreen.errors import FhirImportError, ImportWarning
 from ketascreen.fhir import model as fm
 from ketascreen.fhir.reader import LoadedSource, SourcedResource
-from ketascreen.fhir.result import ImportWarning
 
 R = TypeVar("R", bound=fm.Resource)
 

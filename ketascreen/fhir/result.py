@@ -5,27 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ketascreen.errors import ImportWarning
+
 ProvenanceKind = Literal["patient", "condition", "medication", "measurement"]
-
-
-@dataclass(frozen=True)
-class ImportWarning:  # the name the importer's API promises (shadows a builtin Warning)
-    """A data-quality problem found while importing, printed with the import.
-
-    Attributes:
-        code: a stable, machine-readable id such as ``stale-weight`` or ``missing-gender``.
-        message: what was found and what to do, for a clinician.
-        resource: the resource concerned (``"Condition/abc"``), or ``None`` for the whole record.
-    """
-
-    code: str
-    message: str
-    resource: str | None = None
-
-    def describe(self) -> str:
-        """One line: code, message and resource."""
-        where = f" [{self.resource}]" if self.resource else ""
-        return f"{self.code}: {self.message}{where}"
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ketascreen.errors import ImportWarning
 from ketascreen.fhir import model as fm
 from ketascreen.fhir.dates import Moment, case_datetime, parse_moment
 from ketascreen.fhir.record import Item, Record
-from ketascreen.fhir.result import ImportWarning, Provenance
+from ketascreen.fhir.result import Provenance
 from ketascreen.models.case import SNOMED, Measurements
 
 WEIGHT_CODES = ("29463-7", "3141-9")

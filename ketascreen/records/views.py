@@ -142,7 +142,7 @@ class StoredScreening(RecordSummary):
 
     def case(self) -> Case:
         """The stored case as a model."""
-        from ketascreen.api import parse_case_json  # noqa: PLC0415
+        from ketascreen.models.parsing import parse_case_json  # noqa: PLC0415
 
         return parse_case_json(self.case_json, source=self.record_id)
 

@@ -202,7 +202,7 @@ def acknowledge(store: StoreCore, actor: Actor, record_id: str, *, concept: str,
         SignedRecordImmutableError: the record is signed (amend it instead).
         RecordError: the draft has no finding of ``concept``, or ``reason`` is empty.
     """
-    from ketascreen.api import parse_case  # noqa: PLC0415
+    from ketascreen.models.parsing import parse_case  # noqa: PLC0415
     from ketascreen.screening import rule_set_in_force, run  # noqa: PLC0415
 
     record_id = normalise_id(record_id)

@@ -9,8 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ketascreen.api import parse_case, parse_case_json
 from ketascreen.errors import CaseValidationError, FieldProblem
+from ketascreen.models.parsing import parse_case, parse_case_json
 
 
 def normalised(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from ketascreen.api import parse_case
 from ketascreen.errors import (
     CaseValidationError,
     FieldProblem,
@@ -19,6 +18,7 @@ from ketascreen.errors import (
 )
 from ketascreen.models.case import Case
 from ketascreen.models.checklist import DECISION_LABELS, SIGNATURE_MEANING
+from ketascreen.models.parsing import parse_case
 from ketascreen.screening import (
     INVALID_CASE,
     Screening,

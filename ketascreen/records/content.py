@@ -57,15 +57,15 @@ def content_of(screening: Screening, ruleset: RuleSet | None = None) -> StoredCo
 
     Args:
         screening: from ``ruleset.run(case)``.
-        ruleset: the rule set that produced it (default: the one in force).
+        ruleset: the rule set it must have been produced by (the store passes the one in
+            force for its database); default: the one that screened it.
 
     Raises:
         RecordError: the screening was produced by another rule set.
     """
     from ketascreen.models.checklist import canonical_json, record_id_for  # noqa: PLC0415
-    from ketascreen.screening import rule_set_in_force  # noqa: PLC0415
 
-    ruleset = ruleset or rule_set_in_force()
+    ruleset = ruleset or screening.rules
     if screening.result.ruleset != ruleset.info:
         raise RecordError(None, "the screening was not produced by the given rule set "
                           f"({screening.result.ruleset.version} sha256 "

@@ -19,10 +19,11 @@ from sqlalchemy import select
 
 from ketascreen.records.models import ClinicFile, User
 from ketascreen.records.users import Actor, Permission
-from ketascreen.screening import ClinicFiles, clinic_rule_set
+from ketascreen.screening import ClinicFiles, clinic_rule_set, rule_set_in_force
 
 if TYPE_CHECKING:
-    from ketascreen.records.repository import RecordStore
+    from ketascreen.records.core import StoreCore
+    from ketascreen.rules.engine import RuleSet
 
 ClinicFileKind = Literal["policy", "formulary"]
 _PERMISSION: dict[str, Permission] = {"policy": Permission.EDIT_POLICY,
@@ -50,7 +51,7 @@ class ClinicFileInfo:
     content: bytes
 
 
-def install_clinic_file(store: RecordStore, actor: Actor, kind: ClinicFileKind,
+def install_clinic_file(store: StoreCore, actor: Actor, kind: ClinicFileKind,
                         content: bytes) -> ClinicFileInfo:
     """Validate and install a new clinic policy or formulary; a ``<kind>-install`` event.
 
@@ -74,7 +75,7 @@ def install_clinic_file(store: RecordStore, actor: Actor, kind: ClinicFileKind,
     return ClinicFileInfo(kind, version, sha256, now, actor.username, content)
 
 
-def installed(store: RecordStore, kind: ClinicFileKind | str) -> ClinicFileInfo | None:
+def installed(store: StoreCore, kind: ClinicFileKind | str) -> ClinicFileInfo | None:
     """The current (newest) installed clinic file of ``kind``, or ``None``."""
     with store.database.read() as session:
         found = session.execute(
@@ -88,9 +89,20 @@ def installed(store: RecordStore, kind: ClinicFileKind | str) -> ClinicFileInfo 
                           bytes(row.content))
 
 
-def clinic_files(store: RecordStore) -> ClinicFiles:
+def clinic_files(store: StoreCore) -> ClinicFiles:
     """The installed clinic policy and formulary, for
     :func:`ketascreen.screening.rule_set_in_force` (each ``None`` when none is installed)."""
     policy, formulary = installed(store, "policy"), installed(store, "formulary")
     return ClinicFiles(policy.content if policy else None,
                        formulary.content if formulary else None)
+
+
+def rules_in_force(store: StoreCore) -> RuleSet:
+    """The rule set this records database screens with: its installed clinic files, else the
+    environment's, else the shipped ones (:func:`ketascreen.screening.rule_set_in_force`).
+
+    Raises:
+        KnowledgeBaseError: an installed file no longer validates, or a clinic file is both
+            installed and named by the environment.
+    """
+    return rule_set_in_force(clinic_files(store))

@@ -31,6 +31,7 @@ from ketascreen.records.documents import DocumentFacts
 from ketascreen.records.models import Patient, ScreeningRow, SignedDocument
 from ketascreen.records.queries import get_any, stored
 from ketascreen.records.roles import Actor, Permission
+from ketascreen.records.settings import rules_in_force
 from ketascreen.records.signoff import (
     check_document,
     check_signer,
@@ -77,7 +78,7 @@ def create(store: StoreCore, actor: Actor, screening: Screening, *,
         RecordError: the document is not a signed checklist of this screening, or the
             patient id is on record with another date of birth.
     """
-    content = content_of(screening, ruleset)
+    content = content_of(screening, ruleset or rules_in_force(store))
     store.authorise(actor, Permission.SCREEN, content.record_id)
     if content.acknowledged:
         store.authorise(actor, Permission.ACKNOWLEDGE, content.record_id)
@@ -164,7 +165,7 @@ def update_draft(store: StoreCore, actor: Actor, record_id: str, screening: Scre
         RecordError: the new screening is of another patient.
     """
     record_id = normalise_id(record_id)
-    content = content_of(screening, ruleset)
+    content = content_of(screening, ruleset or rules_in_force(store))
     store.authorise(actor, Permission.SCREEN, record_id)
     if content.acknowledged:
         store.authorise(actor, Permission.ACKNOWLEDGE, record_id)
@@ -203,7 +204,7 @@ def acknowledge(store: StoreCore, actor: Actor, record_id: str, *, concept: str,
         RecordError: the draft has no finding of ``concept``, or ``reason`` is empty.
     """
     from ketascreen.models.parsing import parse_case  # noqa: PLC0415
-    from ketascreen.screening import rule_set_in_force, run  # noqa: PLC0415
+    from ketascreen.screening import run  # noqa: PLC0415
 
     record_id = normalise_id(record_id)
     store.authorise(actor, Permission.ACKNOWLEDGE, record_id)
@@ -220,7 +221,7 @@ def acknowledge(store: StoreCore, actor: Actor, record_id: str, *, concept: str,
     data["acknowledgements"] = [a for a in data.get("acknowledgements", [])
                                 if a["concept"] != concept]
     data["acknowledgements"].append({"concept": concept, "reason": normalise_visible(reason)})
-    ruleset = ruleset or rule_set_in_force()
+    ruleset = ruleset or rules_in_force(store)
     screening = run(parse_case(data, source=record_id), rules=ruleset)
     return update_draft(store, actor, record_id, screening, ruleset=ruleset,
                         action="acknowledge", detail={"concept": concept})
@@ -251,7 +252,7 @@ def amend(store: StoreCore, actor: Actor, record_id: str, screening: Screening, 
         RecordExistsError: the corrected content is stored already.
     """
     record_id = normalise_id(record_id)
-    content = content_of(screening, ruleset)
+    content = content_of(screening, ruleset or rules_in_force(store))
     store.authorise(actor, Permission.AMEND, record_id)
     if content.acknowledged:
         store.authorise(actor, Permission.ACKNOWLEDGE, record_id)

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from ketascreen.cli import main
-from ketascreen.errors import KnowledgeBaseError
+from ketascreen.errors import KnowledgeBaseError, RecordError
 from ketascreen.records.repository import RecordStore
 from ketascreen.records.settings import clinic_files, install_clinic_file, installed
-from ketascreen.screening import rule_set_in_force
+from ketascreen.screening import rule_set_in_force, run
 from tests.helpers.cases import clean_case, patched
 from tests.records.conftest import People
-from tests.records.support import PASSWORDS
+from tests.records.support import PASSWORDS, screening_of
 
 DATA = Path(__file__).resolve().parents[2] / "ketascreen" / "knowledge" / "data"
 
@@ -121,3 +121,25 @@ def test_a_database_policy_and_an_environment_policy_stop_the_cli(
     assert "configuration error" in captured.err
     assert str(elsewhere) in captured.err
     assert "$KETASCREEN_POLICY" in captured.err and "records database" in captured.err
+
+
+def test_the_store_screens_and_stores_under_its_own_clinic_policy(
+        store: RecordStore, people: People) -> None:
+    """Once a clinic policy is installed, a draft acknowledged in the store is screened again
+    under that policy, and a screening made under another rule set (the shipped one) is refused,
+    not stored with the clinic's versions."""
+    draft = store.create(people.physician, screening_of())  # shipped policy, none installed
+    concept = draft.result().findings[0].concept
+    shipped = (DATA / "policy.toml").read_text(encoding="utf-8")
+    local = shipped.replace('version = "2026.11.0-default"', 'version = "2026.11.1-riverside"')
+    install_clinic_file(store, people.admin, "policy", local.encode())
+    clinic = rule_set_in_force(clinic_files(store))
+
+    acknowledged = store.acknowledge(people.physician, draft.record_id, concept=concept,
+                                     reason="Discussed with the patient")
+    assert acknowledged.result().ruleset == clinic.info
+
+    with pytest.raises(RecordError, match="not produced by the given rule set"):
+        store.create(people.physician, screening_of({"patient.id": "P-OTHER-RULES"}))
+    under_clinic = run(screening_of({"patient.id": "P-OTHER-RULES"}).case, rules=clinic)
+    assert store.create(people.physician, under_clinic).result().ruleset == clinic.info

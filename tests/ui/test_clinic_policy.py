@@ -1,6 +1,7 @@
 """A clinic policy or formulary an admin installs in the records database changes the app's
-next screening of the same form, without restarting; signed out, the app screens with the
-shipped policy."""
+next screening of the same form, without restarting; signed out, or with the sign-in
+cancelled, the app still screens with the clinic's policy (the policy is the clinic's, not the
+user's); the shipped policy applies only without a records database."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from ketascreen.records.settings import install_clinic_file
+from ketascreen.ui.main_window import MainWindow
 from ketascreen.ui.settings import AppSettings
 from tests.ui.helpers import FakeDialogs
 from tests.ui.signing_support import Clinic, clear_case_file, clinic, signed_in
@@ -68,8 +70,47 @@ def test_an_installed_clinic_policy_changes_the_next_screening_in_the_app(
 
     assert window.sign_out()
     again = window.rescreen_now()
-    assert again.decision == "clear"
+    assert again.screening is not None
+    assert again.screening.rules.policy.version == "2026.11.1-riverside"
+    assert again.decision == "needs-review"
+
+    window.records_session.close_database()  # no records database: the shipped policy
+    assert window.rescreen_now().decision == "clear"
     assert window.findings.row("hypertension-elevated") is None
+
+
+def test_a_cancelled_sign_in_still_screens_with_the_clinic_policy(
+        qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic,
+        tmp_path: Path) -> None:
+    """The app starts on a records database whose clinic policy lowers the elevated systolic
+    limit, and the sign-in is cancelled: the form (opened before and after) is screened with the
+    clinic's policy, not the shipped one, though nobody is signed in."""
+    shipped = POLICY.read_text(encoding="utf-8")
+    clinic_policy = shipped.replace(SHIPPED_LIMIT, CLINIC_LIMIT).replace(
+        'version = "2026.11.0-default"', 'version = "2026.11.1-riverside"')
+    install_clinic_file(clinic.store, clinic.people.admin, "policy",
+                        clinic_policy.encode("utf-8"))
+    window = MainWindow(settings, drafts=None, dialogs=dialogs,  # type: ignore[arg-type]
+                        records=clinic.url)  # no credentials queued: the sign-in is cancelled
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.actor is None and window.store is None
+    assert window.open_path(clear_case_file(tmp_path), ask=False)
+    outcome = window.rescreen_now()
+    assert outcome.screening is not None
+    assert outcome.screening.rules.policy.version == "2026.11.1-riverside"
+    assert outcome.decision == "needs-review"
+    row = window.findings.row("hypertension-elevated")
+    assert row is not None and "130" in row.details.text()
+
+    window.records_session.close_database()
+    assert window.rescreen_now().decision == "clear"
+    window.open_records(url=clinic.url)  # Records > Sign in, cancelled again
+    # The form on screen is screened again at once under the clinic's policy (no edit needed).
+    row = window.findings.row("hypertension-elevated")
+    assert row is not None and row.isVisibleTo(window)
+    assert window.current_outcome().decision == "needs-review"
 
 
 def test_a_clinic_policy_given_twice_stops_the_screening_in_the_app(

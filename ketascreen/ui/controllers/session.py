@@ -42,10 +42,13 @@ class SessionController(QObject):
         changed: someone signed in or out, or the open record changed (the record actions
             follow).
         message(str, int): a status-bar message and its timeout in ms (0: until replaced).
+        rules_changed: a records database was opened or closed, so the rule set in force (its
+            clinic policy and formulary) may have changed: the form is screened again.
     """
 
     changed = Signal()
     message = Signal(str, int)
+    rules_changed = Signal()
 
     def __init__(self, *, screenings: QtScreeningList, dialogs: Dialogs,
                  window: QWidget) -> None:
@@ -55,24 +58,28 @@ class SessionController(QObject):
         self.window = window
         self.store: RecordStore | None = None
         self.actor: Actor | None = None
+        self.clinic_store: RecordStore | None = None
+        """The records database the app opened, kept open after a cancelled sign-in or a sign-out
+        so that every screening still uses the clinic policy and formulary installed in it."""
         self.record: OpenedChecklist | None = None
         self.worklist = TodaysChecklists(self._worklist_rows)
 
     def rule_set(self) -> RuleSet | None:
         """The rule set in force with the open records database: the clinic policy and
         formulary installed in it (read at each screening, so a policy installed meanwhile
-        applies to the next screening); ``None`` when no records database is open (the rule
-        set in force without one).
+        applies to the next screening), signed in or not; ``None`` when no records database is
+        open (the rule set in force without one).
 
         Raises:
             KnowledgeBaseError: an installed or configured data file is invalid.
             StorageError: the records database cannot be read.
         """
-        if self.store is None:
+        store = self.store or self.clinic_store
+        if store is None:
             return None
         from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
 
-        return records_actions.rule_set_in_force(store=self.store)
+        return records_actions.rule_set_in_force(store=store)
 
     def open_records(self, *, url: str | None = None) -> bool:
         """Open the records database (``url``, else the one the environment names) and ask who
@@ -86,13 +93,15 @@ class SessionController(QObject):
             self.message.emit(f"Records database {error.database} cannot be opened "
                               f"({error.reason}): working with case files only.", 0)
             return False
+        self.close_database()
+        self.clinic_store = store
+        self.rules_changed.emit()
 
         def authenticate(username: str, password: str) -> Actor:
             return records_actions.sign_in(store=store, username=username, password=password)
 
         actor = self.dialogs.sign_in(authenticate, store.database.name)
         if actor is None:
-            store.close()
             self.message.emit("Not signed in: working with case files only "
                               "(Records > Sign in).", 0)
             return False
@@ -105,14 +114,21 @@ class SessionController(QObject):
         return True
 
     def close_records(self) -> None:
-        """Sign out and close the records database (the app keeps working with files)."""
-        if self.store is not None:
-            self.store.close()
+        """Sign out (the app keeps working with files; the database stays open only to read
+        the clinic policy and formulary installed in it)."""
         self.store = self.actor = self.record = None
         if self.worklist in self.screenings.sources:
             self.screenings.sources.remove(self.worklist)
             self.screenings.refresh()
         self.changed.emit()
+
+    def close_database(self) -> None:
+        """Sign out and close the records database (when the window closes or another
+        database is opened)."""
+        self.close_records()
+        if self.clinic_store is not None:
+            self.clinic_store.close()
+            self.clinic_store = None
 
     def sign_out(self) -> bool:
         """Sign out (Records > Sign out, or the status bar's button): close the records

@@ -130,8 +130,7 @@ def _screen_sources(args: argparse.Namespace, as_of: date | None, saver: Saver |
         else:
             if number:
                 out.write("\n" + "=" * 96 + "\n")
-            out.write(render_report(loaded.case, screening.result, screening.dose,
-                                    import_warnings=loaded.warnings))
+            out.write(render_report(screening, import_warnings=loaded.warnings))
         signed_pdf = None
         staged = None
         if args.pdf:

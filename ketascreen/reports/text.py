@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
-from ketascreen.checklist import dose_box_from
-from ketascreen.dosing import DoseOutcome
 from ketascreen.escape import neutralise
-from ketascreen.models.case import Case
-from ketascreen.models.result import Finding, Result
+from ketascreen.models.checklist import NO_DOSE_PREFIX
+from ketascreen.models.result import Finding
+from ketascreen.screening import Screening
 
 DECISION_BANNERS = {
     "do-not-infuse": "[X] DO NOT INFUSE",
@@ -38,11 +37,12 @@ def _finding(finding: Finding) -> list[str]:
     return lines
 
 
-def render_report(case: Case, result: Result, dose: DoseOutcome | None = None, *,
-                  import_warnings: tuple[str, ...] = ()) -> str:
+def render_report(screening: Screening, *, import_warnings: tuple[str, ...] = ()) -> str:
     """The report: patient, decision, findings by severity, abuse risk, dose, rule set, and
-    the data-quality warnings of a FHIR import. Control and invisible characters in any text
-    are replaced by visible escapes (``\\x1b``)."""
+    the data-quality warnings of a FHIR import. The dose is shown exactly when the screening
+    shows it (the checklist's dose box, row for row), else its no-dose reason. Control and
+    invisible characters in any text are replaced by visible escapes (``\\x1b``)."""
+    case, result, dose = screening.case, screening.result, screening.dose
     patient = case.patient
     lines = [
         f"ketascreen screening - {patient.name} ({patient.id}), born "
@@ -72,17 +72,16 @@ def render_report(case: Case, result: Result, dose: DoseOutcome | None = None, *
         verdict = "positive" if risk.audit_c_positive else "negative"
         scores.append(f"AUDIT-C {risk.audit_c} ({verdict})")
     lines.append(f"Abuse risk: {risk.tier}" + (f" ({', '.join(scores)})" if scores else ""))
-    if dose is not None:
-        lines += ["", "PUMP PROGRAMMING"]
-        box, no_dose = dose_box_from(dose)
-        if box is None or result.decision == "do-not-infuse":
-            lines.append(f"  {no_dose or 'No dose: do not infuse.'}")
-        else:  # the checklist's dose box, row for row: one quantity, one string everywhere
-            lines += [f"  {label + ':':<21}{text}" for label, text in box.rows]
-        if dose.working:
-            lines.append("  Working:")
-            lines += [f"    {line}" for line in dose.working]
-        lines.append("")
+    lines += ["", "PUMP PROGRAMMING"]
+    box = screening.dose_box
+    if box is None:
+        lines.append(f"  {NO_DOSE_PREFIX}{screening.no_dose_reason}")
+    else:  # the checklist's dose box, row for row: one quantity, one string everywhere
+        lines += [f"  {label + ':':<21}{text}" for label, text in box.rows]
+    if dose.working:
+        lines.append("  Working:")
+        lines += [f"    {line}" for line in dose.working]
+    lines.append("")
     if import_warnings:
         lines += ["", f"IMPORTED RECORD: DATA-QUALITY WARNINGS ({len(import_warnings)})"]
         lines += [f"  - {w}" for w in import_warnings]

@@ -28,11 +28,11 @@ def test_text_report_shows_each_quantity_at_one_precision() -> None:
     one, and its dose rows are the checklist's dose box rows."""
     dosed = 0
     for document in generated_orders(120, seed=10):
-        case, screening = _screened(document)
+        _, screening = _screened(document)
         if screening.dose.programme is None:
             continue
         dosed += 1
-        report = render_report(case, screening.result, screening.dose)
+        report = render_report(screening)
         assert precision_problems(report, screening.dose) == [], document["protocol"]
         box, _ = dose_box_from(screening.dose)
         assert box is not None
@@ -70,10 +70,10 @@ def test_checklist_pdf_shows_each_quantity_at_one_precision() -> None:
 
 def test_the_check_catches_a_finer_precision() -> None:
     """The check is not vacuous: 42.41 mg beside 42.4 mg, or a VTBI to 0.01 mL, is caught."""
-    case, screening = _screened(patched(example_case(), {"protocol": {
+    _, screening = _screened(patched(example_case(), {"protocol": {
         "dose": "0.5 mg/kg", "duration": "40 min", "vial": "50 mg/mL",
         "diluent_volume": "100 mL"}}))
-    report = render_report(case, screening.result, screening.dose)
+    report = render_report(screening)
     assert precision_problems(report, screening.dose) == []
     assert "intended dose: '42.41 mg' shown beside '42.4 mg'" in precision_problems(
         report + " intended 42.41 mg", screening.dose)

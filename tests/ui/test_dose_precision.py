@@ -30,7 +30,7 @@ def test_dose_panel_matches_the_report_for_generated_orders(qtbot: QtBot) -> Non
         assert tuple(shown) == outcome.dose_rows
         panel_text = " ".join(f"{k} {v}" for k, v in shown)
         assert precision_problems(panel_text + " " + panel.working.text(), dose) == []
-        report = render_report(outcome.screening.case, outcome.screening.result, dose)
+        report = render_report(outcome.screening)
         for label, value in shown:
             assert f"{label + ':':<21}{value}" in report
         result_dose = outcome.screening.result.dose

@@ -11,11 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketascreen.api import parse_case, screen
+from ketascreen.api import parse_case
 from ketascreen.cli import main
 from ketascreen.errors import CaseValidationError, TextInputError
 from ketascreen.escape import neutralise
 from ketascreen.reports.text import render_report
+from ketascreen.screening import run
 from ketascreen.visible import checked_visible
 from tests.helpers.cases import example_case, patched
 
@@ -137,7 +138,7 @@ def test_text_report_escapes_control_characters_from_any_input() -> None:
     data = example_case()
     data["conditions"] = [{"text": hostile, "status": "active"}]
     case = parse_case(data)
-    report = render_report(case, screen(case), import_warnings=("bad\x1b]0;title\x07 warning",))
+    report = render_report(run(case), import_warnings=("bad\x1b]0;title\x07 warning",))
     assert not any(unicodedata.category(c) in {"Cc", "Cf"} for c in report.replace("\n", ""))
     assert "schizophrenia\\x1b[2K\\x1b[1A \\x07\\u202e" in report  # wrapping made \r a space
     assert "bad\\x1b]0;title\\x07 warning" in report

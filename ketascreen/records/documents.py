@@ -23,13 +23,11 @@ from ketascreen.reports.attachments import (
     CASE_ATTACHMENT,
     HEAD_ATTACHMENT,
     RESULT_ATTACHMENT,
-    head_attachment,
     read_head_attachment,
 )
 
 __all__ = [
-    "CASE_ATTACHMENT", "HEAD_ATTACHMENT", "RESULT_ATTACHMENT", "DocumentFacts",
-    "check_signed_document", "embedded_head", "head_attachment", "record_id_printed",
+    "DocumentFacts", "check_signed_document", "embedded_head", "record_id_printed",
     "signature_problem",
 ]
 

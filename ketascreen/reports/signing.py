@@ -19,12 +19,11 @@ from typing import Any, Literal
 
 from ketascreen.display import format_local_time
 from ketascreen.errors import KetascreenError
+from ketascreen.reports.attachments import RESULT_ATTACHMENT
 from ketascreen.reports.pdf import SignatureBox
 
 SIGNATURE_FIELD = "KetascreenSignature"
 SELF_SIGNED_MARK = "ketascreen self-signed trial certificate - not CA-issued"
-CASE_ATTACHMENT = "ketascreen-case.json"
-RESULT_ATTACHMENT = "ketascreen-result.json"
 KeyType = Literal["ec-p256", "rsa-2048"]
 
 

@@ -22,15 +22,11 @@ from sqlalchemy import text
 from ketascreen.cli import main
 from ketascreen.errors import RecordError
 from ketascreen.records.audit import AuditReport
-from ketascreen.records.documents import (
-    HEAD_ATTACHMENT,
-    embedded_head,
-    record_id_printed,
-    signature_problem,
-)
+from ketascreen.records.documents import embedded_head, record_id_printed, signature_problem
 from ketascreen.records.repository import RecordStore
 from ketascreen.records.views import StoredScreening
 from ketascreen.records.worklist import record_print, todays_checklists
+from ketascreen.reports.attachments import HEAD_ATTACHMENT
 from ketascreen.reports.output import SigningRequest, produce_checklist
 from ketascreen.reports.signing import embedded_attachments
 from ketascreen.screening import Screening

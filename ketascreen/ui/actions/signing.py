@@ -188,7 +188,7 @@ def open_signed_checklist(*, path: Path,
     Raises:
         InputFileError: the file cannot be read, is not signed, or embeds no case.
     """
-    from ketascreen.records.documents import CASE_ATTACHMENT, RESULT_ATTACHMENT  # noqa: PLC0415
+    from ketascreen.reports.attachments import CASE_ATTACHMENT, RESULT_ATTACHMENT  # noqa: PLC0415
     from ketascreen.reports.signing import embedded_attachments, verify_pdf  # noqa: PLC0415
 
     try:

@@ -9,7 +9,7 @@ HEADLESS       ?= .venv-headless
 HEADLESS_PY    := $(HEADLESS)/bin/python
 HEADLESS_STAMP := $(HEADLESS)/.installed-stamp
 
-.PHONY: run demo test lint typecheck contracts pytest pytest-ui test-headless screenshots bench clean
+.PHONY: run demo test lint typecheck contracts pytest pytest-ui test-headless screenshots bench goldens mutations clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -80,6 +80,14 @@ test-headless: $(HEADLESS_STAMP)
 ## screenshots: PNGs of the main states of the desktop app into docs/
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m ketascreen.ui.screenshots docs $(EXAMPLE)
+
+## goldens: re-record tests/dosing/golden_outcomes.json (deterministic); read the diff before committing
+goldens: $(STAMP)
+	$(PY) -m tests.dosing.record_goldens
+
+## mutations: each one-line mutation of a safety decision must fail a test (on a copy of HEAD)
+mutations: $(STAMP)
+	$(PY) tools/mutations.py
 
 ## bench: the benchmarks of bench/ (figures go in the issue notes)
 bench: $(STAMP)

@@ -6,7 +6,8 @@ run in a fresh process) and ``ketascreen.api`` (``parse_case``, ``screen``). The
 - ``holdout``: the result of every rule vector (``tests/rules/vectors/*.toml`` applied to the
   clean case, as the vector test does), and, through ``ketascreen screen SRC --json`` and the
   text report (``--as-of 2026-12-01``), the spec's example case, the dosing golden cases
-  (``tests/dosing/test_golden.py``) and every sample patient of ``shared/fhir-samples``;
+  (``tests/dosing/test_golden.py``) and every sample patient of ``shared/fhir-samples``; and
+  ``--summary``, ``import``, ``schema``, an invalid case, clinic policies and broken files;
 - ``pdf``: for a set of varied cases the unsigned checklist's page count, its
   ``pdftotext -layout`` text and its attachments, and one checklist signed with a key made by
   ``ketascreen keygen``, verified;
@@ -251,7 +252,61 @@ def holdout(runner: Runner, repo: Path, shared: Path, log: Callable[[str], None]
     log(f"holdout: {len(case_files)} case files")
     samples = {name: screened(runner, path) for name, path in fhir_samples(shared)}
     log(f"holdout: {len(samples)} FHIR samples")
-    return {"vectors": vectors, "case_files": case_files, "fhir_samples": samples}
+    commands = other_commands(runner, example, [path for _, path in fhir_samples(shared)])
+    log(f"holdout: {len(commands)} other commands (summary, import, schema, refusals)")
+    return {"vectors": vectors, "case_files": case_files, "fhir_samples": samples,
+            "other_commands": commands}
+
+
+def other_commands(runner: Runner, example: dict[str, Any], samples: list[Path]
+                   ) -> dict[str, Any]:
+    """``--summary`` of every sample, ``import``, ``schema``, an invalid case, broken files."""
+    folder = runner.tmp / "other"
+    folder.mkdir()
+    bad_weight = folder / "bad-weight.json"
+    bad_weight.write_text(json.dumps(patched(example, {"measurements.weight": "70"})),
+                          encoding="utf-8")
+    broken_policy = folder / "policy.toml"
+    broken_policy.write_text('version = "broken"\n[severities]\nnot-a-concept = "absolute"\n',
+                             encoding="utf-8")
+    valid = folder / "example.json"
+    valid.write_text(json.dumps(example), encoding="utf-8")
+    unparsable = folder / "formulary.toml"
+    unparsable.write_text("version = \n", encoding="utf-8")
+    shipped = next(path for path in (
+        package_root() / "ketascreen" / "knowledge" / "data" / "policy.toml",
+        package_root() / "ketascreen" / "rules" / "data" / "policy.toml") if path.exists())
+    policy = shipped.read_text(encoding="utf-8")
+    wrong_severity = folder / "policy-wrong-severity.toml"
+    wrong_severity.write_text(policy.replace('"porphyria" = "relative"', '"porphyria" = "severe"'),
+                              encoding="utf-8")
+    stricter = folder / "policy-stricter.toml"
+    stricter.write_text(policy.replace('"benzodiazepine" = "relative"',
+                                       '"benzodiazepine" = "absolute"').replace(
+        'version = "2026.11.0-default"', 'version = "2026.12.0-stricter"'), encoding="utf-8")
+    commands: dict[str, Any] = {
+        "screen --json: stricter clinic policy (KETASCREEN_POLICY)": runner.run(
+            "screen", str(valid), "--json", env={"KETASCREEN_POLICY": str(stricter)},
+            json_out=True),
+        "screen: policy with an unknown severity": runner.run(
+            "screen", str(valid), env={"KETASCREEN_POLICY": str(wrong_severity)}),
+        "screen --summary (every sample)": runner.run(
+            "screen", *map(str, samples), "--summary", "--as-of", AS_OF),
+        "schema case": runner.run("schema", "case", json_out=True),
+        "schema result": runner.run("schema", "result", json_out=True),
+        "screen: weight without a unit": runner.run("screen", str(bad_weight)),
+        "screen: broken policy (KETASCREEN_POLICY)": runner.run(
+            "screen", str(valid), env={"KETASCREEN_POLICY": str(broken_policy)}),
+        "screen: unparsable formulary (KETASCREEN_FORMULARY)": runner.run(
+            "screen", str(valid), env={"KETASCREEN_FORMULARY": str(unparsable)}),
+    }
+    for sample in (samples[0], samples[-1]):
+        out = folder / f"imported-{sample.stem[:20]}.json"
+        step = runner.run("import", str(sample), "-o", str(out), "--as-of", AS_OF)
+        step["written"] = runner.norm.value(json.loads(out.read_text(encoding="utf-8"))) \
+            if out.exists() else None
+        commands[f"import {sample.parent.name}/{sample.name}"] = step
+    return commands
 
 
 # -- (b) PDF ---------------------------------------------------------------------------------
@@ -626,6 +681,7 @@ def summary_counts(bars: dict[str, Any]) -> dict[str, int]:
         "vectors": len(bars["holdout"]["vectors"]),
         "case_files": len(bars["holdout"]["case_files"]),
         "fhir_samples": len(bars["holdout"]["fhir_samples"]),
+        "other_commands": len(bars["holdout"]["other_commands"]),
         "pdfs_unsigned": len(bars["pdf"]["unsigned"]),
         "pdfs_signed": 1,
         "records_steps": sum(1 for k in bars["records"] if k[:2].isdigit()),

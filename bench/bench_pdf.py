@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import ketascreen
+from ketascreen.reports.keys import generate_self_signed, load_signer
 from ketascreen.reports.output import produce_checklist
-from ketascreen.reports.signing import generate_self_signed, load_signer
 from ketascreen.screening import run
 
 EXAMPLE = Path(__file__).resolve().parents[1].parent / "shared/spec/examples/case-example.json"

@@ -33,8 +33,8 @@ from ketascreen.records.content import content_sha256
 from ketascreen.records.models import Patient, ScreeningRow, SignedDocument, User
 from ketascreen.records.repository import RecordStore
 from ketascreen.records.worklist import open_checklist, todays_checklists
+from ketascreen.reports.keys import generate_self_signed
 from ketascreen.reports.output import SigningRequest, produce_checklist
-from ketascreen.reports.signing import generate_self_signed
 from ketascreen.screening import rule_set_in_force, run
 
 REPO = Path(__file__).resolve().parent.parent

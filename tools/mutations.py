@@ -161,7 +161,7 @@ MUTATIONS: Final[tuple[Mutation, ...]] = (
              'if result.decision == "never":\n        no_dose: str | None',
              ("tests/ui/test_checklist.py", "tests/ui/test_actions.py")),
     Mutation("verify-ignores-changed-bytes", "verify does not name changed signed bytes",
-             "ketascreen/reports/signing.py",
+             "ketascreen/reports/verification.py",
              'if not status.intact:\n        problems.append(',
              'if False:\n        problems.append(', ("tests/reports/test_signing.py",)),
     # Records.

@@ -26,8 +26,8 @@ from ketascreen.errors import InputFileError, KetascreenError
 
 def keygen(args: argparse.Namespace) -> int:
     """`ketascreen keygen`: a self-signed trial key store and its certificate."""
+    from ketascreen.reports.keys import generate_self_signed  # noqa: PLC0415
     from ketascreen.reports.output import write_atomically  # noqa: PLC0415
-    from ketascreen.reports.signing import generate_self_signed  # noqa: PLC0415
     from ketascreen.visible import checked_visible  # noqa: PLC0415
 
     # The signer's name is printed on every checklist: NFC, visible letters, nothing invisible.
@@ -48,7 +48,7 @@ def keygen(args: argparse.Namespace) -> int:
 
 def verify(args: argparse.Namespace, out: TextIO) -> int:
     """Verify every signature of a checklist; trust from the records and the trust bundles."""
-    from ketascreen.reports.signing import trust_bundle, verify_pdf  # noqa: PLC0415
+    from ketascreen.reports.verification import trust_bundle, verify_pdf  # noqa: PLC0415
 
     paths = [*(p for p in os.environ.get(ENV_TRUST, "").split(os.pathsep) if p), *args.trust]
     try:

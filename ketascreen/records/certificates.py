@@ -254,7 +254,7 @@ def register_certificate_file(store: StoreCore, actor: Actor, data: bytes, *,
         PermissionDeniedError, UserAccountError, CertificateOwnedByAnotherError: see
             :func:`register_certificate`.
     """
-    from ketascreen.reports.signing import read_certificate  # noqa: PLC0415 - reportlab, lazily
+    from ketascreen.reports.keys import read_certificate  # noqa: PLC0415
 
     facts = read_certificate(data, passphrase=passphrase, path=path)
     return register_certificate(store, actor, facts.sha256, facts.subject_name, confirmed=True,

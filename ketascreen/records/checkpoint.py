@@ -65,7 +65,7 @@ def write_checkpoint(*, seq: int, sha256: str, database: str, created_at: str,
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa  # noqa: PLC0415
     from cryptography.hazmat.primitives.serialization import pkcs12 as p12  # noqa: PLC0415
 
-    from ketascreen.reports.signing import SigningError  # noqa: PLC0415
+    from ketascreen.reports.keys import SigningError  # noqa: PLC0415
 
     try:
         key, certificate, _ = p12.load_key_and_certificates(pkcs12, passphrase)

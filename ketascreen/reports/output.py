@@ -23,7 +23,7 @@ from ketascreen.screening import DEFAULT_CLINIC, Screening, SigningRefusedError,
 from ketascreen.tempfiles import TEMP_PREFIX, TEMP_SUFFIX
 
 if TYPE_CHECKING:
-    from ketascreen.reports.signing import SignerIdentity
+    from ketascreen.reports.keys import SignerIdentity
 
 __all__ = ["DEFAULT_CLINIC", "OutputExistsError", "SigningRefusedError", "SigningRequest",
            "StagedFile", "WrittenChecklist", "produce_checklist", "stage_file",
@@ -181,7 +181,7 @@ def produce_checklist(
 
     Args:
         signing: a key store and passphrase to open, or a signer already opened with
-            :func:`ketascreen.reports.signing.load_signer` (to sign many documents with one
+            :func:`ketascreen.reports.keys.load_signer` (to sign many documents with one
             key without decrypting it each time); ``None`` for an unsigned document.
         audit_head: the records audit trail's last event (number, sha256) before this
             signature; printed beside the record id and attached under the signature
@@ -198,7 +198,7 @@ def produce_checklist(
     if signing is not None:
         screening.refuse_signing()
     if isinstance(signing, SigningRequest):
-        from ketascreen.reports.signing import load_signer  # noqa: PLC0415
+        from ketascreen.reports.keys import load_signer  # noqa: PLC0415
 
         identity = load_signer(signing.pkcs12, signing.passphrase, path=signing.path)
     elif signing is not None:

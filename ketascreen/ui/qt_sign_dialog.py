@@ -44,8 +44,8 @@ from ketascreen.errors import (
     StorageError,
     UserAccountError,
 )
+from ketascreen.reports.keys import SignerIdentity, SigningError
 from ketascreen.reports.output import OutputExistsError
-from ketascreen.reports.signing import SignerIdentity, SigningError
 from ketascreen.ui import actions
 from ketascreen.ui.actions import FormScreening, PageSize, SignedChecklist
 from ketascreen.ui.settings import AppSettings

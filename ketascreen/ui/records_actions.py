@@ -36,7 +36,7 @@ from ketascreen.records.worklist import (
     record_print,
     todays_checklists,
 )
-from ketascreen.reports.signing import SignerIdentity
+from ketascreen.reports.keys import SignerIdentity
 from ketascreen.rules import RuleSet
 from ketascreen.screening import Screening
 

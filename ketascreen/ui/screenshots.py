@@ -108,7 +108,7 @@ def main(argv: list[str]) -> int:
 
 
 def _sign_dialog(window: MainWindow, folder: Path, path: Path) -> None:
-    from ketascreen.reports.signing import generate_self_signed  # noqa: PLC0415
+    from ketascreen.reports.keys import generate_self_signed  # noqa: PLC0415
 
     pair = generate_self_signed("Dr Demo Physician", b"demo-passphrase", credentials="MD")
     key = folder / "demo-signer.p12"

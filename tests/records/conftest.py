@@ -26,8 +26,8 @@ from ketascreen.records import users
 from ketascreen.records.db import Database
 from ketascreen.records.repository import RecordStore
 from ketascreen.records.users import Actor
+from ketascreen.reports.keys import generate_self_signed
 from ketascreen.reports.output import SigningRequest
-from ketascreen.reports.signing import generate_self_signed
 from tests.records import pgserver, rawsql
 from tests.records.support import KEY_PASSPHRASE, PASSWORDS, register, signed_pdf
 

@@ -27,8 +27,8 @@ from ketascreen.records.db import SCHEMA_REVISION
 from ketascreen.records.repository import RecordStore
 from ketascreen.records.users import Actor
 from ketascreen.records.worklist import todays_checklists
+from ketascreen.reports.keys import generate_self_signed, load_signer, read_certificate
 from ketascreen.reports.output import SigningRequest
-from ketascreen.reports.signing import generate_self_signed, load_signer, read_certificate
 from ketascreen.screening import Screening
 from tests.records.conftest import People
 from tests.records.support import KEY_PASSPHRASE, register, screening_of, signed_pdf

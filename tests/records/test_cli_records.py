@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ketascreen.cli import main
+from ketascreen.reports.keys import generate_self_signed, read_certificate
 from ketascreen.reports.output import SigningRequest
-from ketascreen.reports.signing import generate_self_signed, read_certificate
 from tests.records.support import ACKNOWLEDGED, KEY_PASSPHRASE
 from tests.reports.helpers import write_case as write_example_case
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ketascreen.reports.signing import generate_self_signed
+from ketascreen.reports.keys import generate_self_signed
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ketascreen.cli import main
-from ketascreen.reports.signing import generate_self_signed, read_certificate
+from ketascreen.reports.keys import generate_self_signed, read_certificate
 from tests.reports.conftest import SigningKey
 from tests.reports.helpers import make_pdf
 
@@ -352,7 +352,7 @@ def test_an_old_ca_trial_certificate_cannot_vouch_for_a_minted_one(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Trial certificates made before keygen became end-entity only said CA:true; one that
     declares itself a ketascreen trial certificate is never accepted as an issuer."""
-    from ketascreen.reports.signing import SELF_SIGNED_MARK
+    from ketascreen.reports.keys import SELF_SIGNED_MARK
 
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Dr Old Trial"),

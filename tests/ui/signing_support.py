@@ -16,8 +16,8 @@ from pytestqt.qtbot import QtBot
 
 from ketascreen.records import users
 from ketascreen.records.repository import RecordStore
+from ketascreen.reports.keys import generate_self_signed
 from ketascreen.reports.output import SigningRequest
-from ketascreen.reports.signing import generate_self_signed
 from ketascreen.ui.main_window import MainWindow
 from ketascreen.ui.qt_sign_dialog import QtSignDialog
 from ketascreen.ui.settings import AppSettings

@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from ketascreen import cli
 from ketascreen.api import parse_case
-from ketascreen.reports.signing import generate_self_signed, read_certificate
+from ketascreen.reports.keys import generate_self_signed, read_certificate
 from ketascreen.ui.drafts import DraftStore
 from ketascreen.ui.main_window import MainWindow
 from ketascreen.ui.settings import AppSettings

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ketascreen.cli import main
-from ketascreen.reports.signing import generate_self_signed, read_certificate
+from ketascreen.reports.keys import generate_self_signed, read_certificate
 from ketascreen.ui.actions import open_signed_checklist
 from tests.helpers.cases import example_case, patched
 

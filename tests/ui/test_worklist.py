@@ -17,8 +17,8 @@ from sqlalchemy import select
 from ketascreen.records import users
 from ketascreen.records.models import AuditEventRow
 from ketascreen.records.repository import RecordStore
+from ketascreen.reports.keys import generate_self_signed
 from ketascreen.reports.output import SigningRequest
-from ketascreen.reports.signing import generate_self_signed
 from ketascreen.ui import records_actions
 from ketascreen.ui.main_window import MainWindow
 from ketascreen.ui.qt_sign_in import QtSignInDialog

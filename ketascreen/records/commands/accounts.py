@@ -20,7 +20,7 @@ from ketascreen.records.commands.session import (
 if TYPE_CHECKING:
     from ketascreen.records.repository import RecordStore
     from ketascreen.records.users import Actor
-    from ketascreen.reports.signing import CertificateFacts
+    from ketascreen.reports.keys import CertificateFacts
 
 
 def _certificate_file(args: argparse.Namespace) -> CertificateFacts:
@@ -30,7 +30,7 @@ def _certificate_file(args: argparse.Namespace) -> CertificateFacts:
         InputFileError: the file cannot be read.
         SigningError: it is not a certificate or a key store that opens.
     """
-    from ketascreen.reports.signing import read_certificate  # noqa: PLC0415
+    from ketascreen.reports.keys import read_certificate  # noqa: PLC0415
 
     try:
         data = Path(args.certificate).read_bytes()

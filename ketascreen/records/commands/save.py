@@ -65,7 +65,7 @@ class Saver:
     def _check_key(self, record_id: str) -> None:
         """Refuse (recorded) a key whose certificate is not registered to the user."""
         from ketascreen.records.certificates import check_signer  # noqa: PLC0415
-        from ketascreen.reports.signing import read_certificate  # noqa: PLC0415
+        from ketascreen.reports.keys import read_certificate  # noqa: PLC0415
 
         passphrase = read_secret_bytes(self._args.passphrase_file, "passphrase")
         try:

@@ -16,8 +16,9 @@ from ketascreen.ui.actions.files import write_file
 from ketascreen.ui.actions.screening import FormScreening, screening_of, signing_refusal
 
 if TYPE_CHECKING:
+    from ketascreen.reports.keys import SignerIdentity
     from ketascreen.reports.output import StagedFile
-    from ketascreen.reports.signing import SignerIdentity, Verification
+    from ketascreen.reports.verification import Verification
 
 PageSize = Literal["letter", "a4"]
 
@@ -29,7 +30,7 @@ def read_signer(*, key_path: Path, passphrase: bytes) -> SignerIdentity:
         InputFileError: the key file cannot be read.
         SigningError: wrong passphrase, or not a PKCS#12 key store.
     """
-    from ketascreen.reports.signing import load_signer  # noqa: PLC0415 - pyHanko is slow
+    from ketascreen.reports.keys import load_signer  # noqa: PLC0415 - pyHanko is slow
 
     try:
         data = key_path.read_bytes()
@@ -127,7 +128,8 @@ def sign_checklist(*, outcome: FormScreening, key_path: Path, passphrase: bytes,
 def _check_written(pdf: bytes, *, key: bytes, passphrase: bytes) -> Verification:
     """Verify the written checklist against the key it was just signed with (whether that
     certificate is this physician's is the records' decision, made separately)."""
-    from ketascreen.reports.signing import read_certificate, verify_pdf  # noqa: PLC0415
+    from ketascreen.reports.keys import read_certificate  # noqa: PLC0415
+    from ketascreen.reports.verification import verify_pdf  # noqa: PLC0415
 
     used = read_certificate(key, passphrase=passphrase).sha256
     return verify_pdf(pdf, registered=lambda fingerprint: (
@@ -139,7 +141,8 @@ def configured_trust() -> bytes | None:
     them), or ``None`` when none is configured or readable."""
     import os  # noqa: PLC0415
 
-    from ketascreen.reports.signing import SigningError, trust_bundle  # noqa: PLC0415
+    from ketascreen.reports.keys import SigningError  # noqa: PLC0415
+    from ketascreen.reports.verification import trust_bundle  # noqa: PLC0415
 
     paths = [p for p in os.environ.get("KETASCREEN_TRUST", "").split(os.pathsep) if p]
     try:
@@ -189,7 +192,8 @@ def open_signed_checklist(*, path: Path,
         InputFileError: the file cannot be read, is not signed, or embeds no case.
     """
     from ketascreen.reports.attachments import CASE_ATTACHMENT, RESULT_ATTACHMENT  # noqa: PLC0415
-    from ketascreen.reports.signing import embedded_attachments, verify_pdf  # noqa: PLC0415
+    from ketascreen.reports.signing import embedded_attachments  # noqa: PLC0415
+    from ketascreen.reports.verification import verify_pdf  # noqa: PLC0415
 
     try:
         pdf = path.read_bytes()

@@ -187,13 +187,15 @@ def load_signer(pkcs12_data: bytes, passphrase: bytes, *, path: str | None = Non
     return SignerIdentity(
         name=str(subject.get("common_name", "")) or "(unnamed certificate)",
         credentials=str(subject.get("title", "")),
-        self_signed=_declares_self_signed(signer.signing_cert),
+        self_signed=declares_self_signed(signer.signing_cert),
         certificate_sha256=certificate_sha256(signer.signing_cert),
         _signer=signer,
     )
 
 
-def _declares_self_signed(certificate: Any) -> bool:
+def declares_self_signed(certificate: Any) -> bool:
+    """Whether ``certificate`` (asn1crypto) is self-signed and carries the trial-key mark that
+    :func:`generate_self_signed` puts in its organisational unit."""
     subject = certificate.subject.native
     unit = subject.get("organizational_unit_name", "")
     units = unit if isinstance(unit, list) else [unit]

@@ -14,7 +14,7 @@ from datetime import UTC
 from typing import Any
 
 from ketascreen.reports.attachments import RESULT_ATTACHMENT
-from ketascreen.reports.keys import SigningError, _declares_self_signed, certificate_sha256
+from ketascreen.reports.keys import SigningError, certificate_sha256, declares_self_signed
 from ketascreen.reports.signing import quiet_logs
 
 
@@ -257,7 +257,7 @@ def _trust(status: Any, owner: str | None, fingerprint: str) -> tuple[bool, str]
     for issuer in issuers:
         usage = issuer.key_usage_value
         if (not issuer.ca or (usage is not None and "key_cert_sign" not in usage.native)
-                or _declares_self_signed(issuer)):
+                or declares_self_signed(issuer)):
             subject = issuer.subject.native.get("common_name", "(unnamed)")
             return False, (f"{unknown}: issued by {subject}, which is not a certificate "
                            "authority")

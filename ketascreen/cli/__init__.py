@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true")
 
     schema = commands.add_parser("schema", help="print a JSON Schema")
-    schema.add_argument("which", choices=["case", "result"])
+    schema.add_argument("which", choices=["case", "course", "result"])
 
     gui = commands.add_parser("gui", help="open the desktop app (needs PySide6)")
     gui.add_argument("case", nargs="?", metavar="CASE.json", help="a case file to open")
@@ -182,10 +182,14 @@ def _gui(args: argparse.Namespace) -> int:
 
 
 def _schema(which: str, out: TextIO) -> int:
+    from pydantic import BaseModel  # noqa: PLC0415
+
     from ketascreen.models.case import Case  # noqa: PLC0415
+    from ketascreen.models.course import Course  # noqa: PLC0415
     from ketascreen.models.result import Result  # noqa: PLC0415
 
-    model = Case if which == "case" else Result
+    models: dict[str, type[BaseModel]] = {"case": Case, "course": Course, "result": Result}
+    model = models[which]
     out.write(json.dumps(model.model_json_schema(), indent=2) + "\n")
     return EXIT_OK
 

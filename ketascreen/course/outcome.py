@@ -1,0 +1,105 @@
+"""What screening one infusion of a course adds to a screening: the data every surface presents.
+
+:func:`ketascreen.screening.run_course` fills a :class:`CourseScreening` (the course figures, the
+PHQ-9 series, what changed since the last signed checklist, the dose change and the
+acknowledgements carried over); the checklist, the records, the command line and the app present
+it and decide nothing again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ketascreen.course.figures import CourseFigures
+from ketascreen.models.case import Protocol
+from ketascreen.models.course import Course
+
+ChangeState = Literal["unchanged", "changed", "new finding"]
+ProtocolSource = Literal["infusion", "previous", "screening"]
+
+CHANGE_ITEMS = ("medications", "weight", "vital signs", "fasting", "escort", "pregnancy test",
+                "PHQ-9 item 9", "urinary symptoms")
+"""The items of "changed since the last signed checklist", in their printed order (issue 13)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One item of "changed since the last signed checklist".
+
+    Attributes:
+        item: one of :data:`CHANGE_ITEMS`.
+        state: ``unchanged``, ``changed``, or ``new finding`` (the item now fires a finding it
+            did not fire at the last signed checklist).
+        detail: what changed, as printed (``"alprazolam 0.5 mg added"``,
+            ``"187 lb -> 85 kg"``); empty when unchanged.
+    """
+
+    item: str
+    state: ChangeState
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ProtocolChoice:
+    """The protocol an infusion is dosed with, and where it came from.
+
+    Attributes:
+        protocol: the protocol fields in force (the case format's shape).
+        source: ``infusion`` (the infusion's own ``dose``), ``previous`` (an earlier infusion's)
+            or ``screening`` (the first screening's protocol).
+        from_infusion: the infusion whose fields are used (``None`` for the screening's).
+    """
+
+    protocol: Protocol
+    source: ProtocolSource
+    from_infusion: int | None = None
+
+
+@dataclass(frozen=True)
+class DoseChange:
+    """A dose per weight different from the previous infusion's.
+
+    Attributes:
+        previous: the previous infusion's dose as printed (``"0.5 mg/kg"``).
+        current: this infusion's (``"0.75 mg/kg"``).
+        direction: ``escalation`` or ``reduction``.
+        sources: the R#/C# keys the formulary cites for escalation, or ``local policy``.
+        text: the one printed line, e.g. ``"0.5 -> 0.75 mg/kg: escalation, R10"``.
+    """
+
+    previous: str
+    current: str
+    direction: Literal["escalation", "reduction"]
+    sources: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class CourseScreening:
+    """What screening infusion ``infusion`` of ``course`` adds to the screening.
+
+    Attributes:
+        course: the course as screened.
+        infusion: the number of the infusion screened (the last one of the file).
+        figures: the course figures and status (the result's ``course`` key).
+        phq9_series: (infusion number, PHQ-9 total or ``None``) for every infusion up to this
+            one, oldest first: the chart's points (the baseline is infusion 1's).
+        changes: one :class:`Change` per item of :data:`CHANGE_ITEMS`, in that order.
+        protocol: the protocol this infusion is dosed with.
+        dose_change: the change of dose per weight from the previous infusion, or ``None``.
+        carried_acknowledgements: concepts whose acknowledgement (from the screening or an
+            earlier infusion) carries over because the finding's basis is unchanged.
+        last_signed: the number of the infusion whose checklist was last signed (``0``: the
+            first screening's), the reference of :attr:`changes`.
+    """
+
+    course: Course
+    infusion: int
+    figures: CourseFigures
+    phq9_series: tuple[tuple[int, int | None], ...]
+    changes: tuple[Change, ...]
+    protocol: ProtocolChoice
+    dose_change: DoseChange | None
+    carried_acknowledgements: tuple[str, ...]
+    last_signed: int

@@ -49,11 +49,15 @@ class ProtocolChoice:
         source: ``infusion`` (the infusion's own ``dose``), ``previous`` (an earlier infusion's)
             or ``screening`` (the first screening's protocol).
         from_infusion: the infusion whose fields are used (``None`` for the screening's).
+        origins: for each protocol field in force, in the protocol's field order, the number of
+            the infusion it was taken from (``0``: the screening's protocol); a field absent here
+            is given nowhere, so the formulary's default for the indication applies.
     """
 
     protocol: Protocol
     source: ProtocolSource
     from_infusion: int | None = None
+    origins: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Import FHIR R4 records (Bundles, single resources, resource folders) as screening cases.
 
 Public API: :func:`import_fhir`, returning a :class:`FhirImport` (the case, data-quality
-:class:`ImportWarning` s and :class:`Provenance`); errors are
+:class:`ImportWarning` s, :class:`Provenance`, and the dated :class:`ImportedScore` s and
+:class:`ImportedVital` s a course uses); :func:`course_bundle` exports a course as a Bundle;
+errors are
 :class:`ketascreen.errors.FhirImportError` and its subclass
 :class:`ketascreen.errors.DeceasedPatientError`.
 
@@ -16,7 +18,9 @@ of the core), but validating is not: 0.7-0.8 s for the first 1.2 MB Bundle, 2.7-
 from __future__ import annotations
 
 from ketascreen.errors import ImportWarning
+from ketascreen.fhir.course_export import course_bundle, course_bundle_json
 from ketascreen.fhir.importer import import_fhir
-from ketascreen.fhir.result import FhirImport, Provenance
+from ketascreen.fhir.result import FhirImport, ImportedScore, ImportedVital, Provenance
 
-__all__ = ["FhirImport", "ImportWarning", "Provenance", "import_fhir"]
+__all__ = ["FhirImport", "ImportWarning", "ImportedScore", "ImportedVital", "Provenance",
+           "course_bundle", "course_bundle_json", "import_fhir"]

@@ -22,6 +22,7 @@ from ketascreen.fhir.quality import (
 from ketascreen.fhir.reader import load_source
 from ketascreen.fhir.record import build_record
 from ketascreen.fhir.result import FhirImport, Provenance
+from ketascreen.fhir.scores import map_scores
 from ketascreen.fhir.vitals import map_vitals
 from ketascreen.knowledge.conditions import ConditionKnowledge
 from ketascreen.knowledge.drugs import DrugKnowledge
@@ -60,7 +61,8 @@ def import_fhir(source: Path, *, as_of: date | None = None) -> FhirImport:
 
     Returns:
         The case (valid ``ketascreen-case/1``, checked with ``parse_case``), the data-quality
-        warnings, the provenance of every imported item, and a label for lists.
+        warnings, the provenance of every imported item, a label for lists, and every
+        PHQ-9/GAD-7 score and vital-sign reading with its date and source (for a course).
 
     Raises:
         DeceasedPatientError: the record says the patient has died (its ``warnings`` include
@@ -78,9 +80,10 @@ def import_fhir(source: Path, *, as_of: date | None = None) -> FhirImport:
     conditions = map_conditions(record, knowledge.conditions, day)
     medications = map_medications(record, knowledge.drugs, day)
     vitals = map_vitals(record, day)
+    scores = map_scores(record, day)
     fields: dict[str, Any] = {**patient.fields, "pregnant": vitals.pregnant}
     warnings += [*patient.warnings, *conditions.warnings, *medications.warnings,
-                 *vitals.warnings]
+                 *vitals.warnings, *scores.warnings]
     warnings += display_mismatches(record, knowledge.conditions)
     warnings += implausible_pregnancy(knowledge.conditions, knowledge.policy, as_of=day,
                                       patient=fields, pregnant=vitals.pregnant,
@@ -106,4 +109,5 @@ def import_fhir(source: Path, *, as_of: date | None = None) -> FhirImport:
     provenance: tuple[Provenance, ...] = (*patient.provenance, *conditions.provenance,
                                           *medications.provenance, *vitals.provenance)
     return FhirImport(case=case, warnings=tuple(warnings), provenance=provenance,
-                      patient_label=patient.label)
+                      patient_label=patient.label, scores=tuple(scores.scores),
+                      vitals=tuple(scores.vitals))

@@ -17,7 +17,8 @@
 Every resource references the Patient. Ids are UUID version 5 of the resource's place in the
 course and its content, so the same course exports the same Bundle byte for byte. FHIR requires
 a zone on a date-time with a time, while the course records the clinic's wall clock: the caller
-names the clinic's zone (``zone``), and each date-time is written with the offset in force then.
+names the clinic's zone (``zone``; by default this computer's), and each date-time is written
+with the offset in force then (daylight saving included).
 
 Nothing here imports ``fhir.resources``: the Bundle is plain JSON (the tests validate it).
 """
@@ -119,13 +120,15 @@ PROFILES = {
 _FHIR_ID = re.compile(r"[A-Za-z0-9.-]{1,64}")
 
 
-def course_bundle(course: Course, *, zone: tzinfo, patient_id: str | None = None) -> dict[str, Any]:
+def course_bundle(course: Course, *, zone: tzinfo | None = None,
+                  patient_id: str | None = None) -> dict[str, Any]:
     """The course's PHQ-9, GAD-7 and vital signs as a FHIR R4 Bundle of type ``collection``.
 
     Args:
         course: a validated ``ketascreen-course/1``.
-        zone: the clinic's time zone: the course's local times are written with the offset in
-            force at each (FHIR requires a zone on a date-time with a time).
+        zone: the clinic's time zone (e.g. ``ZoneInfo("America/New_York")``): the course's
+            local times are written with the offset in force at each (FHIR requires a zone on
+            a date-time with a time). ``None``: this computer's local time zone.
         patient_id: the Patient's logical id in the receiving system; by default a UUID
             version 5 of the case's patient id.
 
@@ -153,7 +156,8 @@ def course_bundle(course: Course, *, zone: tzinfo, patient_id: str | None = None
             "type": "collection", "entry": entries}
 
 
-def course_bundle_json(course: Course, *, zone: tzinfo, patient_id: str | None = None) -> str:
+def course_bundle_json(course: Course, *, zone: tzinfo | None = None,
+                       patient_id: str | None = None) -> str:
     """:func:`course_bundle` as JSON text (indented, keys in a fixed order, a final newline)."""
     return json.dumps(course_bundle(course, zone=zone, patient_id=patient_id), indent=2,
                       ensure_ascii=False) + "\n"
@@ -178,9 +182,11 @@ def _concept(*codings: tuple[str, str], system: str = LOINC) -> dict[str, Any]:
     return {"coding": [_coding(system, c) for c in codings], "text": codings[0][1]}
 
 
-def _when(moment: datetime, zone: tzinfo) -> str:
+def _when(moment: datetime, zone: tzinfo | None) -> str:
     """A FHIR dateTime: the local clock time with the zone's offset then, to the second."""
-    return moment.replace(tzinfo=zone, microsecond=0).isoformat(timespec="seconds")
+    clock = moment.replace(microsecond=0)
+    aware = clock.astimezone() if zone is None else clock.replace(tzinfo=zone)
+    return aware.isoformat(timespec="seconds")
 
 
 def _number(value: float) -> int | float:
@@ -202,7 +208,7 @@ def _patient(case: Case, patient_id: str) -> dict[str, Any]:
 
 
 def _infusion(index: int, infusion: Infusion, subject: dict[str, str],
-              zone: tzinfo) -> list[dict[str, Any]]:
+              zone: tzinfo | None) -> list[dict[str, Any]]:
     place = f"infusions[{index}]"
     start = _when(infusion.start, zone)
     out: list[dict[str, Any]] = []

@@ -193,6 +193,13 @@ def test_the_offset_is_the_one_in_force_on_each_day() -> None:
     Bundle.model_validate(bundle)
 
 
+def test_without_a_zone_the_computers_own_is_used() -> None:
+    bundle = course_bundle(_course())
+    offset = datetime(2026, 11, 27, 9, 0).astimezone().isoformat()[-6:]
+    assert _by_code(bundle, "44261-6")[0]["effectiveDateTime"] == f"2026-11-27T09:00:00{offset}"
+    Bundle.model_validate(bundle)
+
+
 # --- the round trip ---------------------------------------------------------------------------
 
 def test_scores_come_back_with_their_dates_and_items(tmp_path: Path) -> None:

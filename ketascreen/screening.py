@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from ketascreen.checklist import build_checklist, dose_box_from
+from ketascreen.course.outcome import CourseScreening
+from ketascreen.course.prepare import prepare_infusion
 from ketascreen.dosing import DoseOutcome, calculate_dose
 from ketascreen.errors import ClinicFileConflictError, KetascreenError
 from ketascreen.models.case import Case
@@ -35,7 +37,8 @@ from ketascreen.models.checklist import (
     canonical_json,
     record_id_for,
 )
-from ketascreen.models.result import Decision, Result
+from ketascreen.models.course import Course
+from ketascreen.models.result import CourseSummary, Decision, Result
 from ketascreen.rules.engine import RuleSet
 from ketascreen.rules.facts import Facts
 
@@ -160,6 +163,9 @@ class Screening:
         no_dose_reason: why no dose is shown, for a clinician (``do not infuse.``, or the
             calculation's refusal); ``None`` when the dose is shown.
         rules: the rule set that screened it.
+        course: for an infusion of a course (:func:`run_course`), what the course adds: the
+            figures, PHQ-9 series, changes, protocol and acknowledgements carried over;
+            ``None`` for a first screening.
     """
 
     case: Case
@@ -171,6 +177,7 @@ class Screening:
     signing_refusal: SigningRefusal | None
     no_dose_reason: str | None
     rules: RuleSet = field(compare=False, repr=False)
+    course: CourseScreening | None = None
 
     @property
     def signable(self) -> bool:
@@ -222,22 +229,58 @@ def run(case: Case, *, rules: RuleSet | None = None) -> Screening:
         KnowledgeBaseError: the rule set in force does not load.
     """
     rules = rules or rule_set_in_force()
-    dose = dose_for(case, rules)
-    facts = rules.facts(case, dose)
+    return _screened(rules.facts(case, dose_for(case, rules)), rules)
+
+
+def _screened(facts: Facts, rules: RuleSet, course: CourseScreening | None = None) -> Screening:
+    """The screening of ``facts`` (which carry the dose outcome and, for an infusion of a
+    course, its day-of facts); ``course`` fills the result's ``course`` key."""
     evaluation = rules.evaluate(facts)
     result = evaluation.result
+    if course is not None:
+        result = result.model_copy(update={"course": CourseSummary.model_validate(
+            course.figures.to_result_json())})
     acknowledgeable = evaluation.acknowledgeable
     waiting = tuple(f.rule_id for f in result.findings
                     if f.rule_id in acknowledgeable and not f.acknowledged)
+    dose = facts.dose_outcome
+    assert dose is not None  # rules.evaluate refuses facts without one
     if result.decision == "do-not-infuse":
         no_dose: str | None = DO_NOT_INFUSE_NO_DOSE
     else:
         _, missing = dose_box_from(dose)
         no_dose = None if missing is None else missing.removeprefix(NO_DOSE_PREFIX)
-    return Screening(case=case, result=result, facts=facts, dose=dose,
+    return Screening(case=facts.case, result=result, facts=facts, dose=dose,
                      versions=rules.versions, acknowledgeable=acknowledgeable,
                      signing_refusal=_signing_refusal(result.decision, waiting),
-                     no_dose_reason=no_dose, rules=rules)
+                     no_dose_reason=no_dose, rules=rules, course=course)
+
+
+def run_course(course: Course, *, infusion: int | None = None, rules: RuleSet | None = None,
+               last_signed: int | None = None) -> Screening:
+    """Screen infusion ``infusion`` of ``course`` in the context of everything before it.
+
+    The rules read the case of :func:`ketascreen.course.context.infusion_case` (the latest
+    weight, medications and protocol; today's vital signs) with the day-of facts; the
+    acknowledgements are the infusion's own and those carried over from the last signed
+    checklist while their finding's basis is unchanged (:mod:`ketascreen.course.carryover`).
+
+    Args:
+        infusion: the infusion's number (default: the last of the file).
+        rules: the rule set (default: :func:`rule_set_in_force` without clinic files).
+        last_signed: the infusion whose checklist was signed last, the reference of the
+            changes and of the acknowledgements carried over (0: the first screening's;
+            default: the infusion before this one).
+
+    Raises:
+        IndexError: there is no infusion ``infusion``, or ``last_signed`` is not before it.
+        CourseFigureError: a course figure cannot be computed.
+        KnowledgeBaseError: the rule set in force does not load.
+    """
+    rules = rules or rule_set_in_force()
+    prepared = prepare_infusion(course, infusion, last_signed=last_signed, rules=rules,
+                                dose_for=functools.partial(dose_for, rules=rules))
+    return _screened(prepared.facts, rules, prepared.course)
 
 
 def screen(case: Case, *, rules: RuleSet | None = None) -> Result:

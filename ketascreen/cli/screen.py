@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 from datetime import date
@@ -22,6 +23,7 @@ from ketascreen.errors import InputFileError, KetascreenError
 if TYPE_CHECKING:
     from ketascreen.models.case import Case
     from ketascreen.models.checklist import Checklist
+    from ketascreen.models.course import Course
     from ketascreen.records.commands import Saver
     from ketascreen.reports.output import StagedFile
     from ketascreen.rules.engine import RuleSet
@@ -35,6 +37,26 @@ class Loaded:
     case: Case
     warnings: tuple[str, ...]
     label: str
+    course: Course | None = None
+    """The course when the source is a ``ketascreen-course/1`` file (its last infusion is
+    screened); ``None`` for a case or a FHIR record."""
+
+
+def is_course_file(path: Path) -> bool:
+    """Whether ``path`` is a ``ketascreen-course/1`` file, recognised by its ``format`` key.
+
+    Anything else, including unreadable or invalid JSON, is not: the case loader then reports
+    the problem by field.
+    """
+    from ketascreen.models.course import COURSE_FORMAT  # noqa: PLC0415
+
+    if not path.is_file():
+        return False
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and data.get("format") == COURSE_FORMAT
 
 
 def as_of_date(text: str | None) -> date | None:
@@ -57,6 +79,11 @@ def _load(source: str, as_of: date | None) -> Loaded:
     from ketascreen.sources import is_fhir_source  # noqa: PLC0415
 
     path = Path(source)
+    if is_course_file(path):
+        from ketascreen.models.parsing import load_course  # noqa: PLC0415
+
+        course = load_course(path)
+        return Loaded(course.screening, (), path.name, course)
     if not is_fhir_source(path):
         return Loaded(load_case(path), (), path.name)
     from ketascreen.fhir import import_fhir  # noqa: PLC0415
@@ -89,6 +116,44 @@ def screen(args: argparse.Namespace, *, out: TextIO) -> int:
             saver.close()
 
 
+def _run(loaded: Loaded, rules: RuleSet) -> Screening:
+    """The screening of a source: a case, or the last infusion of a course."""
+    from ketascreen.screening import run, run_course  # noqa: PLC0415
+
+    if loaded.course is not None:
+        return run_course(loaded.course, rules=rules)
+    return run(loaded.case, rules=rules)
+
+
+def course_lines(screening: Screening) -> str:
+    """The course block of the readable report of an infusion: its figures and what changed
+    since the last signed checklist (empty for a first screening)."""
+    course = screening.course
+    if course is None:
+        return ""
+    figures = course.figures.to_result_json()
+    planned = f" of {figures['planned']}" if figures["planned"] is not None else ""
+    since = ("the screening" if course.last_signed == 0
+             else f"infusion {course.last_signed}")
+    phq9 = figures["phq9"]
+    lines = [
+        f"COURSE: infusion {course.infusion}{planned}; status {figures['status']}",
+        f"  days since previous: {figures['days_since_previous']}; infusions in 7 days: "
+        f"{figures['infusions_last_7_days']}, in 30 days: {figures['infusions_last_30_days']}; "
+        f"ketamine before this infusion: {figures['cumulative_mg']} mg",
+        f"  PHQ-9 baseline {phq9['baseline']}, latest {phq9['latest']}, change "
+        f"{phq9['change_percent']} %",
+        f"  protocol from: {course.protocol.source}",
+        f"  changed since the last signed checklist ({since}):",
+        *(f"    {c.item}: {c.state}" + (f" ({c.detail})" if c.detail else "")
+          for c in course.changes),
+    ]
+    if course.carried_acknowledgements:
+        lines.append("  acknowledgements carried over (basis unchanged): "
+                     + ", ".join(course.carried_acknowledgements))
+    return "\n".join(lines) + "\n"
+
+
 def _rule_set(saver: Saver | None) -> RuleSet:
     """The rule set in force: with the clinic policy and formulary installed in the records
     database when there is one (never created just to screen), else the environment's files,
@@ -116,13 +181,12 @@ def _rule_set(saver: Saver | None) -> RuleSet:
 def _screen_sources(args: argparse.Namespace, as_of: date | None, saver: Saver | None,
                     out: TextIO) -> int:
     from ketascreen.reports.text import render_report  # noqa: PLC0415
-    from ketascreen.screening import run  # noqa: PLC0415
 
     rules = None
     for number, source in enumerate(args.sources):
         loaded = _load(source, as_of)
         rules = rules or _rule_set(saver)
-        screening = run(loaded.case, rules=rules)
+        screening = _run(loaded, rules)
         if saver is not None:
             saver.check(screening)
         if args.json:
@@ -131,6 +195,7 @@ def _screen_sources(args: argparse.Namespace, as_of: date | None, saver: Saver |
             if number:
                 out.write("\n" + "=" * 96 + "\n")
             out.write(render_report(screening, import_warnings=loaded.warnings))
+            out.write(course_lines(screening))
         signed_pdf = None
         staged = None
         if args.pdf:
@@ -155,7 +220,6 @@ def _screen_sources(args: argparse.Namespace, as_of: date | None, saver: Saver |
 def _summary(sources: list[str], as_of: date | None, out: TextIO) -> int:
     """One line per source; a source that cannot be screened is reported, not fatal."""
     from ketascreen.errors import DeceasedPatientError  # noqa: PLC0415
-    from ketascreen.screening import run  # noqa: PLC0415
 
     rules = None
     status = EXIT_OK
@@ -170,7 +234,7 @@ def _summary(sources: list[str], as_of: date | None, out: TextIO) -> int:
             status = EXIT_INVALID_INPUT
             continue
         rules = rules or _rule_set(None)
-        result = run(loaded.case, rules=rules).result
+        result = _run(loaded, rules).result
         concepts = ", ".join(dict.fromkeys(
             f.concept for f in result.findings if f.severity != "info")) or "-"
         patient = loaded.case.patient

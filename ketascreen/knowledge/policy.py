@@ -50,6 +50,21 @@ THRESHOLD_TYPES: dict[str, Dimension | type[int]] = {
     "bradycardia_heart_rate": Dimension.FREQUENCY,
     "tachycardia_heart_rate": Dimension.FREQUENCY,
     "hypoxaemia_spo2": Dimension.FRACTION,
+    # The day-of re-check of an infusion of a course (C#/R# or local policy: policy.toml).
+    "fasting_solids_min": Dimension.TIME,
+    "fasting_clear_fluids_min": Dimension.TIME,
+    "infusion_interval_min_days": int,
+    "infusions_in_7_days_max": int,
+    "phq9_item9_from": int,
+    "phq9_item9_escalate_from": int,
+    "weight_change_percent": int,
+    "prior_severe_systolic": Dimension.PRESSURE,
+    "prior_severe_diastolic": Dimension.PRESSURE,
+    "discharge_aldrete_min": int,
+    "course_remission_below": int,
+    "course_response_percent": int,
+    "course_improvement_percent": int,
+    "course_judged_from_infusion": int,
 }
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 RESULT_FORMAT = "ketascreen-result/1"
 
@@ -12,6 +12,8 @@ Decision = Literal["do-not-infuse", "insufficient-data", "needs-review", "clear"
 Severity = Literal["absolute", "relative", "info"]
 FindingKind = Literal["contraindication", "interaction", "abuse-risk", "data", "dose"]
 AbuseTier = Literal["low", "moderate", "high", "unknown"]
+CourseStatusName = Literal["too-early", "improving", "no-improvement", "response", "remission",
+                           "unknown"]
 
 SEVERITY_ORDER: dict[str, int] = {"absolute": 0, "relative": 1, "info": 2}
 
@@ -72,8 +74,34 @@ class RulesetInfo(_Out):
     sha256: str
 
 
+class CoursePhq9(_Out):
+    """``course.phq9``: the PHQ-9 baseline, the latest total and the change in percent."""
+
+    baseline: int | None
+    latest: int | None
+    change_percent: float | None
+
+
+class CourseSummary(_Out):
+    """The result's ``course`` key (``course-format.md``, "Result"): the course figures of the
+    infusion screened, exactly as ``CourseFigures.to_result_json`` gives them."""
+
+    infusion: int
+    planned: int | None
+    days_since_previous: int | None
+    infusions_last_7_days: int
+    infusions_last_30_days: int
+    cumulative_mg: float
+    phq9: CoursePhq9
+    status: CourseStatusName
+
+
 class Result(_Out):
-    """The whole screening result."""
+    """The whole screening result.
+
+    ``course`` is set only for an infusion of a course (``ketascreen screen COURSE.json``); a
+    case screening's result has no ``course`` key at all, not ``"course": null``.
+    """
 
     format: Literal["ketascreen-result/1"] = "ketascreen-result/1"
     decision: Decision
@@ -81,3 +109,11 @@ class Result(_Out):
     abuse_risk: AbuseRisk
     dose: Dose | None
     ruleset: RulesetInfo
+    course: CourseSummary | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent_course(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("course", 0) is None:
+            del data["course"]
+        return data

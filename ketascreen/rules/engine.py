@@ -102,12 +102,19 @@ class RuleSet:
         facts.dose_outcome = dose
         return facts
 
-    def fire(self, facts: Facts) -> list[FiredRule]:
-        """Run every rule over ``facts``; the fired rules in catalogue order."""
+    def fire(self, facts: Facts, *, only: frozenset[str] | None = None) -> list[FiredRule]:
+        """Run every rule over ``facts``; the fired rules in catalogue order.
+
+        Args:
+            only: run only the rules of these concepts (e.g. to compare a few findings' bases
+                with an earlier infusion's); ``None`` runs them all.
+        """
         case = facts.case
         acknowledged = {a.concept for a in case.acknowledgements}
         fired: list[FiredRule] = []
         for rule in self.catalogue.rules:
+            if only is not None and rule.concept not in only:
+                continue
             values = EVALUATORS[rule.logic].evaluate(facts, rule.concept, rule.params,
                                                      self._context)
             if values is None:

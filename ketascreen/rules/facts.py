@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from fractions import Fraction
 
 from ketascreen.display import format_number, format_quantity
 from ketascreen.dosing import DoseOutcome
@@ -22,6 +24,7 @@ from ketascreen.models.case import (
     Case,
     Medication,
 )
+from ketascreen.models.course import DayOfCheck, Infusion
 from ketascreen.units import BloodPressure, Quantity, magnitude_in
 
 
@@ -70,6 +73,63 @@ class MedicationEvidence:
     match: MedicationMatch
 
 
+@dataclass(frozen=True)
+class DayOf:
+    """The day-of facts of one infusion of a course: what the day-of rules read.
+
+    Built by the course context (:mod:`ketascreen.course.context`) from the course file; the
+    case the screening rules read for the infusion is built beside it. ``None`` in the facts of
+    a first screening, so every day-of rule is silent there.
+
+    Attributes:
+        infusion: the infusion's number (1, 2, 3 ...).
+        start: the infusion's start (local time).
+        pre: the day-of re-check before it.
+        earlier: the infusions before it, oldest first (their monitoring and discharge).
+        planned: the infusions planned (the course plan, else the formulary's default), or
+            ``None`` when no plan is known.
+        days_since_previous: calendar days since the previous infusion's start (``None`` at
+            infusion 1).
+        infusions_last_7_days: infusions in the 7 calendar days up to and including this one.
+        weight: the weight the screening rules read (today's if re-weighed, else the latest
+            earlier one), as typed; ``None`` when none is known.
+        weight_from: where that weight was measured: an infusion's number, 0 for the screening.
+        weight_date: the day that weight was measured.
+        previous_weight: the weight before it in the course (the latest earlier weight) when
+            the patient was re-weighed today, as typed; else ``None``.
+        previous_weight_from: where the previous weight was measured (0: the screening).
+        medications_added: medication entries counted today and not at the previous infusion
+            (described as the case format prints them).
+        medications_removed: entries counted at the previous infusion and not today.
+        phq9_baseline: infusion 1's PHQ-9 total, or ``None``.
+        phq9_latest: the latest PHQ-9 total at or before this infusion, or ``None``.
+        phq9_latest_from: the infusion that latest total was given at, or ``None``.
+        phq9_change_percent: the exact change from the baseline in percent (negative = fewer
+            symptoms), ``None`` without both totals or with a baseline of 0.
+        course_status: the course status of ``course-format.md`` (``too-early`` ...).
+    """
+
+    infusion: int
+    start: datetime
+    pre: DayOfCheck
+    earlier: tuple[Infusion, ...]
+    planned: int | None
+    days_since_previous: int | None
+    infusions_last_7_days: int
+    weight: str | None
+    weight_from: int | None
+    weight_date: date | None
+    previous_weight: str | None
+    previous_weight_from: int | None
+    medications_added: tuple[str, ...]
+    medications_removed: tuple[str, ...]
+    phq9_baseline: int | None
+    phq9_latest: int | None
+    phq9_latest_from: int | None
+    phq9_change_percent: Fraction | None
+    course_status: str
+
+
 @dataclass
 class Facts:
     """The case, reduced to what the rules read."""
@@ -86,6 +146,8 @@ class Facts:
     medications: dict[str, list[MedicationEvidence]] = field(default_factory=dict)
     recognised: list[tuple[Medication, MedicationMatch | None]] = field(default_factory=list)
     dose_outcome: DoseOutcome | None = None
+    day_of: DayOf | None = None
+    """The day-of facts of an infusion of a course; ``None`` for a first screening."""
 
     def condition_evidence(self, concept: str, *, counts_inactive: bool) -> list[ConditionEvidence]:
         """Problem-list evidence for ``concept``; history-only entries only if they count."""

@@ -1,5 +1,6 @@
-"""The dose of one infusion of a course: which protocol it is dosed with, how many infusions the
-course plans, and how its dose per weight differs from the previous infusion's.
+"""The dose of one infusion of a course: which protocol it is dosed with
+(:func:`protocol_for`), how many infusions the course plans (:func:`planned_infusions`), and how
+its dose per weight differs from the previous infusion's (:func:`dose_change`).
 
 The dose itself is calculated exactly as for a first screening (:mod:`ketascreen.dosing`: the same
 limits, rounding and inverse check) on the protocol :func:`protocol_for` resolves; this module
@@ -22,9 +23,16 @@ Carrying each field forward keeps what was ordered until somebody orders otherwi
 
 from __future__ import annotations
 
-from ketascreen.course.outcome import ProtocolChoice, ProtocolSource
+from decimal import ROUND_HALF_UP, Decimal
+
+from ketascreen.course.outcome import DoseChange, ProtocolChoice, ProtocolSource
+from ketascreen.display import format_number
+from ketascreen.dosing.outcome import DoseOutcome
+from ketascreen.knowledge.formulary import LOCAL_POLICY, Formulary
+from ketascreen.knowledge.formulary.display import decimal_places
 from ketascreen.models.case import Protocol
-from ketascreen.models.course import Course
+from ketascreen.models.course import Course, Plan
+from ketascreen.models.doses import DosePerWeight, DoseRatePerWeight, as_decimal, divided_by
 
 SCREENING = 0
 """The "infusion number" of the first screening in :attr:`ProtocolChoice.origins`."""
@@ -101,3 +109,117 @@ def protocol_for(course: Course, infusion: int) -> ProtocolChoice:
     return ProtocolChoice(protocol=protocol, source=source, from_infusion=from_infusion,
                           origins=ordered)
 
+
+
+# --- the plan --------------------------------------------------------------------------------
+
+def course_plan(course: Course, formulary: Formulary) -> Plan | None:
+    """The course's plan: the course file's ``plan``, else the formulary's course default for the
+    screening's indication, else ``None`` (no plan known)."""
+    if course.plan is not None:
+        return course.plan
+    defaults = formulary.course_defaults(course.screening.indication)
+    if defaults is None or defaults.plan is None:
+        return None
+    return defaults.plan.value
+
+
+def planned_infusions(course: Course, formulary: Formulary) -> int | None:
+    """How many infusions the course plans (``plan.infusions`` of the course file, else the
+    formulary's default for the indication), or ``None`` when neither gives a plan."""
+    plan = course_plan(course, formulary)
+    return None if plan is None else plan.infusions
+
+
+# --- the change of dose per weight -----------------------------------------------------------
+
+PerWeight = DosePerWeight | DoseRatePerWeight
+
+
+def _per_weight(outcome: DoseOutcome, per_hour: bool) -> PerWeight | None:
+    """The outcome's intended dose per dosing weight, in the protocol's form; ``None`` without
+    a dose. Taken from the unrounded intended dose (rate) and the dosing weight it was
+    calculated on, so the weight's unit (lb or kg) cancels out."""
+    programme, dosing = outcome.programme, outcome.dosing_weight
+    if outcome.dose is None or programme is None or dosing is None:
+        return None
+    if per_hour:
+        return DoseRatePerWeight.from_quantity(
+            divided_by(programme.intended_dose_rate, dosing.weight))
+    return DosePerWeight.from_quantity(divided_by(programme.intended_dose, dosing.weight))
+
+
+def _magnitude(value: PerWeight) -> float:
+    return (value.mg_per_kg_per_h() if isinstance(value, DoseRatePerWeight)
+            else value.mg_per_kg())
+
+
+def dose_change(previous: DoseOutcome | None, current: DoseOutcome, formulary: Formulary, *,
+                indication: str) -> DoseChange | None:
+    """How this infusion's dose per weight differs from the previous infusion's.
+
+    Both doses are compared in the form of the indication's protocol (mg/kg per session, or
+    mg/kg/h where the protocol's limits are per hour), at the formulary's display resolution
+    for a dose per weight: two doses that print the same are the same.
+
+    Args:
+        previous: the previous infusion's dose outcome (``None``: there is none).
+        current: this infusion's.
+        formulary: the formulary both were calculated from; its course entry for
+            ``indication`` gives the escalation step and ceiling and their sources.
+        indication: the course's indication (the screening's).
+
+    Returns:
+        ``None`` when either has no dose or the two are equal; else the change, e.g. text
+        ``0.5 -> 0.75 mg/kg: escalation, R10``. An escalation larger than the formulary's step,
+        or a dose above its ceiling, is flagged (``exceeds_step``, ``above_ceiling``) and said
+        in the text; a rule decides what it means.
+
+    Raises:
+        KeyError: ``indication`` is not an indication of case-format.md.
+    """
+    protocol = formulary.protocol(indication)
+    per_hour = protocol.limits_per_hour
+    if previous is None:
+        return None
+    before, after = _per_weight(previous, per_hour), _per_weight(current, per_hour)
+    if before is None or after is None:
+        return None
+    places = decimal_places(formulary.display.dose_per_weight.value)
+    step = Decimal(1).scaleb(-places)
+    old, new = (as_decimal(_magnitude(v)).quantize(step, rounding=ROUND_HALF_UP)
+                for v in (before, after))
+    if old == new:
+        return None
+    formats = formulary.formats
+    unit = "mg/kg/h" if per_hour else "mg/kg"
+    shown_old, shown_new = formats.per_weight(before), formats.per_weight(after)
+    defaults = formulary.course_defaults(indication)
+    escalation = defaults.escalation_step if defaults else None
+    ceiling = defaults.escalation_ceiling if defaults else None
+    rising = new > old
+    exceeds = bool(rising and escalation is not None
+                   and new - old > as_decimal(_magnitude(escalation.value)))
+    above = bool(ceiling is not None and new > as_decimal(_magnitude(ceiling.value)))
+    if not rising:
+        sources: tuple[str, ...] = ()
+        said = "reduction"
+    elif escalation is None:
+        sources = ()
+        said = "escalation, no escalation step in the formulary"
+    else:
+        sources = escalation.sources
+        said = "escalation, " + ", ".join(
+            "local policy" if key == LOCAL_POLICY else key for key in sources)
+    if exceeds and escalation is not None:
+        said += f"; larger than the escalation step of {formats.per_weight(escalation.value)}"
+    if above and ceiling is not None:
+        said += f"; above the escalation ceiling of {formats.per_weight(ceiling.value)}"
+    return DoseChange(
+        previous=shown_old, current=shown_new,
+        direction="escalation" if rising else "reduction", sources=sources,
+        text=f"{format_number(old, places)} -> {format_number(new, places)} {unit}: {said}",
+        step=None if escalation is None else formats.per_weight(escalation.value),
+        exceeds_step=exceeds,
+        ceiling=None if ceiling is None else formats.per_weight(ceiling.value),
+        above_ceiling=above)

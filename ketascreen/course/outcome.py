@@ -68,8 +68,18 @@ class DoseChange:
         previous: the previous infusion's dose as printed (``"0.5 mg/kg"``).
         current: this infusion's (``"0.75 mg/kg"``).
         direction: ``escalation`` or ``reduction``.
-        sources: the R#/C# keys the formulary cites for escalation, or ``local policy``.
+        sources: for an escalation, the R#/C# keys the formulary's escalation step cites
+            (``local-policy`` among them where the clinic set it); empty for a reduction or
+            when the formulary has no escalation step for the indication.
         text: the one printed line, e.g. ``"0.5 -> 0.75 mg/kg: escalation, R10"``.
+        step: the formulary's escalation step as printed (``"0.25 mg/kg"``), or ``None``
+            when it has none for the indication.
+        exceeds_step: an escalation by more than :attr:`step` (``False`` for a reduction or
+            without a step).
+        ceiling: the formulary's escalation ceiling as printed (``"0.75 mg/kg"``), or
+            ``None`` when it has none for the indication.
+        above_ceiling: this infusion's dose per weight is above :attr:`ceiling` (``False``
+            without a ceiling). The protocol's hard limit is checked by the dosing as always.
     """
 
     previous: str
@@ -77,6 +87,10 @@ class DoseChange:
     direction: Literal["escalation", "reduction"]
     sources: tuple[str, ...]
     text: str
+    step: str | None = None
+    exceeds_step: bool = False
+    ceiling: str | None = None
+    above_ceiling: bool = False
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ketascreen.errors import KnowledgeBaseError
-from ketascreen.knowledge.formulary import INDICATIONS, LOCAL_POLICY, Formulary, load_formulary
+from ketascreen.knowledge.formulary import (
+    INDICATIONS,
+    LOCAL_POLICY,
+    Formulary,
+    Sourced,
+    load_formulary,
+)
 from ketascreen.knowledge.sources import load_sources
 from ketascreen.models.doses import (
     MG_PER_ML,
@@ -117,6 +124,10 @@ def _all_sourced(formulary: Formulary) -> list[tuple[str, tuple[str, ...]]]:
                  display.dose_rate, display.concentration, display.dose_per_weight,
                  display.dosing_weight):
         values.append((item.entry, item.sources))
+    for course in formulary.course.values():
+        entries: list[Sourced[Any] | None] = [course.plan, course.escalation_step,
+                                              course.escalation_ceiling]
+        values += [(item.entry, item.sources) for item in entries if item]
     return values
 
 
@@ -268,3 +279,121 @@ def test_display_resolutions_set_what_every_output_shows(edited_formulary: Edit)
     rows = dict(outcome.programme.rows())
     assert rows["Intended dose"] == "42.41 mg" and rows["VTBI"] == "100 mL"
     assert "Intended dose 0.5 mg/kg x 84.82 kg = 42.41 mg" in outcome.working
+
+
+# --- the course part ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("indication", ["depression", "ptsd", "anxiety", "ocd"])
+def test_shipped_course_entries(formulary: Formulary, indication: str) -> None:
+    """Six infusions over 3 weeks (R9, R10), escalation by 0.25 mg/kg (R10: 0.5 -> 0.75 mg/kg)
+    to a ceiling of 0.75 mg/kg, which no source gives (local policy), below the hard limit.
+    Depression cites the sources; the other indications apply them by local policy."""
+    course = formulary.course_defaults(indication)
+    assert course is not None and course.indication == indication
+    assert course.plan is not None and course.escalation_step is not None
+    assert course.escalation_ceiling is not None
+    assert (course.plan.value.infusions, course.plan.value.weeks) == (6, 3)
+    assert course.escalation_step.value == DosePerWeight.parse("0.25 mg/kg")
+    assert course.escalation_ceiling.value == DosePerWeight.parse("0.75 mg/kg")
+    limits = formulary.protocol(indication).session_limits
+    assert limits is not None and course.escalation_ceiling.value <= limits.hard_max.value
+    assert course.escalation_ceiling.is_local_policy
+    assert {"R9", "R10"} <= set(course.plan.sources)
+    assert "R10" in course.escalation_step.sources
+    assert course.plan.is_local_policy == (indication != "depression")
+    assert course.escalation_step.is_local_policy == (indication != "depression")
+
+
+@pytest.mark.parametrize("indication", ["chronic-pain", "other"])
+def test_no_shipped_course_entry_without_a_source(formulary: Formulary, indication: str) -> None:
+    """No source gives a course for outpatient pain infusions or "other": no entry."""
+    assert formulary.course_defaults(indication) is None
+
+
+def test_a_formulary_without_a_course_section_still_loads(edited_formulary: Edit) -> None:
+    """A clinic formulary written before courses existed has no [course]: it loads, with no
+    course entries (the course file's plan is then the only one)."""
+    text = SHIPPED_FORMULARY.read_text(encoding="utf-8")
+    cut = text[text.index("\n# The course of infusions, per indication"):]
+    formulary = load_formulary(edited_formulary(cut, "\n"))
+    assert formulary.course == {}
+    assert all(formulary.course_defaults(i) is None for i in INDICATIONS)
+
+
+CEILING = 'escalation_ceiling = { value = "0.75 mg/kg", source = ["local-policy", "R10", "R2"] }'
+STEP = 'escalation_step = { value = "0.25 mg/kg", source = ["R10"] }'
+PLAN = 'plan = { value = "6 infusions over 3 weeks", source = ["R9", "R10"] }'
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    (CEILING, CEILING.replace("0.75 mg/kg", "1 mg/kg")),              # at the hard limit
+    (CEILING, CEILING.replace("0.75 mg/kg", "0.5 mg/kg")),            # at the default dose
+    (CEILING, CEILING.replace("0.75 mg/kg", "1000 mcg/kg")),          # 1 mg/kg in mcg
+    (CEILING, ""),                                                    # no ceiling
+    (STEP, ""),                                                       # no step
+    (PLAN, PLAN.replace("6 infusions over 3 weeks", "1 infusion in 1 week")),
+    (PLAN, PLAN.replace('["R9", "R10"]', '["C14"]')),                 # a C# key of the list
+])
+def test_course_entries_a_clinic_may_write(edited_formulary: Edit, old: str, new: str) -> None:
+    """Limits of the course entries, on their allowed side."""
+    course = load_formulary(edited_formulary(old, new)).course_defaults("depression")
+    assert course is not None
+
+
+@pytest.mark.parametrize(("old", "new", "entry", "problem"), [
+    (CEILING, CEILING.replace("0.75 mg/kg", "1.0001 mg/kg"),
+     "course.depression.escalation_ceiling", "is above protocols.depression.hard_max 1 mg/kg"),
+    (CEILING, CEILING.replace("0.75 mg/kg", "1001 mcg/kg"),
+     "course.depression.escalation_ceiling", "is above protocols.depression.hard_max"),
+    (CEILING, CEILING.replace("0.75 mg/kg", "0.4999 mg/kg"),
+     "course.depression.escalation_ceiling", "is below protocols.depression.dose 0.5 mg/kg"),
+    (CEILING, CEILING.replace("0.75 mg/kg", "0.75 mg/kg/h"),
+     "course.depression.escalation_ceiling", "limits of protocols.depression are per session"),
+    (STEP, STEP.replace("0.25 mg/kg", "0.25 mg"),
+     "course.depression.escalation_step", "is a mass"),
+    (STEP, STEP.replace("0.25 mg/kg", "0 mg/kg"),
+     "course.depression.escalation_step", "greater than zero"),
+    (PLAN, PLAN.replace("6 infusions over 3 weeks", "six infusions"),
+     "course.depression.plan", "is not a plan written"),
+    (PLAN, PLAN.replace("6 infusions over 3 weeks", "0 infusions over 3 weeks"),
+     "course.depression.plan", "at least 1 infusion"),
+    (PLAN, PLAN.replace("6 infusions over 3 weeks", "6 infusions over 0 weeks"),
+     "course.depression.plan", "at least 1 week"),
+    (PLAN, PLAN.replace('["R9", "R10"]', '["C999"]'),
+     "course.depression.plan", "not in the reference list"),
+    (PLAN, PLAN + "\nmax_infusions = 12", "course.depression", "unknown key(s): max_infusions"),
+    ("[course.ocd]", "[course.insomnia]", "course.insomnia", "unknown indication"),
+])
+def test_broken_course_entry_fails_naming_the_entry(edited_formulary: Edit, old: str, new: str,
+                                                    entry: str, problem: str) -> None:
+    """A ceiling above the hard limit (the hard limit stays the protocol's) or below the default
+    dose, a value in the wrong form, an unreadable plan: a KnowledgeBaseError naming the entry."""
+    with pytest.raises(KnowledgeBaseError) as caught:
+        load_formulary(edited_formulary(old, new))
+    assert caught.value.entry == entry
+    assert problem in caught.value.problem
+
+
+PAIN = """
+[course.chronic-pain]
+escalation_step = { value = "4.1667 mcg/kg/min", source = ["local-policy"] }
+escalation_ceiling = { value = "%s", source = ["local-policy"] }
+"""
+
+
+def test_a_rate_protocols_course_entry_is_per_hour(edited_formulary: Edit) -> None:
+    """Chronic pain's limits are per hour: its step and ceiling are rates (mcg/kg/min allowed),
+    the ceiling at most its 2 mg/kg/h hard limit; a per-session value is refused."""
+    end = "# chronic-pain and other: no course entry."
+    formulary = load_formulary(edited_formulary(end, PAIN % "2 mg/kg/h" + end))
+    course = formulary.course_defaults("chronic-pain")
+    assert course is not None and course.escalation_step is not None
+    assert course.escalation_step.value == DoseRatePerWeight.parse("4.1667 mcg/kg/min")
+    for ceiling, problem in (("2.0001 mg/kg/h", "is above protocols.chronic-pain.hard_max"),
+                             ("33.3352 mcg/kg/min", "is above protocols.chronic-pain.hard_max"),
+                             ("0.4999 mg/kg/h", "is below protocols.chronic-pain.dose"),
+                             ("1 mg/kg", "limits of protocols.chronic-pain are per hour")):
+        with pytest.raises(KnowledgeBaseError) as caught:
+            load_formulary(edited_formulary(end, PAIN % ceiling + end))
+        assert caught.value.entry == "course.chronic-pain.escalation_ceiling"
+        assert problem in caught.value.problem, (ceiling, caught.value.problem)

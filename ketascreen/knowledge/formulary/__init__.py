@@ -3,7 +3,8 @@ pump settings; validated, versioned and hashed when loaded.
 
 One module per part of the file: :mod:`.protocols` (protocols and dose limits),
 :mod:`.preparation` (vials, bag, diluent), :mod:`.pump` (smart-pump settings), :mod:`.display`
-(display resolutions and the one formatter); :mod:`.sourced` reads a value with its sources.
+(display resolutions and the one formatter), :mod:`.course` (the optional course plan,
+escalation step and ceiling per indication); :mod:`.sourced` reads a value with its sources.
 
 Like the rule set, a formulary that could not be used correctly never loads: an unknown key, a
 value of the wrong dimension, a lower limit above an upper one, an unknown indication or source
@@ -14,13 +15,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import Field
 
 from ketascreen.display import format_number
 from ketascreen.errors import KnowledgeBaseError
 from ketascreen.knowledge.datafiles import DataSource, Record, read_data_file
+from ketascreen.knowledge.formulary.course import CourseDefaults, read_course
 from ketascreen.knowledge.formulary.display import (
     DisplayResolutions,
     QuantityFormats,
@@ -58,6 +60,7 @@ __all__ = [
     "INDICATIONS",
     "LOCAL_POLICY",
     "WEIGHT_BASES",
+    "CourseDefaults",
     "D",
     "DisplayResolutions",
     "DoseLimits",
@@ -83,6 +86,7 @@ class _FormularyFile(Record):
     limits: object
     weight: object
     protocols: object
+    course: object = None
 
 
 class _LimitsTable(Record):
@@ -116,6 +120,9 @@ class Formulary:
         ideal_weight_when_bmi_at_least: optional policy: dose on ideal body weight at or above
             this BMI unless the protocol names a basis; ``None`` when off.
         display: the ``[display]`` resolutions.
+        course: the optional ``[course]`` entries (plan, escalation step and ceiling) by
+            indication; an indication without one is absent (read it with
+            :meth:`course_defaults`).
     """
 
     version: str
@@ -131,6 +138,7 @@ class Formulary:
     max_dose_rate: Sourced[DoseRatePerWeight]
     ideal_weight_when_bmi_at_least: Sourced[Quantity] | None
     display: DisplayResolutions
+    course: Mapping[str, CourseDefaults] = field(default_factory=dict)
 
     @functools.cached_property
     def formats(self) -> QuantityFormats:
@@ -154,6 +162,11 @@ class Formulary:
             KeyError: not an indication of case-format.md.
         """
         return self.protocols[indication]
+
+    def course_defaults(self, indication: str) -> CourseDefaults | None:
+        """The course entry (plan, escalation step and ceiling) for ``indication``, or ``None``
+        when the formulary has none for it."""
+        return self.course.get(indication)
 
     def vial(self, strength: Quantity) -> Vial | None:
         """The stocked vial of this strength, or ``None`` when the clinic stocks none."""
@@ -191,7 +204,8 @@ def load_formulary(source: DataSource = None, *, sources: DataSource = None) -> 
     Raises:
         KnowledgeBaseError: unreadable or not TOML, wrong schema, a missing or unknown key, an
             unknown indication or source key, a value of the wrong dimension, limits out of
-            order, a default outside its own limits.
+            order, a default outside its own limits, a course escalation ceiling above the
+            protocol's hard limit.
     """
     data = read_data_file(FORMULARY_FILE, source, schema=FORMULARY_SCHEMA)
     known_sources, _ = load_sources(sources)
@@ -213,10 +227,11 @@ def load_formulary(source: DataSource = None, *, sources: DataSource = None) -> 
         bmi_policy = reader.sourced(weight.ideal_weight_when_bmi_at_least,
                                     "weight.ideal_weight_when_bmi_at_least", bmi)
     protocols = read_protocols(reader, doc.protocols)
+    course = read_course(reader, doc.course, protocols)
     return Formulary(
         version=str(doc.version).strip(), name=str(doc.name).strip(), sha256=data.sha256,
         file=data.name, protocols=protocols, vials=vials, default_vial=default_vial,
         default_diluent_volume=diluent_volume, diluent=diluent, pump=pump,
         max_dose_rate=max_dose_rate, ideal_weight_when_bmi_at_least=bmi_policy,
-        display=display,
+        display=display, course=course,
     )

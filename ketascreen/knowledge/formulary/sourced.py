@@ -1,8 +1,8 @@
 """Reading the formulary's sourced values: ``{ value = "...", source = [...] }`` tables.
 
 Every value of the formulary carries the text it was written as and the references it rests on
-(R# keys of the reference list, or ``local-policy``); :class:`Reader` reads one such table of one
-file and raises errors naming the file and the entry.
+(R# and C# keys of the reference list, or ``local-policy``); :class:`Reader` reads one such table
+of one file and raises errors naming the file and the entry.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ LOCAL_POLICY = "local-policy"
 
 T = TypeVar("T")
 
-_REFERENCE_KEY = re.compile(r"^R\d+b?$")
+_REFERENCE_KEY = re.compile(r"^[RC]\d+b?$")  # R# of clinical-facts.md, C# of course-facts.md
 
 Parse = Callable[[str, str], Any]
 """A value parser: ``parse(text, entry)``; raises UnitInputError, TypeError or ValueError."""
@@ -95,8 +95,8 @@ class Reader:
         text, sources = table.value, table.source
         for source in sources:
             if source != LOCAL_POLICY and not _REFERENCE_KEY.match(source):
-                raise self.fail(entry, f"source {source!r} is neither a reference key (R18) "
-                                f"nor \"{LOCAL_POLICY}\"")
+                raise self.fail(entry, f"source {source!r} is neither a reference key "
+                                f"(R18, C14) nor \"{LOCAL_POLICY}\"")
             if source != LOCAL_POLICY and source not in self.known_sources:
                 raise self.fail(entry, f"source {source} is not in the reference list")
         if len(set(sources)) != len(sources):

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import copy
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ketascreen.course.dose import (
     SCREENING,
@@ -19,7 +22,7 @@ from ketascreen.course.dose import (
     protocol_for,
 )
 from ketascreen.course.outcome import DoseChange
-from ketascreen.display import ismp_violations
+from ketascreen.display import format_number, ismp_violations
 from ketascreen.dosing import DoseOutcome
 from ketascreen.knowledge.formulary import Formulary, load_formulary
 from ketascreen.models.course import Course
@@ -409,6 +412,33 @@ def test_a_rate_course_entry(tmp_path: Path, before: str, after: str, exceeds: b
     assert found.sources == ("local-policy",)
     assert found.text.startswith(f"{found.previous.removesuffix(' mg/kg/h')} -> "
                                  f"{found.current}: escalation, local policy")
+
+
+_DOSES = st.integers(1000, 10000).map(lambda n: Decimal(n).scaleb(-4))   # 0.1-1 mg/kg
+_WEIGHTS = st.sampled_from(["187 lb", "84.82 kg", "60 kg", "132.3 lb", "110 kg"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(_DOSES, _DOSES, _WEIGHTS, _WEIGHTS)
+def test_any_two_doses(before: Decimal, after: Decimal, weight_before: str,
+                       weight_after: str) -> None:
+    """Any two doses in the published range, at any weights: no change exactly when equal; else
+    the direction of the numbers, the numbers as ordered, and the reverse is the opposite."""
+    first = at(f"{before} mg/kg", weight_before)
+    second = at(f"{after} mg/kg", weight_after)
+    found = change(first, second)
+    if before == after:
+        assert found is None
+        return
+    assert found is not None
+    assert found.direction == ("escalation" if after > before else "reduction")
+    assert found.text.startswith(
+        f"{format_number(before, 4)} -> {format_number(after, 4)} mg/kg: {found.direction}")
+    assert found.exceeds_step == (after - before > Decimal("0.25"))
+    assert found.above_ceiling == (after > Decimal("0.75"))
+    back = change(second, first)
+    assert back is not None and back.direction != found.direction
+    assert (back.previous, back.current) == (found.current, found.previous)
 
 
 def test_without_a_course_entry_nothing_is_flagged() -> None:

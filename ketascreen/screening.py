@@ -417,4 +417,5 @@ def checklist(screening: Screening, *, signer: Signer | Named | None = None,
         no_dose_reason=None if missing is None else NO_DOSE_PREFIX + missing,
         versions=screening.versions, clinic=clinic, signer=signer,
         import_warnings=tuple(import_warnings), policy=screening.rules.policy,
-        audit_head=audit_head if signer is not None else None)
+        audit_head=audit_head if signer is not None else None,
+        course=screening.course, dose_outcome=screening.dose)

@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 DECISION_LABELS: dict[str, tuple[str, str]] = {
     "do-not-infuse": ("DO NOT INFUSE", "An absolute contraindication was found."),
@@ -109,6 +110,126 @@ class Signer:
     meaning: str = SIGNATURE_MEANING
 
 
+INFUSION_CHECKLIST_TITLE = "Infusion checklist: IV ketamine"
+"""The title of an infusion's checklist (the first screening's is the pre-infusion checklist)."""
+CHANGE_STATES = ("unchanged", "changed", "new finding")
+"""How each item of "changed since the last signed checklist" is marked."""
+MOAAS_KEY = (
+    ("5", "responds readily to name in a normal tone"),
+    ("4", "lethargic response"),
+    ("3", "responds only to a loud or repeated name"),
+    ("2", "responds only to mild prodding"),
+    ("1", "responds only to a painful trapezius squeeze"),
+    ("0", "no response"),
+)
+"""The MOAA/S sedation scale as printed beside the grid (C17; esketamine label C18)."""
+CADSS6_KEY = (
+    ("Items", "CADSS items 1, 2, 6, 7, 15 and 22, scored as on the CADSS form (C21)"),
+    ("Total", "0 to 24; higher = more dissociation"),
+    ("Note", "a short form for clinics: correlates (rs 0.91 to 0.95) with the full CADSS but "
+             "is not validated; no cut-off is published (C21)"),
+)
+"""The CADSS-6 dissociation key (C21; total 0-24 as ``course-format.md``)."""
+INFUSION_MONITORING_COLUMNS = ("Time", "Clock", "BP (mmHg)", "HR (/min)", "SpO2 (%)",
+                              "MOAA/S (0-5)", "CADSS-6 (0-24)", "Initials")
+"""The monitoring grid's columns on an infusion's checklist (the scales named, keys printed)."""
+RESCUE_COLUMNS = ("Time", "Drug", "Dose / route", "Cumulative total", "Response", "Initials")
+"""The rescue-drug table's columns (the F13 sedation record, C101)."""
+RESCUE_ROWS = 4
+"""Blank rows of the rescue-drug table."""
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One item of "changed since the last signed checklist" as printed.
+
+    Attributes:
+        item: e.g. ``medications`` (the course's change items, in their order).
+        state: one of :data:`CHANGE_STATES`.
+        detail: what changed, or ``""``.
+    """
+
+    item: str
+    state: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Phq9Trend:
+    """The PHQ-9 points and thresholds the course chart draws (plain numbers).
+
+    Attributes:
+        series: (infusion number, PHQ-9 total or ``None``), oldest first; the baseline is
+            infusion 1's.
+        planned: the infusions planned, or ``None``.
+        remission_below: PHQ-9 below this is remission (C43, C48).
+        response_percent: this many percent below the baseline is response (C43, C48).
+        improvement_percent: this many percent below the baseline is improving (C44).
+    """
+
+    series: tuple[tuple[int, int | None], ...]
+    planned: int | None
+    remission_below: int
+    response_percent: Decimal
+    improvement_percent: Decimal
+
+
+@dataclass(frozen=True)
+class InfusionSection:
+    """What an infusion's checklist adds to the first screening's content.
+
+    Attributes:
+        number: the infusion's number.
+        planned: the infusions planned, or ``None`` when no plan is known.
+        heading: ``Infusion 3 of 6`` (``Infusion 3`` without a plan).
+        start: the infusion's start as printed (local time, as in the course file).
+        reference: what the changes are compared with (``the signed checklist of infusion 2``).
+        changes: one row per change item, in order.
+        dose_change: the dose change line (``0.5 -> 0.75 mg/kg: escalation, R10``), or ``None``
+            when the course screening reports no change.
+        protocol_source: where the infusion's protocol comes from, as printed.
+        day_of: (label, value) rows of today's re-check (fasting, escort, scores ...).
+        monitoring_times: (row label, clock time) of the pre-printed grid, in order.
+        monitoring_cadence: how the times were chosen, with its sources.
+        bp_band: the patient's own +/-20 % band from today's blood pressure, with its source;
+            or why there is none.
+        notify: (name, limits) of the clinic policy's notify values.
+        notify_note: that the notify values are local policy.
+        rescue_note: what to record for a rescue drug, with its sources.
+        discharge_note: the discharge score line (Aldrete >= 9).
+        course_rows: (label, value) course figures (interval, infusions in 7/30 days, mg ...).
+        phq9: the chart's data.
+        since_last: the free text "since the last infusion", or ``None``.
+    """
+
+    number: int
+    planned: int | None
+    heading: str
+    start: str
+    reference: str
+    changes: tuple[ChangeRow, ...]
+    dose_change: str | None
+    protocol_source: str
+    day_of: tuple[tuple[str, str], ...]
+    monitoring_times: tuple[tuple[str, str], ...]
+    monitoring_cadence: str
+    bp_band: str
+    notify: tuple[tuple[str, str], ...]
+    notify_note: str
+    rescue_note: str
+    discharge_note: str
+    course_rows: tuple[tuple[str, str], ...]
+    phq9: Phq9Trend
+    since_last: str | None = None
+
+
+def infusion_signature_meaning(number: int, planned: int | None) -> str:
+    """The meaning of the signature on infusion ``number``'s checklist (21 CFR 11.50):
+    ``Day-of re-check: approved for infusion 3 of 6`` (``... for infusion 3`` without a plan)."""
+    of = f" of {planned}" if planned is not None else ""
+    return f"Day-of re-check: approved for infusion {number}{of}"
+
+
 @dataclass(frozen=True)
 class Checklist:
     """Everything the printed checklist shows."""
@@ -136,6 +257,8 @@ class Checklist:
     vitals_taken_at: str | None = None
     audit_head: tuple[int, str] | None = None
     """The records audit trail's last event (number, sha256) when the checklist was signed."""
+    infusion: InfusionSection | None = None
+    """What the checklist of an infusion of a course adds; ``None`` for the first screening's."""
 
     @property
     def signed(self) -> bool:

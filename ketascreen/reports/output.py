@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from ketascreen.errors import KetascreenError
 from ketascreen.models.checklist import SIGNATURE_MEANING, Checklist, Signer, canonical_json
 from ketascreen.reports.attachments import CASE_ATTACHMENT, RESULT_ATTACHMENT
-from ketascreen.reports.pdf import ChecklistRenderer, PageSize
+from ketascreen.reports.pdf import PageSize
+from ketascreen.reports.pdf_infusion import renderer_for
 from ketascreen.screening import DEFAULT_CLINIC, Screening, SigningRefusedError, checklist
 from ketascreen.tempfiles import TEMP_PREFIX, TEMP_SUFFIX
 
@@ -163,6 +164,11 @@ def write_atomically(path: Path, data: bytes, *, force: bool) -> bool:
     return stage_file(path, data, force=force).commit()
 
 
+def _meaning(content: Checklist) -> str:
+    """What the signature means: the first screening's, or an infusion's day-of approval."""
+    return content.signer.meaning if content.signer is not None else SIGNATURE_MEANING
+
+
 def produce_checklist(
     screening: Screening,
     *,
@@ -207,7 +213,7 @@ def produce_checklist(
         signer = Signer(identity.name, identity.credentials, now or datetime.now(UTC))
     content = checklist(screening, signer=signer, clinic=clinic,
                         import_warnings=import_warnings, audit_head=audit_head)
-    rendered = ChecklistRenderer(page_size).render(content)
+    rendered = renderer_for(content, page_size).render(content)
     attachments = {
         CASE_ATTACHMENT: canonical_json(screening.case.model_dump(mode="json",
                                                                   exclude_none=True)),
@@ -222,5 +228,5 @@ def produce_checklist(
     if identity is None:
         return pdf_signing.attach_unsigned(rendered.data, attachments), content
     data = pdf_signing.sign_pdf(rendered.data, rendered.signature_box, identity, attachments,
-                                reason=f"{SIGNATURE_MEANING} (record {content.record_id})")
+                                reason=f"{_meaning(content)} (record {content.record_id})")
     return data, content

@@ -285,7 +285,7 @@ class ChecklistRenderer:
         doc = BaseDocTemplate(
             buffer, pagesize=self.page_size, leftMargin=self.margin, rightMargin=self.margin,
             topMargin=self.margin, bottomMargin=self.margin + 4 * mm,
-            title=f"Pre-infusion checklist {checklist.record_id}",
+            title=f"{self._kind(checklist).capitalize()} {checklist.record_id}",
             author=checklist.signer.name if checklist.signer else "ketascreen",
             subject="Pre-infusion checklist for IV ketamine", creator="ketascreen",
         )
@@ -296,7 +296,7 @@ class ChecklistRenderer:
 
         class Footer(_NumberedCanvas):
             footer = (f"{checklist.patient_rows[0][1]} ({checklist.patient_rows[1][1]})  |  "
-                      f"{checklist.clinic}  |  pre-infusion checklist {checklist.record_id}",
+                      f"{checklist.clinic}  |  {self._kind(checklist)} {checklist.record_id}",
                       self.fonts[0])
             unsigned_mark = None if checklist.signed else UNSIGNED_MARK
 
@@ -305,6 +305,10 @@ class ChecklistRenderer:
             raise RuntimeError("signature block was not placed")
         data = buffer.getvalue()
         return RenderedPdf(data, signature.placed, data.count(b"/Type /Page\n"))
+
+    def _kind(self, checklist: Checklist) -> str:
+        """What the document is, as the footer and the PDF title name it."""
+        return "pre-infusion checklist"
 
     # -- story ----------------------------------------------------------------------------------
 

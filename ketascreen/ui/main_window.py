@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ketascreen.ui import actions
 from ketascreen.ui.about import about_box
+from ketascreen.ui.actions import course as actions_course
 from ketascreen.ui.controllers.checklist import (
     RESCREEN_DELAY_MS,
     Amending,
@@ -37,6 +38,7 @@ from ketascreen.ui.controllers.checklist import (
     SignedView,
     signature_line,
 )
+from ketascreen.ui.controllers.course import CourseController
 from ketascreen.ui.controllers.document import (
     AUTOSAVE_INTERVAL_MS,
     DocumentController,
@@ -132,6 +134,8 @@ class MainWindow(QMainWindow):
         self.signing = SigningController(checklist=self.checklist, document=self.document,
                                          session=self.records_session, dialogs=dialogs,
                                          window=self)
+        self.course = CourseController(dialogs=dialogs, window=self,
+                                       rule_set=self.records_session.rule_set)
         self._dialogs = dialogs
 
         self.signed_bar.amend_requested.connect(self.amend)
@@ -148,7 +152,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         document, checklist, session = self.document, self.checklist, self.records_session
-        for controller in (document, checklist, self.signing, session):
+        for controller in (document, checklist, self.signing, session, self.course):
             controller.message.connect(self._show_message)
         document.replacing.connect(checklist.leave)
         document.replaced.connect(self.rescreen_now)
@@ -230,7 +234,8 @@ class MainWindow(QMainWindow):
         self.actions_by_name: dict[str, QAction] = {}
         entries: list[tuple[str, str, QKeySequence.StandardKey | str, Any] | None] = [
             ("new", "&New screening", QKeySequence.StandardKey.New, self.new_screening),
-            ("open", "&Open case file...", QKeySequence.StandardKey.Open, self.open_case),
+            ("open", "&Open case or course file...", QKeySequence.StandardKey.Open,
+             self.open_case),
             ("save", "&Save", QKeySequence.StandardKey.Save, self.save),
             ("save-as", "Save &as...", QKeySequence.StandardKey.SaveAs, self.save_as),
             None,
@@ -276,7 +281,8 @@ class MainWindow(QMainWindow):
                             self.form.patient.patient_id.setFocus)
         findings = self._action("findings", "Go to the f&indings", "Ctrl+2",
                                 self._focus_findings)
-        for action in (find, form, findings):
+        course = self._action("course", "Go to the &course view", "Ctrl+3", self.show_course)
+        for action in (find, form, findings, course):
             go.addAction(action)
             self.actions_by_name[action.objectName()] = action
         help_menu = bar.addMenu("&Help")
@@ -348,7 +354,8 @@ class MainWindow(QMainWindow):
     @dialogs.setter
     def dialogs(self, dialogs: Dialogs) -> None:
         self._dialogs = dialogs
-        for controller in (self.document, self.checklist, self.signing, self.records_session):
+        for controller in (self.document, self.checklist, self.signing, self.records_session,
+                           self.course):
             controller.dialogs = dialogs
 
     @property
@@ -447,12 +454,26 @@ class MainWindow(QMainWindow):
         return self.document.new_screening()
 
     def open_case(self) -> bool:
-        """Choose a case file and open it."""
-        return self.document.open_case()
+        """Choose a case or course file and open it (a course in the course view)."""
+        path = self._dialogs.open_path(self.settings.folder("open"))
+        return False if path is None else self.open_path(path)
 
     def open_path(self, path: Path, *, ask: bool = True) -> bool:
-        """Open the case file ``path``; refuse it if the form could not show it losslessly."""
+        """Open the case file ``path`` (refused if the form could not show it losslessly), or
+        the ``ketascreen-course/1`` file ``path`` in the course view (the form is left as it
+        is, so nothing is asked about its changes)."""
+        if actions_course.is_course_file(path):
+            return self.course.open_path(path)
         return self.document.open_path(path, ask=ask)
+
+    def show_course(self) -> bool:
+        """Go > course view: show the open course's window, or choose a course file."""
+        if self.course.view is not None and self.course.course is not None:
+            self.course.view.show()
+            self.course.view.raise_()
+            self.course.view.activateWindow()
+            return True
+        return self.open_case()
 
     def save(self) -> bool:
         """Save to the open case file (replacing it atomically), or ask where."""

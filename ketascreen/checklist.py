@@ -403,6 +403,21 @@ def _day_of(course: CourseScreening) -> tuple[tuple[str, str], ...]:
     )
 
 
+def _notify(policy: Policy) -> tuple[tuple[str, str], ...]:
+    """The clinic policy's values beside the grid: the screening limits of each vital sign and,
+    for the blood pressure, the reading recorded as severe during an infusion."""
+    rows = {name: _policy_limits(policy, prefixes) for name, prefixes in _VITAL_LIMITS.items()}
+    systolic = policy.quantities.get("prior_severe_systolic")
+    diastolic = policy.quantities.get("prior_severe_diastolic")
+    if systolic is not None and diastolic is not None:
+        rows["Blood pressure"] = "; ".join(filter(None, (
+            rows["Blood pressure"],
+            f"severe during an infusion: systolic above {format_threshold(systolic)} or "
+            f"diastolic above {format_threshold(diastolic)} (shown at the next infusion: "
+            "C8, C12)")))
+    return tuple((name, limits or "none set") for name, limits in rows.items())
+
+
 def _today(item: str, pre: DayOfCheck) -> str:
     """What an unchanged item shows: today's vital signs (so page 1 carries them), else ``""``."""
     if item != "vital signs":
@@ -477,8 +492,7 @@ def build_infusion_section(course: CourseScreening, *, policy: Policy,
             f"{MONITORING_EVERY_AFTER_MIN} min after it (C7) for {RECOVERY_MIN} min of recovery "
             f"(30 to 60 min: C36); blood pressure peaks at about {BP_PEAK_MIN} min (C8)."),
         bp_band=_band_text(infusion.pre.blood_pressure),
-        notify=tuple((name, _policy_limits(policy, prefixes) or "none set")
-                     for name, prefixes in _VITAL_LIMITS.items()),
+        notify=_notify(policy),
         notify_note=("Notify the physician at these values: the clinic's policy thresholds. "
                      "Local policy: no published stop or notify value exists for ketamine "
                      "infusions for depression."),

@@ -150,7 +150,7 @@ class InfusionChecklistRenderer(ChecklistRenderer):
         notify = self._table(tuple(f"Notify: {n.lower() if n != 'SpO2' else n}"
                                    for n, _ in s.notify),
                              [[self._p(v, "small") for _, v in s.notify]],
-                             [width * 0.45] + [width * 0.55 / max(len(s.notify) - 1, 1)]
+                             [width * 0.52] + [width * 0.48 / max(len(s.notify) - 1, 1)]
                              * (len(s.notify) - 1), _TIGHT)
         columns = INFUSION_MONITORING_COLUMNS
         first = 50 * mm
@@ -161,7 +161,7 @@ class InfusionChecklistRenderer(ChecklistRenderer):
                            [first] + [rest] * (len(columns) - 1),
                            [("GRID", (0, 0), (-1, -1), 0.5, colors.black),
                             ("VALIGN", (0, 0), (-1, -1), "MIDDLE")],
-                           rowHeights=[None] + [6 * mm] * len(s.monitoring_times))
+                           rowHeights=[None] + [5.6 * mm] * len(s.monitoring_times))
         return [
             self._h(f"Monitoring: {s.heading.lower()}, start {s.start}"),
             self._p(s.monitoring_cadence, "small"),

@@ -222,6 +222,8 @@ def test_every_item_is_printed(unsigned: tuple[bytes, list[str]]) -> None:
     assert ("Within 20 % of today's pre-infusion 126/80 mmHg: systolic 101 to 151 mmHg, "
             "diastolic 64 to 96 mmHg") in text
     assert "above 140/90 mmHg" in pages[-1] and "below 90 mmHg" in pages[-1]
+    assert ("severe during an infusion: systolic above 180 mmHg or diastolic above 110 mmHg"
+            in pages[-1])
     for score, meaning in (*MOAAS_KEY, *CADSS6_KEY):
         assert _flat(f"{score} {meaning}") in pages[-1], meaning
     assert " ".join(RESCUE_COLUMNS) in pages[-1]

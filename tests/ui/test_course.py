@@ -74,6 +74,8 @@ def test_file_open_shows_a_course_in_the_course_view(
     assert view.overview.figure("Days since previous") == "2"
     assert view.overview.figure("Course status") == "too-early"
     assert view.overview.figure("PHQ-9") == "baseline 11, latest 9, change -18.2 %"
+    assert view.overview.chart.isVisible()
+    assert view.overview.chart.renderer().isValid()
     assert "1: 11, 2: 8, 3: 9" in view.overview.trend.text()
     # The case form is left as it was, and nothing was asked about it.
     assert window.form.document() == before

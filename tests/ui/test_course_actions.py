@@ -5,11 +5,14 @@ its threshold."""
 from __future__ import annotations
 
 import json
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ketascreen.models.parsing import CourseValidationError, parse_course
+from ketascreen.rules import RuleSet
 from ketascreen.ui.actions import course as ca
 from tests.course.helpers import example_course
 
@@ -206,3 +209,26 @@ def test_monitoring_rows_are_saved_and_a_bad_value_is_named_by_its_path() -> Non
 def test_the_course_file_round_trips() -> None:
     course = _course()
     assert parse_course(json.loads(ca.course_file_bytes(course=course))) == course
+
+
+def test_the_notify_values_are_the_clinic_policys(tmp_path: Path) -> None:
+    assert ca.notify_values() == ca.DEFAULT_NOTIFY  # the shipped policy's thresholds
+    shipped = files("ketascreen.knowledge").joinpath("data/policy.toml").read_text("utf-8")
+    edited = shipped.replace('version = "2026.11.0-default"', 'version = "2026.11.1-clinic"')
+    edited = edited.replace('prior_severe_systolic = "180 mmHg"',
+                            'prior_severe_systolic = "21.3 kPa"')  # 159.8 mmHg
+    edited = edited.replace('tachycardia_heart_rate = "150 /min"',
+                            'tachycardia_heart_rate = "120 /min"')
+    path = tmp_path / "policy.toml"
+    path.write_text(edited, encoding="utf-8")
+    notify = ca.notify_values(rules=RuleSet(policy_path=path))
+    assert (notify.systolic_above, notify.heart_rate_above) == (160, 120)
+    assert ca.check_reading({"heart_rate": "121 /min"}, band=None, notify=notify)
+    assert not ca.check_reading({"heart_rate": "120 /min"}, band=None, notify=notify)
+
+
+def test_the_chart_svg_draws_in_qt_without_clip_path_or_invalid_fill() -> None:
+    svg = ca.phq9_chart_svg([(1, 11), (2, 8), (3, None), (4, 5)], planned=6).decode()
+    assert "<clipPath" not in svg
+    assert "fill: None" not in svg
+    assert ">baseline 11<" in svg and ">n/a<" in svg

@@ -12,16 +12,21 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from reportlab.graphics import renderSVG
+
+from ketascreen.course.figures import DEFAULT_THRESHOLDS, CourseThresholds
 from ketascreen.course.outcome import CourseScreening
 from ketascreen.errors import FieldProblem, UnitInputError
 from ketascreen.models.course import COURSE_FORMAT, Course, DayOfCheck, Infusion
 from ketascreen.models.parsing import CourseValidationError, load_course, parse_course
+from ketascreen.reports.chart import phq9_chart
 from ketascreen.screening import run_course
 from ketascreen.ui.actions.screening import FormScreening, ruleset
 from ketascreen.units import Dimension, parse_blood_pressure, parse_quantity
@@ -149,6 +154,26 @@ def phq9_points(course: Course) -> tuple[tuple[int, int | None], ...]:
     """(infusion number, PHQ-9 total or ``None``) for every infusion, oldest first (the
     chart's points when no screening is at hand; the screening's own series otherwise)."""
     return tuple((i.number, i.pre.phq9_total()) for i in course.infusions)
+
+
+_CLIP_PATH = re.compile(r"<clipPath[^>]*>.*?</clipPath>", re.DOTALL)
+CHART_WIDTH = 520.0
+"""The PHQ-9 chart's size in the app, in points (the same Drawing the checklist prints)."""
+CHART_HEIGHT = 220.0
+
+
+def phq9_chart_svg(series: Sequence[tuple[int, int | None]], *,
+                   thresholds: CourseThresholds = DEFAULT_THRESHOLDS,
+                   planned: int | None = None) -> bytes:
+    """The PHQ-9 trend chart as SVG: the checklist's reportlab Drawing rendered with
+    ``reportlab.graphics.renderSVG`` (one drawing for the PDF and the app)."""
+    drawing = phq9_chart(series, thresholds, width=CHART_WIDTH, height=CHART_HEIGHT,
+                         planned=planned)
+    text: str = renderSVG.drawToString(drawing)
+    # Qt's SVG renderer (SVG Tiny 1.2) draws a clipPath's shape as an ordinary black rectangle
+    # and reads "fill: None" as no valid value (black): both are rewritten to what they mean.
+    text = _CLIP_PATH.sub("", text).replace("style=\"clip-path: url(#clip)\"", "")
+    return text.replace("fill: None", "fill: none").encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -406,7 +431,8 @@ class NotifyValues:
     No published stop/slow/notify rule exists for ketamine infusions for depression, so these
     are local policy (course-facts 1.2); the defaults are the thresholds the sources name:
     systolic above 180 or diastolic above 110 mmHg ("very elevated", C12), SpO2 at or below
-    92 % (C15), heart rate below 50 or above 150 /min (C14).
+    92 % (C15), heart rate below 50 or above 150 /min (C14). The app reads them from the clinic
+    policy in force (:func:`notify_values`), so a clinic changes them in its policy file.
     """
 
     systolic_above: int = 180
@@ -417,6 +443,27 @@ class NotifyValues:
 
 
 DEFAULT_NOTIFY = NotifyValues()
+
+
+def notify_values(*, rules: RuleSet | None = None) -> NotifyValues:
+    """The notify values of the clinic policy in force: the thresholds its rules already use
+    for a very elevated blood pressure (``prior_severe_systolic``/``_diastolic``), bradycardia,
+    tachycardia and hypoxaemia, in whole mmHg, /min and %.
+
+    Raises:
+        KnowledgeBaseError: a data file of the rule set in force is invalid.
+    """
+    policy = (rules or ruleset()).policy
+
+    def whole(key: str, unit: str) -> int:
+        return round(float(policy.quantity(key).to(unit).magnitude))
+
+    return NotifyValues(
+        systolic_above=whole("prior_severe_systolic", "mmHg"),
+        diastolic_above=whole("prior_severe_diastolic", "mmHg"),
+        spo2_at_or_below=whole("hypoxaemia_spo2", "percent"),
+        heart_rate_below=whole("bradycardia_heart_rate", "1/minute"),
+        heart_rate_above=whole("tachycardia_heart_rate", "1/minute"))
 
 FlagKind = Literal["outside band", "notify", "invalid"]
 

@@ -114,12 +114,16 @@ class CourseController(QObject):
 
     def _show_screening_of_last(self, course: Course, view: QtCourseWindow) -> None:
         outcome = self._screen(course, course.last.number)
+        planned = None if course.plan is None else course.plan.infusions
         series = course_actions.phq9_points(course)
         if outcome is None or outcome.course is None:
-            view.overview.show_trend(series, None)
+            view.overview.show_trend(series, course_actions.phq9_chart_svg(
+                series, planned=planned))
             view.overview.show_figures(None, note="The course could not be screened.")
             return
-        view.overview.show_trend(outcome.course.phq9_series, None)
+        series = outcome.course.phq9_series
+        view.overview.show_trend(series, course_actions.phq9_chart_svg(
+            series, planned=outcome.course.figures.planned))
         view.overview.show_figures(
             outcome.course.figures,
             note=f"Figures of infusion {outcome.course.infusion}, the last in the file.")
@@ -142,8 +146,16 @@ class CourseController(QObject):
         band = None if baseline is None else course_actions.blood_pressure_band(baseline)
         view.monitoring.load(
             number, () if minutes is None else course_actions.monitoring_minutes(minutes),
-            infusion.monitoring, band=band, notify=course_actions.DEFAULT_NOTIFY,
+            infusion.monitoring, band=band, notify=self._notify_values(),
             baseline=baseline)
+
+    def _notify_values(self) -> course_actions.NotifyValues:
+        try:
+            return course_actions.notify_values(rules=self.rule_set())
+        except (KnowledgeBaseError, StorageError) as error:
+            self.message.emit(f"The clinic policy cannot be read ({error}): the monitoring "
+                              "form flags with the shipped notify values", 0)
+            return course_actions.DEFAULT_NOTIFY
 
     def screen_recheck(self) -> course_actions.InfusionScreening | None:
         """Screen the next infusion as the re-check form holds it: the fields the course

@@ -93,7 +93,36 @@ VITAL_SIGN_CONCEPTS: Final = (
 )
 """From the vital signs given; an absent value fires nothing (weakly sourced local policy)."""
 
+DAY_OF_CONCEPTS: Final = (
+    "fasting-not-met",
+    "no-escort",
+    "infusion-interval-short",
+    "infusion-frequency-high",
+    "course-beyond-plan",
+    "suicidal-ideation",
+    "urinary-symptoms",
+    "weight-change",
+    "prior-severe-hypertension",
+    "prior-discharge-criteria-not-met",
+    "medication-change",
+    "course-response",
+    "course-remission",
+    "course-no-improvement",
+)
+"""The day-of concepts of an infusion of a course, in the order of concepts.md ("Day-of
+concepts"), without ``pregnancy`` (a derived concept that also fires on a positive test)."""
+
+INFUSION_DATA_CONCEPTS: Final = (
+    "missing-fasting-times",
+    "missing-escort",
+    "missing-pregnancy-test",
+    "missing-vital-signs",
+    "missing-phq9",
+)
+"""The data concepts of an infusion (concepts.md, after the day-of table)."""
+
 ALL_CONCEPTS: Final = (
     HISTORY_CONCEPTS + DERIVED_CONCEPTS + MEDICATION_CLASSES + ABUSE_RISK_CONCEPTS
-    + DATA_CONCEPTS + DOSE_CONCEPTS + VITAL_SIGN_CONCEPTS
+    + DATA_CONCEPTS + DOSE_CONCEPTS + VITAL_SIGN_CONCEPTS + DAY_OF_CONCEPTS
+    + INFUSION_DATA_CONCEPTS
 )

@@ -39,7 +39,7 @@ from ketascreen.models.checklist import (
 )
 from ketascreen.models.course import Course
 from ketascreen.models.result import CourseSummary, Decision, Result
-from ketascreen.rules.engine import RuleSet
+from ketascreen.rules.engine import Evaluation, RuleSet
 from ketascreen.rules.facts import Facts
 
 POLICY_ENV = "KETASCREEN_POLICY"
@@ -232,10 +232,12 @@ def run(case: Case, *, rules: RuleSet | None = None) -> Screening:
     return _screened(rules.facts(case, dose_for(case, rules)), rules)
 
 
-def _screened(facts: Facts, rules: RuleSet, course: CourseScreening | None = None) -> Screening:
+def _screened(facts: Facts, rules: RuleSet, course: CourseScreening | None = None,
+              evaluation: Evaluation | None = None) -> Screening:
     """The screening of ``facts`` (which carry the dose outcome and, for an infusion of a
-    course, its day-of facts); ``course`` fills the result's ``course`` key."""
-    evaluation = rules.evaluate(facts)
+    course, its day-of facts); ``course`` fills the result's ``course`` key; ``evaluation`` is
+    the rules' evaluation of ``facts`` when already made."""
+    evaluation = evaluation or rules.evaluate(facts)
     result = evaluation.result
     if course is not None:
         result = result.model_copy(update={"course": CourseSummary.model_validate(
@@ -280,7 +282,7 @@ def run_course(course: Course, *, infusion: int | None = None, rules: RuleSet | 
     rules = rules or rule_set_in_force()
     prepared = prepare_infusion(course, infusion, last_signed=last_signed, rules=rules,
                                 dose_for=functools.partial(dose_for, rules=rules))
-    return _screened(prepared.facts, rules, prepared.course)
+    return _screened(prepared.facts, rules, prepared.course, prepared.evaluation)
 
 
 def screen(case: Case, *, rules: RuleSet | None = None) -> Result:

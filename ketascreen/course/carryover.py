@@ -32,8 +32,10 @@ from ketascreen.display import format_number
 from ketascreen.knowledge.policy import Policy
 from ketascreen.models.case import COUNTING_MEDICATION_STATUSES, Acknowledgement, Case
 from ketascreen.models.course import Course, DayOfCheck
+from ketascreen.models.doses import MG, quantity_of
 from ketascreen.models.result import Finding
 from ketascreen.rules.facts import DayOf
+from ketascreen.units import Quantity
 
 Fire = Callable[[Case, DayOf | None, frozenset[str]], Sequence[Finding]]
 """Fires the rules of the given concepts over a case and its day-of facts (``None`` for the
@@ -87,13 +89,27 @@ class CourseRun:
     fire: Fire
     planned: int | None = None
     _contexts: dict[int, InfusionContext] = field(default_factory=dict, repr=False)
+    _given: dict[int, Quantity] = field(default_factory=dict, repr=False)
+    _cases: dict[int, Case] = field(default_factory=dict, repr=False)
+
+    def case(self, number: int) -> Case:
+        """Infusion ``number``'s case with its own acknowledgements (0: the screening)."""
+        if number not in self._cases:
+            self._cases[number] = infusion_case(self.course, number)
+        return self._cases[number]
     _in_force: dict[int, tuple[Acknowledgement, ...]] = field(default_factory=dict, repr=False)
 
     def context(self, number: int) -> InfusionContext:
         """Infusion ``number``'s context (:func:`~ketascreen.course.context.infusion_context`)."""
         if number not in self._contexts:
-            self._contexts[number] = infusion_context(self.course, number, policy=self.policy,
-                                                      dose=self.dose, planned=self.planned)
+            for index in range(1, number):
+                if index not in self._given:
+                    outcome = self.dose(self.case(index))
+                    self._given[index] = quantity_of(
+                        0.0 if outcome.dose is None else outcome.dose.dose_mg, MG)
+            self._contexts[number] = infusion_context(
+                self.course, number, policy=self.policy, dose=self.dose, planned=self.planned,
+                given=[self._given[index] for index in range(1, number)])
         return self._contexts[number]
 
     def findings(self, number: int, concepts: Iterable[str]) -> Sequence[Finding]:
@@ -147,8 +163,8 @@ class CourseRun:
         """Each item of :data:`CHANGE_ITEMS` at infusion ``number`` against ``reference`` (the
         last signed checklist): ``unchanged``, ``changed``, or ``new finding``."""
         then_fired = {f.rule_id for f in self.findings(reference, ITEM_CONCEPT_SET)}
-        now = _item_values(self.course, number)
-        then = _item_values(self.course, reference)
+        now = _item_values(self.course, number, self.case(number))
+        then = _item_values(self.course, reference, self.case(reference))
         changes: list[Change] = []
         for item in CHANGE_ITEMS:
             new = [f for f in today
@@ -174,10 +190,10 @@ def _hours(pre: DayOfCheck, name: str, start: datetime) -> str:
     return f"{format_number(round(hours, 1), 1)} h"
 
 
-def _item_values(course: Course, number: int) -> dict[str, str]:
-    """What each change item reads at ``number`` (0: the screening), as printed."""
+def _item_values(course: Course, number: int, case: Case) -> dict[str, str]:
+    """What each change item reads at ``number`` (0: the screening; ``case``: its case), as
+    printed."""
     if number == SCREENING:
-        case = course.screening
         m = case.measurements
         return {
             "medications": _medications(case),
@@ -190,7 +206,7 @@ def _item_values(course: Course, number: int) -> dict[str, str]:
     pre = infusion.pre
     item9 = pre.phq9_item9()
     return {
-        "medications": _medications(infusion_case(course, number)),
+        "medications": _medications(case),
         "weight": latest_weight(course, number).value or "not given",
         "vital signs": _vitals(pre.blood_pressure, pre.heart_rate, pre.spo2),
         "fasting": (f"solids {_hours(pre, 'last_solids', infusion.start)}, clear fluids "

@@ -177,19 +177,23 @@ class InfusionContext:
     phq9_series: tuple[tuple[int, int | None], ...]
 
 
+def dose_given(course: Course, number: int, dose: DoseFor) -> Quantity:
+    """The ketamine calculated for infusion ``number`` from its own case: every infusion
+    listed before the one screened is taken as given; one whose dose was refused adds nothing
+    (``0 mg``)."""
+    outcome = dose(infusion_case(course, number))
+    return quantity_of(0.0 if outcome.dose is None else outcome.dose.dose_mg, MG)
+
+
 def doses_given(course: Course, number: int, dose: DoseFor) -> list[Quantity]:
     """The ketamine calculated for each infusion before ``number`` (what ``cumulative_mg``
-    adds up): every infusion listed before the one screened is taken as given, with the dose
-    its own case calculates; one whose dose was refused adds nothing (``0 mg``)."""
-    given: list[Quantity] = []
-    for index in range(1, number):
-        outcome = dose(infusion_case(course, index))
-        given.append(quantity_of(0.0 if outcome.dose is None else outcome.dose.dose_mg, MG))
-    return given
+    adds up; see :func:`dose_given`)."""
+    return [dose_given(course, index, dose) for index in range(1, number)]
 
 
 def infusion_context(course: Course, number: int, *, policy: Policy, dose: DoseFor,
-                     planned: int | None = None) -> InfusionContext:
+                     planned: int | None = None,
+                     given: Sequence[Quantity] | None = None) -> InfusionContext:
     """Infusion ``number`` of ``course``: its case, its day-of facts and its course figures.
 
     Args:
@@ -198,6 +202,7 @@ def infusion_context(course: Course, number: int, *, policy: Policy, dose: DoseF
         policy: the clinic policy (the course-status thresholds).
         dose: the dose calculation, for the milligrams given at earlier infusions.
         planned: the infusions planned (default: the course file's plan, else ``None``).
+        given: the doses given before it (default: :func:`doses_given` with ``dose``).
 
     Raises:
         IndexError: there is no infusion ``number``.
@@ -213,7 +218,8 @@ def infusion_context(course: Course, number: int, *, policy: Policy, dose: DoseF
     latest = next(((n, total) for n, total in reversed(series) if total is not None), None)
     figures = course_figures(
         infusion=number, starts=[i.start for i in course.infusions[:number]],
-        doses_given=doses_given(course, number, dose), planned=planned,
+        doses_given=doses_given(course, number, dose) if given is None else given,
+        planned=planned,
         baseline=series[0][1], latest=None if latest is None else latest[1],
         thresholds=course_thresholds(policy))
     weight = latest_weight(course, number)

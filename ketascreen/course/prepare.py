@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ketascreen.course.carryover import ITEM_CONCEPT_SET, CourseRun
+from ketascreen.course.carryover import CourseRun
 from ketascreen.course.outcome import CourseScreening
 from ketascreen.dosing import DoseOutcome
 from ketascreen.models.case import Case
 from ketascreen.models.course import Course
 from ketascreen.models.result import Finding
-from ketascreen.rules.engine import RuleSet
+from ketascreen.rules.engine import Evaluation, RuleSet
 from ketascreen.rules.facts import DayOf, Facts
 
 _DOSE_INPUTS: dict[str, bool | set[str]] = {
@@ -31,10 +31,13 @@ class PreparedInfusion:
         facts: the facts of the infusion's case, carrying its dose outcome, its day-of facts
             and the acknowledgements in force (its own and those carried over).
         course: what the course adds to the screening.
+        evaluation: the rules' evaluation of ``facts`` when it is already final (no
+            acknowledgement was carried over); ``None``: evaluate ``facts``.
     """
 
     facts: Facts
     course: CourseScreening
+    evaluation: Evaluation | None = None
 
 
 def prepare_infusion(course: Course, infusion: int | None = None, *,
@@ -77,8 +80,8 @@ def prepare_infusion(course: Course, infusion: int | None = None, *,
     run = CourseRun(course, rules.policy, dose, fire)
     context = run.context(number)
     facts = facts_of(context.case, context.day_of)
-    compared = ITEM_CONCEPT_SET | {a.concept for a in run.in_force(reference)}
-    today = [f.finding for f in rules.fire(facts, only=compared)]
+    evaluation = rules.evaluate(facts)
+    today = evaluation.result.findings
     carried = run.carried(number, reference, today)
     if carried:
         facts.case = context.case.model_copy(
@@ -88,4 +91,4 @@ def prepare_infusion(course: Course, infusion: int | None = None, *,
         phq9_series=context.phq9_series, changes=run.changes(number, reference, today),
         protocol=context.protocol, dose_change=None,
         carried_acknowledgements=tuple(a.concept for a in carried), last_signed=reference)
-    return PreparedInfusion(facts, screened)
+    return PreparedInfusion(facts, screened, None if carried else evaluation)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ketascreen.concepts import ALL_CONCEPTS, DATA_CONCEPTS
+from ketascreen.concepts import ALL_CONCEPTS, DATA_CONCEPTS, INFUSION_DATA_CONCEPTS
 from ketascreen.errors import KnowledgeBaseError, UnitInputError
 from ketascreen.knowledge.datafiles import (
     AnyText,
@@ -133,7 +133,7 @@ def load_policy(source: DataSource = None) -> Policy:
             raise KnowledgeBaseError(file, "decision.acknowledgeable_absolute",
                                      f"unknown concept {concept!r}")
     for concept in decision.blocking_data:
-        if concept not in DATA_CONCEPTS:
+        if concept not in DATA_CONCEPTS and concept not in INFUSION_DATA_CONCEPTS:
             raise KnowledgeBaseError(file, "decision.blocking_data",
                                      f"{concept!r} is not a data concept")
     quantities, numbers = _thresholds(file, doc.thresholds)

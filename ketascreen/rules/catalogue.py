@@ -18,10 +18,13 @@ from ketascreen.knowledge.policy import THRESHOLD_TYPES, Policy
 from ketascreen.knowledge.rules import RuleEntry, load_rule_file
 from ketascreen.knowledge.sources import Source, load_sources
 from ketascreen.models.result import FindingKind
+from ketascreen.rules.dayof import ANSWERS, SIGNALS
 from ketascreen.rules.evaluators import COMPARISONS, EVALUATORS, INPUTS, VITAL_SIGNS
+from ketascreen.units import Dimension
 
-_THRESHOLD_PARAMS = {"systolic", "diastolic", "threshold"}
-_BOOL_PARAMS = {"counts_inactive", "needed", "diazepam_equivalent"}
+_THRESHOLD_PARAMS = {"systolic", "diastolic", "threshold", "solids", "clear_fluids", "escalate"}
+_BOOL_PARAMS = {"counts_inactive", "needed", "diazepam_equivalent", "first"}
+_DURATION_PARAMS = {"solids", "clear_fluids"}
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,16 @@ def _check_params(file: str, rule_id: str, params: dict[str, Any], allowed: froz
         if name == "vital" and value not in VITAL_SIGNS:
             raise KnowledgeBaseError(file, rule_id, f"vital must be one of "
                                      f"{', '.join(VITAL_SIGNS)}")
+        if name in _DURATION_PARAMS and THRESHOLD_TYPES.get(value) is not Dimension.TIME:
+            raise KnowledgeBaseError(file, rule_id, f"parameter {name}: {value!r} is not a "
+                                     "duration threshold")
+        if name == "field" and value not in ANSWERS:
+            raise KnowledgeBaseError(file, rule_id, f"field must be one of {', '.join(ANSWERS)}")
+        if name == "value" and value not in ANSWERS.get(str(params.get("field")), ()):
+            raise KnowledgeBaseError(file, rule_id, f"value {value!r} is not an answer of "
+                                     f"{params.get('field')!r}")
+        if name == "signal" and value not in SIGNALS:
+            raise KnowledgeBaseError(file, rule_id, f"signal must be one of {', '.join(SIGNALS)}")
         if name == "compare" and value not in COMPARISONS:
             raise KnowledgeBaseError(file, rule_id, f"compare must be one of "
                                      f"{', '.join(COMPARISONS)}")

@@ -27,8 +27,9 @@ from ketascreen.models.result import (
     RulesetInfo,
 )
 from ketascreen.rules.catalogue import Rule, RuleCatalogue, load_rules
-from ketascreen.rules.evaluators import EVALUATORS, Context, abuse_assessment
+from ketascreen.rules.evaluators import EVALUATORS, abuse_assessment
 from ketascreen.rules.facts import Facts, build_facts
+from ketascreen.rules.logic import Context
 
 _KIND_ORDER = {"contraindication": 0, "dose": 1, "interaction": 2, "abuse-risk": 3, "data": 4}
 

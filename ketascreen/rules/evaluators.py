@@ -8,39 +8,19 @@ Missing data never makes a rule silently pass: the data rules fire on exactly th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ketascreen.concepts import HISTORY_CONCEPTS
 from ketascreen.display import format_number, format_quantity
-from ketascreen.knowledge.drugs import DrugKnowledge
 from ketascreen.knowledge.policy import Policy
+from ketascreen.rules.dayof import DAY_OF_EVALUATORS, DAY_OF_INPUTS
 from ketascreen.rules.facts import Facts, describe_medication
+from ketascreen.rules.logic import Context, Evaluator, Fired, Params
+from ketascreen.rules.logic import fixed as _fixed
 from ketascreen.rules.scores import assess_abuse_risk
 from ketascreen.units import Dimension, Quantity, magnitude_in
-
-Params = Mapping[str, Any]
-Fired = dict[str, str] | None
-
-
-@dataclass(frozen=True)
-class Context:
-    """What an evaluator may consult besides the facts."""
-
-    policy: Policy
-    drugs: DrugKnowledge
-
-
-@dataclass(frozen=True)
-class Evaluator:
-    """One kind of rule logic."""
-
-    reads: Callable[[str, Params], frozenset[str]]
-    params: frozenset[str]
-    placeholders: frozenset[str]
-    evaluate: Callable[[Facts, str, Params, Context], Fired]
-
 
 INPUTS: frozenset[str] = frozenset({
     "screening_date", "indication",
@@ -52,8 +32,10 @@ INPUTS: frozenset[str] = frozenset({
     "substance_use.dast10", "substance_use.audit_c",
     "protocol.dose", "protocol.duration", "protocol.weight_basis", "protocol.concentration",
     "protocol.vial", "protocol.diluent_volume",
+    *DAY_OF_INPUTS,
 })
-"""Every case input a rule may declare."""
+"""Every input a rule may declare: the case's, and an infusion's of a course (``infusion.*``,
+``course.*``: :data:`~ketascreen.rules.dayof.DAY_OF_INPUTS`)."""
 
 
 def _history_evidence(facts: Facts, concept: str, *, counts_inactive: bool) -> list[str]:
@@ -202,6 +184,8 @@ def _pregnancy(facts: Facts, concept: str, params: Params, ctx: Context) -> Fire
     evidence: list[str] = []
     if facts.case.patient.pregnant == "yes":
         evidence.append("patient: pregnant yes")
+    if facts.day_of is not None and facts.day_of.pre.pregnancy_test == "positive":
+        evidence.append(f"pregnancy test before infusion {facts.day_of.infusion}: positive")
     on_list = facts.condition_evidence("pregnancy", counts_inactive=False)
     evidence += [e.describe() for e in on_list]
     if on_list and facts.age > ctx.policy.number("pregnancy_status_to_age_years"):
@@ -336,6 +320,9 @@ def _missing_screen(facts: Facts, concept: str, params: Params, ctx: Context) ->
 
 
 def _stale(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
+    day_of = facts.day_of
+    if day_of is not None:
+        return _stale_weight_of_infusion(facts, ctx)
     taken = facts.case.measurements.taken_at
     if taken is None:
         return None  # absent = taken on the screening date (case-format.md)
@@ -351,6 +338,23 @@ def _stale(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
     if not stale:
         return None
     return {"detail": f"taken {taken.isoformat(sep=' ')}: " + "; ".join(stale)}
+
+
+def _stale_weight_of_infusion(facts: Facts, ctx: Context) -> Fired:
+    """At an infusion of a course the vital signs are today's; the weight may be an earlier
+    infusion's or the screening's, and is judged by the day it was measured."""
+    day_of = facts.day_of
+    assert day_of is not None
+    if day_of.weight_date is None or facts.weight is None:
+        return None
+    age_days = (day_of.start.date() - day_of.weight_date).days
+    limit = ctx.policy.number("weight_max_age_days")
+    if age_days <= limit:
+        return None
+    where = ("at the screening" if day_of.weight_from == 0
+             else f"at infusion {day_of.weight_from}")
+    return {"detail": f"weight {day_of.weight} measured {where} on "
+                      f"{day_of.weight_date.isoformat()} is {age_days} days old (limit {limit})"}
 
 
 def _dose_limit(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired:
@@ -384,10 +388,6 @@ def _dose_refused(facts: Facts, concept: str, params: Params, ctx: Context) -> F
     return None
 
 
-def _fixed(*inputs: str) -> Callable[[str, Params], frozenset[str]]:
-    return lambda concept, params: frozenset(inputs)
-
-
 _ABUSE_INPUTS = _fixed(
     "history.substance-use-disorder-active", "history.dissociative-misuse-history",
     "history.substance-use-disorder-remission", "conditions", "substance_use.dast10",
@@ -412,7 +412,8 @@ EVALUATORS: dict[str, Evaluator] = {
     "age-at-least": Evaluator(_fixed("patient.birth_date", "screening_date"),
                               frozenset({"threshold"}),
                               frozenset({"age", "screening_date", "limit"}), _age_at_least),
-    "pregnancy": Evaluator(_fixed("patient.pregnant", "conditions"), frozenset(),
+    "pregnancy": Evaluator(_fixed("patient.pregnant", "conditions",
+                                  "infusion.pre.pregnancy_test"), frozenset(),
                            frozenset({"evidence"}), _pregnancy),
     "breastfeeding": Evaluator(_fixed("patient.breastfeeding"), frozenset(),
                                frozenset({"evidence"}), _breastfeeding),
@@ -446,6 +447,8 @@ EVALUATORS: dict[str, Evaluator] = {
         frozenset(), frozenset({"detail"}), _dose_refused),
     "stale-measurement": Evaluator(
         _fixed("measurements.taken_at", "measurements.weight", "measurements.blood_pressure",
-               "screening_date"), frozenset(), frozenset({"detail"}), _stale),
+               "screening_date", "infusion.start", "course.infusions"), frozenset(),
+        frozenset({"detail"}), _stale),
+    **DAY_OF_EVALUATORS,
 }
 """Every kind of logic, by the name rules use in ``logic``."""

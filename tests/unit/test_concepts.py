@@ -9,9 +9,11 @@ from ketascreen.concepts import (
     ABUSE_RISK_CONCEPTS,
     ALL_CONCEPTS,
     DATA_CONCEPTS,
+    DAY_OF_CONCEPTS,
     DERIVED_CONCEPTS,
     DOSE_CONCEPTS,
     HISTORY_CONCEPTS,
+    INFUSION_DATA_CONCEPTS,
     MEDICATION_CLASSES,
     VITAL_SIGN_CONCEPTS,
     HistoryConcept,
@@ -36,15 +38,21 @@ def test_vocabulary_matches_spec() -> None:
     assert list(DATA_CONCEPTS) == _section("## Data concepts")
     assert list(DOSE_CONCEPTS) == _section("## Dose concepts")
     assert list(VITAL_SIGN_CONCEPTS) == _section("## Vital-sign concepts")
+    # The day-of table's `pregnancy` row is the derived concept, firing on a positive test too.
+    day_of = _section("## Day-of concepts")
+    assert list(DAY_OF_CONCEPTS) == [c for c in day_of if c != "pregnancy"]
+    assert "pregnancy" in day_of
+    infusion_data = SPEC.split("Data concepts of an infusion", 1)[1]
+    assert list(INFUSION_DATA_CONCEPTS) == re.findall(r"`(missing-[a-z0-9-]+)`", infusion_data)
     assert list(get_args(HistoryConcept)) == list(HISTORY_CONCEPTS)
 
 
-# The sections of concepts.md this program implements. "Day-of concepts" (an infusion of a
-# course) belong to the course-of-infusions issue: its ids are not concepts here yet, and its
-# `pregnancy` row (also: a positive test) must not be read as the screening's `pregnancy`.
+# The sections of concepts.md with a default severity column (the day-of table's `pregnancy`
+# row is the derived concept, absolute in both).
 IMPLEMENTED_SECTIONS = (
     "## History concepts", "## Concepts derived from the case", "## Medication concepts",
     "## Abuse-risk concept", "## Data concepts", "## Dose concepts", "## Vital-sign concepts",
+    "## Day-of concepts",
 )
 
 
@@ -59,9 +67,13 @@ def test_default_policy_severities_match_spec() -> None:
     policy = load_policy()
     rows = [row for heading in IMPLEMENTED_SECTIONS for row in _section_rows(heading)]
     # Data concepts have no severity column (they block); abuse-risk has tiers (below).
-    assert {c for c, _ in rows} >= set(VITAL_SIGN_CONCEPTS) | set(HISTORY_CONCEPTS)
+    assert {c for c, _ in rows} >= (set(VITAL_SIGN_CONCEPTS) | set(HISTORY_CONCEPTS)
+                                    | set(DAY_OF_CONCEPTS))
     for concept, severity in rows:
         assert policy.severity[concept] == severity, concept
     assert policy.severity["abuse-risk.high"] == "relative"
     assert policy.severity["abuse-risk.moderate"] == "info"
     assert all(c in policy.severity for c in ALL_CONCEPTS if c != "abuse-risk")
+    # Every data concept of an infusion blocks (the PHQ-9 only at infusion 1: concepts.md).
+    assert set(INFUSION_DATA_CONCEPTS) <= policy.blocking_data
+    assert policy.severity["missing-phq9.later"] == "info"

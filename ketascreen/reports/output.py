@@ -227,6 +227,10 @@ def produce_checklist(
 
     if identity is None:
         return pdf_signing.attach_unsigned(rendered.data, attachments), content
-    data = pdf_signing.sign_pdf(rendered.data, rendered.signature_box, identity, attachments,
-                                reason=f"{_meaning(content)} (record {content.record_id})")
+    # pyHanko logs a layout note when the stamp text fills its box exactly (a longer meaning,
+    # e.g. an infusion's); the stamp is drawn all the same, and its log never reaches the user.
+    with pdf_signing.quiet_logs("pyhanko"):
+        data = pdf_signing.sign_pdf(rendered.data, rendered.signature_box, identity,
+                                    attachments,
+                                    reason=f"{_meaning(content)} (record {content.record_id})")
     return data, content

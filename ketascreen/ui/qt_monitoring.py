@@ -134,8 +134,10 @@ class QtMonitoringForm(QWidget):
         band_text = ("unknown: no pre-infusion blood pressure today" if band is None
                      else f"{band.text()} (pre-infusion {baseline} \u00b120 %, C34)")
         set_text(self.limits,
-                 f"Patient's band: {band_text}. Notify the physician (local policy): BP above "
-                 f"{notify.systolic_above}/{notify.diastolic_above} mmHg (C12), heart rate "
+                 f"Patient's band: {band_text}. Notify the physician (the clinic policy's "
+                 f"values, local policy): BP above {notify.systolic_above}/"
+                 f"{notify.diastolic_above} mmHg (R41 C12) or systolic below "
+                 f"{notify.systolic_below} mmHg (C14), heart rate "
                  f"below {notify.heart_rate_below} or above {notify.heart_rate_above} /min "
                  f"(C14), SpO2 at or below {notify.spo2_at_or_below} % (C15). Times every 10 "
                  "min during the infusion, every 15 min after it (C7 C8).")

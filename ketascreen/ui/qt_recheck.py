@@ -130,6 +130,22 @@ class QtRecheckForm(QWidget):
             edit.textEdited.connect(lambda _text, n=name: self._update_mark(n))
         self._build_outcome(column)
         self.prefill: RecheckPrefill | None = None
+        self.acknowledgements: list[dict[str, str]] = []
+        """This infusion's acknowledgements: the physician's reasons typed at its findings."""
+        self.findings.acknowledge_requested.connect(self.acknowledge)
+        self.findings.withdraw_requested.connect(self.withdraw)
+
+    def acknowledge(self, concept: str, reason: str) -> None:
+        """Record the physician's reason for proceeding despite the finding ``concept`` of
+        this infusion, and screen again."""
+        self.acknowledgements = [a for a in self.acknowledgements if a["concept"] != concept]
+        self.acknowledgements.append({"concept": concept, "reason": reason})
+        self.screen_requested.emit()
+
+    def withdraw(self, concept: str) -> None:
+        """Withdraw this infusion's acknowledgement of ``concept``, and screen again."""
+        self.acknowledgements = [a for a in self.acknowledgements if a["concept"] != concept]
+        self.screen_requested.emit()
 
     def _build_outcome(self, column: QVBoxLayout) -> None:
         buttons = QHBoxLayout()
@@ -211,6 +227,7 @@ class QtRecheckForm(QWidget):
         self.medications.setPlainText("" if medications is None else medications.value)
         for name in self.marks:
             self._update_mark(name)
+        self.acknowledgements = []
         self.show_outcome(None, ())
 
     def mark_text(self, name: str) -> str:

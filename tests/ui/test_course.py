@@ -131,7 +131,8 @@ def test_the_recheck_marks_carried_values_and_screens_from_the_keyboard(
     assert outcome is not None and outcome.course is not None
     assert outcome.course.infusion == 4
     assert outcome.form.decision == "needs-review"
-    assert form.findings.row("bradycardia") is not None
+    for concept in ("bradycardia", "weight-change", "suicidal-ideation"):  # 186 kg; item 9 = 2
+        assert form.findings.row(concept) is not None, concept
     assert form.decision.decision == "needs-review"
     assert any("186 kg" in text for _label, text in outcome.form.dose_rows)
     assert form.problems.isHidden()
@@ -171,6 +172,7 @@ def test_the_monitoring_form_flags_with_icon_and_word_and_saves(
         "0", "10", "20", "30", "40", "55", "70", "85", "100"]
     assert "101-151 / 64-96 mmHg" in monitoring.limits.text()  # 126/80 mmHg +/-20 %
     assert "local policy" in monitoring.limits.text()
+    assert "BP above 180/100 mmHg" in monitoring.limits.text()
 
     table.setFocus()
     table.setCurrentCell(0, 1)
@@ -183,7 +185,7 @@ def test_the_monitoring_form_flags_with_icon_and_word_and_saves(
 
     assert _cell(table, 0, 6) == ""
     flags = _cell(table, 4, 6)
-    assert "\u26a0 NOTIFY: above 180/110 mmHg" in flags
+    assert "\u26a0 NOTIFY: above 180/100 mmHg" in flags
     assert "\u25b2 OUTSIDE BAND: outside 101-151 / 64-96 mmHg" in flags
     assert "\u26a0 NOTIFY: 92 % at or below 92 %" in flags
     bp, spo2, hr = table.item(4, 1), table.item(4, 3), table.item(4, 2)
@@ -244,3 +246,32 @@ def test_a_screenshot_of_each_tab(qtbot: QtBot, window: MainWindow, dialogs: Fak
     assert not shot.isNull() and shot.width() > 600
     out: Any = tmp_path / f"course-tab-{tab}.png"
     assert shot.save(str(out))
+
+
+def test_a_finding_of_the_recheck_is_acknowledged_with_a_typed_reason(
+        qtbot: QtBot, window: MainWindow, dialogs: FakeDialogs, course_file: Path) -> None:
+    view = _open(qtbot, window, dialogs, course_file)
+    form = view.recheck
+    type_into(qtbot, form.start, "2026-12-04T09:00")
+    for name, text in {"last_solids": "2026-12-04T01:00",
+                       "last_clear_fluids": "2026-12-04T07:00",
+                       "blood_pressure": "128/82 mmHg", "heart_rate": "45 /min",
+                       "spo2": "98 %", "phq9": "1 1 1 1 1 1 1 0 0"}.items():
+        type_into(qtbot, form.edits[name], text)
+    form.screen_button.click()
+    row = form.findings.row("bradycardia")
+    assert row is not None and row.acknowledgeable
+    row.ack_button.click()
+    type_into(qtbot, row.reason, "Athlete, resting rate 45 for years")
+    qtbot.keyClick(row.reason, Qt.Key.Key_Return)
+    assert form.acknowledgements == [{"concept": "bradycardia",
+                                      "reason": "Athlete, resting rate 45 for years"}]
+    outcome = window.course.outcome
+    assert outcome is not None and outcome.form.screening is not None
+    acknowledged = [f.concept for f in outcome.form.screening.result.findings if f.acknowledged]
+    assert acknowledged == ["bradycardia"]
+    form.save_button.click()
+    saved = load_course(course_file).infusion(4)
+    assert [(a.concept, a.reason) for a in saved.acknowledgements] == [
+        ("bradycardia", "Athlete, resting rate 45 for years")]
+    assert form.acknowledgements == []  # the next infusion's form starts without any

@@ -15,12 +15,13 @@ import json
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from reportlab.graphics import renderSVG
 
+from ketascreen.checklist import blood_pressure_band as checklist_band
 from ketascreen.course.figures import DEFAULT_THRESHOLDS, CourseThresholds
 from ketascreen.course.outcome import CourseScreening
 from ketascreen.errors import FieldProblem, UnitInputError
@@ -321,7 +322,8 @@ def carried_label(carried: Carried) -> str:
 
 
 def course_with_recheck(course: Course, prefill: RecheckPrefill, *, start: str,
-                        pre: Mapping[str, Any], protocol: Mapping[str, str]) -> Course:
+                        pre: Mapping[str, Any], protocol: Mapping[str, str],
+                        acknowledgements: Sequence[Mapping[str, str]] = ()) -> Course:
     """``course`` with the re-checked infusion: appended when new, else its planned last one
     replaced (keeping what the file held beyond the day-of re-check).
 
@@ -332,6 +334,7 @@ def course_with_recheck(course: Course, prefill: RecheckPrefill, *, start: str,
             "unchanged").
         protocol: the protocol fields typed for this infusion (``dose``, ``duration``); empty
             when it keeps the previous one's.
+        acknowledgements: this infusion's own acknowledgements (``concept``, ``reason``).
 
     Raises:
         CourseValidationError: the result is not a valid course; each problem names its full
@@ -342,6 +345,8 @@ def course_with_recheck(course: Course, prefill: RecheckPrefill, *, start: str,
                                 "pre": {k: v for k, v in pre.items() if v not in (None, "")}}
     if protocol:
         infusion["dose"] = dict(protocol)
+    if acknowledgements:
+        infusion["acknowledgements"] = [dict(a) for a in acknowledgements]
     if prefill.new:
         data["infusions"].append(infusion)
     else:
@@ -358,9 +363,6 @@ AFTER_EVERY_MIN = 15
 """Readings every 15 minutes after it (C7)."""
 AFTER_FOR_MIN = 60
 """How long after the infusion readings are prefilled (local policy)."""
-BAND_PERCENT = 20
-"""The patient's own band: within 20 % of the day's pre-infusion blood pressure (C34; the
-circulation criterion of the PADSS, C32)."""
 
 
 def monitoring_minutes(duration_min: int, *, during_every: int = DURING_EVERY_MIN,
@@ -407,21 +409,18 @@ class BloodPressureBand:
                 f"{self.diastolic[0]}-{self.diastolic[1]} mmHg")
 
 
-def _inward(value: float, percent: int) -> tuple[int, int]:
-    low = Decimal(str(value)) * (100 - percent) / 100
-    high = Decimal(str(value)) * (100 + percent) / 100
-    return (int(low.to_integral_value(rounding=ROUND_CEILING)),
-            int(high.to_integral_value(rounding=ROUND_FLOOR)))
-
-
-def blood_pressure_band(baseline: str, *, percent: int = BAND_PERCENT) -> BloodPressureBand:
-    """The band around ``baseline`` (``"132/84 mmHg"``).
+def blood_pressure_band(baseline: str) -> BloodPressureBand:
+    """The band around ``baseline`` (``"132/84 mmHg"``): the one the printed monitoring grid
+    shows (:func:`ketascreen.checklist.blood_pressure_band`).
 
     Raises:
         UnitInputError: ``baseline`` is not a blood pressure.
     """
-    systolic, diastolic = parse_blood_pressure(baseline).mmhg()
-    return BloodPressureBand(_inward(systolic, percent), _inward(diastolic, percent))
+    band = checklist_band(baseline)
+    if band is None:  # pragma: no cover - only for a missing value, and baseline is given
+        raise UnitInputError(field="blood_pressure", got="", expected="systolic/diastolic",
+                             reason="is missing")
+    return BloodPressureBand(*band)
 
 
 @dataclass(frozen=True)
@@ -429,14 +428,16 @@ class NotifyValues:
     """The clinic's notify values: a reading beyond one is reported to the physician.
 
     No published stop/slow/notify rule exists for ketamine infusions for depression, so these
-    are local policy (course-facts 1.2); the defaults are the thresholds the sources name:
-    systolic above 180 or diastolic above 110 mmHg ("very elevated", C12), SpO2 at or below
-    92 % (C15), heart rate below 50 or above 150 /min (C14). The app reads them from the clinic
-    policy in force (:func:`notify_values`), so a clinic changes them in its policy file.
+    are local policy (course-facts 1.2). The app reads them from the clinic policy in force
+    (:func:`notify_values`), the same thresholds the printed monitoring grid lists; the
+    defaults are the shipped policy's: systolic above 180 or diastolic above 100 mmHg (severe
+    hypertension, R41; "very elevated" above 180/110, C12), systolic below 90 mmHg (C14), SpO2
+    at or below 92 % (C15), heart rate below 50 or above 150 /min (C14).
     """
 
     systolic_above: int = 180
-    diastolic_above: int = 110
+    diastolic_above: int = 100
+    systolic_below: int = 90
     spo2_at_or_below: int = 92
     heart_rate_below: int = 50
     heart_rate_above: int = 150
@@ -447,8 +448,9 @@ DEFAULT_NOTIFY = NotifyValues()
 
 def notify_values(*, rules: RuleSet | None = None) -> NotifyValues:
     """The notify values of the clinic policy in force: the thresholds its rules already use
-    for a very elevated blood pressure (``prior_severe_systolic``/``_diastolic``), bradycardia,
-    tachycardia and hypoxaemia, in whole mmHg, /min and %.
+    for a severe blood pressure (the lower of ``hypertension_severe_*`` and
+    ``prior_severe_*``), hypotension, bradycardia, tachycardia and hypoxaemia, in whole mmHg,
+    /min and %.
 
     Raises:
         KnowledgeBaseError: a data file of the rule set in force is invalid.
@@ -459,8 +461,11 @@ def notify_values(*, rules: RuleSet | None = None) -> NotifyValues:
         return round(float(policy.quantity(key).to(unit).magnitude))
 
     return NotifyValues(
-        systolic_above=whole("prior_severe_systolic", "mmHg"),
-        diastolic_above=whole("prior_severe_diastolic", "mmHg"),
+        systolic_above=min(whole("hypertension_severe_systolic", "mmHg"),
+                           whole("prior_severe_systolic", "mmHg")),
+        diastolic_above=min(whole("hypertension_severe_diastolic", "mmHg"),
+                            whole("prior_severe_diastolic", "mmHg")),
+        systolic_below=whole("hypotension_systolic", "mmHg"),
         spo2_at_or_below=whole("hypoxaemia_spo2", "percent"),
         heart_rate_below=whole("bradycardia_heart_rate", "1/minute"),
         heart_rate_above=whole("tachycardia_heart_rate", "1/minute"))
@@ -516,6 +521,9 @@ def check_reading(values: Mapping[str, str], *, band: BloodPressureBand | None,
                 flags.append(ReadingFlag(
                     "blood_pressure", "notify",
                     f"above {notify.systolic_above}/{notify.diastolic_above} mmHg"))
+            if systolic < notify.systolic_below:
+                flags.append(ReadingFlag("blood_pressure", "notify",
+                                         f"systolic below {notify.systolic_below} mmHg"))
             if band is not None and not (
                     band.systolic[0] <= systolic <= band.systolic[1]
                     and band.diastolic[0] <= diastolic <= band.diastolic[1]):

@@ -164,8 +164,9 @@ class CourseController(QObject):
             return None
         start, pre, protocol = self.view.recheck.values()
         try:
-            course = course_actions.course_with_recheck(self.course, self.prefill, start=start,
-                                                        pre=pre, protocol=protocol)
+            course = course_actions.course_with_recheck(
+                self.course, self.prefill, start=start, pre=pre, protocol=protocol,
+                acknowledgements=self.view.recheck.acknowledgements)
         except CourseValidationError as error:
             self.recheck_course = self.outcome = None
             self.view.recheck.show_outcome(None, course_actions.problems_of(error))

@@ -91,6 +91,8 @@ class CourseRun:
     _contexts: dict[int, InfusionContext] = field(default_factory=dict, repr=False)
     _given: dict[int, Quantity] = field(default_factory=dict, repr=False)
     _cases: dict[int, Case] = field(default_factory=dict, repr=False)
+    _findings: dict[int, tuple[frozenset[str], Sequence[Finding]]] = field(
+        default_factory=dict, repr=False)
 
     def case(self, number: int) -> Case:
         """Infusion ``number``'s case with its own acknowledgements (0: the screening)."""
@@ -113,12 +115,21 @@ class CourseRun:
         return self._contexts[number]
 
     def findings(self, number: int, concepts: Iterable[str]) -> Sequence[Finding]:
-        """The findings of the rules of ``concepts`` at infusion ``number`` (0: the screening)."""
+        """The findings of the rules of ``concepts`` at infusion ``number`` (0: the screening).
+
+        The rules of each infusion fire once per set of concepts: a later request for some of
+        the same concepts reads the findings already made."""
         wanted = frozenset(concepts)
-        if number == SCREENING:
-            return self.fire(self.course.screening, None, wanted)
-        context = self.context(number)
-        return self.fire(context.case, context.day_of, wanted)
+        fired, found = self._findings.get(number, (frozenset(), ()))
+        if not wanted <= fired:
+            fired = fired | wanted
+            if number == SCREENING:
+                found = self.fire(self.course.screening, None, fired)
+            else:
+                context = self.context(number)
+                found = self.fire(context.case, context.day_of, fired)
+            self._findings[number] = (fired, found)
+        return [f for f in found if f.concept in wanted]
 
     def in_force(self, number: int) -> tuple[Acknowledgement, ...]:
         """The acknowledgements in force at infusion ``number`` as signed (0: the screening's

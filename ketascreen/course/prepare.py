@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ketascreen.course.carryover import CourseRun
+from ketascreen.course.dose import dose_change, planned_infusions
 from ketascreen.course.outcome import CourseScreening
 from ketascreen.dosing import DoseOutcome
 from ketascreen.models.case import Case
@@ -77,7 +78,8 @@ def prepare_infusion(course: Course, infusion: int | None = None, *,
     def fire(case: Case, day_of: DayOf | None, only: frozenset[str]) -> Sequence[Finding]:
         return [f.finding for f in rules.fire(facts_of(case, day_of), only=only)]
 
-    run = CourseRun(course, rules.policy, dose, fire)
+    run = CourseRun(course, rules.policy, dose, fire,
+                    planned=planned_infusions(course, rules.formulary))
     context = run.context(number)
     facts = facts_of(context.case, context.day_of)
     evaluation = rules.evaluate(facts)
@@ -89,6 +91,8 @@ def prepare_infusion(course: Course, infusion: int | None = None, *,
     screened = CourseScreening(
         course=course, infusion=number, figures=context.figures,
         phq9_series=context.phq9_series, changes=run.changes(number, reference, today),
-        protocol=context.protocol, dose_change=None,
+        protocol=context.protocol,
+        dose_change=dose_change(dose(run.case(number - 1)), dose(context.case), rules.formulary,
+                                indication=course.screening.indication),
         carried_acknowledgements=tuple(a.concept for a in carried), last_signed=reference)
     return PreparedInfusion(facts, screened, None if carried else evaluation)

@@ -330,3 +330,15 @@ def test_dose_change_from_the_previous_infusion() -> None:
     assert screening.course is not None and screening.course.dose_change is not None
     assert screening.course.dose_change.text.startswith("0.5 -> 0.75 mg/kg: escalation")
     assert _screen(example_course()).course.dose_change is None  # type: ignore[union-attr]
+
+
+def test_cli_course_checklist_goes_through_the_same_pdf_path(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`screen COURSE.json --pdf OUT.pdf` writes the infusion's (unsigned) checklist; --summary
+    reads a course file as its last infusion."""
+    out = tmp_path / "infusion-3.pdf"
+    assert main(["screen", str(COURSE_EXAMPLE), "--pdf", str(out)]) == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    assert "NOT signed" in capsys.readouterr().err
+    assert main(["screen", str(COURSE_EXAMPLE), "--summary"]) == 0
+    assert "Alex Rivera (MRN-0042): CLEAR" in capsys.readouterr().out

@@ -92,6 +92,7 @@ mutations: $(STAMP)
 ## bench: the benchmarks of bench/ (figures go in the issue notes)
 bench: $(STAMP)
 	$(PY) bench/bench_screen.py
+	$(PY) bench/bench_course.py
 	$(PY) bench/bench_dose.py
 	$(PY) bench/bench_pdf.py
 	$(PY) bench/bench_import.py

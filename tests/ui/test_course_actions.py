@@ -78,6 +78,12 @@ def test_the_next_infusion_carries_the_latest_weight_medications_and_protocol() 
 def test_a_planned_last_infusion_is_the_one_rechecked() -> None:
     prefill = ca.recheck_prefill(_course(_with_planned_fourth()))
     assert (prefill.number, prefill.new, prefill.previous) == (4, False, 3)
+    assert prefill.carried["dose"] == ca.Carried("0.5 mg/kg", "infusion 3")
+    data = _with_planned_fourth()
+    data["infusions"][3]["dose"] = {"dose": "0.75 mg/kg"}  # planned with its own dose
+    prefill = ca.recheck_prefill(_course(data))
+    assert prefill.carried["dose"] == ca.Carried("0.75 mg/kg", "infusion 4")
+    assert prefill.carried["duration"] == ca.Carried("40 min", "infusion 3")
 
 
 def test_the_first_infusion_carries_the_screenings_values() -> None:

@@ -275,8 +275,9 @@ def recheck_prefill(course: Course) -> RecheckPrefill:
 
     The next infusion is the course's last one while it is only planned, else a new one. Its
     weight, medication list and protocol (dose and duration) are the latest given at or before
-    the previous infusion, else the screening's: the same values the screening of that infusion
-    reads when the form leaves them as they are (``course-format.md``, rules of interpretation).
+    the previous infusion (a planned infusion's own protocol fields first), else the
+    screening's: the same values the screening of that infusion reads when the form leaves them
+    as they are (``course-format.md``, rules of interpretation).
     """
     last = course.last
     new = infusion_state(last) is not InfusionState.PLANNED
@@ -303,8 +304,9 @@ def recheck_prefill(course: Course) -> RecheckPrefill:
         "\n".join(_medication_line(m) for m in dumped) or "(none)", source)
 
     protocol_fields: tuple[Literal["dose", "duration"], ...] = ("dose", "duration")
+    dosed = course.infusions[:number]  # a planned infusion's own protocol fields come first
     for name in protocol_fields:
-        own = next(((getattr(i.dose, name), i.number) for i in reversed(earlier)
+        own = next(((getattr(i.dose, name), i.number) for i in reversed(dosed)
                     if i.dose is not None and getattr(i.dose, name) is not None), None)
         screened = (None if course.screening.protocol is None
                     else getattr(course.screening.protocol, name))

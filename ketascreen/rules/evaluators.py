@@ -290,6 +290,8 @@ def _missing_pregnancy_status(facts: Facts, concept: str, params: Params, ctx: C
                if value == "unknown"]
     if "pregnant" not in unknown:
         return None
+    if facts.day_of is not None and facts.day_of.pre.pregnancy_test in ("negative", "positive"):
+        return None  # the day's test answers the screening's open question
     who = "female" if patient.sex == "female" else "sex unknown"
     return {"detail": f"{who}, aged {facts.age}; unknown: {', '.join(unknown)}"}
 
@@ -429,7 +431,8 @@ EVALUATORS: dict[str, Evaluator] = {
                                         frozenset({"detail"}), _missing_bp),
     "missing-pregnancy-status": Evaluator(
         _fixed("patient.sex", "patient.birth_date", "patient.pregnant", "patient.breastfeeding",
-               "screening_date"), frozenset(), frozenset({"detail"}), _missing_pregnancy_status),
+               "screening_date", "infusion.pre.pregnancy_test"), frozenset(),
+        frozenset({"detail"}), _missing_pregnancy_status),
     "unanswered-history": Evaluator(_fixed("history", "conditions", "patient.pregnant"),
                                     frozenset(), frozenset({"detail"}), _unanswered_history),
     "missing-substance-use-screen": Evaluator(

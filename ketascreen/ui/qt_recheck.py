@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ketascreen.course.outcome import CourseScreening
 from ketascreen.errors import FieldProblem
 from ketascreen.ui.actions.course import Carried, RecheckField, RecheckPrefill, carried_label
 from ketascreen.ui.actions.screening import FormScreening
@@ -68,6 +69,27 @@ def scale_value(text: str) -> object:
     if text.isdigit():
         return int(text)
     return text
+
+
+_CHANGE_MARK = {"unchanged": "\u2713 unchanged", "changed": "\u270e CHANGED",
+                "new finding": "\u26a0 NEW FINDING"}
+
+
+def changes_html(course: CourseScreening) -> str:
+    """What changed since the last signed checklist, item by item (a mark and the words for
+    each state, never colour alone), and the change of dose per weight, as the form shows it."""
+    since = ("the first screening" if course.last_signed == 0
+             else f"infusion {course.last_signed}'s checklist")
+    lines = [f"<b>Changed since the last signed checklist ({html.escape(since)})</b>"]
+    for change in course.changes:
+        text = f"{_CHANGE_MARK[change.state]}: {change.item}"
+        if change.detail:
+            text += f" \u2014 {change.detail}"
+        lines.append(html.escape(text))
+    if course.dose_change is not None:
+        lines.append("<b>" + html.escape(f"\u21c5 Dose change: {course.dose_change.text}")
+                     + "</b>")
+    return "<br>".join(lines)
 
 
 class QtRecheckForm(QWidget):
@@ -168,6 +190,12 @@ class QtRecheckForm(QWidget):
         self.problems.hide()
         column.addWidget(self.problems)
         self.decision = QtDecision(self)
+        self.changes = QLabel(self)
+        self.changes.setObjectName("recheck-changes")
+        self.changes.setWordWrap(True)
+        self.changes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.changes.hide()
+        column.addWidget(self.changes)
         self.dose = QtDoseOutcome(self)
         self.findings = QtFindings(self)
         for widget in (self.decision, self.dose, self.findings):
@@ -256,8 +284,15 @@ class QtRecheckForm(QWidget):
         return self.start.text().strip(), pre, protocol
 
     def show_outcome(self, outcome: FormScreening | None,
-                     problems: tuple[FieldProblem, ...]) -> None:
-        """Show the screening of the re-checked infusion, or the fields it refused."""
+                     problems: tuple[FieldProblem, ...],
+                     course: CourseScreening | None = None) -> None:
+        """Show the screening of the re-checked infusion (with what changed since the last
+        signed checklist and the dose change, from ``course``), or the fields it refused."""
+        if course is None:
+            self.changes.hide()
+        else:
+            set_text(self.changes, changes_html(course))
+            self.changes.show()
         if problems:
             set_text(self.problems, "<b>Correct these fields</b><br>" + "<br>".join(
                 html.escape("\u2716 " + describe_problem(p, with_field=p.field))

@@ -136,6 +136,11 @@ def test_the_recheck_marks_carried_values_and_screens_from_the_keyboard(
     assert form.decision.decision == "needs-review"
     assert any("186 kg" in text for _label, text in outcome.form.dose_rows)
     assert form.problems.isHidden()
+    changes = form.changes.text()
+    assert "Changed since the last signed checklist (infusion 3&#x27;s checklist)" in changes
+    assert "\u26a0 NEW FINDING: weight \u2014 186 lb -&gt; 186 kg" in changes
+    assert "\u2713 unchanged: medications" in changes
+    assert "Dose change" not in changes  # the dose per weight is carried unchanged
     assert load_course(course_file).last.number == 3  # screening writes nothing
 
 
@@ -275,3 +280,20 @@ def test_a_finding_of_the_recheck_is_acknowledged_with_a_typed_reason(
     assert [(a.concept, a.reason) for a in saved.acknowledgements] == [
         ("bradycardia", "Athlete, resting rate 45 for years")]
     assert form.acknowledgements == []  # the next infusion's form starts without any
+
+
+def test_a_dose_typed_over_the_carried_one_is_shown_as_a_dose_change(
+        qtbot: QtBot, window: MainWindow, dialogs: FakeDialogs, course_file: Path) -> None:
+    view = _open(qtbot, window, dialogs, course_file)
+    qtbot.keyClick(view, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # Ctrl+2
+    form = view.recheck
+    type_into(qtbot, form.start, "2026-12-04T09:00")
+    form.edits["dose"].selectAll()
+    type_into(qtbot, form.edits["dose"], "0.75 mg/kg")
+    assert form.mark_text("dose") == "\u270e changed from 0.5 mg/kg (infusion 3)"
+    qtbot.keyClick(form.edits["dose"], Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert form.problems.isHidden(), form.problems.text()
+    assert "\u21c5 Dose change: 0.5 -&gt; 0.75 mg/kg: escalation, R10" in form.changes.text()
+    outcome = window.course.outcome
+    assert outcome is not None and outcome.course is not None
+    assert outcome.course.protocol.protocol.dose == "0.75 mg/kg"

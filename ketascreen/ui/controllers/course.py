@@ -174,7 +174,8 @@ class CourseController(QObject):
         self.recheck_course = course
         self.outcome = self._screen(course, self.prefill.number)
         self.view.recheck.show_outcome(
-            None if self.outcome is None else self.outcome.form, ())
+            None if self.outcome is None else self.outcome.form, (),
+            None if self.outcome is None else self.outcome.course)
         return self.outcome
 
     def _save(self, course: Course, what: str) -> bool:

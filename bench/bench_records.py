@@ -1,5 +1,6 @@
 """Benchmark of the records store: with 10,000 stored screenings, today's worklist query and
-opening a record must each take <= 20 ms (median) on the 2-core reference machine (issue 6).
+opening a record must each take <= 20 ms (median) on the 2-core reference machine (issue 6);
+with 1,000 courses of six infusions stored, ``course show`` too (issue 13).
 
     .venv/bin/python bench/bench_records.py                  # SQLite in a temporary folder
     .venv/bin/python bench/bench_records.py --url postgresql://...   # a PostgreSQL database
@@ -10,6 +11,8 @@ audit events (create and sign) in the hash chain, 2,500 patients, signing times 
 past year with ``--today`` of them signed today, 10 % drafts and 2 % amendments. Rows are bulk
 inserted (rendering and signing 10,000 PDFs would take an hour and is measured elsewhere); the
 chain is verified at the end so the data is what the store itself would have written.
+Each course (``--courses``) follows a patient's signed screening and has six infusions (their
+screenings stored as drafts) with four monitoring readings, a rescue drug and a discharge each.
 """
 
 from __future__ import annotations
@@ -30,7 +33,15 @@ from sqlalchemy import insert, select
 import ketascreen
 from ketascreen.models.checklist import canonical_json
 from ketascreen.records.content import content_sha256
-from ketascreen.records.models import Patient, ScreeningRow, SignedDocument, User
+from ketascreen.records.models import (
+    CourseInfusionRow,
+    CourseRow,
+    InfusionRecordRow,
+    Patient,
+    ScreeningRow,
+    SignedDocument,
+    User,
+)
 from ketascreen.records.repository import RecordStore
 from ketascreen.records.worklist import open_checklist, todays_checklists
 from ketascreen.reports.keys import generate_self_signed
@@ -141,6 +152,96 @@ def populate(store: RecordStore, count: int, today: int, rng: random.Random) -> 
                                             "document_sha256": pdf_sha})
 
 
+def populate_courses(store: RecordStore, courses: int) -> list[str]:
+    """Add ``courses`` courses, each after a signed screening of its own patient, with six
+    infusions (their screenings stored as drafts ten days ago) and four monitoring readings, a
+    rescue drug and a discharge each; returns their course ids."""
+    case_json, result_json, _, _ = _template()
+    content = content_sha256(case_json, result_json)
+    ruleset = rule_set_in_force()
+    now = datetime.now(UTC)
+    earlier = now - timedelta(days=10)
+    with store.database.read() as session:
+        physician = session.execute(select(User.id).where(User.username == "drsmith")
+                                    ).scalar_one()
+        nurse = session.execute(select(User.id).where(User.username == "rnpatel")).scalar_one()
+        next_screening = (session.execute(select(ScreeningRow.id).order_by(
+            ScreeningRow.id.desc())).scalars().first() or 0) + 1
+        first_signed: dict[int, int] = {}
+        for row_id, patient in session.execute(
+                select(ScreeningRow.id, ScreeningRow.patient_id)
+                .where(ScreeningRow.status == "signed").order_by(ScreeningRow.id)):
+            first_signed.setdefault(patient, row_id)
+    followed = list(first_signed.items())[:courses]
+    if len(followed) < courses:
+        raise SystemExit(f"only {len(followed)} patients have a signed screening: give more "
+                         "--count or fewer --courses")
+    day_of = canonical_json({"number": 1, "start": "2026-11-27T09:00", "pre": {
+        "blood_pressure": "132/84 mmHg", "heart_rate": "70 /min", "spo2": "98 %",
+        "escort": "yes", "weight": "187 lb", "phq9": 14}}).decode()
+    reading = canonical_json({"minute": 40, "blood_pressure": "152/94 mmHg",
+                              "heart_rate": "84 /min", "spo2": "97 %", "moaas": 4}).decode()
+    recorded = ((("monitoring", reading),) * 4
+                + (("rescue", '{"dose":"4 mg","drug":"ondansetron","minute":15}'),
+                   ("discharge", '{"aldrete":10,"escort":"yes","minute":90}')))
+    ids: list[str] = []
+    batch = 100
+    for first in range(0, courses, batch):
+        screenings, course_rows, infusions, entries = [], [], [], []
+        for n in range(first, min(first + batch, courses)):
+            patient, screening_id = followed[n]
+            course_id = "KC-" + hashlib.sha256(f"course {n}".encode()).hexdigest()[:12].upper()
+            ids.append(course_id)
+            course_rows.append({"id": n + 1, "course_id": course_id, "patient_id": patient,
+                                "screening_id": screening_id, "plan_infusions": 6,
+                                "plan_weeks": 3, "created_at": earlier,
+                                "created_by": physician})
+            for number in range(1, 7):
+                row_id = next_screening + n * 6 + number - 1
+                screenings.append({
+                    "id": row_id, "record_id": "KS-" + hashlib.sha256(
+                        f"course {n} infusion {number}".encode()).hexdigest()[:12].upper(),
+                    "patient_id": patient, "status": "draft", "decision": "clear",
+                    "screening_date": earlier.date(), "case_json": case_json,
+                    "result_json": result_json, "content_sha256": content,
+                    "ruleset_version": ruleset.info.version,
+                    "ruleset_sha256": ruleset.info.sha256,
+                    "policy_version": ruleset.policy.version,
+                    "policy_sha256": ruleset.policy.sha256,
+                    "formulary_version": ruleset.formulary.formulary_version,
+                    "formulary_sha256": ruleset.formulary.formulary_sha256,
+                    "created_at": earlier, "created_by": physician, "updated_at": earlier,
+                    "signed_at": None, "signed_by": None, "signer_name": None,
+                    "amends_id": None, "amendment_reason": None})
+                infusion_id = n * 6 + number
+                infusions.append({"id": infusion_id, "course_id": n + 1, "number": number,
+                                  "infusion_json": day_of, "content_sha256": content,
+                                  "screening_id": row_id, "replaces_id": None,
+                                  "created_at": earlier, "created_by": physician})
+                entries += [{"infusion_id": infusion_id, "kind": kind, "entry_json": entry,
+                             "findings_json": "[]", "created_at": earlier,
+                             "created_by": nurse} for kind, entry in recorded]
+        with store.transaction() as tx:
+            tx.session.execute(insert(ScreeningRow), screenings)
+            tx.session.execute(insert(CourseRow), course_rows)
+            tx.session.execute(insert(CourseInfusionRow), infusions)
+            tx.session.execute(insert(InfusionRecordRow), entries)
+            tx.trail.track_rows(ScreeningRow, [row["id"] for row in screenings])
+            tx.trail.track_rows(CourseRow, [row["id"] for row in course_rows])
+            tx.trail.track_rows(CourseInfusionRow, [row["id"] for row in infusions])
+            tx.trail.track_rows(InfusionRecordRow, [row["id"] for row in infusions],
+                                "infusion_id")
+            for row in screenings:
+                tx.trail.append(username="drsmith", role="physician", action="create",
+                                record_id=str(row["record_id"]),
+                                detail={"content_sha256": content})
+            for row in course_rows:
+                tx.trail.append(username="drsmith", role="physician",
+                                action="course-start", record_id=str(row["course_id"]),
+                                detail={"infusions": 6})
+    return ids
+
+
 def _time(call: Callable[[], object], runs: int) -> tuple[float, float]:
     for _ in range(5):
         call()
@@ -161,6 +262,8 @@ def main() -> int:
     parser.add_argument("--today", type=int, default=40, help="screenings signed today")
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--courses", type=int, default=1_000,
+                        help="courses of six infusions stored")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="ketascreen-bench-") as folder:
@@ -168,6 +271,7 @@ def main() -> int:
         started = time.perf_counter()
         with RecordStore.open(url) as store:
             populate(store, args.count, args.today, rng)
+            course_ids = populate_courses(store, args.courses) if args.courses else []
         filled = time.perf_counter() - started
         with RecordStore.open(url) as store:
             nurse = store.authenticate("rnpatel", "bench-rnpatel-password")
@@ -175,7 +279,8 @@ def main() -> int:
             worklist = todays_checklists(store, nurse)
             today_ids = [item.record_id for item in worklist]
             with store.database.read() as session:
-                every_id = list(session.execute(select(ScreeningRow.record_id).where(
+                every_id = list(session.execute(select(ScreeningRow.record_id).join(
+                    SignedDocument, SignedDocument.screening_id == ScreeningRow.id).where(
                     ScreeningRow.status != "draft")).scalars())
             pick = random.Random(args.seed + 1)
             figures = {
@@ -188,6 +293,9 @@ def main() -> int:
                 "its signed PDF (store.document)": _time(
                     lambda: store.document(physician, pick.choice(every_id)), args.runs),
             }
+            if course_ids:
+                figures[f"course show ({len(course_ids)} courses of 6 infusions)"] = _time(
+                    lambda: store.course(nurse, pick.choice(course_ids)), args.runs)
             started_verify = time.perf_counter()
             report = store.verify_audit()
             verify = time.perf_counter() - started_verify

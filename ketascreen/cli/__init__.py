@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ketascreen.records.dbcommands import run_db  # noqa: PLC0415
 
             return run_db(args, sys.stdout)
-        if args.command in ("records", "audit", "users"):
+        if args.command in ("records", "audit", "users", "course", "infusion"):
             from ketascreen.records.commands import run  # noqa: PLC0415
 
             return run(args, sys.stdout)

@@ -244,3 +244,69 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+RECORD_KINDS: Final = ("monitoring", "rescue", "discharge")
+"""What a nurse types in after an infusion (``infusion_records.kind``)."""
+
+
+class CourseRow(Base):
+    """A course of infusions, started from a signed screening (revision 0005; append-only)."""
+
+    __tablename__ = "courses"
+    __table_args__ = (
+        CheckConstraint("(plan_infusions IS NULL AND plan_weeks IS NULL) OR "
+                        "(plan_infusions >= 1 AND plan_weeks >= 1)", name="ck_courses_plan"),
+        Index("ix_courses_patient", "patient_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[str] = mapped_column(String(20), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"))
+    plan_infusions: Mapped[int | None] = mapped_column(Integer)
+    plan_weeks: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class CourseInfusionRow(Base):
+    """An infusion of a course: its day-of content and its stored screening (revision 0005;
+    append-only: a corrected day-of check is a new row naming the row it replaces, and the
+    latest row of a number is in force)."""
+
+    __tablename__ = "course_infusions"
+    __table_args__ = (
+        CheckConstraint("number >= 1", name="ck_course_infusions_number"),
+        Index("ix_course_infusions_number", "course_id", "number", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    infusion_json: Mapped[str] = mapped_column(Text)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"), unique=True)
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("course_infusions.id"),
+                                                    unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class InfusionRecordRow(Base):
+    """A monitoring reading, rescue drug or discharge typed in after an infusion, with the
+    findings the thresholds gave (revision 0005; append-only)."""
+
+    __tablename__ = "infusion_records"
+    __table_args__ = (
+        CheckConstraint(_in("kind", RECORD_KINDS), name="ck_infusion_records_kind"),
+        Index("ix_infusion_records_infusion", "infusion_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    infusion_id: Mapped[int] = mapped_column(ForeignKey("course_infusions.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    entry_json: Mapped[str] = mapped_column(Text)
+    findings_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))

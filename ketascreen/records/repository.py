@@ -12,7 +12,10 @@ audit trail, role checks):
   checks before a signed document is stored: :mod:`~ketascreen.records.signoff`);
 - printing, the double check, exporting, checkpoints: :mod:`ketascreen.records.actions`;
 - reading records: :mod:`ketascreen.records.queries`; verifying the trail:
-  :mod:`ketascreen.records.integrity`.
+  :mod:`ketascreen.records.integrity`;
+- courses of infusions: :mod:`ketascreen.records.courses` (start, each infusion's day-of check
+  and screening, what the nurse records after it: :mod:`~ketascreen.records.monitoring`) and
+  :mod:`ketascreen.records.coursequeries` (show, export).
 
 Every action takes the :class:`~ketascreen.records.roles.Actor` who performs it, checks the
 role, and writes its change together with its audit event in one transaction: a crash leaves
@@ -25,18 +28,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ketascreen.errors import PermissionDeniedError
-from ketascreen.records import actions, certificates, integrity, queries, signoff, users, writes
+from ketascreen.records import (
+    actions,
+    certificates,
+    coursequeries,
+    courses,
+    integrity,
+    queries,
+    signoff,
+    users,
+    writes,
+)
 from ketascreen.records.core import StoreCore
 from ketascreen.records.db import Database
 from ketascreen.records.views import StoredScreening
 
 if TYPE_CHECKING:
+    from ketascreen.models.course import Course, Infusion
     from ketascreen.records.audit import AuditEvent, AuditReport
     from ketascreen.records.certificates import CertificateStatus
     from ketascreen.records.chain import Detail
+    from ketascreen.records.courseviews import CourseView
+    from ketascreen.records.monitoring import MonitoringFinding
     from ketascreen.records.roles import Actor, Permission, UserInfo
     from ketascreen.records.views import CertificateInfo, RecordSummary
     from ketascreen.rules.engine import RuleSet
@@ -218,6 +234,73 @@ class RecordStore(StoreCore):
         """Recompute the audit chain and cross-check the records (see
         :func:`ketascreen.records.integrity.verify_audit`)."""
         return integrity.verify_audit(self, records=records, anchor=anchor, heads=heads)
+
+    # -- courses of infusions -----------------------------------------------------------------
+
+    def start_course(self, actor: Actor, record_id: str, *,
+                     plan: tuple[int, int] | None = None) -> CourseView:
+        """Start a course after a signed screening (see
+        :func:`ketascreen.records.courses.start_course`)."""
+        return courses.start_course(self, actor, record_id, plan=plan)
+
+    def check_infusion(self, actor: Actor, course_id: str, infusion: Infusion | dict[str, Any],
+                       *, signed_pdf: bytes | None = None, register_certificate: bool = False
+                       ) -> StoredScreening:
+        """Store the next infusion's day-of check with its screening (see
+        :func:`ketascreen.records.courses.check_infusion`)."""
+        return courses.check_infusion(self, actor, course_id, infusion, signed_pdf=signed_pdf,
+                                      register_certificate=register_certificate)
+
+    def amend_infusion(self, actor: Actor, course_id: str, infusion: Infusion | dict[str, Any],
+                       *, signed_pdf: bytes, reason: str, register_certificate: bool = False
+                       ) -> StoredScreening:
+        """Correct a signed infusion by a signed amendment of its screening (see
+        :func:`ketascreen.records.courses.amend_infusion`)."""
+        return courses.amend_infusion(self, actor, course_id, infusion, signed_pdf=signed_pdf,
+                                      reason=reason, register_certificate=register_certificate)
+
+    def screen_infusion(self, actor: Actor, course_id: str,
+                        infusion: Infusion | dict[str, Any]) -> Screening:
+        """Screen the next infusion of a course without storing it (see
+        :func:`ketascreen.records.courses.screen_infusion`)."""
+        return courses.screen_infusion(self, actor, course_id, infusion)
+
+    def record_after_infusion(self, actor: Actor, course_id: str, number: int, *,
+                              monitoring: list[dict[str, Any]] | None = None,
+                              rescue: list[dict[str, Any]] | None = None,
+                              discharge: dict[str, Any] | None = None
+                              ) -> list[MonitoringFinding]:
+        """Record monitoring, rescue drugs and the discharge of an infusion (see
+        :func:`ketascreen.records.courses.record_after_infusion`)."""
+        return courses.record_after_infusion(self, actor, course_id, number,
+                                             monitoring=monitoring, rescue=rescue,
+                                             discharge=discharge)
+
+    def course(self, actor: Actor, course_id: str) -> CourseView:
+        """A course with each infusion's state and the course figures (see
+        :func:`ketascreen.records.coursequeries.show`)."""
+        return coursequeries.show(self, actor, course_id)
+
+    def course_document(self, actor: Actor, course_id: str) -> Course:
+        """A course as a validated ``ketascreen-course/1`` course (see
+        :func:`ketascreen.records.coursequeries.document`)."""
+        return coursequeries.document(self, actor, course_id)
+
+    def course_events(self, actor: Actor, course_id: str) -> list[AuditEvent]:
+        """The audit events of a course, oldest first (see
+        :func:`ketascreen.records.coursequeries.events`)."""
+        return coursequeries.events(self, actor, course_id)
+
+    def courses_of_patient(self, actor: Actor, patient_id: str) -> list[str]:
+        """A patient's course ids, oldest first (see
+        :func:`ketascreen.records.coursequeries.courses_of_patient`)."""
+        return coursequeries.courses_of_patient(self, actor, patient_id)
+
+    def export_course(self, actor: Actor, course_id: str, path: Path, *,
+                      force: bool = False) -> bool:
+        """Write a course as a ``ketascreen-course/1`` file (see
+        :func:`ketascreen.records.courses.export_course`)."""
+        return courses.export_course(self, actor, course_id, path, force=force)
 
 
 __all__ = ["PermissionDeniedError", "RecordStore", "StoredScreening"]

@@ -1,7 +1,10 @@
 """Roles, and what each role may do.
 
-- **physician**: screen, acknowledge findings, sign and amend; view, print and export records.
-- **nurse**: view signed checklists, print and export them, record the bedside double check.
+- **physician**: screen, acknowledge findings, sign and amend; view, print and export records;
+  start courses of infusions and screen (and sign) each infusion; view courses.
+- **nurse**: view signed checklists, print and export them, record the bedside double check;
+  view courses and record the monitoring, rescue drugs and discharge after an infusion (never
+  sign a checklist).
 - **admin**: manage user accounts, the clinic policy and the formulary; no patient records.
 
 The store checks a permission before every action and records a refusal in the audit trail
@@ -41,14 +44,18 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage-users"
     EDIT_POLICY = "edit-policy"
     EDIT_FORMULARY = "edit-formulary"
+    VIEW_COURSES = "view-courses"
+    RECORD_MONITORING = "record-monitoring"
 
 
 ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
     Role.PHYSICIAN: frozenset({
         Permission.SCREEN, Permission.ACKNOWLEDGE, Permission.SIGN, Permission.AMEND,
-        Permission.VIEW_RECORDS, Permission.VIEW_SIGNED, Permission.PRINT, Permission.EXPORT}),
+        Permission.VIEW_RECORDS, Permission.VIEW_SIGNED, Permission.PRINT, Permission.EXPORT,
+        Permission.VIEW_COURSES}),
     Role.NURSE: frozenset({
-        Permission.VIEW_SIGNED, Permission.PRINT, Permission.EXPORT, Permission.DOUBLE_CHECK}),
+        Permission.VIEW_SIGNED, Permission.PRINT, Permission.EXPORT, Permission.DOUBLE_CHECK,
+        Permission.VIEW_COURSES, Permission.RECORD_MONITORING}),
     Role.ADMIN: frozenset({
         Permission.MANAGE_USERS, Permission.EDIT_POLICY, Permission.EDIT_FORMULARY}),
 }

@@ -28,6 +28,9 @@ from ketascreen.records.chain import canonical, event_hash, timestamp
 from ketascreen.records.models import (
     Base,
     ClinicFile,
+    CourseInfusionRow,
+    CourseRow,
+    InfusionRecordRow,
     Patient,
     ScreeningRow,
     SignedDocument,
@@ -37,12 +40,13 @@ from ketascreen.records.models import (
 )
 
 TRACKED: Final[tuple[type[Base], ...]] = (User, Patient, ScreeningRow, SignedDocument,
-                                           SigningCertificate, UserSetting, ClinicFile)
+                                           SigningCertificate, UserSetting, ClinicFile,
+                                           CourseRow, CourseInfusionRow, InfusionRecordRow)
 """The tables whose every row the audit chain commits to."""
 
 _LABELS: Final[dict[str, str]] = {
     "users": "username", "patients": "external_id", "screenings": "record_id",
-    "signing_certificates": "sha256", "clinic_files": "version",
+    "signing_certificates": "sha256", "clinic_files": "version", "courses": "course_id",
 }
 """The column that names a row to a person reading ``audit verify`` (besides its key)."""
 
@@ -266,8 +270,11 @@ def record_all_rows(connection: Connection, *, action: str, detail: Mapping[str,
     """
     metadata = MetaData()
     hashes: dict[str, object] = {}
+    present = set(inspect(connection).get_table_names())
     for model in TRACKED:
         name = model.__table__.name  # type: ignore[attr-defined]
+        if name not in present:  # added by a later revision than the one running
+            continue
         table = Table(name, metadata, autoload_with=connection)
         keys = [column.name for column in table.primary_key.columns]
         for row in connection.execute(select(table)).mappings():

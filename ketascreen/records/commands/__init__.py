@@ -6,8 +6,9 @@ records logs a user in (:mod:`~ketascreen.records.commands.session`): ``--user``
 status 4; a broken audit trail with 1. The commands live beside it: ``screen --save``
 (:mod:`~ketascreen.records.commands.save`), ``records list|show``
 (:mod:`~ketascreen.records.commands.listing`), ``audit verify|checkpoint``
-(:mod:`~ketascreen.records.commands.audit`) and ``users``
-(:mod:`~ketascreen.records.commands.accounts`).
+(:mod:`~ketascreen.records.commands.audit`), ``users``
+(:mod:`~ketascreen.records.commands.accounts`) and ``course``/``infusion``
+(:mod:`~ketascreen.records.commands.course`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TextIO
 
 from ketascreen.records.commands.accounts import users
 from ketascreen.records.commands.audit import checkpoint, verify
+from ketascreen.records.commands.course import add_course_parsers, run_course_command
 from ketascreen.records.commands.listing import list_records, show
 from ketascreen.records.commands.save import Saver, check_save_arguments
 from ketascreen.records.commands.session import ENV_USER, EXIT_OK, login, open_store
@@ -36,7 +38,7 @@ def add_login_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``records``, ``audit`` and ``users``."""
+    """Register ``records``, ``audit``, ``users``, ``course`` and ``infusion``."""
     records = commands.add_parser("records", help="stored screenings")
     actions = records.add_subparsers(dest="records_command", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="list stored screenings, newest first")
@@ -104,6 +106,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     for parser in (add, listing_users, certificate_add, certificate_list):
         add_login_options(parser)
 
+    add_course_parsers(commands, add_login_options)
+
 
 def add_certificate_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
     """The certificate to register: a file, and the passphrase of a PKCS#12 key store."""
@@ -129,7 +133,8 @@ def add_screen_options(screen: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    """Run ``records``, ``audit`` or ``users``; returns the exit status."""
+    """Run ``records``, ``audit``, ``users``, ``course`` or ``infusion``; returns the exit
+    status."""
     store = open_store()
     try:
         if args.command == "audit":
@@ -139,6 +144,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         if args.command == "users":
             return users(store, args, out)
         actor = login(store, args)
+        if args.command in ("course", "infusion"):
+            return run_course_command(store, actor, args, out)
         if args.records_command == "list":
             return list_records(store, actor, args, out)
         if args.records_command == "show":

@@ -5,7 +5,8 @@
 -- (KETASCREEN_DATABASE_URL). The application role owns nothing, so it cannot
 -- ALTER TABLE ... DISABLE TRIGGER, DROP TRIGGER, DROP or ALTER a table, and it is granted no
 -- UPDATE, DELETE or TRUNCATE on the append-only tables (the audit trail, signed documents,
--- signing certificates, clinic files).
+-- signing certificates, clinic files, and the courses, course_infusions and infusion_records
+-- of courses of infusions).
 --
 -- `ketascreen db init --owner-url URL --app-role NAME` and `ketascreen db upgrade` run this
 -- script for you after the migrations. To run it by hand, as the owner, in the records schema:

@@ -1,0 +1,201 @@
+"""``course start|show|export`` and ``infusion check|record``: courses of infusions in the
+records, as the logged-in user."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ketascreen.errors import InputFileError
+from ketascreen.records.commands.session import EXIT_OK, local_time
+
+if TYPE_CHECKING:
+    from ketascreen.records.courseviews import CourseView
+    from ketascreen.records.repository import RecordStore
+    from ketascreen.records.users import Actor
+
+
+def add_course_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser],
+                       add_login_options: Any) -> None:
+    """Register ``course`` and ``infusion``."""
+    course = commands.add_parser("course", help="courses of infusions in the records")
+    actions = course.add_subparsers(dest="course_command", required=True, metavar="ACTION")
+    start = actions.add_parser("start", help="start a course after a signed screening "
+                               "(physician)")
+    start.add_argument("record_id", metavar="RECORD_ID")
+    start.add_argument("--plan", nargs=2, type=int, metavar=("INFUSIONS", "WEEKS"),
+                       help="the infusions and weeks the clinic plans")
+    show = actions.add_parser("show", help="a course: each infusion's state and the course "
+                              "figures")
+    show.add_argument("course_id", metavar="ID")
+    show.add_argument("--json", action="store_true")
+    export = actions.add_parser("export", help="write a course as a ketascreen-course/1 file")
+    export.add_argument("course_id", metavar="ID")
+    export.add_argument("-o", "--output", required=True, metavar="COURSE.json")
+    export.add_argument("--force", action="store_true", help="replace an existing file")
+
+    infusion = commands.add_parser("infusion", help="an infusion of a course in the records")
+    steps = infusion.add_subparsers(dest="infusion_command", required=True, metavar="ACTION")
+    check = steps.add_parser("check", help="store an infusion's day-of check with its "
+                             "screening, as a draft (physician)")
+    check.add_argument("course_id", metavar="COURSE_ID")
+    check.add_argument("infusion", metavar="INFUSION.json",
+                       help="the infusion object of ketascreen-course/1 (number, start, pre, "
+                       "dose, acknowledgements)")
+    record = steps.add_parser(
+        "record", help="record monitoring, rescue drugs and the discharge after an infusion "
+        "(nurse); values need their units")
+    record.add_argument("course_id", metavar="COURSE_ID")
+    record.add_argument("number", type=int, metavar="N", help="the infusion's number")
+    record.add_argument("--monitoring", metavar="FILE.json",
+                        help="a list of readings, or an object with monitoring, rescue and "
+                        "discharge")
+    record.add_argument("--minute", type=int, help="one reading: minutes from the start")
+    record.add_argument("--bp", metavar="SYS/DIA UNIT", help='e.g. "152/94 mmHg"')
+    record.add_argument("--hr", metavar="RATE", help='e.g. "84 /min"')
+    record.add_argument("--spo2", metavar="PERCENT", help='e.g. "97 %%"')
+    record.add_argument("--moaas", type=int, metavar="0-5")
+    record.add_argument("--cadss6", type=int, metavar="SCORE")
+    record.add_argument("--rescue", nargs=3, action="append", default=[],
+                        metavar=("DRUG", "DOSE", "MINUTE"),
+                        help='a rescue drug, e.g. ondansetron "4 mg" 15 (repeatable)')
+    record.add_argument("--discharge", nargs=3, metavar=("MINUTE", "ALDRETE", "ESCORT"),
+                        help="the discharge, e.g. 90 10 yes")
+    for parser in (start, show, export, check, record):
+        add_login_options(parser)
+
+
+def run_course_command(store: RecordStore, actor: Actor, args: argparse.Namespace,
+                       out: TextIO) -> int:
+    """Run ``course ...`` or ``infusion ...``; returns the exit status."""
+    if args.command == "course":
+        if args.course_command == "start":
+            view = store.start_course(actor, args.record_id,
+                                      plan=tuple(args.plan) if args.plan else None)
+            print(f"ketascreen: started course {view.course_id} after {view.screening_record}",
+                  file=sys.stderr)
+            out.write(view.course_id + "\n")
+            return EXIT_OK
+        if args.course_command == "show":
+            view = store.course(actor, args.course_id)
+            if args.json:
+                out.write(json.dumps(view.as_json(), indent=2, ensure_ascii=False) + "\n")
+            else:
+                out.write(describe(view))
+            return EXIT_OK
+        replaced = store.export_course(actor, args.course_id, Path(args.output),
+                                       force=args.force)
+        if replaced:
+            print(f"ketascreen: warning: replaced {args.output}", file=sys.stderr)
+        print(f"ketascreen: wrote {args.output} (course {args.course_id.upper()})",
+              file=sys.stderr)
+        return EXIT_OK
+    if args.infusion_command == "check":
+        stored = store.check_infusion(actor, args.course_id, _read_json(args.infusion))
+        print(f"ketascreen: saved record {stored.record_id} ({stored.status}, "
+              f"decision {stored.decision})", file=sys.stderr)
+        out.write(stored.record_id + "\n")
+        return EXIT_OK
+    monitoring, rescue, discharge = entries_of(args)
+    findings = store.record_after_infusion(actor, args.course_id, args.number,
+                                           monitoring=monitoring, rescue=rescue,
+                                           discharge=discharge)
+    for finding in findings:
+        out.write(f"FINDING {finding.describe()}\n")
+    print(f"ketascreen: recorded after infusion {args.number} of {args.course_id.upper()} "
+          f"({len(findings)} finding(s))", file=sys.stderr)
+    return EXIT_OK
+
+
+def _read_json(path: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InputFileError(path, f"cannot be read: {error.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputFileError(path, f"is not JSON: {error}") from None
+
+
+def entries_of(args: argparse.Namespace
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any] | None]:
+    """The monitoring readings, rescue drugs and discharge given by ``infusion record``'s file
+    and flags (validated later by the course model, with units).
+
+    Raises:
+        InputFileError: the file is unreadable or not a list or object of those keys, a reading
+            flag is given without ``--minute``, or a number is not a whole number.
+    """
+    monitoring: list[dict[str, Any]] = []
+    rescue: list[dict[str, Any]] = []
+    discharge: dict[str, Any] | None = None
+    if args.monitoring:
+        data = _read_json(args.monitoring)
+        if isinstance(data, list):
+            monitoring.extend(data)
+        elif isinstance(data, dict) and set(data) <= {"monitoring", "rescue", "discharge"}:
+            monitoring.extend(data.get("monitoring") or [])
+            rescue.extend(data.get("rescue") or [])
+            discharge = data.get("discharge")
+        else:
+            raise InputFileError(args.monitoring, "must be a list of readings or an object "
+                                 "with monitoring, rescue and discharge")
+    reading = {key: value for key, value in (
+        ("blood_pressure", args.bp), ("heart_rate", args.hr), ("spo2", args.spo2),
+        ("moaas", args.moaas), ("cadss6", args.cadss6)) if value is not None}
+    if reading or args.minute is not None:
+        if args.minute is None:
+            raise InputFileError("--minute", "a reading needs its minute from the start")
+        monitoring.append({"minute": args.minute, **reading})
+    for drug, dose, minute in args.rescue:
+        rescue.append({"drug": drug, "dose": dose, "minute": _whole(minute, "--rescue")})
+    if args.discharge:
+        minute, aldrete, escort = args.discharge
+        discharge = {"minute": _whole(minute, "--discharge"),
+                     "aldrete": _whole(aldrete, "--discharge"), "escort": escort}
+    return monitoring, rescue, discharge
+
+
+def _whole(text: str, option: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InputFileError(option, f"{text!r} is not a whole number") from None
+
+
+def describe(view: CourseView) -> str:
+    """``course show`` as text: the course, a line per infusion, its findings, the figures."""
+    plan = (f"{view.planned} infusions over {view.plan_weeks} weeks" if view.planned
+            else "no plan")
+    lines = [f"Course {view.course_id}: {view.patient_name} ({view.patient_id})",
+             f"  after screening {view.screening_record}; {plan}; started "
+             f"{local_time(view.created_at)} by {view.created_by}",
+             f"  {'N':>2} {'STATE':10} {'START':16} {'RECORD':16} {'DECISION':18} RECORDED"]
+    for infusion in view.infusions:
+        record = infusion.current_record_id or "-"
+        if infusion.record_id and infusion.current_record_id != infusion.record_id:
+            record += " (amended)"
+        recorded = (f"{infusion.monitoring} readings, {infusion.rescue} rescue"
+                    + (", discharged" if infusion.discharged else "")
+                    if infusion.state.value in ("infused", "discharged") else "")
+        lines.append(f"  {infusion.number:>2} {infusion.state.value:10} "
+                     f"{infusion.start or '-':16} {record:16} {infusion.decision or '-':18} "
+                     f"{recorded}".rstrip())
+        for finding in infusion.findings:
+            lines.append(f"       FINDING minute {finding.get('minute')}: "
+                         f"{finding.get('field')} {finding.get('value')}: "
+                         f"{finding.get('limit')}")
+    if view.figures:
+        figures = view.figures
+        phq9 = figures.get("phq9") or {}
+        lines.append(
+            f"  figures (infusion {figures.get('infusion')}): "
+            f"{figures.get('days_since_previous')} days since the previous, "
+            f"{figures.get('infusions_last_7_days')} in 7 days, "
+            f"{figures.get('infusions_last_30_days')} in 30 days, "
+            f"{figures.get('cumulative_mg')} mg given before; PHQ-9 baseline "
+            f"{phq9.get('baseline')}, latest {phq9.get('latest')}; status "
+            f"{figures.get('status')}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,494 @@
+"""Courses of infusions in the records: start, day-of checks, what the nurse records after an
+infusion (with the thresholds' findings), show, export, immutability, roles and the audit trail;
+on SQLite and PostgreSQL (``database_url``)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from ketascreen.errors import PermissionDeniedError, SignedRecordImmutableError
+from ketascreen.models.course import Discharge, MonitoringReading
+from ketascreen.models.parsing import CourseValidationError, load_course, parse_course
+from ketascreen.records.content import content_of
+from ketascreen.records.courseviews import (
+    CourseNotFoundError,
+    CourseStartError,
+    InfusionNotSignedError,
+    InfusionOrderError,
+    InfusionRecordError,
+    InfusionState,
+)
+from ketascreen.records.monitoring import NotifyValues, discharge_findings, reading_findings
+from ketascreen.records.repository import RecordStore
+from ketascreen.records.settings import rules_in_force
+from ketascreen.records.views import StoredScreening
+from ketascreen.reports.output import SigningRequest
+from ketascreen.screening import Screening, rule_set_in_force, run_course
+from ketascreen.units import parse_blood_pressure
+from tests.records.conftest import People, add_people
+from tests.records.rawsql import raw
+from tests.records.support import screening_of
+from tests.records.support import signed_pdf as signed_pdf_of
+
+COURSE_EXAMPLE = Path(__file__).resolve().parents[1] / "course" / "data" / "course-example.json"
+
+
+def _day_of(number: int, start: str, **pre: Any) -> dict[str, Any]:
+    """Infusion ``number``'s day-of object: the example course's first infusion without what is
+    recorded after it, at ``start`` (fasting moved along), ``pre`` changed."""
+    first = json.loads(COURSE_EXAMPLE.read_text(encoding="utf-8"))["infusions"][0]
+    day = start[:10]
+    infusion = {k: v for k, v in copy.deepcopy(first).items()
+                if k not in ("monitoring", "rescue", "discharge")}
+    infusion["number"], infusion["start"] = number, start
+    infusion["pre"]["last_solids"] = f"{day}T01:00"
+    infusion["pre"]["last_clear_fluids"] = f"{day}T07:00"
+    infusion["pre"].update(pre)
+    return infusion
+
+
+class Clock:
+    """The store's clock, moved on by the tests (a checklist per patient per local day)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def next_day(self, days: int = 1) -> None:
+        """Move on ``days`` days."""
+        self.now += timedelta(days=days)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The clock of :func:`clinic`."""
+    return Clock()
+
+
+@pytest.fixture
+def clinic(database_url: str, clock: Clock) -> Iterator[RecordStore]:
+    """A store on a fresh database with a clock the test moves on, in UTC."""
+    opened = RecordStore.open(database_url, clock=clock, zone=UTC)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def staff(clinic: RecordStore, signing_request: SigningRequest) -> People:
+    """Admin, physician (certificate registered) and nurses of :func:`clinic`."""
+    return add_people(clinic, signing_request)
+
+
+Sign = Callable[[Screening], bytes]
+
+
+@pytest.fixture
+def screened(clinic: RecordStore, staff: People, sign: Sign) -> StoredScreening:
+    """The example screening, signed on 2026-11-25."""
+    screening = screening_of()
+    return clinic.create(staff.physician, screening, signed_pdf=sign(screening))
+
+
+def _check_and_sign(clinic: RecordStore, staff: People, clock: Clock, sign: Sign,
+                    course_id: str, infusion: dict[str, Any]) -> StoredScreening:
+    """Store an infusion's day-of check on the next day, then sign its checklist."""
+    clock.next_day()
+    screening = clinic.screen_infusion(staff.physician, course_id, infusion)
+    draft = clinic.check_infusion(staff.physician, course_id, infusion)
+    assert draft.status == "draft"
+    return clinic.sign(staff.physician, draft.record_id, sign(screening))
+
+
+# -- the thresholds (no database) -------------------------------------------------------------
+
+NOTIFY = NotifyValues.from_policy(rule_set_in_force().policy)
+
+
+def _reading(**values: Any) -> MonitoringReading:
+    return MonitoringReading.model_validate({"minute": 40, **values})
+
+
+@pytest.mark.parametrize(("values", "limits"), [
+    pytest.param({"blood_pressure": "140/90 mmHg"}, [], id="at-140/90-silent"),
+    pytest.param({"blood_pressure": "141/90 mmHg"}, ["systolic above 140 mmHg"],
+                 id="systolic-141-elevated"),
+    pytest.param({"blood_pressure": "140/91 mmHg"}, ["diastolic above 90 mmHg"],
+                 id="diastolic-91-elevated"),
+    pytest.param({"blood_pressure": "180/100 mmHg"},
+                 ["systolic above 140 mmHg", "diastolic above 90 mmHg"],
+                 id="at-180/100-elevated-only"),
+    pytest.param({"blood_pressure": "181/100 mmHg"},
+                 ["systolic above 180 mmHg", "diastolic above 90 mmHg"],
+                 id="systolic-181-severe"),
+    pytest.param({"blood_pressure": "170/101 mmHg"},
+                 ["systolic above 140 mmHg", "diastolic above 100 mmHg"],
+                 id="diastolic-101-severe"),
+    pytest.param({"blood_pressure": "24/13 kPa"},
+                 ["systolic above 180 mmHg", "diastolic above 90 mmHg"],
+                 id="kPa-converted-severe"),
+    pytest.param({"blood_pressure": "90/60 mmHg"}, [], id="systolic-90-silent"),
+    pytest.param({"blood_pressure": "89/60 mmHg"}, ["systolic below 90 mmHg"],
+                 id="systolic-89-notify"),
+    pytest.param({"heart_rate": "50 /min"}, [], id="hr-50-silent"),
+    pytest.param({"heart_rate": "49 /min"}, ["heart rate below 50 /min"], id="hr-49-notify"),
+    pytest.param({"heart_rate": "150 /min"}, [], id="hr-150-silent"),
+    pytest.param({"heart_rate": "151 /min"}, ["heart rate above 150 /min"], id="hr-151-notify"),
+    pytest.param({"spo2": "93 %"}, [], id="spo2-93-silent"),
+    pytest.param({"spo2": "92 %"}, ["SpO2 at or below 92 %"], id="spo2-92-notify"),
+])
+def test_notify_values_at_and_beyond(values: dict[str, str], limits: list[str]) -> None:
+    """The clinic's notify values: silent at the value, a finding with the reading beyond it."""
+    found = reading_findings(_reading(**values), 3, NOTIFY, baseline=None)
+    assert [f.limit for f in found] == limits
+    assert all(f.kind == "notify" and f.field.startswith("monitoring[3].") for f in found)
+    assert all(f.value == next(iter(values.values())) and f.minute == 40 for f in found)
+
+
+@pytest.mark.parametrize(("reading", "crossed"), [
+    pytest.param("156/96 mmHg", [], id="upper-edge-silent"),
+    pytest.param("157/96 mmHg", ["systolic more than 20 % above"], id="systolic-above"),
+    pytest.param("156/97 mmHg", ["diastolic more than 20 % above"], id="diastolic-above"),
+    pytest.param("104/64 mmHg", [], id="lower-edge-silent"),
+    pytest.param("103/64 mmHg", ["systolic more than 20 % below"], id="systolic-below"),
+    pytest.param("104/63 mmHg", ["diastolic more than 20 % below"], id="diastolic-below"),
+])
+def test_the_patients_band(reading: str, crossed: list[str]) -> None:
+    """+/-20 % of a 130/80 baseline is 104-156 / 64-96 mmHg, exactly."""
+    found = reading_findings(_reading(blood_pressure=reading), 0, NOTIFY,
+                             baseline=parse_blood_pressure("130/80 mmHg"))
+    band = [f for f in found if f.kind == "band"]
+    assert [f.limit.split(" the patient")[0] for f in band] == crossed
+    assert all("C32" in f.sources and f.field == "monitoring[0].blood_pressure" for f in band)
+
+
+@pytest.mark.parametrize(("aldrete", "escort", "fields"), [
+    pytest.param(9, "yes", [], id="aldrete-9-escort-silent"),
+    pytest.param(8, "yes", ["discharge.aldrete"], id="aldrete-8"),
+    pytest.param(10, "no", ["discharge.escort"], id="no-escort"),
+    pytest.param(10, "unknown", ["discharge.escort"], id="escort-unknown"),
+])
+def test_discharge_criteria(aldrete: int, escort: str, fields: list[str]) -> None:
+    """Aldrete 9 or more (R116) and an escort (C32), else a discharge finding."""
+    found = discharge_findings(Discharge(minute=90, aldrete=aldrete, escort=escort))
+    assert [f.field for f in found] == fields
+
+
+# -- the store --------------------------------------------------------------------------------
+
+def test_a_course_from_start_to_discharge(clinic: RecordStore, staff: People, clock: Clock,
+                                          screened: StoredScreening, sign: Sign) -> None:
+    """Start, check and sign infusion 1, the nurse records monitoring with a BP spike, rescue
+    and discharge; the states and the findings show in ``course show``."""
+    started = clinic.start_course(staff.physician, screened.record_id, plan=(6, 3))
+    assert started.screening_record == screened.record_id
+    assert [i.state for i in started.infusions] == [InfusionState.PLANNED] * 6
+    course_id = started.course_id
+
+    clock.next_day()
+    draft = clinic.check_infusion(staff.physician, course_id, _day_of(1, "2026-11-26T09:00"))
+    shown = clinic.course(staff.nurse, course_id)
+    assert [i.state for i in shown.infusions][:2] == [InfusionState.CHECKED,
+                                                      InfusionState.PLANNED]
+    assert shown.infusions[0].record_id == draft.record_id
+    assert shown.figures is not None and shown.figures["infusion"] == 1
+    with pytest.raises(InfusionNotSignedError):
+        clinic.record_after_infusion(staff.nurse, course_id, 1,
+                                     monitoring=[{"minute": 0, "spo2": "98 %"}])
+    screening = clinic.screen_infusion(staff.physician, course_id,
+                                       _day_of(1, "2026-11-26T09:00"))
+    assert content_of(screening).record_id == draft.record_id
+    with pytest.raises(PermissionDeniedError):
+        clinic.sign(staff.nurse, draft.record_id, sign(screening))
+    clinic.sign(staff.physician, draft.record_id, sign(screening))
+    assert clinic.course(staff.nurse, course_id).infusions[0].state is InfusionState.SIGNED
+
+    found = clinic.record_after_infusion(staff.nurse, course_id, 1, monitoring=[
+        {"minute": 0, "blood_pressure": "134/86 mmHg", "heart_rate": "72 /min",
+         "spo2": "98 %", "moaas": 5},
+        {"minute": 40, "blood_pressure": "192/112 mmHg", "heart_rate": "88 /min",
+         "spo2": "97 %", "moaas": 4}])
+    # baseline 132/84 (the day's own): band 105.6-158.4 / 67.2-100.8 mmHg
+    assert [(f.kind, f.field, f.minute) for f in found] == [
+        ("notify", "monitoring[1].blood_pressure", 40),
+        ("notify", "monitoring[1].blood_pressure", 40),
+        ("band", "monitoring[1].blood_pressure", 40),
+        ("band", "monitoring[1].blood_pressure", 40)]
+    assert all(f.value == "192/112 mmHg" for f in found)
+    assert clinic.course(staff.nurse, course_id).infusions[0].state is InfusionState.INFUSED
+    clinic.record_after_infusion(staff.nurse, course_id, 1,
+                                 rescue=[{"drug": "ondansetron", "dose": "4 mg", "minute": 45}])
+    found = clinic.record_after_infusion(staff.nurse, course_id, 1,
+                                         discharge={"minute": 90, "aldrete": 8, "escort": "yes"})
+    assert [f.field for f in found] == ["discharge.aldrete"]
+    with pytest.raises(InfusionRecordError, match="recorded already"):
+        clinic.record_after_infusion(staff.nurse, course_id, 1,
+                                     discharge={"minute": 95, "aldrete": 9, "escort": "yes"})
+
+    shown = clinic.course(staff.physician, course_id)
+    first = shown.infusions[0]
+    assert first.state is InfusionState.DISCHARGED
+    assert (first.monitoring, first.rescue, first.discharged) == (2, 1, True)
+    assert len(first.findings) == 5
+    data = shown.as_json()
+    assert data["plan"] == {"infusions": 6, "weeks": 3}
+    assert [i["state"] for i in data["infusions"]] == ["discharged"] + ["planned"] * 5
+    actions = [e.action for e in clinic.course_events(staff.physician, course_id)]
+    assert actions == ["course-start", "infusion-check", "monitoring", "monitoring", "rescue",
+                       "discharge"]
+
+    report = clinic.verify_audit()
+    assert report.ok, report
+    assert report.rows_checked >= 4 + 1 + 2 + 1 + 1 + 1 + 4  # ... course, infusion, 4 entries
+
+
+def test_values_are_validated_with_their_units_and_field_paths(
+        clinic: RecordStore, staff: People, clock: Clock, screened: StoredScreening,
+        sign: Sign) -> None:
+    """A unitless reading, a reading out of minute order, an unknown key: refused, naming the
+    field; nothing stored."""
+    course_id = clinic.start_course(staff.physician, screened.record_id).course_id
+    _check_and_sign(clinic, staff, clock, sign, course_id, _day_of(1, "2026-11-26T09:00"))
+    with pytest.raises(CourseValidationError) as error:
+        clinic.record_after_infusion(staff.nurse, course_id, 1,
+                                     monitoring=[{"minute": 10, "blood_pressure": "152/94"}])
+    assert [p.field for p in error.value.problems] == ["infusions[0].monitoring[0].blood_pressure"]
+    clinic.record_after_infusion(staff.nurse, course_id, 1,
+                                 monitoring=[{"minute": 30, "heart_rate": "80 /min"}])
+    with pytest.raises(CourseValidationError, match=r"infusions\[0\]\.monitoring"):
+        clinic.record_after_infusion(staff.nurse, course_id, 1,
+                                     monitoring=[{"minute": 20, "heart_rate": "80 /min"}])
+    with pytest.raises(CourseValidationError, match=r"infusions\[0\]\.rescue\[0\]"):
+        clinic.record_after_infusion(staff.nurse, course_id, 1,
+                                     rescue=[{"drug": "ondansetron", "dose": "4",
+                                              "minute": 15}])
+    clock.next_day()
+    with pytest.raises(CourseValidationError, match=r"infusions\[1\]\.pre\.weight"):
+        clinic.check_infusion(staff.physician, course_id,
+                              _day_of(2, "2026-11-28T09:00", weight="187"))
+    assert clinic.course(staff.nurse, course_id).infusions[0].monitoring == 1
+
+
+def test_start_needs_a_signed_current_screening(clinic: RecordStore, staff: People,
+                                                clock: Clock, screened: StoredScreening,
+                                                sign: Sign) -> None:
+    """A draft and a screening replaced by an amendment are refused (recorded); an unknown
+    course is a typed error."""
+    clock.next_day()
+    corrected = screening_of({"measurements.weight": "189 lb"})
+    amendment = clinic.amend(staff.physician, screened.record_id, corrected,
+                             signed_pdf=sign(corrected), reason="weight re-measured")
+    with pytest.raises(CourseStartError, match=f"amended by {amendment.record_id}") as replaced:
+        clinic.start_course(staff.physician, screened.record_id)
+    assert replaced.value.superseded_by == amendment.record_id
+    assert clinic.start_course(staff.physician, amendment.record_id).screening_record == \
+        amendment.record_id
+    draft = clinic.create(staff.physician, screening_of({"measurements.weight": "190 lb"}))
+    with pytest.raises(CourseStartError, match="not signed") as error:
+        clinic.start_course(staff.physician, draft.record_id)
+    assert error.value.status == "draft"
+    assert [e.action for e in clinic.events(staff.physician, draft.record_id)
+            if e.outcome == "refused"] == ["course-start"]
+    with pytest.raises(CourseNotFoundError):
+        clinic.course(staff.physician, "KC-000000000000")
+
+
+def test_roles(clinic: RecordStore, staff: People, clock: Clock, screened: StoredScreening,
+               sign: Sign) -> None:
+    """Physicians start courses and check infusions; nurses record monitoring; admins
+    neither; each refusal is audited."""
+    for actor in (staff.nurse, staff.admin):
+        with pytest.raises(PermissionDeniedError):
+            clinic.start_course(actor, screened.record_id)
+    course_id = clinic.start_course(staff.physician, screened.record_id).course_id
+    for actor in (staff.nurse, staff.admin):
+        with pytest.raises(PermissionDeniedError):
+            clinic.check_infusion(actor, course_id, _day_of(1, "2026-11-26T09:00"))
+    infusion = _check_and_sign(clinic, staff, clock, sign, course_id,
+                               _day_of(1, "2026-11-26T09:00"))
+    with pytest.raises(CourseStartError, match="screening of an infusion"):
+        clinic.start_course(staff.physician, infusion.record_id)
+    reading = [{"minute": 0, "spo2": "98 %"}]
+    for actor in (staff.physician, staff.admin):
+        with pytest.raises(PermissionDeniedError):
+            clinic.record_after_infusion(actor, course_id, 1, monitoring=reading)
+    with pytest.raises(PermissionDeniedError):
+        clinic.course(staff.admin, course_id)
+    clinic.record_after_infusion(staff.nurse2, course_id, 1, monitoring=reading)
+    refused = [(e.username, e.action) for e in clinic.course_events(staff.physician, course_id)
+               if e.outcome == "refused"]
+    assert refused == [("rnpatel", "screen"), ("admin", "screen"),
+                       ("drsmith", "record-monitoring"), ("admin", "record-monitoring"),
+                       ("admin", "view-courses")]
+
+
+def test_a_signed_infusion_is_never_changed(clinic: RecordStore, staff: People, clock: Clock,
+                                            screened: StoredScreening, sign: Sign,
+                                            database_url: str) -> None:
+    """Checking a signed infusion again is refused (amend it: the amendment links); a draft
+    is checked again; the course tables refuse UPDATE and DELETE in the database."""
+    course_id = clinic.start_course(staff.physician, screened.record_id).course_id
+    signed = _check_and_sign(clinic, staff, clock, sign, course_id,
+                             _day_of(1, "2026-11-26T09:00"))
+    with pytest.raises(SignedRecordImmutableError):
+        clinic.check_infusion(staff.physician, course_id,
+                              _day_of(1, "2026-11-26T09:00", weight="188 lb"))
+    with pytest.raises(InfusionOrderError):
+        clinic.check_infusion(staff.physician, course_id, _day_of(3, "2026-11-28T09:00"))
+    clock.next_day()
+    corrected = _day_of(1, "2026-11-26T09:00", weight="188 lb")
+    amendment = clinic.amend_infusion(
+        staff.physician, course_id, corrected, reason="weight re-measured",
+        signed_pdf=sign(_amended(clinic, staff, course_id, corrected)))
+    assert amendment.amends == signed.record_id
+    first = clinic.course(staff.physician, course_id).infusions[0]
+    assert (first.record_id, first.current_record_id) == (amendment.record_id,
+                                                          amendment.record_id)
+    assert clinic.get(staff.physician, signed.record_id).superseded_by == amendment.record_id
+
+    clock.next_day()
+    draft = clinic.check_infusion(staff.physician, course_id, _day_of(2, "2026-11-28T09:00"))
+    again = clinic.check_infusion(staff.physician, course_id,
+                                  _day_of(2, "2026-11-28T09:00", weight="190 lb"))
+    assert again.record_id != draft.record_id
+    assert clinic.course(staff.physician, course_id).infusions[1].record_id == again.record_id
+
+    for statement in ("UPDATE courses SET plan_infusions = 9",
+                      "DELETE FROM courses",
+                      "UPDATE course_infusions SET infusion_json = '{}'",
+                      "DELETE FROM course_infusions"):
+        with pytest.raises(IntegrityError, match=r"never changed"), \
+                raw(database_url) as connection:
+            connection.execute(text(statement))
+    assert clinic.verify_audit().ok
+
+
+def _amended(clinic: RecordStore, staff: People, course_id: str,
+             corrected: dict[str, Any]) -> Screening:
+    """The screening of a corrected infusion as :meth:`RecordStore.amend_infusion` stores it."""
+    state = clinic.course_document(staff.physician, course_id).model_dump(
+        mode="json", exclude_none=True)
+    state["infusions"][corrected["number"] - 1] = corrected
+    return run_course(parse_course(state), infusion=corrected["number"],
+                      rules=rules_in_force(clinic), last_signed=corrected["number"] - 1)
+
+
+def test_export_round_trip(clinic: RecordStore, staff: People, clock: Clock,
+                           screened: StoredScreening, sign: Sign, tmp_path: Path,
+                           database_url: str) -> None:
+    """The exported file is a valid ketascreen-course/1 that screens each infusion to the result
+    stored for it; the monitoring records are append-only in the database."""
+    course_id = clinic.start_course(staff.physician, screened.record_id, plan=(6, 3)).course_id
+    first = _check_and_sign(clinic, staff, clock, sign, course_id,
+                            _day_of(1, "2026-11-26T09:00"))
+    clinic.record_after_infusion(
+        staff.nurse, course_id, 1,
+        monitoring=[{"minute": 40, "blood_pressure": "190/100 mmHg", "heart_rate": "80 /min"}],
+        discharge={"minute": 90, "aldrete": 10, "escort": "yes"})
+    clock.next_day()
+    second = clinic.check_infusion(staff.physician, course_id,
+                                   _day_of(2, "2026-11-28T09:00",
+                                           phq9=[1, 1, 1, 1, 1, 1, 1, 1, 2]))
+    concepts = {f.concept for f in clinic.get(staff.physician, second.record_id).result().findings}
+    assert {"prior-severe-hypertension", "suicidal-ideation"} <= concepts
+    out = tmp_path / "course.json"
+    assert clinic.export_course(staff.nurse, course_id, out) is False
+    with pytest.raises(FileExistsError):
+        clinic.export_course(staff.nurse, course_id, out)
+    course = load_course(out)
+    assert course.screening_record == screened.record_id
+    assert len(course.infusions) == 2
+    assert course.infusion(1).monitoring[0].blood_pressure == "190/100 mmHg"
+    ruleset = rules_in_force(clinic)
+    for number, stored in ((1, first), (2, second)):
+        again = content_of(run_course(course, infusion=number, rules=ruleset,
+                                      last_signed=number - 1), ruleset)
+        assert again.result_json == clinic.get(staff.physician, stored.record_id).result_json
+        assert again.record_id == stored.record_id
+    for statement in ("UPDATE infusion_records SET entry_json = '{}'",
+                      "DELETE FROM infusion_records"):
+        with pytest.raises(IntegrityError, match=r"append-only"), \
+                raw(database_url) as connection:
+            connection.execute(text(statement))
+    assert [e.action for e in clinic.course_events(staff.nurse, course_id)][-1] == "course-export"
+    assert clinic.verify_audit().ok
+
+
+def test_course_show_lists_many_courses(clinic: RecordStore, staff: People,
+                                        screened: StoredScreening) -> None:
+    """Courses of a patient, oldest first; each shown on its own."""
+    ids = [clinic.start_course(staff.physician, screened.record_id).course_id
+           for _ in range(3)]
+    assert clinic.courses_of_patient(staff.nurse, screened.patient.patient_id) == ids
+    assert clinic.course(staff.nurse, ids[1].lower()).course_id == ids[1]
+    assert clinic.course(staff.nurse, ids[1]).infusions == ()
+
+
+
+# -- the command line -------------------------------------------------------------------------
+
+def test_command_line(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch,
+                      signing_request: SigningRequest, capsys: pytest.CaptureFixture[str]
+                      ) -> None:
+    """course start/show/export and infusion check/record; a nurse may not check, a value
+    without its unit is refused naming its field, the export screens with ``screen``."""
+    from ketascreen.cli import main
+    from tests.records.test_cli_records import _as, _save_signed
+    from tests.records.test_cli_records import clinic as make_clinic
+
+    clinic = make_clinic.__wrapped__(tmp_path, database_url, monkeypatch, signing_request,
+                                     capsys)
+    assert _save_signed(clinic, tmp_path) == 0
+    record = capsys.readouterr().err.split("saved record ")[1].split()[0]
+    assert main(["course", "start", record, "--plan", "6", "3", *_as(clinic, "drsmith")]) == 0
+    course_id = capsys.readouterr().out.strip()
+    infusion_file = tmp_path / "infusion-1.json"
+    infusion_file.write_text(json.dumps(_day_of(1, "2026-11-26T09:00")), encoding="utf-8")
+    assert main(["infusion", "check", course_id, str(infusion_file),
+                 *_as(clinic, "rnpatel")]) == 4
+    assert "may not screen" in capsys.readouterr().err
+    assert main(["infusion", "check", course_id, str(infusion_file),
+                 *_as(clinic, "drsmith")]) == 0
+    draft = capsys.readouterr().out.strip()
+
+    tomorrow = Clock()
+    tomorrow.now = datetime.now(UTC) + timedelta(days=1)
+    with RecordStore.open(database_url, clock=tomorrow) as store:
+        physician = store.authenticate("drsmith", "drsmith-password-123")
+        screening = store.screen_infusion(physician, course_id,
+                                          _day_of(1, "2026-11-26T09:00"))
+        store.sign(physician, draft, signed_pdf_of(screening, signing_request))
+
+    assert main(["infusion", "record", course_id, "1", "--minute", "40", "--bp", "192/112",
+                 *_as(clinic, "rnpatel")]) == 2
+    assert "infusions[0].monitoring[0].blood_pressure" in capsys.readouterr().err
+    assert main(["infusion", "record", course_id, "1", "--minute", "40", "--bp",
+                 "192/112 mmHg", "--hr", "88 /min", "--rescue", "ondansetron", "4 mg", "45",
+                 "--discharge", "90", "10", "yes", *_as(clinic, "rnpatel")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("FINDING") == 4 and "systolic above 180 mmHg" in out
+    assert main(["course", "show", course_id, "--json", *_as(clinic, "rnpatel")]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [i["state"] for i in shown["infusions"]] == ["discharged"] + ["planned"] * 5
+    assert main(["course", "show", course_id, *_as(clinic, "rnpatel")]) == 0
+    text_view = capsys.readouterr().out
+    assert "discharged" in text_view and "FINDING minute 40" in text_view
+    exported = tmp_path / "course.json"
+    assert main(["course", "export", course_id, "-o", str(exported),
+                 *_as(clinic, "rnpatel")]) == 0
+    assert load_course(exported).infusion(1).discharge is not None
+    capsys.readouterr()
+    assert main(["screen", str(exported), "--json"]) in (0, 1)
+    assert json.loads(capsys.readouterr().out)["course"]["infusion"] == 1

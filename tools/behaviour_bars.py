@@ -20,6 +20,7 @@ bytes. Usage::
 
     python tools/behaviour_bars.py --out before.json      # the ketascreen on sys.path
     python tools/behaviour_bars.py --out now.json --compare before.json   # exit 1 if different
+    python tools/behaviour_bars.py --snapshot now.json --compare before.json --ignore-hashes
 
 The code screened is the ``ketascreen`` this interpreter imports (``PYTHONPATH`` chooses it);
 every command-line process gets that same package first on its path.
@@ -663,6 +664,31 @@ def _count(bars: dict[str, Any], part: str) -> int:
     return len(node) if isinstance(node, dict) else 1
 
 
+_HASH_MASKS = (
+    (re.compile(r"\b[0-9a-f]{64}\b"), "<sha256>"),
+    (re.compile(r"\b[0-9a-f]{12}\b"), "<sha12>"),
+    (re.compile(r"\bKS-[0-9A-F]{12}\b"), "KS-<record id>"),
+)
+_WATERMARK_LINE = re.compile(r"^\s*(?:\S|UNSIGNED \u2014 NOT AN ORDER)\s*$")
+
+
+def without_hashes(value: Any) -> Any:
+    """``value`` with every sha256, 12-digit hash prefix and record id masked, and the lines
+    of the diagonal UNSIGNED watermark dropped (pdftotext places its letters by the page's
+    glyph widths, which other hashes change): to compare across a deliberate change of the
+    knowledge files, whose hashes every result, record id and checklist carries."""
+    if isinstance(value, str):
+        for pattern, mask in _HASH_MASKS:
+            value = pattern.sub(mask, value)
+        return value
+    if isinstance(value, list):
+        return [without_hashes(v) for v in value
+                if not (isinstance(v, str) and _WATERMARK_LINE.match(v))]
+    if isinstance(value, dict):
+        return {without_hashes(k): without_hashes(v) for k, v in value.items()}
+    return value
+
+
 def _line_diff(old: list[str], new: list[str]) -> list[str]:
     import difflib  # noqa: PLC0415
 
@@ -691,7 +717,7 @@ def summary_counts(bars: dict[str, Any]) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     """Write the snapshot; with ``--compare``, print the differences (exit 1 if any)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", required=True, type=Path, help="the snapshot JSON to write")
+    parser.add_argument("--out", type=Path, help="the snapshot JSON to write")
     parser.add_argument("--compare", type=Path, metavar="BEFORE.json",
                         help="compare with an earlier snapshot (exit 1 on any difference)")
     parser.add_argument("--repo", type=Path, default=TOOL_REPO,
@@ -700,11 +726,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="the shared folder (spec example, FHIR samples)")
     parser.add_argument("--only", choices=["holdout", "pdf", "records"], action="append",
                         help="build only these parts (default: all)")
+    parser.add_argument("--ignore-hashes", action="store_true",
+                        help="with --compare: mask hashes and record ids (see without_hashes)")
+    parser.add_argument("--snapshot", type=Path, metavar="NOW.json",
+                        help="compare this existing snapshot instead of building one")
     args = parser.parse_args(argv)
 
     def log(message: str) -> None:
         print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr)
 
+    if args.snapshot is not None:
+        if args.compare is None:
+            parser.error("--snapshot needs --compare")
+        return _report(args, json.loads(args.snapshot.read_text(encoding="utf-8")),
+                       args.snapshot)
+    if args.out is None:
+        parser.error("--out is required (unless --snapshot)")
     log(f"ketascreen from {package_root()}")
     parts = args.only or ["holdout", "pdf", "records"]
     with tempfile.TemporaryDirectory(prefix="bars-") as directory:
@@ -737,9 +774,18 @@ def main(argv: list[str] | None = None) -> int:
         log(f"wrote {args.out}: {summary_counts(bars)}, {runner.commands} commands")
     if args.compare is None:
         return 0
+    return _report(args, snapshot, args.out)
+
+
+def _report(args: argparse.Namespace, snapshot: dict[str, Any], name: Path) -> int:
+    """Print the comparison of ``snapshot`` with ``--compare``; 1 if they differ."""
     before = json.loads(args.compare.read_text(encoding="utf-8"))
+    if args.ignore_hashes:
+        before, snapshot = without_hashes(before), without_hashes(snapshot)
+        before["inputs"] = snapshot["inputs"] = None
     lines = compare(before, snapshot)
-    print("\n".join(lines) if lines else f"SAME: {args.out} matches {args.compare}")
+    masked = " (hashes and record ids masked)" if args.ignore_hashes else ""
+    print("\n".join(lines) if lines else f"SAME: {name} matches {args.compare}{masked}")
     return 1 if lines else 0
 
 

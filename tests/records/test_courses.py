@@ -445,13 +445,18 @@ def test_command_line(tmp_path: Path, database_url: str, monkeypatch: pytest.Mon
     """course start/show/export and infusion check/record; a nurse may not check, a value
     without its unit is refused naming its field, the export screens with ``screen``."""
     from ketascreen.cli import main
-    from tests.records.test_cli_records import _as, _save_signed
+    from tests.records.test_cli_records import _as
     from tests.records.test_cli_records import clinic as make_clinic
 
     clinic = make_clinic.__wrapped__(tmp_path, database_url, monkeypatch, signing_request,
                                      capsys)
-    assert _save_signed(clinic, tmp_path) == 0
-    record = capsys.readouterr().err.split("saved record ")[1].split()[0]
+    yesterday = Clock()
+    yesterday.now = datetime.now(UTC) - timedelta(days=1)
+    with RecordStore.open(database_url, clock=yesterday) as store:
+        physician = store.authenticate("drsmith", "drsmith-password-123")
+        first = screening_of()
+        record = store.create(physician, first,
+                              signed_pdf=signed_pdf_of(first, signing_request)).record_id
     assert main(["course", "start", record, "--plan", "6", "3", *_as(clinic, "drsmith")]) == 0
     course_id = capsys.readouterr().out.strip()
     infusion_file = tmp_path / "infusion-1.json"
@@ -459,17 +464,16 @@ def test_command_line(tmp_path: Path, database_url: str, monkeypatch: pytest.Mon
     assert main(["infusion", "check", course_id, str(infusion_file),
                  *_as(clinic, "rnpatel")]) == 4
     assert "may not screen" in capsys.readouterr().err
-    assert main(["infusion", "check", course_id, str(infusion_file),
+    checklist = tmp_path / "infusion-1.pdf"
+    signing = ["--pdf", str(checklist), "--sign", str(clinic.key), "--passphrase-file",
+               str(clinic.passphrase)]
+    assert main(["infusion", "check", course_id, str(infusion_file), *signing,
                  *_as(clinic, "drsmith")]) == 0
-    draft = capsys.readouterr().out.strip()
-
-    tomorrow = Clock()
-    tomorrow.now = datetime.now(UTC) + timedelta(days=1)
-    with RecordStore.open(database_url, clock=tomorrow) as store:
-        physician = store.authenticate("drsmith", "drsmith-password-123")
-        screening = store.screen_infusion(physician, course_id,
-                                          _day_of(1, "2026-11-26T09:00"))
-        store.sign(physician, draft, signed_pdf_of(screening, signing_request))
+    assert "(signed, decision clear)" in capsys.readouterr().err
+    assert checklist.stat().st_size > 0
+    assert main(["infusion", "check", course_id, str(infusion_file), *signing, "--force",
+                 *_as(clinic, "drsmith")]) == 2  # signed: never changed (amend it)
+    assert "never changed" in capsys.readouterr().err
 
     assert main(["infusion", "record", course_id, "1", "--minute", "40", "--bp", "192/112",
                  *_as(clinic, "rnpatel")]) == 2

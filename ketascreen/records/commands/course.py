@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ketascreen.errors import InputFileError
-from ketascreen.records.commands.session import EXIT_OK, local_time
+from ketascreen.records.commands.session import EXIT_OK, local_time, read_secret_bytes
 
 if TYPE_CHECKING:
     from ketascreen.records.courseviews import CourseView
@@ -40,11 +40,17 @@ def add_course_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPar
     infusion = commands.add_parser("infusion", help="an infusion of a course in the records")
     steps = infusion.add_subparsers(dest="infusion_command", required=True, metavar="ACTION")
     check = steps.add_parser("check", help="store an infusion's day-of check with its "
-                             "screening, as a draft (physician)")
+                             "screening: a draft, or signed with --pdf and --sign (physician)")
     check.add_argument("course_id", metavar="COURSE_ID")
     check.add_argument("infusion", metavar="INFUSION.json",
                        help="the infusion object of ketascreen-course/1 (number, start, pre, "
                        "dose, acknowledgements)")
+    check.add_argument("--pdf", metavar="OUT.pdf", help="write the infusion's checklist")
+    check.add_argument("--sign", metavar="KEY.p12",
+                       help="sign the checklist (with --pdf) and store the infusion signed")
+    check.add_argument("--passphrase-file", metavar="FILE",
+                       help="file holding the key store's passphrase")
+    check.add_argument("--force", action="store_true", help="replace an existing --pdf")
     record = steps.add_parser(
         "record", help="record monitoring, rescue drugs and the discharge after an infusion "
         "(nurse); values need their units")
@@ -94,11 +100,7 @@ def run_course_command(store: RecordStore, actor: Actor, args: argparse.Namespac
               file=sys.stderr)
         return EXIT_OK
     if args.infusion_command == "check":
-        stored = store.check_infusion(actor, args.course_id, _read_json(args.infusion))
-        print(f"ketascreen: saved record {stored.record_id} ({stored.status}, "
-              f"decision {stored.decision})", file=sys.stderr)
-        out.write(stored.record_id + "\n")
-        return EXIT_OK
+        return check(store, actor, args, out)
     monitoring, rescue, discharge = entries_of(args)
     findings = store.record_after_infusion(actor, args.course_id, args.number,
                                            monitoring=monitoring, rescue=rescue,
@@ -107,6 +109,52 @@ def run_course_command(store: RecordStore, actor: Actor, args: argparse.Namespac
         out.write(f"FINDING {finding.describe()}\n")
     print(f"ketascreen: recorded after infusion {args.number} of {args.course_id.upper()} "
           f"({len(findings)} finding(s))", file=sys.stderr)
+    return EXIT_OK
+
+
+def check(store: RecordStore, actor: Actor, args: argparse.Namespace, out: TextIO) -> int:
+    """``infusion check``: screen the infusion in its stored course; with ``--pdf`` write its
+    checklist (signed with ``--sign``, embedding the audit head) and store it, signed when
+    signed; the checklist is put in place only once the record is stored."""
+    from ketascreen.reports.output import (  # noqa: PLC0415
+        SigningRequest,
+        produce_checklist,
+        stage_file,
+    )
+
+    if args.sign and not args.pdf:
+        raise InputFileError("--sign", "a signed checklist is written: add --pdf OUT.pdf")
+    infusion = _read_json(args.infusion)
+    signed_pdf = None
+    staged = None
+    if args.pdf:
+        screening = store.screen_infusion(actor, args.course_id, infusion)
+        signing = None
+        if args.sign:
+            try:
+                key = Path(args.sign).read_bytes()
+            except OSError as error:
+                raise InputFileError(args.sign, f"cannot be read: {error.strerror}") from None
+            if not args.passphrase_file:
+                raise InputFileError("--sign", "give the key's --passphrase-file")
+            signing = SigningRequest(key, read_secret_bytes(args.passphrase_file, "passphrase"),
+                                     args.sign)
+        data, _ = produce_checklist(screening, signing=signing,
+                                    audit_head=store.audit_head() if signing else None)
+        staged = stage_file(Path(args.pdf), data, force=args.force)
+        signed_pdf = data if signing else None
+    try:
+        stored = store.check_infusion(actor, args.course_id, infusion, signed_pdf=signed_pdf)
+    except BaseException:
+        if staged is not None:
+            staged.discard()
+        raise
+    if staged is not None:
+        staged.commit()
+        print(f"ketascreen: wrote {args.pdf}", file=sys.stderr)
+    print(f"ketascreen: saved record {stored.record_id} ({stored.status}, "
+          f"decision {stored.decision})", file=sys.stderr)
+    out.write(stored.record_id + "\n")
     return EXIT_OK
 
 

@@ -123,6 +123,7 @@ class QtMonitoringForm(QWidget):
         self.notify = NotifyValues()
         self.number = 0
         self._loading = False
+        self._loaded: list[dict[str, Any]] = []
 
     def load(self, number: int, minutes: Sequence[int],
              readings: Sequence[MonitoringReading], *, band: BloodPressureBand | None,
@@ -154,8 +155,13 @@ class QtMonitoringForm(QWidget):
         for row in range(self.table.rowCount()):
             self._check_row(row)
         self.problems.hide()
+        self._loaded = self.rows()
         if self.table.rowCount():
             self.table.setCurrentCell(0, _COLUMN["blood_pressure"])
+
+    def has_input(self) -> bool:
+        """Whether any reading was typed or changed since the form was loaded."""
+        return self.rows() != self._loaded
 
     def _append(self, values: dict[str, str]) -> None:
         row = self.table.rowCount()

@@ -152,6 +152,7 @@ class QtRecheckForm(QWidget):
             edit.textEdited.connect(lambda _text, n=name: self._update_mark(n))
         self._build_outcome(column)
         self.prefill: RecheckPrefill | None = None
+        self._loaded: object = None
         self.acknowledgements: list[dict[str, str]] = []
         """This infusion's acknowledgements: the physician's reasons typed at its findings."""
         self.findings.acknowledge_requested.connect(self.acknowledge)
@@ -257,6 +258,14 @@ class QtRecheckForm(QWidget):
             self._update_mark(name)
         self.acknowledgements = []
         self.show_outcome(None, ())
+        self._loaded = self._typed()
+
+    def _typed(self) -> object:
+        return (self.values(), [dict(a) for a in self.acknowledgements])
+
+    def has_input(self) -> bool:
+        """Whether anything was typed or acknowledged since the form was loaded."""
+        return self.prefill is not None and self._typed() != self._loaded
 
     def mark_text(self, name: str) -> str:
         """The mark shown beside field ``name`` (``""`` when none is shown)."""

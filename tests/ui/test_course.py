@@ -297,3 +297,36 @@ def test_a_dose_typed_over_the_carried_one_is_shown_as_a_dose_change(
     outcome = window.course.outcome
     assert outcome is not None and outcome.course is not None
     assert outcome.course.protocol.protocol.dose == "0.75 mg/kg"
+
+
+def test_typed_values_are_never_thrown_away_unasked(
+        qtbot: QtBot, window: MainWindow, dialogs: FakeDialogs, course_file: Path) -> None:
+    view = _open(qtbot, window, dialogs, course_file)
+    form, table = view.recheck, view.monitoring.table
+    assert not form.has_input() and not view.monitoring.has_input()
+    type_into(qtbot, form.start, "2026-12-04T09:00")
+    view.show_tab(2)
+    table.setFocus()
+    table.setCurrentCell(0, 1)
+    _keys(qtbot, "126/80", Qt.Key.Key_Return)
+    assert form.has_input() and view.monitoring.has_input()
+
+    # Saving the re-check would move the monitoring form to infusion 4: refused.
+    form.save_button.click()
+    assert dialogs.errors[-1][0] == "Save course file"
+    assert "monitoring record of infusion 3 first" in dialogs.errors[-1][1]
+    assert load_course(course_file).last.number == 3
+
+    # Saving the monitoring record keeps the re-check as typed.
+    view.monitoring.save_button.click()
+    assert load_course(course_file).infusion(3).monitoring[0].blood_pressure == "126/80 mmHg"
+    assert form.start.text() == "2026-12-04T09:00" and form.has_input()
+    assert not view.monitoring.has_input()
+
+    # Opening a course over typed values is refused; closing the window discards them.
+    dialogs.paths.append(course_file)
+    window.actions_by_name["open"].trigger()
+    assert "typed and not saved" in dialogs.errors[-1][1]
+    view.close()
+    assert window.open_path(course_file)
+    assert view.recheck.start.text() == "" and not view.recheck.has_input()

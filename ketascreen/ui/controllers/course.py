@@ -71,9 +71,27 @@ class CourseController(QObject):
             self.view.monitoring.save_requested.connect(self.save_monitoring)
         return self.view
 
+    def unsaved(self) -> tuple[str, ...]:
+        """What the open course window holds typed and not saved (``"the re-check"``,
+        ``"the monitoring record"``); empty when nothing, or when the window is closed (closing
+        it is how typed values are discarded)."""
+        view = self.view
+        if view is None or not view.isVisible():
+            return ()
+        return tuple(name for name, form in (("the re-check", view.recheck),
+                                             ("the monitoring record", view.monitoring))
+                     if form.has_input())
+
     def open_path(self, path: Path) -> bool:
         """Open the course file ``path`` in the course window; refuse an invalid one, naming
-        every offending field."""
+        every offending field, and refuse while the open course has values typed and not
+        saved (nothing typed is thrown away unasked)."""
+        unsaved = self.unsaved()
+        if unsaved:
+            self.dialogs.error("Open course file", (
+                f"The course window holds {' and '.join(unsaved)} typed and not saved. Save "
+                "it, or close the course window to discard it, then open the course again."))
+            return False
         try:
             course = course_actions.open_course_file(path=path)
         except CourseValidationError as error:
@@ -92,9 +110,11 @@ class CourseController(QObject):
         self.opened.emit()
         return True
 
-    def show_course(self, course: Course) -> None:
+    def show_course(self, course: Course, *, keep_recheck: bool = False,
+                    keep_monitoring: bool = False) -> None:
         """Show ``course``: its infusions, trend and figures, the next re-check, the monitoring
-        of the infusion under way (the last one checked)."""
+        of the infusion under way (the last one checked). With ``keep_recheck`` or
+        ``keep_monitoring`` that form keeps what is typed in it (the other one was saved)."""
         self.course = course
         view = self._window()
         patient = course.screening.patient.id
@@ -105,12 +125,14 @@ class CourseController(QObject):
             + ("" if course.plan is None else
                f", {course.plan.infusions} planned over {course.plan.weeks} weeks"), rows)
         self._show_screening_of_last(course, view)
-        self.prefill = course_actions.recheck_prefill(course)
-        start = "" if self.prefill.new else course.last.start.strftime("%Y-%m-%dT%H:%M")
-        view.recheck.load(self.prefill, start=start)
-        self.recheck_course = None
-        self.outcome = None
-        self._load_monitoring(course, view)
+        if not keep_recheck:
+            self.prefill = course_actions.recheck_prefill(course)
+            start = "" if self.prefill.new else course.last.start.strftime("%Y-%m-%dT%H:%M")
+            view.recheck.load(self.prefill, start=start)
+            self.recheck_course = None
+            self.outcome = None
+        if not keep_monitoring:
+            self._load_monitoring(course, view)
 
     def _show_screening_of_last(self, course: Course, view: QtCourseWindow) -> None:
         outcome = self._screen(course, course.last.number)
@@ -178,7 +200,7 @@ class CourseController(QObject):
             None if self.outcome is None else self.outcome.course)
         return self.outcome
 
-    def _save(self, course: Course, what: str) -> bool:
+    def _save(self, course: Course, what: str, *, saved: str) -> bool:
         if self.path is None:
             return False
         data = course_actions.course_file_bytes(course=course)
@@ -187,18 +209,32 @@ class CourseController(QObject):
         except OSError as error:
             self.dialogs.error("Save course file", f"{self.path}: {error.strerror or error}")
             return False
-        self.show_course(course)
+        view = self.view
+        prefill = course_actions.recheck_prefill(course)
+        self.show_course(
+            course,
+            keep_recheck=(saved != "recheck" and view is not None and view.recheck.has_input()
+                          and self.prefill == prefill),
+            keep_monitoring=(saved != "monitoring" and view is not None
+                             and view.monitoring.has_input()))
         self.message.emit(f"Saved {what} to {self.path.name}", 5000)
         return True
 
     def save_recheck(self) -> bool:
         """Screen the re-check again and, when the course accepts it, write the course file
         with it (atomically) and show the course as saved."""
+        if (self.view is not None and self.view.monitoring.has_input()
+                and self.prefill is not None and self.prefill.new):
+            self.dialogs.error("Save course file", (
+                f"Save the monitoring record of infusion {self.monitored} first: saving the "
+                f"re-check of infusion {self.prefill.number} makes it the infusion under way."))
+            return False
         self.screen_recheck()
         if self.recheck_course is None or self.prefill is None:
             self.message.emit("Not saved: correct the fields listed in the re-check form", 0)
             return False
-        return self._save(self.recheck_course, f"the re-check of infusion {self.prefill.number}")
+        return self._save(self.recheck_course, f"the re-check of infusion {self.prefill.number}",
+                          saved="recheck")
 
     def save_monitoring(self) -> bool:
         """Write the monitoring form's readings into the course file, or list the fields the
@@ -212,4 +248,5 @@ class CourseController(QObject):
             self.view.monitoring.show_problems(
                 [describe_problem(p, with_field=p.field) for p in error.problems])
             return False
-        return self._save(course, f"the monitoring of infusion {self.monitored}")
+        return self._save(course, f"the monitoring of infusion {self.monitored}",
+                          saved="monitoring")

@@ -496,3 +496,73 @@ def test_command_line(tmp_path: Path, database_url: str, monkeypatch: pytest.Mon
     capsys.readouterr()
     assert main(["screen", str(exported), "--json"]) in (0, 1)
     assert json.loads(capsys.readouterr().out)["course"]["infusion"] == 1
+
+
+def _check_acknowledge_sign(clinic: RecordStore, staff: People, clock: Clock, sign: Sign,
+                            course_id: str, infusion: dict[str, Any]
+                            ) -> tuple[StoredScreening, set[str]]:
+    """Check an infusion; if it needs review, check it again with each relative finding
+    acknowledged (a draft is checked again), then sign it on a day of its own. Returns the
+    signed record and the concepts found at the first check."""
+    clock.next_day()
+    draft = clinic.check_infusion(staff.physician, course_id, infusion)
+    findings = clinic.get(staff.physician, draft.record_id).result().findings
+    found = {f.concept for f in findings}
+    if draft.decision != "clear":
+        infusion = {**infusion, "acknowledgements": [
+            {"concept": f.concept, "reason": "Reviewed with the patient today."}
+            for f in findings if f.severity == "relative"]}
+        draft = clinic.check_infusion(staff.physician, course_id, infusion)
+    assert draft.decision == "clear", draft
+    screening = clinic.screen_infusion(staff.physician, course_id, infusion)
+    return clinic.sign(staff.physician, draft.record_id, sign(screening)), found
+
+
+def test_six_infusions_end_to_end(clinic: RecordStore, staff: People, clock: Clock,
+                                  screened: StoredScreening, sign: Sign, tmp_path: Path
+                                  ) -> None:
+    """Screening -> course start -> six infusions across a month end: a new opioid, a weight
+    typed in kg instead of lb (caught by weight-change, checked again), PHQ-9 item 9 = 2, a BP
+    spike recorded (the next infusion shows prior-severe-hypertension) -> export -> every
+    infusion screens to the result stored for it."""
+    course_id = clinic.start_course(staff.physician, screened.record_id, plan=(6, 3)).course_id
+    starts = ["2026-11-26T09:00", "2026-11-29T09:00", "2026-12-02T09:00", "2026-12-05T09:00",
+              "2026-12-08T09:00", "2026-12-11T09:00"]
+    opioid = [*screened.case().model_dump(mode="json", exclude_none=True)["medications"],
+              {"text": "Tramadol 50 mg tablet", "status": "active"}]
+    changes: dict[int, dict[str, Any]] = {3: {"medications": opioid},
+                                          5: {"phq9": [1, 1, 1, 1, 1, 1, 1, 1, 2]}}
+    signed: dict[int, StoredScreening] = {}
+    found: dict[int, set[str]] = {}
+    for number, start in enumerate(starts, 1):
+        if number == 4:
+            clock.next_day()
+            slip = clinic.check_infusion(staff.physician, course_id,
+                                         _day_of(4, start, weight="187 kg"))
+            found[40] = {f.concept for f in
+                         clinic.get(staff.physician, slip.record_id).result().findings}
+        signed[number], found[number] = _check_acknowledge_sign(
+            clinic, staff, clock, sign, course_id, _day_of(number, start,
+                                                          **changes.get(number, {})))
+        reading = "192/112 mmHg" if number == 1 else "150/92 mmHg"
+        clinic.record_after_infusion(staff.nurse, course_id, number,
+                                     monitoring=[{"minute": 40, "blood_pressure": reading}],
+                                     discharge={"minute": 90, "aldrete": 10, "escort": "yes"})
+    assert "prior-severe-hypertension" in found[2]
+    assert "medication-change" in found[3]
+    assert "weight-change" in found[40] and "weight-change" not in found[4]
+    assert "suicidal-ideation" in found[5]
+    assert "suicidal-ideation" not in found[4] | found[6]
+    shown = clinic.course(staff.nurse, course_id)
+    assert [i.state for i in shown.infusions] == [InfusionState.DISCHARGED] * 6
+    assert shown.figures is not None and shown.figures["infusion"] == 6
+
+    out = tmp_path / "course.json"
+    clinic.export_course(staff.nurse, course_id, out)
+    course = load_course(out)
+    ruleset = rules_in_force(clinic)
+    for number, stored in signed.items():
+        again = content_of(run_course(course, infusion=number, rules=ruleset,
+                                      last_signed=number - 1), ruleset)
+        assert again.record_id == stored.record_id, number
+    assert clinic.verify_audit().ok

@@ -28,7 +28,7 @@ from ketascreen.records.chain import Detail
 from ketascreen.records.content import StoredContent, content_of
 from ketascreen.records.core import StoreCore, Tx, normalise_id
 from ketascreen.records.documents import DocumentFacts
-from ketascreen.records.models import Patient, ScreeningRow, SignedDocument
+from ketascreen.records.models import CourseInfusionRow, Patient, ScreeningRow, SignedDocument
 from ketascreen.records.queries import get_any, stored
 from ketascreen.records.roles import Actor, Permission
 from ketascreen.records.settings import rules_in_force
@@ -162,7 +162,8 @@ def update_draft(store: StoreCore, actor: Actor, record_id: str, screening: Scre
         SignedRecordImmutableError: the record is signed (amend it instead); recorded as a
             refusal.
         RecordExistsError: the new content is stored already as another record.
-        RecordError: the new screening is of another patient.
+        RecordError: the new screening is of another patient, or the draft is an infusion's
+            screening (check the infusion again; recorded).
     """
     record_id = normalise_id(record_id)
     content = content_of(screening, ruleset or rules_in_force(store))
@@ -171,6 +172,7 @@ def update_draft(store: StoreCore, actor: Actor, record_id: str, screening: Scre
         store.authorise(actor, Permission.ACKNOWLEDGE, record_id)
     if get_any(store, record_id).is_signed:
         store.refuse_immutable(actor, action, record_id)
+    _refuse_infusion(store, actor, action, record_id)
     with store.transaction() as tx:
         row = _row(tx.session, record_id, lock=True)
         if row is None or row.status != "draft":
@@ -201,7 +203,8 @@ def acknowledge(store: StoreCore, actor: Actor, record_id: str, *, concept: str,
         PermissionDeniedError: the role may not acknowledge.
         RecordNotFoundError: no such record.
         SignedRecordImmutableError: the record is signed (amend it instead).
-        RecordError: the draft has no finding of ``concept``, or ``reason`` is empty.
+        RecordError: the draft has no finding of ``concept``, ``reason`` is empty, or the
+            draft is an infusion's screening (acknowledge in its day-of check; recorded).
     """
     from ketascreen.models.parsing import parse_case  # noqa: PLC0415
     from ketascreen.screening import run  # noqa: PLC0415
@@ -211,6 +214,7 @@ def acknowledge(store: StoreCore, actor: Actor, record_id: str, *, concept: str,
     current = get_any(store, record_id)
     if current.status != "draft":
         store.refuse_immutable(actor, "acknowledge", record_id)
+    _refuse_infusion(store, actor, "acknowledge", record_id)
     if not reason.strip():
         raise RecordError(record_id, "an acknowledgement needs a reason")
     if (problem := visible_text_problem(reason)) is not None:
@@ -289,6 +293,22 @@ def amend(store: StoreCore, actor: Actor, record_id: str, screening: Screening, 
 
 
 # -- rows ------------------------------------------------------------------------------------
+
+def _refuse_infusion(store: StoreCore, actor: Actor, action: str, record_id: str) -> None:
+    """Refuse (recorded) changing the draft screening of an infusion of a course here: it is
+    screened in its course, so it is checked again with its day-of content (and its
+    acknowledgements) by :func:`ketascreen.records.courses.check_infusion`."""
+    with store.database.read() as session:
+        linked = session.execute(
+            select(CourseInfusionRow.id)
+            .join(ScreeningRow, ScreeningRow.id == CourseInfusionRow.screening_id)
+            .where(ScreeningRow.record_id == record_id)).first() is not None
+    if linked:
+        reason = ("it is the screening of an infusion of a course: check the infusion again "
+                  "with its day-of check (acknowledgements included)")
+        store.record_refusal(actor, action, record_id=record_id, reason=reason)
+        raise RecordError(record_id, reason)
+
 
 def _check_content_document(store: StoreCore, pdf: bytes, content: StoredContent
                             ) -> DocumentFacts:

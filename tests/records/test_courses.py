@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from ketascreen.errors import PermissionDeniedError, SignedRecordImmutableError
+from ketascreen.errors import PermissionDeniedError, RecordError, SignedRecordImmutableError
 from ketascreen.models.course import Discharge, MonitoringReading
 from ketascreen.models.parsing import CourseValidationError, load_course, parse_course
 from ketascreen.records.content import content_of
@@ -360,6 +360,13 @@ def test_a_signed_infusion_is_never_changed(clinic: RecordStore, staff: People, 
 
     clock.next_day()
     draft = clinic.check_infusion(staff.physician, course_id, _day_of(2, "2026-11-28T09:00"))
+    concept = next(iter(clinic.get(staff.physician, draft.record_id).result().findings),
+                   None)
+    with pytest.raises(RecordError, match="infusion of a course"):
+        clinic.acknowledge(staff.physician, draft.record_id,
+                           concept=concept.concept if concept else "x", reason="seen")
+    with pytest.raises(RecordError, match="infusion of a course"):
+        clinic.update_draft(staff.physician, draft.record_id, screening_of())
     again = clinic.check_infusion(staff.physician, course_id,
                                   _day_of(2, "2026-11-28T09:00", weight="190 lb"))
     assert again.record_id != draft.record_id

@@ -282,7 +282,8 @@ def amend_infusion(store: StoreCore, actor: Actor, course_id: str,
     assert prepared.replaces is not None
     stored = writes.amend(store, actor, prepared.replaces.current_record_id,
                           prepared.screening, signed_pdf=signed_pdf, reason=reason,
-                          ruleset=prepared.ruleset, register_certificate=register_certificate)
+                          ruleset=prepared.ruleset, register_certificate=register_certificate,
+                          of_infusion=True)
     _link(store, actor, prepared, stored, action="infusion-amend")
     return stored
 

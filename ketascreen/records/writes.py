@@ -233,7 +233,7 @@ def acknowledge(store: StoreCore, actor: Actor, record_id: str, *, concept: str,
 
 def amend(store: StoreCore, actor: Actor, record_id: str, screening: Screening, *,
           signed_pdf: bytes, reason: str, ruleset: RuleSet | None = None,
-          register_certificate: bool = False) -> StoredScreening:
+          register_certificate: bool = False, of_infusion: bool = False) -> StoredScreening:
     """Store a signed amendment of a signed record; the original is left as it is.
 
     Args:
@@ -245,6 +245,9 @@ def amend(store: StoreCore, actor: Actor, record_id: str, screening: Screening, 
         reason: why the record is amended (kept with the amendment).
         ruleset: the rule set that produced ``screening``.
         register_certificate: see :func:`create`.
+        of_infusion: the amendment of an infusion's screening, screened in its course
+            (:func:`ketascreen.records.courses.amend_infusion` passes it); otherwise an
+            infusion's screening is refused here.
 
     Raises:
         PermissionDeniedError: the role may not amend (or acknowledge).
@@ -252,7 +255,8 @@ def amend(store: StoreCore, actor: Actor, record_id: str, screening: Screening, 
         AmendmentReasonMissingError: the reason is blank.
         CertificateNotRegisteredError: see :func:`create`.
         RecordError: the record is a draft (change it instead), was amended already,
-            is of another patient, or the document does not match.
+            is of another patient, is an infusion's screening (amend the infusion), or the
+            document does not match.
         RecordExistsError: the corrected content is stored already.
     """
     record_id = normalise_id(record_id)
@@ -264,6 +268,8 @@ def amend(store: StoreCore, actor: Actor, record_id: str, screening: Screening, 
         raise AmendmentReasonMissingError(record_id, "an amendment needs a reason (typed)")
     if (problem := visible_text_problem(reason)) is not None:
         raise RecordError(record_id, f"amendment reason {problem}")
+    if not of_infusion:
+        _refuse_infusion(store, actor, "amend", record_id)
     facts = _check_content_document(store, signed_pdf, content)
     register = check_signer(store, actor, facts, action="amend", record_id=record_id,
                             register=register_certificate)
@@ -295,9 +301,9 @@ def amend(store: StoreCore, actor: Actor, record_id: str, screening: Screening, 
 # -- rows ------------------------------------------------------------------------------------
 
 def _refuse_infusion(store: StoreCore, actor: Actor, action: str, record_id: str) -> None:
-    """Refuse (recorded) changing the draft screening of an infusion of a course here: it is
-    screened in its course, so it is checked again with its day-of content (and its
-    acknowledgements) by :func:`ketascreen.records.courses.check_infusion`."""
+    """Refuse (recorded) changing or amending an infusion's screening as a plain case: it is
+    screened in its course, so it is checked again (a draft) or amended with its day-of content
+    (:mod:`ketascreen.records.courses`)."""
     with store.database.read() as session:
         linked = session.execute(
             select(CourseInfusionRow.id)
@@ -305,7 +311,7 @@ def _refuse_infusion(store: StoreCore, actor: Actor, action: str, record_id: str
             .where(ScreeningRow.record_id == record_id)).first() is not None
     if linked:
         reason = ("it is the screening of an infusion of a course: check the infusion again "
-                  "with its day-of check (acknowledgements included)")
+                  "with its day-of check (acknowledgements included), or amend the infusion")
         store.record_refusal(actor, action, record_id=record_id, reason=reason)
         raise RecordError(record_id, reason)
 

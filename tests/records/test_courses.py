@@ -349,6 +349,10 @@ def test_a_signed_infusion_is_never_changed(clinic: RecordStore, staff: People, 
         clinic.check_infusion(staff.physician, course_id, _day_of(3, "2026-11-28T09:00"))
     clock.next_day()
     corrected = _day_of(1, "2026-11-26T09:00", weight="188 lb")
+    plain = screening_of({"measurements.weight": "188 lb"})
+    with pytest.raises(RecordError, match="amend the infusion"):
+        clinic.amend(staff.physician, signed.record_id, plain, signed_pdf=sign(plain),
+                     reason="weight")
     amendment = clinic.amend_infusion(
         staff.physician, course_id, corrected, reason="weight re-measured",
         signed_pdf=sign(_amended(clinic, staff, course_id, corrected)))

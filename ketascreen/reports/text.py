@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from ketascreen.checklist import dose_box_from
 from ketascreen.escape import neutralise
 from ketascreen.models.checklist import NO_DOSE_PREFIX
 from ketascreen.models.result import Finding
@@ -40,7 +41,8 @@ def _finding(finding: Finding) -> list[str]:
 def render_report(screening: Screening, *, import_warnings: tuple[str, ...] = ()) -> str:
     """The report: patient, decision, findings by severity, abuse risk, dose, rule set, and
     the data-quality warnings of a FHIR import. The dose is shown exactly when the screening
-    shows it (the checklist's dose box, row for row), else its no-dose reason. Control and
+    shows it (the checklist's dose box, row for row); else the calculation's refusal, or the
+    screening's no-dose reason (``do not infuse.``) when the calculation gave a dose. Control and
     invisible characters in any text are replaced by visible escapes (``\\x1b``)."""
     case, result, dose = screening.case, screening.result, screening.dose
     patient = case.patient
@@ -74,8 +76,10 @@ def render_report(screening: Screening, *, import_warnings: tuple[str, ...] = ()
     lines.append(f"Abuse risk: {risk.tier}" + (f" ({', '.join(scores)})" if scores else ""))
     lines += ["", "PUMP PROGRAMMING"]
     box = screening.dose_box
-    if box is None:
-        lines.append(f"  {NO_DOSE_PREFIX}{screening.no_dose_reason}")
+    if box is None:  # the screening decided there is no dose; the report names the most
+        # specific reason: the calculation's refusal where there is one, else the screening's
+        refused = dose_box_from(dose)[1]
+        lines.append(f"  {refused or NO_DOSE_PREFIX + str(screening.no_dose_reason)}")
     else:  # the checklist's dose box, row for row: one quantity, one string everywhere
         lines += [f"  {label + ':':<21}{text}" for label, text in box.rows]
     if dose.working:

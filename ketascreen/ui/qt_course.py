@@ -205,7 +205,10 @@ class QtCourseWindow(QMainWindow):
         self.resize(1100, 820)
 
     def show_tab(self, index: int) -> None:
-        """Show tab ``index`` and put the keyboard focus in it."""
+        """Show tab ``index`` and put the keyboard focus in it (a tab not offered to the
+        signed-in role stays hidden)."""
+        if not self.tabs.isTabVisible(index):
+            return
         self.tabs.setCurrentIndex(index)
         page = (self.overview, self.recheck, self.monitoring)[index]
         if page is not None:

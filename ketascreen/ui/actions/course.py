@@ -33,7 +33,9 @@ from ketascreen.ui.actions.screening import FormScreening, ruleset
 from ketascreen.units import Dimension, parse_blood_pressure, parse_quantity
 
 if TYPE_CHECKING:
+    from ketascreen.models.case import Case
     from ketascreen.rules import RuleSet
+    from ketascreen.screening import Screening
 
 
 class InfusionState(enum.StrEnum):
@@ -199,7 +201,11 @@ def screen_infusion(*, course: Course, infusion: int,
     Raises:
         KnowledgeBaseError: a data file of the rule set in force is invalid.
     """
-    screening = run_course(course, infusion=infusion, rules=rules or ruleset())
+    return infusion_screening(run_course(course, infusion=infusion, rules=rules or ruleset()))
+
+
+def infusion_screening(screening: Screening) -> InfusionScreening:
+    """An infusion's screening (run here, or by the records store) as the app shows it."""
     box = screening.dose_box
     form = FormScreening(
         document=screening.case.model_dump(mode="json", exclude_none=True), problems=(),
@@ -583,3 +589,69 @@ def course_with_monitoring(course: Course, number: int,
 def problems_of(error: CourseValidationError) -> tuple[FieldProblem, ...]:
     """The problems of a refused course, each naming its full field path."""
     return tuple(error.problems)
+
+
+# -- a course from the records database ----------------------------------------------------------
+
+def first_prefill(case: Case) -> RecheckPrefill:
+    """The re-check form of infusion 1 of a course just started from the signed screening
+    ``case``: its weight, medication list, dose and duration carried over from the screening."""
+    carried: dict[RecheckField, Carried] = {}
+    if case.measurements.weight is not None:
+        carried["weight"] = Carried(case.measurements.weight, "the screening")
+    dumped = tuple(m.model_dump(mode="json", exclude_none=True) for m in case.medications)
+    carried["medications"] = Carried(
+        "\n".join(_medication_line(m) for m in dumped) or "(none)", "the screening")
+    if case.protocol is not None:
+        for name in ("dose", "duration"):
+            value = getattr(case.protocol, name)
+            if value is not None:
+                carried[name] = Carried(str(value), "the screening")
+    return RecheckPrefill(number=1, new=True, previous=0, carried=carried, medications=dumped)
+
+
+def recheck_infusion(prefill: RecheckPrefill, *, start: str, pre: Mapping[str, Any],
+                     protocol: Mapping[str, str],
+                     acknowledgements: Sequence[Mapping[str, str]] = ()) -> dict[str, Any]:
+    """The infusion object the re-check form holds (``number``, ``start``, ``pre``, ``dose``,
+    ``acknowledgements``): what the records store screens and stores as the day-of check (a
+    carried value left as it was is not given, as in :func:`course_with_recheck`)."""
+    infusion: dict[str, Any] = {"number": prefill.number, "start": start,
+                                "pre": {k: v for k, v in pre.items() if v not in (None, "")}}
+    if protocol:
+        infusion["dose"] = dict(protocol)
+    if acknowledgements:
+        infusion["acknowledgements"] = [dict(a) for a in acknowledgements]
+    return infusion
+
+
+def stored_rows(states: Sequence[tuple[int, str, str | None]],
+                course: Course | None) -> tuple[InfusionRow, ...]:
+    """The infusion list of a course stored in the records: every infusion of the records' view
+    (``(number, state, start)``, planned ones included) with the state the records hold, and
+    the PHQ-9 and own dose of the stored ones from ``course`` (its document)."""
+    rows = {row.number: row for row in (() if course is None else infusion_rows(course))}
+    shown = []
+    for number, state, start in states:
+        row = rows.get(number)
+        shown.append(InfusionRow(
+            number=number, start=row.start if row is not None else (start or "")[:16]
+            .replace("T", " "), state=InfusionState(state),
+            phq9=None if row is None else row.phq9, dose="" if row is None else row.dose))
+    return tuple(shown)
+
+
+def new_readings(course: Course, number: int,
+                 rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The monitoring rows typed after the readings of infusion ``number`` already recorded
+    (the records only append: a row with a reading at a minute after the last recorded one),
+    rows with no reading left out."""
+    recorded = course.infusion(number).monitoring
+    last = max((r.minute for r in recorded), default=-1)
+    fresh = []
+    for row in rows:
+        reading = {k: v for k, v in row.items() if v not in (None, "")}
+        minute = reading.get("minute")
+        if set(reading) - {"minute"} and not (isinstance(minute, int) and minute <= last):
+            fresh.append(reading)
+    return fresh

@@ -1,0 +1,330 @@
+"""The course view per patient from the records database, driven with real widgets offscreen:
+a physician starts a course from the signed screening (Records > Start a course), screens the
+day-of re-check of infusion 1 with the store and signs it through the Sign dialog (the signed
+checklist staged and put in place once the store took it); a nurse opens the patient's course,
+sees no check or sign control, and records monitoring readings (a refused value named by its
+field path, nothing recorded; then recorded, with the thresholds' findings). Refusals are worded
+from the typed errors' fields. The wheel changes nothing; a screenshot of the records-backed
+view."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QComboBox, QTableWidget, QWidget
+from pytestqt.qtbot import QtBot
+
+from ketascreen.records import users
+from ketascreen.records.courseviews import InfusionState
+from ketascreen.records.repository import RecordStore
+from ketascreen.reports.output import SigningRequest
+from ketascreen.ui.main_window import MainWindow
+from ketascreen.ui.qt_course import QtCourseWindow
+from ketascreen.ui.qt_recheck import QtRecheckForm
+from ketascreen.ui.settings import AppSettings
+from ketascreen.ui.wheel_guard import install_wheel_guard
+from tests.records.conftest import add_people
+from tests.records.support import KEY_PASSPHRASE, screening_of, signed_pdf
+from tests.ui.helpers import FakeDialogs, activate, type_into
+from tests.ui.signing_support import Clinic, finish_signing, make_key, signed_in
+
+COURSE_EXAMPLE = Path(__file__).resolve().parents[1] / "course" / "data" / "course-example.json"
+PASSPHRASE = KEY_PASSPHRASE.decode("utf-8")
+
+
+def _day_of() -> dict[str, Any]:
+    """Infusion 1 of the example course without what is recorded after it."""
+    first = json.loads(COURSE_EXAMPLE.read_text(encoding="utf-8"))["infusions"][0]
+    return {k: v for k, v in copy.deepcopy(first).items()
+            if k not in ("monitoring", "rescue", "discharge")}
+
+
+class _Clock:
+    """The fixture store's clock, some days back: each checklist it signs is the patient's
+    only one that day (one signed screening checklist per patient and day)."""
+
+    def __init__(self) -> None:
+        self.days_ago = 2
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) - timedelta(days=self.days_ago)
+
+
+
+@pytest.fixture
+def clinic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clinic]:
+    """A records database whose example screening (Alex Rivera, MRN-0042) was signed by
+    Dr Smith two days ago: today's infusion checklist is the patient's only one signed today."""
+    monkeypatch.setattr(users, "_HASHER", PasswordHasher.from_parameters(CHEAPEST))
+    url = f"sqlite:///{tmp_path / 'records.sqlite3'}"
+    monkeypatch.setenv("KETASCREEN_DATABASE_URL", url)
+    key = make_key(tmp_path, "Dr Jane Smith", "drsmith.p12")
+    request = SigningRequest(key.read_bytes(), KEY_PASSPHRASE, str(key))
+    clock = _Clock()
+    store = RecordStore.open(url, clock=clock)
+    people = add_people(store, request)
+    screening = screening_of()
+    stored = store.create(people.physician, screening, signed_pdf=signed_pdf(screening, request))
+    try:
+        clock.days_ago = 1  # what the fixture's store signs next is yesterday's
+        yield Clinic(url, store, people, stored.record_id, key)
+    finally:
+        store.close()
+
+
+def _infusion_signed(clinic: Clinic) -> str:
+    """A course of the clinic's screening with infusion 1 checked and signed yesterday."""
+    store, physician = clinic.store, clinic.people.physician
+    course_id = store.start_course(physician, clinic.record_id).course_id
+    infusion = _day_of()
+    screening = store.screen_infusion(physician, course_id, infusion)
+    request = SigningRequest(clinic.key.read_bytes(), KEY_PASSPHRASE, str(clinic.key))
+    store.check_infusion(physician, course_id, infusion,
+                         signed_pdf=signed_pdf(screening, request))
+    return course_id
+
+
+def _cell(table: QTableWidget, row: int, column: int) -> str:
+    item = table.item(row, column)
+    return "" if item is None else item.text()
+
+
+def _shown(qtbot: QtBot, window: MainWindow) -> QtCourseWindow:
+    view = window.course.view
+    assert view is not None and window.course.course_id is not None
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(view.isActiveWindow, timeout=2000)
+    return view
+
+
+def _keys(qtbot: QtBot, text: str, then: Qt.Key = Qt.Key.Key_Tab) -> None:
+    """Type ``text`` where the keyboard focus is, then press ``then`` (Tab: next cell)."""
+    qtbot.wait(10)
+    for char in text:
+        focus = QApplication.focusWidget()
+        assert focus is not None
+        qtbot.keyClick(focus, char)
+    focus = QApplication.focusWidget()
+    assert focus is not None
+    qtbot.keyClick(focus, then)
+    qtbot.wait(10)
+
+
+def _screenshot(qtbot: QtBot, view: QtCourseWindow, tmp_path: Path, name: str) -> Path:
+    qtbot.wait(50)  # the layout follows the rows shown
+    shot = view.grab()
+    assert not shot.isNull() and shot.width() > 600
+    folder = Path(os.environ.get("KETASCREEN_SCREENSHOTS", str(tmp_path)))
+    out = folder / name
+    assert shot.save(str(out))
+    return out
+
+
+def _type_recheck(qtbot: QtBot, form: QtRecheckForm) -> None:
+    """Type infusion 1's day-of re-check of the example course (the weight left carried)."""
+    pre = _day_of()["pre"]
+    type_into(qtbot, form.start, "2026-11-27T09:00")
+    for name in ("last_solids", "last_clear_fluids", "blood_pressure", "heart_rate", "spo2"):
+        type_into(qtbot, form.edits[name], pre[name])
+    type_into(qtbot, form.edits["phq9"], "2 2 1 2 1 1 1 1 0")
+    for name, key in (("escort", Qt.Key.Key_Y), ("pregnancy_test", Qt.Key.Key_N),
+                      ("urinary_symptoms", Qt.Key.Key_N)):
+        form.choices[name].setFocus()
+        qtbot.keyClick(form.choices[name], key)
+
+
+def _sign(qtbot: QtBot, window: MainWindow, key: Path, out: Path) -> None:
+    """In the Sign dialog the course view opened: the key store, its passphrase, the output,
+    the attestation, Sign."""
+    dialog = window.course.sign_dialog
+    assert dialog is not None, window.course.dialogs
+    qtbot.addWidget(dialog)
+    dialog.certificate.clear()
+    type_into(qtbot, dialog.certificate, str(key))
+    type_into(qtbot, dialog.passphrase, PASSPHRASE)
+    qtbot.keyClick(dialog.passphrase, "\r")
+    finish_signing(qtbot, dialog, out)
+
+
+def test_a_physician_starts_a_course_and_signs_the_recheck_of_infusion_1(
+        qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic,
+        tmp_path: Path) -> None:
+    window = signed_in(qtbot, settings, dialogs, clinic, "drsmith")
+    assert window.open_record(clinic.record_id) is not None  # the signed screening
+    start = window.actions_by_name["start-course"]
+    assert start.isEnabled()
+    start.trigger()  # Records > Start a course from this screening
+    assert dialogs.errors == []
+    view = _shown(qtbot, window)
+    course_id = window.course.course_id
+    assert course_id is not None and course_id.startswith("KC-")
+    assert "course " + course_id in view.overview.heading.text()
+    assert view.overview.infusions.rowCount() == 0  # no plan, nothing stored yet
+    assert view.tabs.isTabVisible(1)  # the re-check is offered to a physician
+
+    qtbot.keyClick(view, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # Ctrl+2
+    form = view.recheck
+    assert view.tabs.currentIndex() == 1
+    assert "infusion 1" in form.title.text()
+    assert form.edits["weight"].text() == "187 lb"
+    assert form.mark_text("weight").startswith("\u21bb carried over from the screening")
+    assert form.save_button.text().replace("&", "") == "Sign and store in the records..."
+    _type_recheck(qtbot, form)
+    # a value the course model refuses is named by its path, and nothing is stored
+    type_into(qtbot, form.edits["gad7"], "40")
+    qtbot.keyClick(form.edits["spo2"], Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert "infusions[0].pre.gad7" in form.problems.text()
+    assert clinic.store.course(clinic.people.physician, course_id).stored == 0
+    form.edits["gad7"].clear()
+    qtbot.keyClick(form.edits["spo2"], Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    outcome = window.course.outcome
+    assert outcome is not None and outcome.course is not None
+    assert outcome.form.decision == "clear", [f.concept for f in outcome.form.findings]
+    assert form.problems.isHidden()
+
+    activate(qtbot, form.save_button)  # Sign and store in the records...
+    out = tmp_path / "infusion-1.pdf"
+    _sign(qtbot, window, clinic.key, out)
+    assert dialogs.errors == []
+
+    shown = clinic.store.course(clinic.people.physician, course_id)
+    assert [i.state for i in shown.infusions] == [InfusionState.SIGNED]
+    record = shown.infusions[0].current_record_id
+    assert record is not None
+    assert out.read_bytes() == clinic.store.document(clinic.people.physician, record)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging
+    assert _cell(view.overview.infusions, 0, 2) == "\u270d signed"
+    assert _cell(view.overview.infusions, 0, 3) == "11"  # its PHQ-9
+    assert "infusion 2" in form.title.text()  # the next re-check is the next infusion's
+    assert view.overview.figure("Course status") != ""
+    assert not view.overview.chart.isHidden()
+    assert view.monitoring.save_button.isHidden()  # a physician records no monitoring
+    view.show_tab(0)
+    _screenshot(qtbot, view, tmp_path, "course-records-physician.png")
+
+
+def _courses_of_the_open_patient(qtbot: QtBot, window: MainWindow,
+                                 record_id: str) -> QtCourseWindow:
+    """Open the signed screening ``record_id``, then Records > Courses of this patient."""
+    assert window.open_record(record_id) is not None, window.course.dialogs
+    courses = window.actions_by_name["patient-courses"]
+    assert courses.isEnabled()
+    assert not window.actions_by_name["start-course"].isEnabled()  # a nurse starts none
+    courses.trigger()
+    return _shown(qtbot, window)
+
+
+def test_a_nurse_records_monitoring_and_sees_no_check_or_sign_control(
+        qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic,
+        tmp_path: Path) -> None:
+    course_id = _infusion_signed(clinic)
+    window = signed_in(qtbot, settings, dialogs, clinic, "rnpatel")
+    view = _courses_of_the_open_patient(qtbot, window, clinic.record_id)
+    assert window.course.course_id == course_id
+    assert not view.tabs.isTabVisible(1)  # no day-of re-check for a nurse
+    qtbot.keyClick(view, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert view.tabs.currentIndex() == 0  # Ctrl+2 does not open a hidden tab
+    assert view.recheck.save_button.isHidden() and view.recheck.screen_button.isHidden()
+    assert _cell(view.overview.infusions, 0, 2) == "\u270d signed"
+
+    qtbot.keyClick(view, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert view.tabs.currentIndex() == 2
+    monitoring = view.monitoring
+    assert "infusion 1" in monitoring.title.text()
+    assert monitoring.save_button.text().replace("&", "") == "Save the readings to the records"
+    table = monitoring.table
+    table.setFocus()
+    table.setCurrentCell(0, 1)
+    for text in ("132/84", "70", "98", "7"):  # minute 0; MOAA/S 7 is refused (0-5)
+        _keys(qtbot, text)
+    table.setCurrentCell(4, 1)
+    _keys(qtbot, "186/96")  # minute 40: a spike
+    _keys(qtbot, "88")
+    _keys(qtbot, "97", Qt.Key.Key_Return)
+    activate(qtbot, monitoring.save_button)
+    assert "infusions[0].monitoring[0].moaas" in monitoring.problems.text()
+    assert clinic.store.course(clinic.people.nurse, course_id).infusions[0].monitoring == 0
+
+    table.setFocus()
+    table.setCurrentCell(0, 4)
+    _keys(qtbot, "5", Qt.Key.Key_Return)
+    activate(qtbot, monitoring.save_button)
+    assert dialogs.errors == []
+    assert monitoring.problems.isHidden(), monitoring.problems.text()
+    shown = clinic.store.course(clinic.people.nurse, course_id).infusions[0]
+    assert shown.state is InfusionState.INFUSED
+    assert shown.monitoring == 2
+    assert shown.findings  # the spike's findings, stored with the reading
+    assert _cell(view.overview.infusions, 0, 2) == "\u25cf infused"
+    # what is recorded is not sent again: only a later reading is new
+    table = monitoring.table
+    row = next(r for r in range(table.rowCount()) if _cell(table, r, 0) == "55")
+    table.setFocus()
+    table.setCurrentCell(row, 1)
+    _keys(qtbot, "130/80", Qt.Key.Key_Return)
+    activate(qtbot, monitoring.save_button)
+    assert clinic.store.course(clinic.people.nurse, course_id).infusions[0].monitoring == 3
+    view.show_tab(0)
+    _screenshot(qtbot, view, tmp_path, "course-records-nurse.png")
+
+
+def test_refusals_are_worded_from_the_typed_errors(
+        qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic) -> None:
+    course_id = _infusion_signed(clinic)
+    infusion_record = clinic.store.course(clinic.people.physician,
+                                          course_id).infusions[0].record_id
+    assert infusion_record is not None
+    window = signed_in(qtbot, settings, dialogs, clinic, "drsmith")
+    assert not window.course.start_course(infusion_record)
+    assert dialogs.errors[-1] == (
+        "Start a course", f"No course is started from {infusion_record}: a course starts "
+        "from a signed first screening (this record is signed).")
+    assert not window.course.open_record_course("KC-000000000000")
+    assert dialogs.errors[-1] == ("Open course", "Course KC-000000000000: not found, or no "
+                                  "infusion stored in it yet.")
+
+    nurse = signed_in(qtbot, settings, FakeDialogs(), clinic, "rnlee")
+    assert not nurse.course.start_course(clinic.record_id)
+    title, text = nurse.course.dialogs.errors[-1]  # type: ignore[attr-defined]
+    assert title == "Start a course"
+    assert text.startswith("rnlee (nurse) is not allowed to screen")
+    assert not nurse.course.courses_of_patient("MRN-9999")
+    assert "has no course" in nurse.course.dialogs.infos[-1][1]  # type: ignore[attr-defined]
+
+
+def _wheel(widget: QWidget, notches: int) -> None:
+    local = QPointF(widget.rect().center())
+    event = QWheelEvent(local, QPointF(widget.mapToGlobal(local.toPoint())), QPoint(0, 0),
+                        QPoint(0, 120 * notches), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_changes_nothing_in_a_course_of_the_records(
+        qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic) -> None:
+    install_wheel_guard()
+    _infusion_signed(clinic)
+    window = signed_in(qtbot, settings, dialogs, clinic, "drsmith")
+    assert window.course.courses_of_patient("MRN-0042")
+    view = _shown(qtbot, window)
+    view.show_tab(1)
+    combos = view.findChildren(QComboBox)
+    assert len(combos) >= 3
+    before = [c.currentText() for c in combos]
+    for combo in combos:
+        combo.setFocus(Qt.FocusReason.TabFocusReason)
+        for notches in (-1, 1, -3):
+            _wheel(combo, notches)
+    assert [c.currentText() for c in combos] == before
+    assert not window.course.unsaved()

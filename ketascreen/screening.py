@@ -35,6 +35,7 @@ from ketascreen.models.checklist import (
     DoseBox,
     Signer,
     canonical_json,
+    infusion_signature_meaning,
     record_id_for,
 )
 from ketascreen.models.course import Course
@@ -61,8 +62,9 @@ class SigningRefusal:
     """Why a screening's checklist may not be signed (``None`` on a screening that may be).
 
     Only a CLEAR screening is signed: its one signature means "Screened and approved for first
-    infusion". Insufficient data and unacknowledged relative findings are resolved first; a DO
-    NOT INFUSE checklist is documented unsigned.
+    infusion" (an infusion's: "Day-of re-check: approved for infusion N of M", see
+    :attr:`meaning`). Insufficient data and unacknowledged relative findings are resolved
+    first; a DO NOT INFUSE checklist is documented unsigned.
 
     Attributes:
         decision: the screening's decision; ``None`` when the case was invalid (not screened).
@@ -72,6 +74,9 @@ class SigningRefusal:
         status: the one line the app's decision banner shows (``Not ready to sign: ...``).
         reason: the clause the command line prints after the decision
             (``complete the missing data first``); see :meth:`error`.
+        meaning: what the signature would mean: :data:`SIGNATURE_MEANING` for a first
+            screening, :func:`~ketascreen.models.checklist.infusion_signature_meaning` for an
+            infusion of a course.
     """
 
     decision: Decision | None
@@ -80,10 +85,12 @@ class SigningRefusal:
     waiting: tuple[str, ...] = ()
     status: str = ""
     reason: str = ""
+    meaning: str = SIGNATURE_MEANING
 
     def error(self, record_id: str) -> SigningRefusedError:
         """The typed error of this refusal for the checklist of ``record_id``."""
-        return SigningRefusedError(self.decision or self.code, record_id, self.reason)
+        return SigningRefusedError(self.decision or self.code, record_id, self.reason,
+                                   meaning=self.meaning)
 
 
 class SigningRefusedError(KetascreenError):
@@ -93,14 +100,17 @@ class SigningRefusedError(KetascreenError):
         decision: the screening's decision.
         record_id: the checklist's record id.
         reason: what to do instead.
+        meaning: what the signature would have meant.
     """
 
-    def __init__(self, decision: str, record_id: str, reason: str) -> None:
+    def __init__(self, decision: str, record_id: str, reason: str, *,
+                 meaning: str = SIGNATURE_MEANING) -> None:
         self.decision = decision
         self.record_id = record_id
         self.reason = reason
+        self.meaning = meaning
         super().__init__(f"record {record_id}: not signed: the decision is {decision}; {reason} "
-                         f"(a signature means \"{SIGNATURE_MEANING}\")")
+                         f"(a signature means \"{meaning}\")")
 
 
 INVALID_CASE = SigningRefusal(
@@ -111,14 +121,22 @@ INVALID_CASE = SigningRefusal(
 """The refusal of a document that is not a valid case (it was not screened)."""
 
 
-def _signing_refusal(decision: Decision, waiting: tuple[str, ...]) -> SigningRefusal | None:
+def _signing_refusal(decision: Decision, waiting: tuple[str, ...],
+                     course: CourseScreening | None = None) -> SigningRefusal | None:
+    """Why a screening of ``decision`` may not be signed; the signature's meaning is the
+    infusion's (:func:`~ketascreen.models.checklist.infusion_signature_meaning`) for an
+    infusion of a ``course``, else the first screening's."""
+    meaning, approval = SIGNATURE_MEANING, "infusion"
+    if course is not None:
+        meaning = infusion_signature_meaning(course.infusion, course.figures.planned)
+        approval = f"infusion {course.infusion}"
     if decision == "insufficient-data":
         return SigningRefusal(
             decision, "insufficient-data",
             "Insufficient data: complete the missing items listed under the findings, then "
             "sign.",
             status="Not ready to sign: complete the missing or doubtful data first.",
-            reason="complete the missing data first")
+            reason="complete the missing data first", meaning=meaning)
     if decision == "needs-review":
         return SigningRefusal(
             decision, "needs-review",
@@ -126,16 +144,16 @@ def _signing_refusal(decision: Decision, waiting: tuple[str, ...]) -> SigningRef
             waiting=waiting,
             status=(f"Not ready to sign: {len(waiting)} finding(s) still need an "
                     "acknowledgement with a reason."),
-            reason="acknowledge each relative finding with a reason first")
+            reason="acknowledge each relative finding with a reason first", meaning=meaning)
     if decision == "do-not-infuse":
         return SigningRefusal(
             decision, "do-not-infuse",
             "DO NOT INFUSE: an absolute contraindication was found. The signature means "
-            f"\"{SIGNATURE_MEANING}\", so this checklist cannot be signed. Print it or export "
+            f"\"{meaning}\", so this checklist cannot be signed. Print it or export "
             "it unsigned to document the decision.",
-            status="Cannot be signed (a signature means approval for infusion): print or "
+            status=f"Cannot be signed (a signature means approval for {approval}): print or "
                    "export the unsigned checklist to document the decision.",
-            reason="a DO NOT INFUSE checklist is documented unsigned")
+            reason="a DO NOT INFUSE checklist is documented unsigned", meaning=meaning)
     return None
 
 
@@ -254,7 +272,7 @@ def _screened(facts: Facts, rules: RuleSet, course: CourseScreening | None = Non
         no_dose = None if missing is None else missing.removeprefix(NO_DOSE_PREFIX)
     return Screening(case=facts.case, result=result, facts=facts, dose=dose,
                      versions=rules.versions, acknowledgeable=acknowledgeable,
-                     signing_refusal=_signing_refusal(result.decision, waiting),
+                     signing_refusal=_signing_refusal(result.decision, waiting, course),
                      no_dose_reason=no_dose, rules=rules, course=course)
 
 

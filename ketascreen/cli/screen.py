@@ -59,6 +59,26 @@ def is_course_file(path: Path) -> bool:
     return isinstance(data, dict) and data.get("format") == COURSE_FORMAT
 
 
+def refuse_saving_a_course(args: argparse.Namespace) -> None:
+    """Refuse ``--save`` of a ``ketascreen-course/1`` file, before anything is screened, stored
+    or written: an infusion is stored in its course in the records (screened with what the
+    records hold of it, linked to it, one signed checklist per infusion), never as a plain
+    screening unlinked to any course.
+
+    Raises:
+        InputFileError: naming the course file and ``ketascreen infusion check``.
+    """
+    if not args.save:
+        return
+    for source in args.sources:
+        if is_course_file(Path(source)):
+            raise InputFileError(source, "is a course file: --save stores a screening, not an "
+                                 "infusion of a course; store the infusion in its course with "
+                                 "`ketascreen infusion check COURSE_ID INFUSION.json [--pdf "
+                                 "OUT.pdf --sign KEY.p12 --passphrase-file FILE]` (the course id "
+                                 "from `ketascreen course start RECORD_ID`)")
+
+
 def as_of_date(text: str | None) -> date | None:
     """The date of an ``--as-of`` option (``YYYY-MM-DD``), or ``None`` when not given.
 
@@ -105,6 +125,7 @@ def screen(args: argparse.Namespace, *, out: TextIO) -> int:
     from ketascreen.records.commands import Saver, check_save_arguments  # noqa: PLC0415
 
     check_save_arguments(args)
+    refuse_saving_a_course(args)
     as_of = as_of_date(args.as_of)
     if args.summary:
         return _summary(args.sources, as_of, out)

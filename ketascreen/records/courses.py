@@ -163,14 +163,16 @@ def check_infusion(store: StoreCore, actor: Actor, course_id: str,
         InfusionRecordError: the day-of check carries monitoring, rescue or discharge.
         CourseValidationError: the infusion (in its course) is invalid, naming the field path,
             e.g. ``infusions[2].pre.weight``.
-        RecordError, CertificateNotRegisteredError, SameDaySigningError: as
+        InfusionSignedError: the infusion has a current signed checklist (recorded).
+        RecordError, CertificateNotRegisteredError: as
             :func:`ketascreen.records.writes.create`.
     """
     course_id = normalise_id(course_id)
     prepared = _prepare(store, actor, course_id, infusion)
     try:
         stored = writes.create(store, actor, prepared.screening, ruleset=prepared.ruleset,
-                               signed_pdf=signed_pdf, register_certificate=register_certificate)
+                               signed_pdf=signed_pdf, register_certificate=register_certificate,
+                               infusion=(course_id, prepared.number))
     except RecordExistsError as error:
         # stored by an earlier attempt that stopped before linking it: link it now
         if error.record_id is None or _linked(store, error.record_id):
@@ -388,7 +390,7 @@ def _with_entries(state: CourseState, number: int, monitoring: list[dict[str, An
 def export_course(store: StoreCore, actor: Actor, course_id: str, path: Path, *,
                   force: bool = False) -> bool:
     """Write course ``course_id`` as a ``ketascreen-course/1`` file (canonical JSON, validated
-    by the course model before it is written) and record the export.
+    by the course model before it is written; atomically) and record the export.
 
     Returns:
         Whether an existing file was replaced.
@@ -396,7 +398,7 @@ def export_course(store: StoreCore, actor: Actor, course_id: str, path: Path, *,
     Raises:
         PermissionDeniedError: the role may not export (recorded).
         CourseNotFoundError: no such course, or no infusion stored yet.
-        FileExistsError: ``path`` exists and ``force`` is not given.
+        OutputExistsError: ``path`` exists and ``force`` is not given.
         OSError: the file cannot be written.
     """
     course_id = normalise_id(course_id)
@@ -404,13 +406,45 @@ def export_course(store: StoreCore, actor: Actor, course_id: str, path: Path, *,
     course = read(store, course_id).course()
     text = json.dumps(course.model_dump(mode="json", exclude_none=True), indent=2,
                       ensure_ascii=False, sort_keys=False) + "\n"
-    existed = path.exists()
-    if existed and not force:
-        raise FileExistsError(f"{path} exists: give --force to replace it")
-    path.write_text(text, encoding="utf-8")
+    return _write_export(store, actor, course_id, path, text, force=force,
+                         action="course-export", detail={"infusions": len(course.infusions)})
+
+
+def export_course_fhir(store: StoreCore, actor: Actor, course_id: str, path: Path, *,
+                       force: bool = False) -> bool:
+    """Write course ``course_id``'s PHQ-9, GAD-7 and vital signs as a FHIR R4 Bundle
+    (:func:`ketascreen.fhir.course_bundle_json`, the course's local times written in the
+    store's clinic time zone; atomically) and record the export.
+
+    Returns:
+        Whether an existing file was replaced.
+
+    Raises:
+        the same as :func:`export_course`.
+    """
+    from ketascreen.fhir import course_bundle_json  # noqa: PLC0415
+
+    course_id = normalise_id(course_id)
+    store.authorise(actor, Permission.EXPORT, course_id)
+    course = read(store, course_id).course()
+    text = course_bundle_json(course, zone=store.zone)
+    return _write_export(store, actor, course_id, path, text, force=force,
+                         action="course-export-fhir",
+                         detail={"infusions": len(course.infusions), "format": "fhir-r4"})
+
+
+def _write_export(store: StoreCore, actor: Actor, course_id: str, path: Path, text: str, *,
+                  force: bool, action: str, detail: dict[str, Any]) -> bool:
+    """Write ``text`` to ``path`` atomically (a temporary file and a rename), then append the
+    export's audit event with the sha256 of what was written."""
+    from ketascreen.reports.output import write_atomically  # noqa: PLC0415
+
+    data = text.encode("utf-8")
+    replaced = path.exists()
+    write_atomically(path, data, force=force)
     with store.transaction() as tx:
-        tx.trail.append(username=actor.username, role=actor.role.value, action="course-export",
+        tx.trail.append(username=actor.username, role=actor.role.value, action=action,
                         record_id=course_id,
-                        detail={"infusions": len(course.infusions),
-                                "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()})
-    return existed
+                        detail={**detail, "sha256": hashlib.sha256(data).hexdigest()})
+    log.info("course %s: %s", course_id, action)
+    return replaced

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ketascreen.errors import RecordError, RecordNotFoundError
+from ketascreen.errors import RecordError, RecordNotFoundError, SameDaySigningError
 
 
 @dataclass
@@ -56,6 +56,23 @@ class InfusionNotSignedError(RecordError):
         number: the infusion's number.
     """
 
+    number: int = 0
+
+
+@dataclass
+class InfusionSignedError(SameDaySigningError):
+    """A checklist was to be signed for an infusion of a course that has a current signed
+    checklist already (one signed checklist per infusion: amend it instead). Recorded.
+
+    ``record_id`` is the signed record to amend; the other attributes are those of
+    :class:`~ketascreen.errors.SameDaySigningError`.
+
+    Attributes:
+        course_id: the course.
+        number: the infusion's number.
+    """
+
+    course_id: str = ""
     number: int = 0
 
 

@@ -2,20 +2,13 @@
 
 A monitoring reading beyond one of the clinic's notify values, or outside the patient's own
 +/-20 % blood-pressure band, is a :class:`MonitoringFinding` stored with the reading; so is a
-discharge below the Aldrete score to leave or without an escort. Nothing here decides whether to
-stop or slow an infusion: the sources give no such rule for ketamine in depression, so every
-notify value is the clinic's (course-facts.md C12-C15: "all stop/slow/notify thresholds must be
-clinic-configurable and labelled as local policy").
+discharge below the Aldrete score to leave or without an escort. The notify values, the band and
+the check of a reading are decided once, in :mod:`ketascreen.course.monitoring` (the values the
+infusion checklist prints and the app highlights): a *severe* blood pressure (not the elevated
+140/90 mmHg screening limit, C8), hypotension, brady- and tachycardia (C14) and hypoxaemia (C15,
+R116), all local policy; the band is the day's pre-infusion blood pressure +/-20 % in whole mmHg
+rounded inwards (C32, C34). Nothing here decides whether to stop or slow an infusion.
 
-- The notify values are the clinic policy's vital-sign thresholds (``policy.toml``
-  ``[thresholds]``), the ones the infusion checklist prints beside its monitoring grid:
-  ``hypertension_severe_systolic`` / ``_diastolic`` (above; R41, C12), else
-  ``hypertension_elevated_systolic`` / ``_diastolic`` (above; R42), ``hypotension_systolic``
-  (below; C14), ``bradycardia_heart_rate`` (below; C14), ``tachycardia_heart_rate`` (above;
-  C14), ``hypoxaemia_spo2`` (at or below; C15, R116).
-- The band: systolic or diastolic more than 20 % above or below the patient's baseline, the
-  infusion's own pre-infusion blood pressure (the band the checklist prints); the PADSS and
-  Aldrete "within 20 % of baseline" (C32, C34), applied here as local policy.
 - The discharge: Aldrete below 9 (R116) or an escort that is not ``yes`` (C32).
 
 Pure functions over the course model; no database.
@@ -24,19 +17,22 @@ Pure functions over the course model; no database.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
-from fractions import Fraction
 from typing import TYPE_CHECKING, Final, Literal
 
-from ketascreen.display import format_threshold
-from ketascreen.units import BloodPressure, Quantity
+from ketascreen.course.monitoring import (
+    BAND_PERCENT,
+    NotifyValues,
+    blood_pressure_band,
+    check_reading,
+)
+from ketascreen.units import BloodPressure
 
 if TYPE_CHECKING:
-    from ketascreen.knowledge.policy import Policy
     from ketascreen.models.course import Discharge, MonitoringReading
 
-BAND_PERCENT: Final = 20
-"""The patient's own band: +/- this percentage of the baseline blood pressure (C32, C34)."""
+__all__ = ["ALDRETE_TO_LEAVE", "BAND_PERCENT", "FindingKind", "MonitoringFinding",
+           "NotifyValues", "discharge_findings", "reading_findings"]
+
 ALDRETE_TO_LEAVE: Final = 9
 """Modified Aldrete score at or above which the patient may leave (R116)."""
 
@@ -78,110 +74,23 @@ class MonitoringFinding:
                 f"{self.limit} ({self.kind}; {', '.join(self.sources)})")
 
 
-@dataclass(frozen=True)
-class NotifyValues:
-    """The clinic's notify values (its policy's vital-sign thresholds), as quantities."""
-
-    severe_systolic: Quantity
-    severe_diastolic: Quantity
-    elevated_systolic: Quantity
-    elevated_diastolic: Quantity
-    hypotension_systolic: Quantity
-    bradycardia: Quantity
-    tachycardia: Quantity
-    hypoxaemia_spo2: Quantity
-
-    @classmethod
-    def from_policy(cls, policy: Policy) -> NotifyValues:
-        """The values of ``policy`` (the clinic policy in force for the records database)."""
-        return cls(severe_systolic=policy.quantity("hypertension_severe_systolic"),
-                   severe_diastolic=policy.quantity("hypertension_severe_diastolic"),
-                   elevated_systolic=policy.quantity("hypertension_elevated_systolic"),
-                   elevated_diastolic=policy.quantity("hypertension_elevated_diastolic"),
-                   hypotension_systolic=policy.quantity("hypotension_systolic"),
-                   bradycardia=policy.quantity("bradycardia_heart_rate"),
-                   tachycardia=policy.quantity("tachycardia_heart_rate"),
-                   hypoxaemia_spo2=policy.quantity("hypoxaemia_spo2"))
-
-
-_LOCAL = "local policy"
-
-
-def _shown(quantity: Quantity) -> str:
-    return format_threshold(quantity)
-
-
 def reading_findings(reading: MonitoringReading, index: int, notify: NotifyValues,
                      baseline: BloodPressure | None) -> list[MonitoringFinding]:
-    """The findings of one monitoring reading.
+    """The findings of one monitoring reading: the flags of
+    :func:`ketascreen.course.monitoring.check_reading`, each named by its field path.
 
     Args:
         reading: the reading (validated by the course model).
         index: its position in the infusion's ``monitoring`` list (names the field).
-        notify: the clinic's notify values.
-        baseline: the patient's baseline blood pressure for the band, or ``None`` (no band).
+        notify: the clinic's notify values
+            (:meth:`~ketascreen.course.monitoring.NotifyValues.from_policy`).
+        baseline: the day's pre-infusion blood pressure for the band, or ``None`` (no band).
     """
-    found: list[MonitoringFinding] = []
-    at = f"monitoring[{index}]"
-
-    def add(kind: FindingKind, name: str, value: str, limit: str, *sources: str) -> None:
-        found.append(MonitoringFinding(kind, f"{at}.{name}", reading.minute, value, limit,
-                                       tuple(sources)))
-
-    pressure = reading.blood_pressure_value()
-    if pressure is not None:
-        shown = reading.blood_pressure or ""
-        for name, value, severe, elevated in (
-                ("systolic", pressure.systolic, notify.severe_systolic,
-                 notify.elevated_systolic),
-                ("diastolic", pressure.diastolic, notify.severe_diastolic,
-                 notify.elevated_diastolic)):
-            if value > severe:
-                add("notify", "blood_pressure", shown, f"{name} above {_shown(severe)}",
-                    _LOCAL, "R41", "C12")
-            elif value > elevated:
-                add("notify", "blood_pressure", shown, f"{name} above {_shown(elevated)}",
-                    _LOCAL, "R42")
-        if pressure.systolic < notify.hypotension_systolic:
-            add("notify", "blood_pressure", shown,
-                f"systolic below {_shown(notify.hypotension_systolic)}", _LOCAL, "C14")
-        if baseline is not None:
-            for name, now, base in (("systolic", pressure.mmhg()[0], baseline.mmhg()[0]),
-                                    ("diastolic", pressure.mmhg()[1], baseline.mmhg()[1])):
-                limit = _band_limit(name, Fraction(Decimal(str(now))),
-                                    Fraction(Decimal(str(base))))
-                if limit is not None:
-                    add("band", "blood_pressure", shown, limit, _LOCAL, "C32", "C34")
-    rate = reading.heart_rate_quantity()
-    if rate is not None:
-        if rate < notify.bradycardia:
-            add("notify", "heart_rate", reading.heart_rate or "",
-                f"heart rate below {_shown(notify.bradycardia)}", _LOCAL, "C14")
-        if rate > notify.tachycardia:
-            add("notify", "heart_rate", reading.heart_rate or "",
-                f"heart rate above {_shown(notify.tachycardia)}", _LOCAL, "C14")
-    saturation = reading.spo2_quantity()
-    if saturation is not None and saturation <= notify.hypoxaemia_spo2:
-        add("notify", "spo2", reading.spo2 or "",
-            f"SpO2 at or below {_shown(notify.hypoxaemia_spo2)}", _LOCAL, "C15", "R116")
-    return found
-
-
-def _band_limit(name: str, now: Fraction, base: Fraction) -> str | None:
-    """The band crossed by ``now`` (mmHg) around ``base`` (mmHg), exactly, or ``None``."""
-    step = base * BAND_PERCENT / 100
-    low, high = base - step, base + step
-    if low <= now <= high:
-        return None
-    word = "above" if now > high else "below"
-    bound = high if now > high else low
-    return (f"{name} more than {BAND_PERCENT} % {word} the patient's baseline "
-            f"{_mmhg(base)} mmHg ({word} {_mmhg(bound)} mmHg)")
-
-
-def _mmhg(value: Fraction) -> str:
-    text = f"{float(value):.1f}"
-    return text.removesuffix(".0")
+    flags = check_reading({"blood_pressure": reading.blood_pressure,
+                           "heart_rate": reading.heart_rate, "spo2": reading.spo2},
+                          blood_pressure_band(baseline), notify)
+    return [MonitoringFinding(flag.kind, f"monitoring[{index}].{flag.field}", reading.minute,
+                              flag.value, flag.limit, flag.sources) for flag in flags]
 
 
 def discharge_findings(discharge: Discharge) -> list[MonitoringFinding]:

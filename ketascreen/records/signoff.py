@@ -4,21 +4,32 @@ A signed checklist is stored with a screening (signing a draft, storing it signe
 only if the document is a signed checklist of exactly that case and result, made against this
 records database's audit trail (:func:`check_document`); its certificate is registered to the
 signing physician, or is registered now after the physician confirmed it is theirs
-(:func:`check_signer`, :func:`register_signer`); and the patient has no other current checklist
-signed the same local day (:func:`refuse_same_day_signing`). A refusal is recorded in the audit
+(:func:`check_signer`, :func:`register_signer`); and the document is not signed twice
+(:func:`refuse_same_day_signing`: one current signed screening checklist per patient per local
+day, one current signed checklist per infusion of a course). A refusal is recorded in the audit
 trail before its error is raised.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date
+
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.orm import aliased
 
 from ketascreen.errors import RecordError, SameDaySigningError
 from ketascreen.records import certificates
-from ketascreen.records.core import StoreCore, Tx
+from ketascreen.records.core import StoreCore, Tx, day_bounds
+from ketascreen.records.courseviews import InfusionSignedError
 from ketascreen.records.documents import DocumentFacts, check_signed_document, embedded_head
-from ketascreen.records.models import AuditEventRow
-from ketascreen.records.queries import get_any, signed_on
+from ketascreen.records.models import (
+    AuditEventRow,
+    CourseInfusionRow,
+    CourseRow,
+    Patient,
+    ScreeningRow,
+)
+from ketascreen.records.queries import get_any
 from ketascreen.records.roles import Actor
 
 
@@ -66,17 +77,33 @@ def register_signer(store: StoreCore, tx: Tx, actor: Actor, facts: DocumentFacts
                                  now=store.clock())
 
 
-def refuse_same_day_signing(store: StoreCore, actor: Actor, patient_id: str,
-                            record_id: str) -> None:
-    """Refuse (recorded) signing ``record_id`` when the patient already has a current
-    checklist signed today (the clinic's local day); amending it is the way.
+def refuse_same_day_signing(store: StoreCore, actor: Actor, patient_id: str, record_id: str,
+                            *, infusion: tuple[str, int] | None = None) -> None:
+    """Refuse (recorded) a second signed checklist of the same document: one signed SCREENING
+    checklist per patient per local day (the clinic's), and one signed checklist per infusion
+    of a course. Amending the signed one is the way. An infusion's checklist signed the same
+    day as the patient's screening (or another course's infusion) is not refused.
+
+    Args:
+        store: the records store.
+        actor: who signs.
+        patient_id: the patient's id.
+        record_id: the record to be signed.
+        infusion: (course id, infusion number) when ``record_id`` is the screening of an
+            infusion not linked to its course yet; otherwise the record's link (if any) says.
 
     Raises:
-        SameDaySigningError: naming the record signed today, its signer, the time and how
+        SameDaySigningError: naming the screening signed today, its signer, the time and how
             to amend it.
+        InfusionSignedError: the infusion has a current signed checklist (naming it, its
+            signer, the time and how to amend it).
     """
+    key = infusion or infusion_of(store, record_id)
+    if key is not None:
+        _refuse_second_infusion_signing(store, actor, patient_id, record_id, key)
+        return
     day = store.clock().astimezone(store.zone).date()
-    existing_id = signed_on(store, patient_id, day)
+    existing_id = _screening_signed_on(store, patient_id, day)
     if existing_id is None or existing_id == record_id:
         return  # the same content signed again is a RecordExistsError, raised later
     existing = get_any(store, existing_id)
@@ -92,3 +119,74 @@ def refuse_same_day_signing(store: StoreCore, actor: Actor, patient_id: str,
                          reason=f"a checklist was signed for this patient today: "
                          f"{existing_id}")
     raise SameDaySigningError(existing_id, reason, patient_id, signer, existing.signed_at, how)
+
+
+def _refuse_second_infusion_signing(store: StoreCore, actor: Actor, patient_id: str,
+                                    record_id: str, key: tuple[str, int]) -> None:
+    course_id, number = key
+    existing_id = _infusion_signed(store, course_id, number)
+    if existing_id is None or existing_id == record_id:
+        return
+    existing = get_any(store, existing_id)
+    assert existing.signed_at is not None
+    signer = existing.signer_name or existing.signed_by or "?"
+    when = existing.signed_at.astimezone(store.zone).isoformat(sep=" ", timespec="minutes")
+    how = (f"amend infusion {number} instead: its corrected day-of check stored as a signed "
+           f"amendment of {existing_id} (amend_infusion), never a second signed checklist")
+    reason = (f"infusion {number} of course {course_id} already has a signed checklist: "
+              f"{existing_id}, signed by {signer} at {when}; {how}")
+    store.record_refusal(actor, "sign", record_id=record_id,
+                         reason=f"infusion {number} of course {course_id} has a signed "
+                         f"checklist: {existing_id}")
+    raise InfusionSignedError(existing_id, reason, patient_id, signer, existing.signed_at, how,
+                              course_id, number)
+
+
+def infusion_of(store: StoreCore, record_id: str) -> tuple[str, int] | None:
+    """(course id, infusion number) of the infusion whose screening ``record_id`` is, or
+    ``None`` for a screening that is no infusion's."""
+    with store.database.read() as session:
+        found = session.execute(
+            select(CourseRow.course_id, CourseInfusionRow.number)
+            .join(CourseInfusionRow, CourseInfusionRow.course_id == CourseRow.id)
+            .join(ScreeningRow, ScreeningRow.id == CourseInfusionRow.screening_id)
+            .where(ScreeningRow.record_id == record_id).limit(1)).first()
+    return None if found is None else (found[0], found[1])
+
+
+def _linked_to_an_infusion(row: type[ScreeningRow]) -> ColumnElement[bool]:
+    return exists().where(CourseInfusionRow.screening_id == row.id)
+
+
+def _current(row: type[ScreeningRow]) -> ColumnElement[bool]:
+    replaced = aliased(ScreeningRow)
+    return ~exists().where(replaced.amends_id == row.id)
+
+
+def _screening_signed_on(store: StoreCore, patient_id: str, day: date) -> str | None:
+    """The current signed screening checklist (no infusion's) of a patient signed on the
+    local ``day``, if any."""
+    start, end = day_bounds(day, store.zone)
+    with store.database.read() as session:
+        return session.execute(
+            select(ScreeningRow.record_id)
+            .join(Patient, Patient.id == ScreeningRow.patient_id)
+            .where(Patient.external_id == patient_id)
+            .where(ScreeningRow.status != "draft")
+            .where(ScreeningRow.signed_at >= start, ScreeningRow.signed_at < end)
+            .where(_current(ScreeningRow))
+            .where(~_linked_to_an_infusion(ScreeningRow))
+            .order_by(ScreeningRow.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def _infusion_signed(store: StoreCore, course_id: str, number: int) -> str | None:
+    """The current signed checklist of infusion ``number`` of course ``course_id``, if any."""
+    with store.database.read() as session:
+        return session.execute(
+            select(ScreeningRow.record_id)
+            .join(CourseInfusionRow, CourseInfusionRow.screening_id == ScreeningRow.id)
+            .join(CourseRow, CourseRow.id == CourseInfusionRow.course_id)
+            .where(CourseRow.course_id == course_id, CourseInfusionRow.number == number)
+            .where(ScreeningRow.status != "draft")
+            .where(_current(ScreeningRow))
+            .order_by(ScreeningRow.id.desc()).limit(1)).scalar_one_or_none()

@@ -51,7 +51,8 @@ log = logging.getLogger(__name__)
 
 def create(store: StoreCore, actor: Actor, screening: Screening, *,
            ruleset: RuleSet | None = None, signed_pdf: bytes | None = None,
-           register_certificate: bool = False) -> StoredScreening:
+           register_certificate: bool = False,
+           infusion: tuple[str, int] | None = None) -> StoredScreening:
     """Store a screening: a draft, or signed when ``signed_pdf`` is given.
 
     Storing the same content again with a signed document signs the stored draft.
@@ -65,6 +66,9 @@ def create(store: StoreCore, actor: Actor, screening: Screening, *,
             certificate registered to ``actor``.
         register_certificate: the physician confirmed that the signing certificate is
             theirs: register it to ``actor`` if it is registered to nobody.
+        infusion: (course id, number) when the screening is an infusion's, stored by
+            :func:`ketascreen.records.courses.check_infusion` (one signed checklist per
+            infusion, rather than per patient per day).
 
     Raises:
         PermissionDeniedError: the role may not screen, acknowledge (the case carries
@@ -72,8 +76,9 @@ def create(store: StoreCore, actor: Actor, screening: Screening, *,
         CertificateNotRegisteredError: the signing certificate is not registered to
             ``actor`` (:class:`~ketascreen.errors.CertificateOwnedByAnotherError`: it is
             another account's); recorded.
-        SameDaySigningError: the patient has a checklist signed the same local day
-            (amend it instead); recorded.
+        SameDaySigningError: the patient has a screening checklist signed the same local day,
+            or (:class:`~ketascreen.records.courseviews.InfusionSignedError`) the infusion has
+            a signed checklist (amend it instead); recorded.
         RecordExistsError: this content is stored already (and is not a draft to sign).
         RecordError: the document is not a signed checklist of this screening, or the
             patient id is on record with another date of birth.
@@ -89,7 +94,8 @@ def create(store: StoreCore, actor: Actor, screening: Screening, *,
         facts = _check_content_document(store, signed_pdf, content)
         register = check_signer(store, actor, facts, action="sign",
                                 record_id=content.record_id, register=register_certificate)
-        refuse_same_day_signing(store, actor, content.patient_id, content.record_id)
+        refuse_same_day_signing(store, actor, content.patient_id, content.record_id,
+                                infusion=infusion)
     with store.transaction() as tx:
         existing = _row(tx.session, content.record_id)
         if existing is not None:

@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, Rect, String
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ketascreen.course.figures import PHQ9_MAX, CourseThresholds
 from ketascreen.display import format_number
@@ -32,6 +33,36 @@ DASHES: dict[str, tuple[float, ...] | None] = {
     "remission": (1.5, 2),
 }
 """The dash pattern of each reference line (on, off ... in points): told apart without colour."""
+LABEL_SLACK = 1.2
+"""How much wider than Helvetica's metrics a label may be drawn: the app's SVG renderer
+substitutes the system's sans-serif for Helvetica (DejaVu Sans is about 15 % wider), so the
+right margin is sized for labels this much wider than their PDF width."""
+_LEADER = 16.0
+"""From the plot's right edge to a reference line's label (the leader line between)."""
+_LINE_GAP = 8.0
+"""The least vertical distance between two reference-line labels."""
+
+
+def label_width(text: str) -> float:
+    """The width of a chart label in points, as the PDF draws it (Helvetica metrics)."""
+    return float(stringWidth(text, FONT, _FONT_SIZE))
+
+
+def _spread(wanted: list[float], low: float, high: float) -> list[float]:
+    """Label baselines near ``wanted`` (any order), at least :data:`_LINE_GAP` apart, within
+    ``low`` .. ``high`` (when they fit): pushed down from the top, then up from the bottom."""
+    order = sorted(range(len(wanted)), key=lambda i: -wanted[i])
+    placed = [min(wanted[i], high) for i in order]
+    for k in range(1, len(placed)):
+        placed[k] = min(placed[k], placed[k - 1] - _LINE_GAP)
+    if placed and placed[-1] < low:
+        placed[-1] = low
+        for k in range(len(placed) - 2, -1, -1):
+            placed[k] = max(placed[k], placed[k + 1] + _LINE_GAP)
+    result = [0.0] * len(wanted)
+    for k, i in enumerate(order):
+        result[i] = placed[k]
+    return result
 
 
 def _total(value: int | None) -> int | None:
@@ -85,7 +116,11 @@ def phq9_chart(series: Sequence[tuple[int, int | None]], thresholds: CourseThres
         and ``line_remission`` for the reference lines drawn.
     """
     drawing = Drawing(width, height)
-    left, right, bottom, top = 26.0, 112.0, 20.0, 12.0
+    baseline = _total(series[0][1]) if series and series[0][0] == 1 else None
+    lines = reference_lines(baseline, thresholds)
+    widest = max(label_width(label) for _, _, label in lines)
+    # the right margin holds the widest label, drawn up to LABEL_SLACK wider in the app
+    left, right, bottom, top = 26.0, _LEADER + widest * LABEL_SLACK + 2.0, 20.0, 12.0
     plot_w, plot_h = max(width - left - right, 20.0), max(height - bottom - top, 20.0)
     numbers = [number for number, _ in series]
     last = max([*numbers, planned or 0, 1])
@@ -108,25 +143,20 @@ def phq9_chart(series: Sequence[tuple[int, int | None]], thresholds: CourseThres
         drawing.add(Line(x, bottom - 3, x, bottom, strokeColor=_BLACK, strokeWidth=0.5))
         drawing.add(String(x, bottom - 11, str(number), fontName=FONT, fontSize=_FONT_SIZE,
                            textAnchor="middle", fillColor=_BLACK))
-    drawing.add(String(left + plot_w / 2, 1, "Infusion", fontName=FONT, fontSize=_FONT_SIZE,
+    drawing.add(String(left + plot_w / 2, 1.5, "Infusion", fontName=FONT, fontSize=_FONT_SIZE,
                        textAnchor="middle", fillColor=_BLACK))
     drawing.add(String(left, bottom + plot_h + 3, "PHQ-9 total", fontName=FONT,
                        fontSize=_FONT_SIZE, fillColor=_BLACK))
 
-    baseline = _total(series[0][1]) if series and series[0][0] == 1 else None
-    label_y: list[float] = []
-    for name, value, label in reference_lines(baseline, thresholds):
+    # keep the labels of close lines apart and inside the drawing (descenders need ~2 pt)
+    label_y = _spread([y_at(value) - 2.5 for _, value, _ in lines], 2.0, height - _FONT_SIZE)
+    for (name, value, label), text_y in zip(lines, label_y, strict=True):
         y = y_at(value)
         drawing.add(Line(left, y, left + plot_w, y, strokeColor=_GREY, strokeWidth=0.9,
                          strokeDashArray=DASHES[name]), name=f"line_{name}")
-        text_y = y - 2.5
-        for used in label_y:  # keep labels of close lines apart
-            if abs(text_y - used) < 8:
-                text_y = used - 8
-        label_y.append(text_y)
-        drawing.add(Line(left + plot_w + 2, y, left + plot_w + 14, text_y + 2.5,
+        drawing.add(Line(left + plot_w + 2, y, left + plot_w + _LEADER - 2, text_y + 2.5,
                          strokeColor=_GREY, strokeWidth=0.9, strokeDashArray=DASHES[name]))
-        drawing.add(String(left + plot_w + 16, text_y, label, fontName=FONT,
+        drawing.add(String(left + plot_w + _LEADER, text_y, label, fontName=FONT,
                            fontSize=_FONT_SIZE, fillColor=_BLACK), name=f"label_{name}")
 
     runs: list[list[float]] = [[]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -13,11 +14,12 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from reportlab.graphics.shapes import Circle, Line, PolyLine
+from reportlab.graphics.shapes import Circle, Line, PolyLine, String
+from reportlab.lib.units import inch, mm
 
-from ketascreen.checklist import blood_pressure_band, monitoring_times
 from ketascreen.cli import main
 from ketascreen.course.figures import DEFAULT_THRESHOLDS, CourseThresholds
+from ketascreen.course.monitoring import blood_pressure_band, monitoring_times
 from ketascreen.course.outcome import CHANGE_ITEMS, DoseChange
 from ketascreen.display import ismp_violations
 from ketascreen.models.checklist import (
@@ -29,7 +31,7 @@ from ketascreen.models.checklist import (
     infusion_signature_meaning,
 )
 from ketascreen.models.parsing import parse_case
-from ketascreen.reports.chart import DASHES, phq9_chart, reference_lines
+from ketascreen.reports.chart import DASHES, LABEL_SLACK, phq9_chart, reference_lines
 from ketascreen.reports.output import SigningRequest, produce_checklist
 from ketascreen.reports.pdf import ChecklistRenderer
 from ketascreen.reports.pdf_infusion import InfusionChecklistRenderer, renderer_for
@@ -154,7 +156,8 @@ def test_a_first_screening_keeps_its_checklist_and_renderer() -> None:
 ])
 def test_blood_pressure_band(text: str, band: tuple[tuple[int, int], tuple[int, int]]) -> None:
     """+/-20 % of today's blood pressure in whole mmHg, rounded inwards (C34, R116)."""
-    assert blood_pressure_band(text) == band
+    found = blood_pressure_band(text)
+    assert found is not None and (found.systolic, found.diastolic) == band
     (low, high), _ = band
     systolic = float(parse_blood_pressure(text).systolic.to("millimeter_Hg").magnitude)
     assert low >= systolic * 0.8 - 1e-9 and high <= systolic * 1.2 + 1e-9
@@ -221,9 +224,11 @@ def test_every_item_is_printed(unsigned: tuple[bytes, list[str]]) -> None:
         assert clock in pages[-1], clock
     assert ("Within 20 % of today's pre-infusion 126/80 mmHg: systolic 101 to 151 mmHg, "
             "diastolic 64 to 96 mmHg") in text
-    assert "above 140/90 mmHg" in pages[-1] and "below 90 mmHg" in pages[-1]
-    assert ("severe during an infusion: systolic above 180 mmHg or diastolic above 110 mmHg"
-            in pages[-1])
+    # the notify values are the severe limits (the lower of hypertension_severe_* and
+    # prior_severe_*), never the elevated 140/90 screening limit (C8)
+    assert ("severe: systolic above 180 mmHg or diastolic above 100 mmHg" in pages[-1]
+            and "systolic below 90 mmHg" in pages[-1])
+    assert "above 140" not in pages[-1] and "Not 140/90 mmHg" in pages[-1]
     for score, meaning in (*MOAAS_KEY, *CADSS6_KEY):
         assert _flat(f"{score} {meaning}") in pages[-1], meaning
     assert " ".join(RESCUE_COLUMNS) in pages[-1]
@@ -281,6 +286,34 @@ def test_chart_gaps_and_missing_baseline() -> None:
     assert _named(no_baseline, "line_response") is None
     zero = reference_lines(0, DEFAULT_THRESHOLDS)
     assert [name for name, _, _ in zero] == ["remission"]
+
+
+@pytest.mark.parametrize("width", [300.0, 170 * mm, 7.5 * inch, 520.0])
+@pytest.mark.parametrize("height", [60 * mm, 220.0])
+@pytest.mark.parametrize("series", [
+    ((1, 11), (2, 8), (3, None), (4, 5)),    # "20 % below: improving (8.8)"
+    ((1, 27), (2, 27), (3, 0)),              # the top and bottom of the scale
+    ((1, 27), (2, 21)),                      # "20 % below: improving (21.6)": the widest
+    ((1, 3), (2, 1)),                        # every line near the bottom: labels pushed up
+    ((1, 1),),
+    ((1, None), (2, 12)),                    # remission line only
+], ids=["improving-8.8", "scale-ends", "widest", "low-baseline", "baseline-1", "no-baseline"])
+def test_every_label_is_inside_the_drawing(series: tuple[tuple[int, int | None], ...],
+                                           width: float, height: float) -> None:
+    """Every string of the chart lies within the drawing at the widths of the PDF (A4 and
+    Letter frames) and the app; a reference-line label fits even drawn LABEL_SLACK wider (the
+    app's SVG renderer substitutes a wider sans-serif for Helvetica), and labels do not
+    overlap."""
+    drawing = phq9_chart(series, DEFAULT_THRESHOLDS, width=width, height=height, planned=6)
+    strings = [shape for shape in drawing.contents if isinstance(shape, String)]
+    assert strings
+    for string in strings:
+        x0, y0, x1, y1 = string.getBounds()
+        if string in [_named(drawing, f"label_{n}") for n in DASHES]:
+            x1 = x0 + (x1 - x0) * LABEL_SLACK
+        assert x0 >= 0 and x1 <= width and y0 >= 0 and y1 <= height, (string.text, width)
+    ys = sorted(label.y for n in DASHES if (label := _named(drawing, f"label_{n}")) is not None)
+    assert all(b - a >= 8 for a, b in itertools.pairwise(ys))
 
 
 def test_reference_lines_follow_the_thresholds() -> None:

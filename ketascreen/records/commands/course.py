@@ -32,9 +32,14 @@ def add_course_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPar
                               "figures")
     show.add_argument("course_id", metavar="ID")
     show.add_argument("--json", action="store_true")
-    export = actions.add_parser("export", help="write a course as a ketascreen-course/1 file")
+    export = actions.add_parser("export", help="write a course as a ketascreen-course/1 file "
+                                "(-o) or its scores and vital signs as a FHIR R4 Bundle (--fhir)")
     export.add_argument("course_id", metavar="ID")
-    export.add_argument("-o", "--output", required=True, metavar="COURSE.json")
+    target = export.add_mutually_exclusive_group(required=True)
+    target.add_argument("-o", "--output", metavar="COURSE.json")
+    target.add_argument("--fhir", metavar="OUT.json",
+                        help="PHQ-9 and GAD-7 (QuestionnaireResponse and Observation) and the "
+                        "vital signs (Observation) as a FHIR R4 Bundle, in the clinic's zone")
     export.add_argument("--force", action="store_true", help="replace an existing file")
 
     infusion = commands.add_parser("infusion", help="an infusion of a course in the records")
@@ -92,11 +97,20 @@ def run_course_command(store: RecordStore, actor: Actor, args: argparse.Namespac
             else:
                 out.write(describe(view))
             return EXIT_OK
-        replaced = store.export_course(actor, args.course_id, Path(args.output),
-                                       force=args.force)
+        if args.fhir:
+            from ketascreen.records.courses import export_course_fhir  # noqa: PLC0415
+
+            output = args.fhir
+            replaced = export_course_fhir(store, actor, args.course_id, Path(output),
+                                          force=args.force)
+        else:
+            output = args.output
+            replaced = store.export_course(actor, args.course_id, Path(output),
+                                           force=args.force)
         if replaced:
-            print(f"ketascreen: warning: replaced {args.output}", file=sys.stderr)
-        print(f"ketascreen: wrote {args.output} (course {args.course_id.upper()})",
+            print(f"ketascreen: warning: replaced {output}", file=sys.stderr)
+        what = "FHIR R4 Bundle of course" if args.fhir else "course"
+        print(f"ketascreen: wrote {output} ({what} {args.course_id.upper()})",
               file=sys.stderr)
         return EXIT_OK
     if args.infusion_command == "check":

@@ -15,13 +15,12 @@ import json
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from reportlab.graphics import renderSVG
 
-from ketascreen.checklist import blood_pressure_band as checklist_band
+from ketascreen.course import monitoring as core
 from ketascreen.course.figures import DEFAULT_THRESHOLDS, CourseThresholds
 from ketascreen.course.outcome import CourseScreening
 from ketascreen.errors import FieldProblem, UnitInputError
@@ -30,7 +29,7 @@ from ketascreen.models.parsing import CourseValidationError, load_course, parse_
 from ketascreen.reports.chart import phq9_chart
 from ketascreen.screening import run_course
 from ketascreen.ui.actions.screening import FormScreening, ruleset
-from ketascreen.units import Dimension, parse_blood_pressure, parse_quantity
+from ketascreen.units import Dimension, parse_quantity
 
 if TYPE_CHECKING:
     from ketascreen.models.case import Case
@@ -365,30 +364,16 @@ def course_with_recheck(course: Course, prefill: RecheckPrefill, *, start: str,
 
 # -- the nurse's monitoring form ----------------------------------------------------------------
 
-DURING_EVERY_MIN = 10
-"""Readings every 10 minutes during the infusion (C7 C8)."""
-AFTER_EVERY_MIN = 15
-"""Readings every 15 minutes after it (C7)."""
-AFTER_FOR_MIN = 60
-"""How long after the infusion readings are prefilled (local policy)."""
-
-
-def monitoring_minutes(duration_min: int, *, during_every: int = DURING_EVERY_MIN,
-                       after_every: int = AFTER_EVERY_MIN,
-                       after_for: int = AFTER_FOR_MIN) -> tuple[int, ...]:
-    """The minutes of the monitoring form's rows: from 0 every ``during_every`` minutes to the
-    end of the infusion (the end itself always a row), then every ``after_every`` minutes for
-    ``after_for`` minutes.
-
-    Raises:
-        ValueError: a duration below 1 minute or a step below 1 minute.
-    """
-    if duration_min < 1 or during_every < 1 or after_every < 1 or after_for < 0:
-        raise ValueError("the duration and the steps must be whole minutes of at least 1")
-    minutes = [*range(0, duration_min, during_every), duration_min]
-    minutes += list(range(duration_min + after_every, duration_min + after_for + 1,
-                          after_every))
-    return tuple(minutes)
+# The cadence, the band, the notify values and the check of a reading are the course layer's
+# (ketascreen.course.monitoring), the same for the printed checklist and the records; the app
+# only words the flags and catches a value that is not valid. Its names, kept for the app:
+DURING_EVERY_MIN: Final = core.DURING_EVERY_MIN
+AFTER_EVERY_MIN: Final = core.AFTER_EVERY_MIN
+AFTER_FOR_MIN: Final = core.AFTER_FOR_MIN
+DEFAULT_NOTIFY: Final = core.DEFAULT_NOTIFY
+BloodPressureBand = core.BloodPressureBand
+NotifyValues = core.NotifyValues
+monitoring_minutes = core.monitoring_minutes
 
 
 def infusion_minutes(course: Course, number: int) -> int | None:
@@ -400,83 +385,32 @@ def infusion_minutes(course: Course, number: int) -> int | None:
                 else course.screening.protocol.duration)
     if text is None:
         return None
-    return round(float(parse_quantity(text, Dimension.TIME).to("minute").magnitude))
-
-
-@dataclass(frozen=True)
-class BloodPressureBand:
-    """The patient's own band: each of systolic and diastolic within 20 % of the day's
-    pre-infusion value (C34), in whole mmHg (the band rounded inwards)."""
-
-    systolic: tuple[int, int]
-    diastolic: tuple[int, int]
-
-    def text(self) -> str:
-        """``"106-158 / 67-101 mmHg"``."""
-        return (f"{self.systolic[0]}-{self.systolic[1]} / "
-                f"{self.diastolic[0]}-{self.diastolic[1]} mmHg")
+    return core.duration_minutes(parse_quantity(text, Dimension.TIME))
 
 
 def blood_pressure_band(baseline: str) -> BloodPressureBand:
     """The band around ``baseline`` (``"132/84 mmHg"``): the one the printed monitoring grid
-    shows (:func:`ketascreen.checklist.blood_pressure_band`).
+    shows (:func:`ketascreen.course.monitoring.blood_pressure_band`).
 
     Raises:
         UnitInputError: ``baseline`` is not a blood pressure.
     """
-    band = checklist_band(baseline)
+    band = core.blood_pressure_band(baseline)
     if band is None:  # pragma: no cover - only for a missing value, and baseline is given
         raise UnitInputError(field="blood_pressure", got="", expected="systolic/diastolic",
                              reason="is missing")
-    return BloodPressureBand(*band)
-
-
-@dataclass(frozen=True)
-class NotifyValues:
-    """The clinic's notify values: a reading beyond one is reported to the physician.
-
-    No published stop/slow/notify rule exists for ketamine infusions for depression, so these
-    are local policy (course-facts 1.2). The app reads them from the clinic policy in force
-    (:func:`notify_values`), the same thresholds the printed monitoring grid lists; the
-    defaults are the shipped policy's: systolic above 180 or diastolic above 100 mmHg (severe
-    hypertension, R41; "very elevated" above 180/110, C12), systolic below 90 mmHg (C14), SpO2
-    at or below 92 % (C15), heart rate below 50 or above 150 /min (C14).
-    """
-
-    systolic_above: int = 180
-    diastolic_above: int = 100
-    systolic_below: int = 90
-    spo2_at_or_below: int = 92
-    heart_rate_below: int = 50
-    heart_rate_above: int = 150
-
-
-DEFAULT_NOTIFY = NotifyValues()
+    return band
 
 
 def notify_values(*, rules: RuleSet | None = None) -> NotifyValues:
-    """The notify values of the clinic policy in force: the thresholds its rules already use
-    for a severe blood pressure (the lower of ``hypertension_severe_*`` and
-    ``prior_severe_*``), hypotension, bradycardia, tachycardia and hypoxaemia, in whole mmHg,
-    /min and %.
+    """The notify values of the clinic policy in force
+    (:func:`ketascreen.course.monitoring.notify_values`).
 
     Raises:
         KnowledgeBaseError: a data file of the rule set in force is invalid.
     """
-    policy = (rules or ruleset()).policy
+    return core.notify_values((rules or ruleset()).policy)
 
-    def whole(key: str, unit: str) -> int:
-        return round(float(policy.quantity(key).to(unit).magnitude))
-
-    return NotifyValues(
-        systolic_above=min(whole("hypertension_severe_systolic", "mmHg"),
-                           whole("prior_severe_systolic", "mmHg")),
-        diastolic_above=min(whole("hypertension_severe_diastolic", "mmHg"),
-                            whole("prior_severe_diastolic", "mmHg")),
-        systolic_below=whole("hypotension_systolic", "mmHg"),
-        spo2_at_or_below=whole("hypoxaemia_spo2", "percent"),
-        heart_rate_below=whole("bradycardia_heart_rate", "1/minute"),
-        heart_rate_above=whole("tachycardia_heart_rate", "1/minute"))
 
 FlagKind = Literal["outside band", "notify", "invalid"]
 
@@ -498,71 +432,58 @@ class ReadingFlag:
 
 
 def flag_label(flag: ReadingFlag) -> str:
-    """A flag as shown: an icon and words (``"\u26a0 NOTIFY: systolic 186 > 180 mmHg"``)."""
+    """A flag as shown: an icon and words (``"\u26a0 NOTIFY: systolic above 180 mmHg"``)."""
     mark = {"outside band": "\u25b2 OUTSIDE BAND", "notify": "\u26a0 NOTIFY",
             "invalid": "\u2716 INVALID"}[flag.kind]
     return f"{mark}: {flag.text}"
 
 
-def _number(value: float) -> str:
-    return str(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP).normalize())
-
-
 def check_reading(values: Mapping[str, str], *, band: BloodPressureBand | None,
                   notify: NotifyValues = DEFAULT_NOTIFY) -> tuple[ReadingFlag, ...]:
     """The flags of one monitoring row as typed (``blood_pressure``, ``heart_rate``,
-    ``spo2``; an empty value is not checked).
+    ``spo2``; an empty value is not checked): those of
+    :func:`ketascreen.course.monitoring.check_reading`, and ``invalid`` for a value that is not
+    valid (the other values are still checked).
 
     Args:
         band: the patient's band (``None`` when the day's blood pressure is not known).
         notify: the clinic's notify values.
     """
     flags: list[ReadingFlag] = []
-    text = values.get("blood_pressure", "").strip()
-    if text:
+    for name in core.READING_FIELDS:
         try:
-            systolic, diastolic = parse_blood_pressure(text, field="blood_pressure").mmhg()
+            found = core.check_reading({name: values.get(name)}, band, notify)
         except UnitInputError as error:
-            flags.append(ReadingFlag("blood_pressure", "invalid", error.reason))
-        else:
-            if systolic > notify.systolic_above or diastolic > notify.diastolic_above:
-                flags.append(ReadingFlag(
-                    "blood_pressure", "notify",
-                    f"above {notify.systolic_above}/{notify.diastolic_above} mmHg"))
-            if systolic < notify.systolic_below:
-                flags.append(ReadingFlag("blood_pressure", "notify",
-                                         f"systolic below {notify.systolic_below} mmHg"))
-            if band is not None and not (
-                    band.systolic[0] <= systolic <= band.systolic[1]
-                    and band.diastolic[0] <= diastolic <= band.diastolic[1]):
-                flags.append(ReadingFlag("blood_pressure", "outside band",
-                                         f"outside {band.text()} (pre-infusion \u00b120 %)"))
-    text = values.get("heart_rate", "").strip()
-    if text:
-        try:
-            rate = float(parse_quantity(text, Dimension.FREQUENCY, field="heart_rate")
-                         .to("1/minute").magnitude)
-        except UnitInputError as error:
-            flags.append(ReadingFlag("heart_rate", "invalid", error.reason))
-        else:
-            if rate < notify.heart_rate_below or rate > notify.heart_rate_above:
-                flags.append(ReadingFlag(
-                    "heart_rate", "notify",
-                    f"{_number(rate)} /min outside {notify.heart_rate_below}-"
-                    f"{notify.heart_rate_above} /min"))
-    text = values.get("spo2", "").strip()
-    if text:
-        try:
-            spo2 = float(parse_quantity(text, Dimension.FRACTION, field="spo2")
-                         .to("percent").magnitude)
-        except UnitInputError as error:
-            flags.append(ReadingFlag("spo2", "invalid", error.reason))
-        else:
-            if spo2 <= notify.spo2_at_or_below:
-                flags.append(ReadingFlag("spo2", "notify",
-                                         f"{_number(spo2)} % at or below "
-                                         f"{notify.spo2_at_or_below} %"))
+            flags.append(ReadingFlag(name, "invalid", error.reason))
+            continue
+        flags += _worded(found, band, notify)
     return tuple(flags)
+
+
+def _worded(found: Sequence[core.MonitoringFlag], band: BloodPressureBand | None,
+            notify: NotifyValues) -> list[ReadingFlag]:
+    """The core's flags of one value in the form's words: one flag per limit crossed (a
+    blood pressure above either severe value is one ``above 180/100 mmHg``)."""
+    words: list[ReadingFlag] = []
+
+    def add(field_name: str, kind: FlagKind, text: str) -> None:
+        if ReadingFlag(field_name, kind, text) not in words:
+            words.append(ReadingFlag(field_name, kind, text))
+
+    for flag in found:
+        if flag.kind == "band" and band is not None:
+            add(flag.field, "outside band", f"outside {band.text()} (pre-infusion \u00b120 %)")
+        elif flag.field == "blood_pressure" and " above " in flag.limit:
+            add(flag.field, "notify",
+                f"above {notify.systolic_above}/{notify.diastolic_above} mmHg")
+        elif flag.field == "heart_rate":
+            add(flag.field, "notify", f"{flag.measured} outside {notify.heart_rate_below}-"
+                                      f"{notify.heart_rate_above} /min")
+        elif flag.field == "spo2":
+            add(flag.field, "notify", f"{flag.measured} at or below {notify.spo2_at_or_below} %")
+        else:
+            add(flag.field, "notify", flag.limit)
+    return words
 
 
 def course_with_monitoring(course: Course, number: int,

@@ -10,12 +10,18 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from ketascreen.errors import PermissionDeniedError, RecordError, SignedRecordImmutableError
+from ketascreen.errors import (
+    PermissionDeniedError,
+    RecordError,
+    SameDaySigningError,
+    SignedRecordImmutableError,
+)
 from ketascreen.models.course import Discharge, MonitoringReading
 from ketascreen.models.parsing import CourseValidationError, load_course, parse_course
 from ketascreen.records.content import content_of
@@ -25,13 +31,14 @@ from ketascreen.records.courseviews import (
     InfusionNotSignedError,
     InfusionOrderError,
     InfusionRecordError,
+    InfusionSignedError,
     InfusionState,
 )
 from ketascreen.records.monitoring import NotifyValues, discharge_findings, reading_findings
 from ketascreen.records.repository import RecordStore
 from ketascreen.records.settings import rules_in_force
 from ketascreen.records.views import StoredScreening
-from ketascreen.reports.output import SigningRequest
+from ketascreen.reports.output import OutputExistsError, SigningRequest
 from ketascreen.screening import Screening, rule_set_in_force, run_course
 from ketascreen.units import parse_blood_pressure
 from tests.records.conftest import People, add_people
@@ -409,7 +416,7 @@ def test_export_round_trip(clinic: RecordStore, staff: People, clock: Clock,
     assert {"prior-severe-hypertension", "suicidal-ideation"} <= concepts
     out = tmp_path / "course.json"
     assert clinic.export_course(staff.nurse, course_id, out) is False
-    with pytest.raises(FileExistsError):
+    with pytest.raises(OutputExistsError):
         clinic.export_course(staff.nurse, course_id, out)
     course = load_course(out)
     assert course.screening_record == screened.record_id
@@ -570,3 +577,180 @@ def test_six_infusions_end_to_end(clinic: RecordStore, staff: People, clock: Clo
                                       last_signed=number - 1), ruleset)
         assert again.record_id == stored.record_id, number
     assert clinic.verify_audit().ok
+
+
+# -- one signed checklist per document: the screening per day, an infusion once --------------
+
+def test_infusion_one_is_signed_the_day_of_the_screening(
+        clinic: RecordStore, staff: People, clock: Clock, screened: StoredScreening,
+        sign: Sign) -> None:
+    """Infusion 1's checklist is signed the same day as the screening (stored signed, and a
+    draft signed later); a second SCREENING checklist that day is still refused, naming the
+    screening, not the infusion."""
+    course_id = clinic.start_course(staff.physician, screened.record_id).course_id
+    infusion = _day_of(1, "2026-11-25T16:00")
+    first = clinic.check_infusion(staff.physician, course_id, infusion,
+                                  signed_pdf=sign(clinic.screen_infusion(staff.physician,
+                                                                         course_id, infusion)))
+    assert first.is_signed
+    other_course = clinic.start_course(staff.physician, screened.record_id).course_id
+    infusion = _day_of(1, "2026-11-25T16:30", weight="188 lb")  # else the same record
+    draft = clinic.check_infusion(staff.physician, other_course, infusion)
+    screening = clinic.screen_infusion(staff.physician, other_course, infusion)
+    assert clinic.sign(staff.physician, draft.record_id, sign(screening)).is_signed
+
+    second = screening_of({"measurements.weight": "188 lb"})
+    with pytest.raises(SameDaySigningError) as raised:
+        clinic.create(staff.physician, second, signed_pdf=sign(second))
+    assert not isinstance(raised.value, InfusionSignedError)
+    assert raised.value.record_id == screened.record_id
+    assert "already has a checklist signed today" in raised.value.reason
+    assert f"--amends {screened.record_id}" in raised.value.how_to_amend
+    clock.next_day()  # the next local day it is signed
+    assert clinic.create(staff.physician, second, signed_pdf=sign(second)).is_signed
+    assert clinic.verify_audit().ok
+
+
+def test_an_infusion_is_signed_once(clinic: RecordStore, staff: People, clock: Clock,
+                                    screened: StoredScreening, sign: Sign) -> None:
+    """A replaced draft of a signed infusion is not signed as a second checklist of it, on any
+    day: refused naming the signed record and the way to amend, and recorded."""
+    course_id = clinic.start_course(staff.physician, screened.record_id).course_id
+    _check_and_sign(clinic, staff, clock, sign, course_id, _day_of(1, "2026-11-26T09:00"))
+    clock.next_day(2)
+    stale = _day_of(2, "2026-11-28T09:00")
+    stale_draft = clinic.check_infusion(staff.physician, course_id, stale)
+    stale_pdf = sign(clinic.screen_infusion(staff.physician, course_id, stale))
+    fresh = _day_of(2, "2026-11-28T09:00", weight="190 lb")
+    fresh_draft = clinic.check_infusion(staff.physician, course_id, fresh)
+    assert fresh_draft.record_id != stale_draft.record_id
+    signed = clinic.sign(staff.physician, fresh_draft.record_id,
+                         sign(clinic.screen_infusion(staff.physician, course_id, fresh)))
+    for days in (0, 1):  # the same day and the next: one signed checklist per infusion
+        clock.next_day(days)
+        with pytest.raises(InfusionSignedError) as raised:
+            clinic.sign(staff.physician, stale_draft.record_id, stale_pdf)
+        error = raised.value
+        assert (error.record_id, error.course_id, error.number) == (signed.record_id,
+                                                                    course_id, 2)
+        assert f"infusion 2 of course {course_id} already has a signed checklist" in error.reason
+        assert "amend infusion 2" in error.how_to_amend
+    assert clinic.get(staff.physician, stale_draft.record_id).status == "draft"
+    refusals = [e for e in clinic.events(staff.physician, stale_draft.record_id)
+                if e.outcome == "refused" and e.action == "sign"]
+    assert len(refusals) == 2
+    assert clinic.course(staff.physician, course_id).infusions[1].record_id == signed.record_id
+    assert clinic.verify_audit().ok
+
+
+def test_the_same_infusion_in_another_course_is_not_the_same_document(
+        clinic: RecordStore, staff: People, clock: Clock, screened: StoredScreening,
+        sign: Sign) -> None:
+    """The twin: infusion 1 of a second course is signed though the first's is (its own)."""
+    first = clinic.start_course(staff.physician, screened.record_id).course_id
+    second = clinic.start_course(staff.physician, screened.record_id).course_id
+    a = _check_and_sign(clinic, staff, clock, sign, first, _day_of(1, "2026-11-26T09:00"))
+    b = _check_and_sign(clinic, staff, clock, sign, second, _day_of(1, "2026-11-27T09:00"))
+    assert a.is_signed and b.is_signed and a.record_id != b.record_id
+
+
+# -- the FHIR export and `screen COURSE --save` -----------------------------------------------
+
+def test_fhir_export_in_the_clinics_zone(clinic: RecordStore, staff: People, clock: Clock,
+                                         screened: StoredScreening, sign: Sign, tmp_path: Path,
+                                         database_url: str) -> None:
+    """The Bundle validates as FHIR, carries the course's scores and vitals back through the
+    importer, is written in the store's time zone, and is not overwritten without force."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    from ketascreen.fhir import import_fhir
+    from ketascreen.records.courses import export_course_fhir
+
+    course_id = clinic.start_course(staff.physician, screened.record_id).course_id
+    _check_and_sign(clinic, staff, clock, sign, course_id,
+                    _day_of(1, "2026-11-26T09:00", phq9=[2, 2, 2, 2, 2, 2, 2, 2, 0]))
+    clinic.record_after_infusion(staff.nurse, course_id, 1, monitoring=[
+        {"minute": 40, "blood_pressure": "150/92 mmHg", "heart_rate": "80 /min"}])
+    out = tmp_path / "bundle.json"
+    assert export_course_fhir(clinic, staff.nurse, course_id, out) is False
+    text_before = out.read_bytes()
+    with pytest.raises(OutputExistsError):
+        export_course_fhir(clinic, staff.nurse, course_id, out)
+    assert out.read_bytes() == text_before
+    bundle = json.loads(text_before)
+    Bundle.model_validate(bundle)
+    times = {e["resource"].get("effectiveDateTime") for e in bundle["entry"]} - {None}
+    assert "2026-11-26T09:40:00+00:00" in times  # the store's zone is UTC
+    imported = import_fhir(out, as_of=datetime(2026, 12, 31).date())
+    pre = clinic.course_document(staff.nurse, course_id).infusion(1).pre
+    assert [(s.scale, s.value) for s in imported.scores] == [
+        ("phq9", [2, 2, 2, 2, 2, 2, 2, 2, 0]), ("gad7", pre.gad7)]
+    assert ("blood_pressure", "150/92 mmHg") in [(v.kind, v.value) for v in imported.vitals]
+
+    with RecordStore.open(database_url, clock=clock, zone=ZoneInfo("America/New_York")
+                          ) as new_york:
+        assert export_course_fhir(new_york, staff.nurse, course_id, out, force=True) is True
+    times = {e["resource"].get("effectiveDateTime")
+             for e in json.loads(out.read_text(encoding="utf-8"))["entry"]} - {None}
+    assert "2026-11-26T09:40:00-05:00" in times
+    actions = [e.action for e in clinic.course_events(staff.nurse, course_id)]
+    assert actions[-2:] == ["course-export-fhir", "course-export-fhir"]
+    assert clinic.verify_audit().ok
+
+
+def test_command_line_fhir_export_and_screen_save_of_a_course(
+        tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch,
+        signing_request: SigningRequest, capsys: pytest.CaptureFixture[str]) -> None:
+    """``course export ID --fhir OUT`` (refused over a file without --force, exit 2);
+    ``screen COURSE.json --save`` is refused naming ``infusion check`` and stores nothing,
+    while a case file is still saved."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    from ketascreen.cli import main
+    from tests.records.test_cli_records import _as, write_case
+    from tests.records.test_cli_records import clinic as make_clinic
+
+    clinic = make_clinic.__wrapped__(tmp_path, database_url, monkeypatch, signing_request,
+                                     capsys)
+    yesterday = Clock()
+    yesterday.now = datetime.now(UTC) - timedelta(days=1)
+    with RecordStore.open(database_url, clock=yesterday) as store:
+        physician = store.authenticate("drsmith", "drsmith-password-123")
+        first = screening_of()
+        record = store.create(physician, first,
+                              signed_pdf=signed_pdf_of(first, signing_request)).record_id
+    assert main(["course", "start", record, *_as(clinic, "drsmith")]) == 0
+    course_id = capsys.readouterr().out.strip()
+    infusion_file = tmp_path / "infusion-1.json"
+    infusion_file.write_text(json.dumps(_day_of(1, "2026-11-26T09:00")), encoding="utf-8")
+    assert main(["infusion", "check", course_id, str(infusion_file),
+                 *_as(clinic, "drsmith")]) == 0
+    bundle = tmp_path / "bundle.json"
+    assert main(["course", "export", course_id, "--fhir", str(bundle),
+                 *_as(clinic, "rnpatel")]) == 0
+    assert "FHIR R4 Bundle" in capsys.readouterr().err
+    Bundle.model_validate(json.loads(bundle.read_text(encoding="utf-8")))
+    assert main(["course", "export", course_id, "--fhir", str(bundle),
+                 *_as(clinic, "rnpatel")]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main(["course", "export", course_id, "--fhir", str(bundle), "--force",
+                 *_as(clinic, "rnpatel")]) == 0
+    assert "warning: replaced" in capsys.readouterr().err
+    exported = tmp_path / "course.json"
+    assert main(["course", "export", course_id, "-o", str(exported),
+                 *_as(clinic, "rnpatel")]) == 0
+    assert main(["course", "export", course_id, "-o", str(exported),
+                 *_as(clinic, "rnpatel")]) == 2
+    capsys.readouterr()
+
+    with RecordStore.open(database_url) as store:
+        before = len(store.list_records(store.authenticate("drsmith", "drsmith-password-123")))
+    assert main(["screen", str(exported), "--save", *_as(clinic, "drsmith")]) == 2
+    err = capsys.readouterr().err
+    assert "is a course file" in err and "ketascreen infusion check COURSE_ID" in err
+    case = write_case(tmp_path, {"measurements.weight": "188 lb"})
+    assert main(["screen", str(case), "--save", *_as(clinic, "drsmith")]) == 0
+    assert "(draft)" in capsys.readouterr().err
+    with RecordStore.open(database_url) as store:
+        after = store.list_records(store.authenticate("drsmith", "drsmith-password-123"))
+    assert len(after) == before + 1

@@ -163,6 +163,16 @@ class QtMonitoringForm(QWidget):
         """Whether any reading was typed or changed since the form was loaded."""
         return self.rows() != self._loaded
 
+    def changed_minutes(self, *, up_to: int) -> tuple[int, ...]:
+        """The minutes (at or before ``up_to``) of the rows as loaded whose values were changed
+        since: readings recorded already, which the records never change."""
+        minutes = []
+        for now, loaded in zip(self.rows(), self._loaded, strict=False):
+            minute = loaded.get("minute")
+            if now != loaded and isinstance(minute, int) and minute <= up_to:
+                minutes.append(minute)
+        return tuple(minutes)
+
     def _append(self, values: dict[str, str]) -> None:
         row = self.table.rowCount()
         self.table.insertRow(row)

@@ -267,14 +267,7 @@ def test_a_nurse_records_monitoring_and_sees_no_check_or_sign_control(
     assert shown.monitoring == 2
     assert shown.findings  # the spike's findings, stored with the reading
     assert _cell(view.overview.infusions, 0, 2) == "\u25cf infused"
-    # what is recorded is not sent again: only a later reading is new
-    table = monitoring.table
-    row = next(r for r in range(table.rowCount()) if _cell(table, r, 0) == "55")
-    table.setFocus()
-    table.setCurrentCell(row, 1)
-    _keys(qtbot, "130/80", Qt.Key.Key_Return)
-    activate(qtbot, monitoring.save_button)
-    assert clinic.store.course(clinic.people.nurse, course_id).infusions[0].monitoring == 3
+    _screenshot(qtbot, view, tmp_path, "course-records-monitoring.png")
     view.show_tab(0)
     _screenshot(qtbot, view, tmp_path, "course-records-nurse.png")
 
@@ -301,6 +294,39 @@ def test_refusals_are_worded_from_the_typed_errors(
     assert text.startswith("rnlee (nurse) is not allowed to screen")
     assert not nurse.course.courses_of_patient("MRN-9999")
     assert "has no course" in nurse.course.dialogs.infos[-1][1]  # type: ignore[attr-defined]
+
+
+def test_a_recorded_reading_is_never_changed_and_only_later_ones_are_added(
+        qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic) -> None:
+    course_id = _infusion_signed(clinic)
+    clinic.store.record_after_infusion(clinic.people.nurse, course_id, 1, monitoring=[
+        {"minute": 0, "blood_pressure": "132/84 mmHg", "heart_rate": "70 /min"},
+        {"minute": 40, "blood_pressure": "186/96 mmHg"}])
+    window = signed_in(qtbot, settings, dialogs, clinic, "rnpatel")
+    view = _courses_of_the_open_patient(qtbot, window, clinic.record_id)
+    view.show_tab(2)
+    monitoring = view.monitoring
+    # a recorded reading is never changed: an edit to it is refused, nothing recorded
+    table = monitoring.table
+    table.setFocus()
+    table.setCurrentCell(0, 2)
+    _keys(qtbot, "9", Qt.Key.Key_Return)  # minute 0's heart rate edited
+    activate(qtbot, monitoring.save_button)
+    assert ("infusions[0].monitoring: the reading at minute 0 is recorded already"
+            in monitoring.problems.text())
+    assert clinic.store.course(clinic.people.nurse, course_id).infusions[0].monitoring == 2
+    table.setFocus()
+    table.setCurrentCell(0, 2)
+    _keys(qtbot, "70 /min", Qt.Key.Key_Return)  # put back as it was
+    # what is recorded is not sent again: only a later reading is new
+    row = next(r for r in range(table.rowCount()) if _cell(table, r, 0) == "55")
+    table.setFocus()
+    table.setCurrentCell(row, 1)
+    _keys(qtbot, "130/80", Qt.Key.Key_Return)
+    activate(qtbot, monitoring.save_button)
+    assert dialogs.errors == []
+    assert clinic.store.course(clinic.people.nurse, course_id).infusions[0].monitoring == 3
+    assert monitoring.problems.isHidden()
 
 
 def _wheel(widget: QWidget, notches: int) -> None:

@@ -546,6 +546,15 @@ class CourseController(QObject):
         if opened is None or self.view is None or self.course is None or not self.course_id:
             return False
         store, actor = opened
+        recorded = self.course.infusion(self.monitored).monitoring
+        changed = self.view.monitoring.changed_minutes(
+            up_to=max((r.minute for r in recorded), default=-1))
+        if changed:
+            self.view.monitoring.show_problems([
+                f"infusions[{self.monitored - 1}].monitoring: the reading at minute {m} is "
+                "recorded already and is never changed in the records; put it back as it "
+                "was (or close the course window to discard what was typed)" for m in changed])
+            return False
         readings = course_actions.new_readings(self.course, self.monitored,
                                                self.view.monitoring.rows())
         if not readings:

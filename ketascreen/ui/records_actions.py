@@ -34,6 +34,7 @@ from ketascreen.records.courseviews import (
     InfusionNotSignedError,
     InfusionOrderError,
     InfusionRecordError,
+    InfusionSignedError,
     InfusionView,
 )
 from ketascreen.records.db import DATABASE_FILE, ENV_DATABASE_URL, data_dir
@@ -479,6 +480,12 @@ def course_error_text(*, error: Exception) -> str | None:
         return (f"Not recorded for infusion {error.number} of course {error.record_id}"
                 f"{where}: " + ("the discharge is recorded already." if error.field ==
                                 "discharge" else "no reading typed to record."))
+    if isinstance(error, InfusionSignedError):
+        when = "" if error.signed_at is None else " at " + format_local_time(error.signed_at)
+        return (f"Infusion {error.number} of course {error.course_id} has a signed checklist "
+                f"already: {error.record_id}, signed by {error.signer_name}{when}. Not stored: "
+                f"a signed infusion checklist is never changed; amend {error.record_id} "
+                "instead.")
     if isinstance(error, SameDaySigningError):
         return same_day_error_text(error=error)
     if isinstance(error, SignedRecordImmutableError):

@@ -26,9 +26,17 @@ from PySide6.QtWidgets import QApplication, QComboBox, QTableWidget, QWidget
 from pytestqt.qtbot import QtBot
 
 from ketascreen.records import users
-from ketascreen.records.courseviews import InfusionState
+from ketascreen.records.courseviews import (
+    CourseStartError,
+    InfusionNotSignedError,
+    InfusionOrderError,
+    InfusionRecordError,
+    InfusionSignedError,
+    InfusionState,
+)
 from ketascreen.records.repository import RecordStore
 from ketascreen.reports.output import SigningRequest
+from ketascreen.ui import records_actions
 from ketascreen.ui.main_window import MainWindow
 from ketascreen.ui.qt_course import QtCourseWindow
 from ketascreen.ui.qt_recheck import QtRecheckForm
@@ -327,6 +335,35 @@ def test_a_recorded_reading_is_never_changed_and_only_later_ones_are_added(
     assert dialogs.errors == []
     assert clinic.store.course(clinic.people.nurse, course_id).infusions[0].monitoring == 3
     assert monitoring.problems.isHidden()
+
+
+@pytest.mark.parametrize(("error", "text"), [
+    pytest.param(CourseStartError("KS-1", "?", "signed", "KS-2"),
+                 "No course is started from KS-1: the amendment KS-2 replaces it. Open that "
+                 "record and start from it.", id="start-amended"),
+    pytest.param(CourseStartError("KS-1", "?", "draft"),
+                 "No course is started from KS-1: it is not signed. Sign its checklist first.",
+                 id="start-draft"),
+    pytest.param(InfusionNotSignedError("KC-1", "?", 3),
+                 "Infusion 3 of course KC-1 has no signed checklist: nothing is recorded after "
+                 "an infusion before its checklist is signed.", id="not-signed"),
+    pytest.param(InfusionOrderError("KC-1", "?", 5, 4),
+                 "Infusion 5 cannot be checked in course KC-1: the next infusion of the course "
+                 "is 4.", id="order"),
+    pytest.param(InfusionRecordError("KC-1", "?", 2, "discharge"),
+                 "Not recorded for infusion 2 of course KC-1 (discharge): the discharge is "
+                 "recorded already.", id="second-discharge"),
+    pytest.param(InfusionSignedError("KS-9", "?", "MRN-0042", "Dr Jane Smith", None, "",
+                                     "KC-1", 2),
+                 "Infusion 2 of course KC-1 has a signed checklist already: KS-9, signed by "
+                 "Dr Jane Smith. Not stored: a signed infusion checklist is never changed; "
+                 "amend KS-9 instead.", id="infusion-signed"),
+    pytest.param(ValueError("not a course refusal"), None, id="other"),
+])
+def test_each_course_refusal_is_worded_from_its_type_and_fields(error: Exception,
+                                                               text: str | None) -> None:
+    """The message text ("?") is never shown: the words come from the error's type and fields."""
+    assert records_actions.course_error_text(error=error) == text
 
 
 def _wheel(widget: QWidget, notches: int) -> None:

@@ -222,6 +222,33 @@ def test_a_physician_starts_a_course_and_signs_the_recheck_of_infusion_1(
     _screenshot(qtbot, view, tmp_path, "course-records-physician.png")
 
 
+def test_a_draft_infusion_is_checked_again_and_signed(
+        qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic,
+        tmp_path: Path) -> None:
+    store, physician = clinic.store, clinic.people.physician
+    course_id = store.start_course(physician, clinic.record_id).course_id
+    draft = store.check_infusion(physician, course_id, _day_of())  # checked, not signed
+    window = signed_in(qtbot, settings, dialogs, clinic, "drsmith")
+    assert window.open_course_record(course_id)
+    view = _shown(qtbot, window)
+    assert _cell(view.overview.infusions, 0, 2) == "\u25d0 checked"
+    qtbot.keyClick(view, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    form = view.recheck
+    assert "infusion 1" in form.title.text()  # the draft, not a new infusion 2
+    assert form.start.text() == "2026-11-27T09:00"
+    form.start.clear()
+    _type_recheck(qtbot, form)
+    form.edits["heart_rate"].clear()
+    type_into(qtbot, form.edits["heart_rate"], "72 /min")  # corrected on the day
+    activate(qtbot, form.save_button)
+    _sign(qtbot, window, clinic.key, tmp_path / "infusion-1.pdf")
+    assert dialogs.errors == []
+    shown = store.course(physician, course_id)
+    assert [i.state for i in shown.infusions] == [InfusionState.SIGNED]
+    assert shown.infusions[0].current_record_id != draft.record_id  # the draft replaced
+    assert "infusion 2" in form.title.text()
+
+
 def _courses_of_the_open_patient(qtbot: QtBot, window: MainWindow,
                                  record_id: str) -> QtCourseWindow:
     """Open the signed screening ``record_id``, then Records > Courses of this patient."""

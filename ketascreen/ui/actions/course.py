@@ -275,17 +275,18 @@ def _medication_line(entry: Mapping[str, Any]) -> str:
     return text
 
 
-def recheck_prefill(course: Course) -> RecheckPrefill:
+def recheck_prefill(course: Course, *, again: bool = False) -> RecheckPrefill:
     """What the re-check form of the next infusion starts from.
 
-    The next infusion is the course's last one while it is only planned, else a new one. Its
-    weight, medication list and protocol (dose and duration) are the latest given at or before
-    the previous infusion (a planned infusion's own protocol fields first), else the
+    The next infusion is the course's last one while it is only planned (or, with ``again``,
+    while its checklist is not signed: a draft of the records is checked again), else a new
+    one. Its weight, medication list and protocol (dose and duration) are the latest given at
+    or before the previous infusion (that infusion's own protocol fields first), else the
     screening's: the same values the screening of that infusion reads when the form leaves them
     as they are (``course-format.md``, rules of interpretation).
     """
     last = course.last
-    new = infusion_state(last) is not InfusionState.PLANNED
+    new = not again and infusion_state(last) is not InfusionState.PLANNED
     number = last.number + 1 if new else last.number
     earlier = course.infusions[:number - 1]
     previous = earlier[-1].number if earlier else 0

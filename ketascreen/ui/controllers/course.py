@@ -435,10 +435,15 @@ class CourseController(QObject):
         else:
             self._show_screening_of_last(course, view)
         if not keep_recheck:
-            self.prefill = (course_actions.recheck_prefill(course) if course is not None
+            # a stored infusion whose checklist is not signed (a draft) is checked again
+            last = shown.infusions[shown.stored - 1] if shown.stored else None
+            again = last is not None and last.state.value == "checked"
+            self.prefill = (course_actions.recheck_prefill(course, again=again)
+                            if course is not None
                             else None if case is None else course_actions.first_prefill(case))
             if self.prefill is not None:
-                view.recheck.load(self.prefill, start="")
+                view.recheck.load(self.prefill, start="" if not again or course is None
+                                  else course.last.start.strftime("%Y-%m-%dT%H:%M"))
             self.recheck_course = self.outcome = None
             self.pending_infusion = None
         if not keep_monitoring:

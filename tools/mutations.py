@@ -170,10 +170,9 @@ MUTATIONS: Final[tuple[Mutation, ...]] = (
              ("tests/records/test_audit.py",)),
     Mutation("nurse-may-sign", "a nurse account may sign",
              "ketascreen/records/roles.py",
-             "Permission.VIEW_SIGNED, Permission.PRINT, Permission.EXPORT, "
-             "Permission.DOUBLE_CHECK}),",
-             "Permission.VIEW_SIGNED, Permission.PRINT, Permission.EXPORT, "
-             "Permission.DOUBLE_CHECK, Permission.SIGN}),", ("tests/records/test_roles.py",)),
+             "Permission.VIEW_COURSES, Permission.RECORD_MONITORING}),",
+             "Permission.VIEW_COURSES, Permission.RECORD_MONITORING, Permission.SIGN}),",
+             ("tests/records/test_roles.py",)),
     Mutation("login-never-throttled", "failed logins never slow the next one",
              "ketascreen/records/users.py", "if failures < THROTTLE_AFTER:", "if True:",
              ("tests/records/test_throttle.py",)),

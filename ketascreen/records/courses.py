@@ -134,8 +134,9 @@ def check_infusion(store: StoreCore, actor: Actor, course_id: str,
     """Store an infusion's day-of check, screened with the store's clinic files.
 
     The infusion is the course's next, or a stored one whose checklist is not signed yet
-    (checked again: a new row replaces the draft's; a signed one is amended instead with
-    :func:`amend_infusion`).
+    (checked again: a new row replaces the draft's; checked again unchanged with its signed
+    checklist, the draft itself is signed, as :meth:`RecordStore.sign` would; a signed one is
+    amended instead with :func:`amend_infusion`).
 
     The infusion is screened as part of the stored course (its earlier infusions with what was
     recorded after them), with changes shown since the last signed checklist of the course,
@@ -178,6 +179,12 @@ def check_infusion(store: StoreCore, actor: Actor, course_id: str,
         if error.record_id is None or _linked(store, error.record_id):
             raise
         stored = get_any(store, error.record_id)
+    if prepared.replaces is not None and prepared.replaces.current_record_id == stored.record_id:
+        # the draft checked again unchanged: signed in place (its "sign" event is its trail),
+        # already linked to its infusion
+        log.info("course %s: infusion %d signed as %s", prepared.state.course_id,
+                 prepared.number, stored.record_id)
+        return stored
     _link(store, actor, prepared, stored, action="infusion-check")
     return stored
 

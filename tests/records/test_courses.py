@@ -475,12 +475,18 @@ def test_command_line(tmp_path: Path, database_url: str, monkeypatch: pytest.Mon
     assert main(["infusion", "check", course_id, str(infusion_file),
                  *_as(clinic, "rnpatel")]) == 4
     assert "may not screen" in capsys.readouterr().err
+    assert main(["infusion", "check", course_id, str(infusion_file),
+                 *_as(clinic, "drsmith")]) == 0  # checked as a draft, then signed unchanged
+    draft = capsys.readouterr()
+    assert "(draft, decision clear)" in draft.err, draft
     checklist = tmp_path / "infusion-1.pdf"
     signing = ["--pdf", str(checklist), "--sign", str(clinic.key), "--passphrase-file",
                str(clinic.passphrase)]
     assert main(["infusion", "check", course_id, str(infusion_file), *signing,
                  *_as(clinic, "drsmith")]) == 0
-    assert "(signed, decision clear)" in capsys.readouterr().err
+    signed = capsys.readouterr()
+    assert "(signed, decision clear)" in signed.err, signed
+    assert draft.out.startswith("KS-") and draft.out == signed.out  # the draft itself signed
     assert checklist.stat().st_size > 0
     assert main(["infusion", "check", course_id, str(infusion_file), *signing, "--force",
                  *_as(clinic, "drsmith")]) == 2  # signed: never changed (amend it)
@@ -754,3 +760,51 @@ def test_command_line_fhir_export_and_screen_save_of_a_course(
     with RecordStore.open(database_url) as store:
         after = store.list_records(store.authenticate("drsmith", "drsmith-password-123"))
     assert len(after) == before + 1
+
+
+# -- a draft infusion signed unchanged --------------------------------------------------------
+
+def _course_events(database_url: str, course_id: str) -> list[str]:
+    """The actions of the audit events of course ``course_id``, in order."""
+    with raw(database_url) as connection:
+        return [row[0] for row in connection.execute(text(
+            "SELECT action FROM audit_events WHERE record_id = :id ORDER BY seq"),
+            {"id": course_id})]
+
+
+def test_a_draft_infusion_checked_again_unchanged_with_its_signed_checklist_is_signed(
+        clinic: RecordStore, staff: People, clock: Clock, screened: StoredScreening,
+        sign: Sign, database_url: str) -> None:
+    """The physician checks infusion 1 as a draft, then signs it unchanged: the draft itself
+    is signed (no second link of its screening, one trail as for a screening's draft signed
+    later); the twin, a changed draft, still replaces it."""
+    course_id = clinic.start_course(staff.physician, screened.record_id).course_id
+    clock.next_day()
+    infusion = _day_of(1, "2026-11-26T09:00")
+    draft = clinic.check_infusion(staff.physician, course_id, infusion)
+    screening = clinic.screen_infusion(staff.physician, course_id, infusion)
+    signed = clinic.check_infusion(staff.physician, course_id, infusion,
+                                   signed_pdf=sign(screening))
+    assert (signed.record_id, signed.status) == (draft.record_id, "signed")
+    first = clinic.course(staff.physician, course_id).infusions[0]
+    assert (first.record_id, first.current_record_id) == (draft.record_id, draft.record_id)
+    assert first.state is InfusionState.SIGNED
+    assert _course_events(database_url, course_id) == ["course-start", "infusion-check"]
+    actions = [e.action for e in clinic.events(staff.physician, draft.record_id)
+               if e.outcome != "refused"]
+    assert actions.count("sign") == 1
+    with pytest.raises(SignedRecordImmutableError):  # and now it is never changed
+        clinic.check_infusion(staff.physician, course_id, infusion,
+                              signed_pdf=sign(screening))
+    assert clinic.verify_audit().ok
+
+    clock.next_day(2)  # the twin: a changed draft is replaced by a new row
+    second = _day_of(2, "2026-11-28T09:00")
+    draft_2 = clinic.check_infusion(staff.physician, course_id, second)
+    changed = _day_of(2, "2026-11-28T09:00", heart_rate="72 /min")
+    signed_2 = clinic.check_infusion(
+        staff.physician, course_id, changed,
+        signed_pdf=sign(clinic.screen_infusion(staff.physician, course_id, changed)))
+    assert signed_2.record_id != draft_2.record_id
+    assert clinic.course(staff.physician, course_id).infusions[1].record_id == signed_2.record_id
+    assert _course_events(database_url, course_id)[-2:] == ["infusion-check", "infusion-check"]

@@ -237,15 +237,13 @@ def test_a_draft_infusion_is_checked_again_and_signed(
     assert "infusion 1" in form.title.text()  # the draft, not a new infusion 2
     assert form.start.text() == "2026-11-27T09:00"
     form.start.clear()
-    _type_recheck(qtbot, form)
-    form.edits["heart_rate"].clear()
-    type_into(qtbot, form.edits["heart_rate"], "72 /min")  # corrected on the day
+    _type_recheck(qtbot, form)  # the draft's values: signed unchanged
     activate(qtbot, form.save_button)
     _sign(qtbot, window, clinic.key, tmp_path / "infusion-1.pdf")
     assert dialogs.errors == []
     shown = store.course(physician, course_id)
     assert [i.state for i in shown.infusions] == [InfusionState.SIGNED]
-    assert shown.infusions[0].current_record_id != draft.record_id  # the draft replaced
+    assert shown.infusions[0].current_record_id == draft.record_id  # the draft itself signed
     assert "infusion 2" in form.title.text()
 
 

@@ -22,6 +22,7 @@ from ketascreen.records.core import StoreCore, day_bounds, normalise_id
 from ketascreen.records.models import (
     AuditEventRow,
     AuditHead,
+    CourseInfusionRow,
     Patient,
     ScreeningRow,
     SignedDocument,
@@ -101,7 +102,13 @@ def get_any(store: StoreCore, record_id: str) -> StoredScreening:
 
 
 def signed_on(store: StoreCore, patient_id: str, day: date) -> str | None:
-    """The current signed record of a patient signed on the local ``day``, if any."""
+    """The current signed SCREENING checklist of a patient signed on the local ``day``, if any.
+
+    The store's rule per document kind (:func:`ketascreen.records.signoff.refuse_same_day_signing`
+    refuses with it, the app warns with it): one signed screening checklist per patient per day;
+    an infusion's checklist (its screening linked to a course) is not counted, it is one per
+    infusion of a course. Not counted either: drafts and checklists replaced by an amendment.
+    """
     start, end = day_bounds(day, store.zone)
     replaced = aliased(ScreeningRow)
     with store.database.read() as session:
@@ -112,6 +119,7 @@ def signed_on(store: StoreCore, patient_id: str, day: date) -> str | None:
             .where(ScreeningRow.status != "draft")
             .where(ScreeningRow.signed_at >= start, ScreeningRow.signed_at < end)
             .where(~exists().where(replaced.amends_id == ScreeningRow.id))
+            .where(~exists().where(CourseInfusionRow.screening_id == ScreeningRow.id))
             .order_by(ScreeningRow.id.desc()).limit(1)).scalar_one_or_none()
 
 
@@ -215,8 +223,9 @@ def list_records(store: StoreCore, actor: Actor, *, day: date | None = None,
 
 def signed_today_for_patient(store: StoreCore, actor: Actor, patient_id: str,
                              day: date | None = None) -> StoredScreening | None:
-    """The current signed checklist (not replaced by an amendment) of ``patient_id`` signed
-    on ``day`` (the clinic's local day; default today), or ``None``.
+    """The current signed screening checklist (not replaced by an amendment; no infusion's, see
+    :func:`signed_on`) of ``patient_id`` signed on ``day`` (the clinic's local day; default
+    today), or ``None``.
 
     Raises:
         PermissionDeniedError: the role may not view signed records (recorded).

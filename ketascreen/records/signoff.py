@@ -12,24 +12,21 @@ trail before its error is raised.
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import aliased
 
 from ketascreen.errors import RecordError, SameDaySigningError
 from ketascreen.records import certificates
-from ketascreen.records.core import StoreCore, Tx, day_bounds
+from ketascreen.records.core import StoreCore, Tx
 from ketascreen.records.courseviews import InfusionSignedError
 from ketascreen.records.documents import DocumentFacts, check_signed_document, embedded_head
 from ketascreen.records.models import (
     AuditEventRow,
     CourseInfusionRow,
     CourseRow,
-    Patient,
     ScreeningRow,
 )
-from ketascreen.records.queries import get_any
+from ketascreen.records.queries import get_any, signed_on
 from ketascreen.records.roles import Actor
 
 
@@ -103,7 +100,7 @@ def refuse_same_day_signing(store: StoreCore, actor: Actor, patient_id: str, rec
         _refuse_second_infusion_signing(store, actor, patient_id, record_id, key)
         return
     day = store.clock().astimezone(store.zone).date()
-    existing_id = _screening_signed_on(store, patient_id, day)
+    existing_id = signed_on(store, patient_id, day)
     if existing_id is None or existing_id == record_id:
         return  # the same content signed again is a RecordExistsError, raised later
     existing = get_any(store, existing_id)
@@ -154,29 +151,9 @@ def infusion_of(store: StoreCore, record_id: str) -> tuple[str, int] | None:
     return None if found is None else (found[0], found[1])
 
 
-def _linked_to_an_infusion(row: type[ScreeningRow]) -> ColumnElement[bool]:
-    return exists().where(CourseInfusionRow.screening_id == row.id)
-
-
 def _current(row: type[ScreeningRow]) -> ColumnElement[bool]:
     replaced = aliased(ScreeningRow)
     return ~exists().where(replaced.amends_id == row.id)
-
-
-def _screening_signed_on(store: StoreCore, patient_id: str, day: date) -> str | None:
-    """The current signed screening checklist (no infusion's) of a patient signed on the
-    local ``day``, if any."""
-    start, end = day_bounds(day, store.zone)
-    with store.database.read() as session:
-        return session.execute(
-            select(ScreeningRow.record_id)
-            .join(Patient, Patient.id == ScreeningRow.patient_id)
-            .where(Patient.external_id == patient_id)
-            .where(ScreeningRow.status != "draft")
-            .where(ScreeningRow.signed_at >= start, ScreeningRow.signed_at < end)
-            .where(_current(ScreeningRow))
-            .where(~_linked_to_an_infusion(ScreeningRow))
-            .order_by(ScreeningRow.id.desc()).limit(1)).scalar_one_or_none()
 
 
 def _infusion_signed(store: StoreCore, course_id: str, number: int) -> str | None:

@@ -790,6 +790,11 @@ def test_a_draft_infusion_checked_again_unchanged_with_its_signed_checklist_is_s
     assert (first.record_id, first.current_record_id) == (draft.record_id, draft.record_id)
     assert first.state is InfusionState.SIGNED
     assert _course_events(database_url, course_id) == ["course-start", "infusion-check"]
+    # the app's warning follows the store's rule: an infusion's checklist is no screening's
+    assert clinic.signed_today_for_patient(staff.physician, "MRN-0042") is None
+    before = clinic.signed_today_for_patient(staff.physician, "MRN-0042",
+                                             clock.now.date() - timedelta(days=1))
+    assert before is not None and before.record_id == screened.record_id
     actions = [e.action for e in clinic.events(staff.physician, draft.record_id)
                if e.outcome != "refused"]
     assert actions.count("sign") == 1

@@ -43,9 +43,16 @@ from ketascreen.ui.qt_recheck import QtRecheckForm
 from ketascreen.ui.settings import AppSettings
 from ketascreen.ui.wheel_guard import install_wheel_guard
 from tests.records.conftest import add_people
-from tests.records.support import KEY_PASSPHRASE, screening_of, signed_pdf
+from tests.records.support import KEY_PASSPHRASE, PASSWORDS, screening_of, signed_pdf
 from tests.ui.helpers import FakeDialogs, activate, type_into
-from tests.ui.signing_support import Clinic, finish_signing, make_key, signed_in
+from tests.ui.signing_support import (
+    Clinic,
+    clear_case_file,
+    finish_signing,
+    make_key,
+    open_sign_dialog,
+    signed_in,
+)
 
 COURSE_EXAMPLE = Path(__file__).resolve().parents[1] / "course" / "data" / "course-example.json"
 PASSPHRASE = KEY_PASSPHRASE.decode("utf-8")
@@ -245,6 +252,39 @@ def test_a_draft_infusion_is_checked_again_and_signed(
     assert [i.state for i in shown.infusions] == [InfusionState.SIGNED]
     assert shown.infusions[0].current_record_id == draft.record_id  # the draft itself signed
     assert "infusion 2" in form.title.text()
+
+
+def test_an_infusion_signed_today_is_no_screening_signed_today(
+        qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic,
+        tmp_path: Path) -> None:
+    """The app warns before signing a screening by the store's rule per document kind: an
+    infusion's checklist signed today does not count (no warning, the screening signed), a
+    screening signed today does (a second one is refused with the way to amend)."""
+    request = SigningRequest(clinic.key.read_bytes(), KEY_PASSPHRASE, str(clinic.key))
+    with RecordStore.open(clinic.url) as today:  # the app's clock: infusion 1 signed today
+        physician = today.authenticate("drsmith", PASSWORDS["drsmith"])
+        course_id = today.start_course(physician, clinic.record_id).course_id
+        screening = today.screen_infusion(physician, course_id, _day_of())
+        infusion = today.check_infusion(physician, course_id, _day_of(),
+                                        signed_pdf=signed_pdf(screening, request))
+    assert infusion.is_signed
+    window = signed_in(qtbot, settings, dialogs, clinic, "drsmith")
+    window.open_path(clear_case_file(tmp_path, {"measurements.heart_rate": "68 /min"}))
+    assert window.current_outcome().decision == "clear"
+    dialog = open_sign_dialog(qtbot, window, clinic.key)
+    assert dialogs.offers == []  # no warning: the infusion's checklist is another document
+    finish_signing(qtbot, dialog, tmp_path / "screening.pdf")
+    assert dialogs.errors == []
+    day = datetime.now(UTC).astimezone(clinic.store.zone).date()  # the app's today
+    signed = clinic.store.signed_today_for_patient(clinic.people.physician, "MRN-0042", day)
+    assert signed is not None and signed.record_id != infusion.record_id
+
+    window.open_path(clear_case_file(tmp_path, {"measurements.heart_rate": "70 /min"},
+                                     name="second.json"))
+    window.sign_dialog = None
+    window.actions_by_name["sign"].trigger()
+    assert window.sign_dialog is None  # a second screening today: refused, amend offered
+    assert len(dialogs.offers) == 1 and signed.record_id in dialogs.offers[0][1]
 
 
 def _courses_of_the_open_patient(qtbot: QtBot, window: MainWindow,

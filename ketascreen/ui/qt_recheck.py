@@ -6,7 +6,10 @@ the screening), each marked beside its field with an icon and words ("carried ov
 infusion 3: confirm or change"), never by colour alone. A carried value left as it is is not
 written into the infusion, so the course file keeps meaning "unchanged"; an edited one is marked
 "changed from ...". Everything else (fasting times, escort, pregnancy test, vital signs, PHQ-9,
-GAD-7, urinary symptoms) is asked afresh and starts empty or unknown: nothing is assumed.
+GAD-7, urinary symptoms) is asked afresh and starts empty or unknown: nothing is assumed. A
+draft checked again (stored, its checklist not signed) starts from its own day-of values, marked
+as the draft's ("the draft's value (infusion 2, not signed)"), not as carried: they are written
+back as they stand, so a draft signed unchanged is signed as it was stored.
 
 Keyboard-first: every field is a Tab stop in reading order, Ctrl+Return screens the form.
 """
@@ -33,7 +36,13 @@ from PySide6.QtWidgets import (
 
 from ketascreen.course.outcome import CourseScreening
 from ketascreen.errors import FieldProblem
-from ketascreen.ui.actions.course import Carried, RecheckField, RecheckPrefill, carried_label
+from ketascreen.ui.actions.course import (
+    Carried,
+    RecheckField,
+    RecheckPrefill,
+    carried_label,
+    draft_label,
+)
 from ketascreen.ui.actions.screening import FormScreening
 from ketascreen.ui.qt_dose import QtDoseOutcome
 from ketascreen.ui.qt_result import QtDecision, QtFindings
@@ -134,7 +143,8 @@ class QtRecheckForm(QWidget):
             combo.addItems(list(options))
             combo.setAccessibleName(label)
             self.choices[name] = combo
-            form.addRow(label + ":", combo)
+            form.addRow(label + ":", self._with_mark(name, combo))
+            combo.currentIndexChanged.connect(lambda _index, n=name: self._update_mark(n))
         self.medications = QPlainTextEdit(self)
         self.medications.setObjectName("recheck-medications")
         self.medications.setReadOnly(True)
@@ -223,8 +233,24 @@ class QtRecheckForm(QWidget):
             return None
         return next((value for key, value in self.prefill.carried.items() if key == name), None)
 
+    def _draft(self, name: str) -> str | None:
+        return None if self.prefill is None else self.prefill.draft.get(name)
+
+    def _text(self, name: str) -> str:
+        if name in self.edits:
+            return self.edits[name].text().strip()
+        return self.choices[name].currentText()
+
     def _update_mark(self, name: str) -> None:
-        mark, carried = self.marks[name], self._carried(name)
+        mark, carried, draft = self.marks[name], self._carried(name), self._draft(name)
+        if draft is not None and self.prefill is not None:
+            text = self._text(name)
+            words = (draft_label(self.prefill.number) if text == draft
+                     else f"\u270e changed from the draft's {draft}")
+            set_text(mark, words)
+            mark.setAccessibleName(words)
+            mark.show()
+            return
         if carried is None:
             mark.hide()
             return
@@ -248,10 +274,12 @@ class QtRecheckForm(QWidget):
                     f" (values carried from infusion {prefill.previous} are marked \u21bb)"))
         self.start.setText(start)
         for name, edit in self.edits.items():
-            carried = self._carried(name)
-            edit.setText("" if carried is None else carried.value)
-        for combo in self.choices.values():
-            combo.setCurrentIndex(0)
+            carried, draft = self._carried(name), self._draft(name)
+            edit.setText(draft if draft is not None else "" if carried is None else carried.value)
+        for name, combo in self.choices.items():
+            draft = self._draft(name)
+            found = -1 if draft is None else combo.findText(draft)
+            combo.setCurrentIndex(max(found, 0))
         medications = self._carried("medications")
         self.medications.setPlainText("" if medications is None else medications.value)
         for name in self.marks:
@@ -280,8 +308,9 @@ class QtRecheckForm(QWidget):
         for name, edit in self.edits.items():
             text = edit.text().strip()
             carried = self._carried(name)
-            if not text or (carried is not None and text == carried.value):
-                continue
+            if not text or (carried is not None and text == carried.value
+                            and self._draft(name) is None):
+                continue  # a draft's own value is its own, written back as typed
             if name in ("dose", "duration"):
                 protocol[name] = text
             elif name in ("phq9", "gad7"):

@@ -243,8 +243,27 @@ def test_a_draft_infusion_is_checked_again_and_signed(
     form = view.recheck
     assert "infusion 1" in form.title.text()  # the draft, not a new infusion 2
     assert form.start.text() == "2026-11-27T09:00"
-    form.start.clear()
-    _type_recheck(qtbot, form)  # the draft's values: signed unchanged
+    pre = _day_of()["pre"]  # the draft's own day-of values, marked as the draft's
+    for name in ("last_solids", "last_clear_fluids", "blood_pressure", "heart_rate", "spo2",
+                 "weight", "since_last"):
+        assert form.edits[name].text() == pre[name], name
+        assert form.mark_text(name).startswith("\u270e the draft's value (infusion 1"), name
+    assert form.edits["phq9"].text() == "2 2 1 2 1 1 1 1 0"
+    assert form.edits["gad7"].text() == "12"
+    assert form.edits["dose"].text() == "0.5 mg/kg"
+    assert "draft" in form.mark_text("dose") and "carried" not in form.mark_text("dose")
+    assert [form.choices[n].currentText() for n in ("escort", "pregnancy_test",
+                                                    "urinary_symptoms")] == ["yes", "negative",
+                                                                             "no"]
+    assert "draft" in form.mark_text("escort")
+    assert not form.has_input()
+    form.edits["heart_rate"].setFocus()  # the twin: a value typed over is marked changed
+    form.edits["heart_rate"].selectAll()
+    type_into(qtbot, form.edits["heart_rate"], "72 /min")
+    assert form.mark_text("heart_rate") == "\u270e changed from the draft's 70 /min"
+    form.edits["heart_rate"].selectAll()
+    type_into(qtbot, form.edits["heart_rate"], "70 /min")  # put back: signed unchanged
+    assert not form.has_input()
     activate(qtbot, form.save_button)
     _sign(qtbot, window, clinic.key, tmp_path / "infusion-1.pdf")
     assert dialogs.errors == []

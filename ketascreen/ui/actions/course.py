@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -257,6 +258,10 @@ class RecheckPrefill:
         carried: the carried-over values, by field (each shown with its mark and source).
         medications: the medication list in force (the case format's shape), unchanged unless
             the nurse edits it.
+        draft: a draft checked again (its checklist not signed): its own day-of values by
+            form field (``pre`` keys, ``escort``/``pregnancy_test``/``urinary_symptoms``,
+            ``dose``, ``duration``) as the form shows them; loaded as the draft's (not carried:
+            they are written back as typed, so an unchanged draft is signed as it is).
     """
 
     number: int
@@ -264,6 +269,7 @@ class RecheckPrefill:
     previous: int
     carried: Mapping[RecheckField, Carried]
     medications: tuple[dict[str, Any], ...] = field(default=())
+    draft: Mapping[str, str] = field(default_factory=dict)
 
 
 def _medication_line(entry: Mapping[str, Any]) -> str:
@@ -310,7 +316,8 @@ def recheck_prefill(course: Course, *, again: bool = False) -> RecheckPrefill:
         "\n".join(_medication_line(m) for m in dumped) or "(none)", source)
 
     protocol_fields: tuple[Literal["dose", "duration"], ...] = ("dose", "duration")
-    dosed = course.infusions[:number]  # a planned infusion's own protocol fields come first
+    # a planned infusion's own protocol fields come first; a draft's are its own (not carried)
+    dosed = course.infusions[:number - 1] if again else course.infusions[:number]
     for name in protocol_fields:
         own = next(((getattr(i.dose, name), i.number) for i in reversed(dosed)
                     if i.dose is not None and getattr(i.dose, name) is not None), None)
@@ -320,8 +327,34 @@ def recheck_prefill(course: Course, *, again: bool = False) -> RecheckPrefill:
             carried[name] = Carried(str(own[0]), f"infusion {own[1]}")
         elif screened is not None:
             carried[name] = Carried(str(screened), "the screening")
+    draft = draft_values(last) if again else {}
     return RecheckPrefill(number=number, new=new, previous=previous, carried=carried,
-                          medications=dumped)
+                          medications=dumped, draft=draft)
+
+
+def draft_values(infusion: Infusion) -> dict[str, str]:
+    """The day-of values of a stored draft ``infusion`` as the re-check form shows them (by
+    form field; a time as ``YYYY-MM-DDTHH:MM``, PHQ-9/GAD-7 items separated by spaces); the
+    fields it does not give are left out."""
+    values: dict[str, str] = {}
+    for name, value in infusion.pre.model_dump(exclude_none=True).items():
+        if isinstance(value, datetime):
+            values[name] = value.strftime("%Y-%m-%dT%H:%M")
+        elif isinstance(value, (list, tuple)) and name in ("phq9", "gad7"):
+            values[name] = " ".join(str(item) for item in value)
+        elif isinstance(value, (str, int)) and not isinstance(value, bool):
+            values[name] = str(value)
+    if infusion.dose is not None:
+        for name in ("dose", "duration"):
+            given = getattr(infusion.dose, name)
+            if given is not None:
+                values[name] = str(given)
+    return values
+
+
+def draft_label(number: int) -> str:
+    """The mark beside a value loaded from a draft: an icon and words, never colour alone."""
+    return f"\u270e the draft's value (infusion {number}, not signed): confirm or change"
 
 
 def carried_label(carried: Carried) -> str:

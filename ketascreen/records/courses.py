@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from ketascreen.errors import RecordExistsError
+from ketascreen.errors import RecordError, RecordExistsError
 from ketascreen.records import writes
 from ketascreen.records.core import StoreCore, normalise_id
 from ketascreen.records.coursequeries import CourseState, StoredInfusion, read
@@ -165,11 +165,13 @@ def check_infusion(store: StoreCore, actor: Actor, course_id: str,
         CourseValidationError: the infusion (in its course) is invalid, naming the field path,
             e.g. ``infusions[2].pre.weight``.
         InfusionSignedError: the infusion has a current signed checklist (recorded).
-        RecordError, CertificateNotRegisteredError: as
-            :func:`ketascreen.records.writes.create`.
+        RecordError: as :func:`ketascreen.records.writes.create`; or a draft checked again
+            differs from it only in values its screening does not hold (nothing stored).
+        CertificateNotRegisteredError: as :func:`ketascreen.records.writes.create`.
     """
     course_id = normalise_id(course_id)
     prepared = _prepare(store, actor, course_id, infusion)
+    _refuse_a_change_its_screening_does_not_hold(prepared)
     try:
         stored = writes.create(store, actor, prepared.screening, ruleset=prepared.ruleset,
                                signed_pdf=signed_pdf, register_certificate=register_certificate,
@@ -187,6 +189,34 @@ def check_infusion(store: StoreCore, actor: Actor, course_id: str,
         return stored
     _link(store, actor, prepared, stored, action="infusion-check")
     return stored
+
+
+def _refuse_a_change_its_screening_does_not_hold(prepared: _Prepared) -> None:
+    """A draft checked again screens to its own record (the same case and result) but with
+    another day-of content (e.g. only the free text or GAD-7 changed): its screening cannot be
+    linked twice, and signing the draft would keep the stored day-of, not what was checked.
+
+    Raises:
+        RecordError: naming the draft and the way (change a value its screening reads, or
+            check it again as stored).
+    """
+    from ketascreen.records.content import content_of  # noqa: PLC0415
+
+    replaces = prepared.replaces
+    if (replaces is None or replaces.signed
+            or _canonical(replaces.day_of) == prepared.day_of_json
+            or content_of(prepared.screening, prepared.ruleset).record_id
+            != replaces.current_record_id):
+        return
+    stored_pre = replaces.day_of.get("pre", {})
+    given_pre = json.loads(prepared.day_of_json).get("pre", {})
+    changed = sorted(key for key in {*stored_pre, *given_pre}
+                     if stored_pre.get(key) != given_pre.get(key))
+    raise RecordError(replaces.current_record_id,
+                      f"infusion {prepared.number} is stored as this draft, and the day-of "
+                      "check given differs from it only in what its screening does not hold"
+                      + (f" (pre.{', pre.'.join(changed)})" if changed else "")
+                      + ": check it again as stored, or with the change of a value it screens")
 
 
 def screen_infusion(store: StoreCore, actor: Actor, course_id: str,

@@ -783,6 +783,12 @@ def test_a_draft_infusion_checked_again_unchanged_with_its_signed_checklist_is_s
     infusion = _day_of(1, "2026-11-26T09:00")
     draft = clinic.check_infusion(staff.physician, course_id, infusion)
     screening = clinic.screen_infusion(staff.physician, course_id, infusion)
+    # a change its screening does not hold (the free text): refused, the draft left as it is
+    retold = _day_of(1, "2026-11-26T09:00", since_last="Slept badly.")
+    with pytest.raises(RecordError, match=r"does not hold \(pre\.since_last\)"):
+        clinic.check_infusion(staff.physician, course_id, retold, signed_pdf=sign(
+            clinic.screen_infusion(staff.physician, course_id, retold)))
+    assert clinic.get(staff.physician, draft.record_id).status == "draft"
     signed = clinic.check_infusion(staff.physician, course_id, infusion,
                                    signed_pdf=sign(screening))
     assert (signed.record_id, signed.status) == (draft.record_id, "signed")

@@ -13,6 +13,7 @@ from ketascreen.errors import InputFileError
 from ketascreen.records.commands.session import EXIT_OK, local_time, read_secret_bytes
 
 if TYPE_CHECKING:
+    from ketascreen.course.scores import ScoreProvenance
     from ketascreen.records.courseviews import CourseView
     from ketascreen.records.repository import RecordStore
     from ketascreen.records.users import Actor
@@ -56,6 +57,10 @@ def add_course_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPar
     check.add_argument("--passphrase-file", metavar="FILE",
                        help="file holding the key store's passphrase")
     check.add_argument("--force", action="store_true", help="replace an existing --pdf")
+    check.add_argument("--scores-from", action="append", default=[], metavar="FHIR_SOURCE",
+                       help="fill pre.phq9 / pre.gad7 with the latest PHQ-9 and GAD-7 of a FHIR "
+                       "record taken on the start date or the 7 days before (repeatable); the "
+                       "provenance is printed and stored in the audit trail")
     record = steps.add_parser(
         "record", help="record monitoring, rescue drugs and the discharge after an infusion "
         "(nurse); values need their units")
@@ -139,6 +144,20 @@ def check(store: RecordStore, actor: Actor, args: argparse.Namespace, out: TextI
     if args.sign and not args.pdf:
         raise InputFileError("--sign", "a signed checklist is written: add --pdf OUT.pdf")
     infusion = _read_json(args.infusion)
+    used: list[ScoreProvenance] = []
+    if args.scores_from:
+        from ketascreen.records.scoreimport import (  # noqa: PLC0415
+            course_patient,
+            fill_infusion_scores,
+        )
+
+        infusion, used, warnings = fill_infusion_scores(
+            infusion, [Path(source) for source in args.scores_from],
+            patient=course_patient(store, actor, args.course_id))
+        for warning in warnings:
+            print(f"ketascreen: warning: {warning.describe()}", file=sys.stderr)
+        for provenance in used:
+            print(f"ketascreen: score {provenance.describe()}", file=sys.stderr)
     signed_pdf = None
     staged = None
     if args.pdf:
@@ -163,6 +182,11 @@ def check(store: RecordStore, actor: Actor, args: argparse.Namespace, out: TextI
         if staged is not None:
             staged.discard()
         raise
+    if used:
+        from ketascreen.records.scoreimport import record_score_provenance  # noqa: PLC0415
+
+        record_score_provenance(store, actor, args.course_id, number=infusion["number"],
+                                record_id=stored.record_id, used=used)
     if staged is not None:
         staged.commit()
         print(f"ketascreen: wrote {args.pdf}", file=sys.stderr)

@@ -6,6 +6,10 @@ heart rate, SpO2, MOAA/S and CADSS-6 with the keyboard (Tab moves along a row an
 one, typing replaces a cell). A value outside the patient's own band (the day's pre-infusion
 blood pressure +/-20 %) or beyond one of the clinic's notify values is highlighted with an icon
 and the words in the row's flag column, never by colour alone.
+
+Below the readings, a rescue drug given (drug, dose with its unit, minute) with the drugs given
+so far and their cumulative total per drug, and the discharge (minute, Aldrete score, escort),
+typed in once: the records validate each value and name a refused one by its field path.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QStyle,
     QTableWidget,
@@ -28,13 +35,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ketascreen.models.course import MonitoringReading
+from ketascreen.models.course import Discharge, MonitoringReading, Rescue
 from ketascreen.ui.actions.course import (
     BloodPressureBand,
     NotifyValues,
     ReadingFlag,
     check_reading,
     flag_label,
+    rescue_totals_text,
 )
 from ketascreen.ui.widgets import section_title, set_text, standard_icon
 
@@ -100,6 +108,7 @@ class QtMonitoringForm(QWidget):
         self.table.setAccessibleName("Monitoring readings")
         self.table.itemChanged.connect(self._changed)
         column.addWidget(self.table, 1)
+        self._build_after(column)
         buttons = QHBoxLayout()
         self.add_button = QPushButton("&Add a row", self)
         self.add_button.setObjectName("monitoring-add")
@@ -125,12 +134,100 @@ class QtMonitoringForm(QWidget):
         self._loading = False
         self._loaded: list[dict[str, Any]] = []
 
+    def _build_after(self, column: QVBoxLayout) -> None:
+        """The rescue drug and discharge entries, below the readings (Tab order: drug, dose,
+        minute, then the discharge's minute, Aldrete score and escort)."""
+        form = QFormLayout()
+        column.addLayout(form)
+        self.rescue_given = QLabel(self)
+        self.rescue_given.setObjectName("rescue-given")
+        self.rescue_given.setWordWrap(True)
+        form.addRow("Rescue drugs given:", self.rescue_given)
+        self.rescue: dict[str, QLineEdit] = {}
+        for name, label, hint in (("drug", "Rescue &drug", "e.g. ondansetron"),
+                                  ("dose", "Rescue d&ose", "e.g. 4 mg"),
+                                  ("minute", "Rescue &minute", "minutes from the start")):
+            edit = QLineEdit(self)
+            edit.setObjectName(f"rescue-{name}")
+            edit.setPlaceholderText(hint)
+            edit.setAccessibleName(label.replace("&", ""))
+            self.rescue[name] = edit
+            form.addRow(label + ":", edit)
+        self.discharge_recorded = QLabel(self)
+        self.discharge_recorded.setObjectName("discharge-recorded")
+        form.addRow("Discharge:", self.discharge_recorded)
+        self.discharge: dict[str, QLineEdit] = {}
+        for name, label, hint in (("minute", "Discharge minu&te", "minutes from the start"),
+                                  ("aldrete", "&Aldrete score", "0-10")):
+            edit = QLineEdit(self)
+            edit.setObjectName(f"discharge-{name}")
+            edit.setPlaceholderText(hint)
+            edit.setAccessibleName(label.replace("&", ""))
+            self.discharge[name] = edit
+            form.addRow(label + ":", edit)
+        self.discharge_escort = QComboBox(self)
+        self.discharge_escort.setObjectName("discharge-escort")
+        self.discharge_escort.addItems(["unknown", "yes", "no"])
+        self.discharge_escort.setAccessibleName("Escort home at discharge")
+        form.addRow("&Escort home:", self.discharge_escort)
+        self._recorded_rescue: tuple[Rescue, ...] = ()
+        self._discharged = False
+
+    def load_after(self, rescue: Sequence[Rescue], discharge: Discharge | None) -> None:
+        """Show the rescue drugs recorded (with the cumulative total per drug) and the
+        discharge if recorded (its entry then closed); the entries start empty."""
+        self._recorded_rescue = tuple(rescue)
+        lines = [f"{r.drug} {r.dose} at minute {r.minute}" for r in rescue]
+        set_text(self.rescue_given, "none" if not lines else
+                 "; ".join(lines) + f". Total: {rescue_totals_text(rescue)}")
+        for edit in (*self.rescue.values(), *self.discharge.values()):
+            edit.clear()
+        self.discharge_escort.setCurrentIndex(0)
+        self._discharged = discharge is not None
+        set_text(self.discharge_recorded, "not recorded yet" if discharge is None else
+                 f"recorded: minute {discharge.minute}, Aldrete {discharge.aldrete}, "
+                 f"escort {discharge.escort}")
+        for widget in (*self.discharge.values(), self.discharge_escort):
+            widget.setEnabled(discharge is None)
+        self._loaded_after = self._typed_after()
+
+    def _typed_after(self) -> object:
+        return (self.new_rescue(), self.new_discharge())
+
+    def new_rescue(self) -> list[dict[str, Any]]:
+        """The rescue drug typed (``drug``, ``dose``, ``minute``), or none when its entry is
+        empty; a dose as typed and a minute as a whole number where it is one."""
+        typed = {name: edit.text().strip() for name, edit in self.rescue.items()}
+        if not any(typed.values()):
+            return []
+        entry: dict[str, Any] = {k: v for k, v in typed.items() if v}
+        minute = entry.get("minute")
+        if isinstance(minute, str) and minute.isdigit():
+            entry["minute"] = int(minute)
+        return [entry]
+
+    def new_discharge(self) -> dict[str, Any] | None:
+        """The discharge typed (``minute``, ``aldrete``, ``escort``), or ``None`` when it is
+        recorded already or nothing of it is typed."""
+        if self._discharged:
+            return None
+        typed = {name: edit.text().strip() for name, edit in self.discharge.items()}
+        if not any(typed.values()) and self.discharge_escort.currentIndex() == 0:
+            return None
+        entry: dict[str, Any] = {k: (int(v) if v.isdigit() else v)
+                                 for k, v in typed.items() if v}
+        entry["escort"] = self.discharge_escort.currentText()
+        return entry
+
     def load(self, number: int, minutes: Sequence[int],
              readings: Sequence[MonitoringReading], *, band: BloodPressureBand | None,
-             notify: NotifyValues, baseline: str | None) -> None:
+             notify: NotifyValues, baseline: str | None,
+             rescue: Sequence[Rescue] = (), discharge: Discharge | None = None) -> None:
         """Start the form for infusion ``number``: the recorded readings, and an empty row for
-        every prefilled minute not recorded yet; the band and notify values named above it."""
+        every prefilled minute not recorded yet; the band and notify values named above it;
+        the rescue drugs and discharge recorded (:meth:`load_after`)."""
         self.number, self.band, self.notify = number, band, notify
+        self.load_after(rescue, discharge)
         set_text(self.title, f"Monitoring: infusion {number}")
         band_text = ("unknown: no pre-infusion blood pressure today" if band is None
                      else f"{band.text()} (pre-infusion {baseline} \u00b120 %, C34)")
@@ -160,8 +257,9 @@ class QtMonitoringForm(QWidget):
             self.table.setCurrentCell(0, _COLUMN["blood_pressure"])
 
     def has_input(self) -> bool:
-        """Whether any reading was typed or changed since the form was loaded."""
-        return self.rows() != self._loaded
+        """Whether any reading, rescue drug or discharge value was typed or changed since the
+        form was loaded."""
+        return self.rows() != self._loaded or self._typed_after() != self._loaded_after
 
     def changed_minutes(self, *, up_to: int) -> tuple[int, ...]:
         """The minutes (at or before ``up_to``) of the rows as loaded whose values were changed

@@ -440,18 +440,24 @@ def check_infusion(*, store: RecordStore, actor: Actor, course_id: str,
 
 
 def record_after_infusion(*, store: RecordStore, actor: Actor, course_id: str, number: int,
-                          monitoring: list[dict[str, object]]) -> list[MonitoringFinding]:
-    """Record new monitoring readings of infusion ``number`` (each validated with its unit, the
-    thresholds applied and their findings stored); returns the findings.
+                          monitoring: list[dict[str, object]],
+                          rescue: list[dict[str, object]] | None = None,
+                          discharge: dict[str, object] | None = None
+                          ) -> list[MonitoringFinding]:
+    """Record new monitoring readings, rescue drugs and the discharge of infusion ``number``
+    (each validated with its unit, the thresholds applied and their findings stored); returns
+    the findings.
 
     Raises:
         PermissionDeniedError: the role may not record monitoring (recorded).
         InfusionNotSignedError: the infusion's checklist is not signed.
-        InfusionRecordError: nothing to record.
+        InfusionRecordError: nothing to record, or a second discharge.
         CourseValidationError: a value is invalid, naming its field path.
     """
-    return store.record_after_infusion(actor, course_id, number,
-                                       monitoring=[dict(m) for m in monitoring])
+    return store.record_after_infusion(
+        actor, course_id, number, monitoring=[dict(m) for m in monitoring],
+        rescue=[dict(r) for r in rescue or []],
+        discharge=None if discharge is None else dict(discharge))
 
 
 def course_error_text(*, error: Exception) -> str | None:

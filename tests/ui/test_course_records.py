@@ -364,6 +364,57 @@ def test_a_nurse_records_monitoring_and_sees_no_check_or_sign_control(
     _screenshot(qtbot, view, tmp_path, "course-records-nurse.png")
 
 
+def test_a_nurse_records_rescue_drugs_and_the_discharge(
+        qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic) -> None:
+    """With the keyboard in the monitoring tab: a rescue drug whose dose has no unit is refused
+    by the store naming its field path (nothing recorded); recorded, then a second, the
+    cumulative total per drug shown; the discharge recorded once (its entry then closed)."""
+    course_id = _infusion_signed(clinic)
+    window = signed_in(qtbot, settings, dialogs, clinic, "rnpatel")
+    view = _courses_of_the_open_patient(qtbot, window, clinic.record_id)
+    qtbot.keyClick(view, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    monitoring = view.monitoring
+    assert monitoring.rescue_given.text() == "none"
+    assert monitoring.discharge_recorded.text() == "not recorded yet"
+    monitoring.rescue["drug"].setFocus()
+    _keys(qtbot, "ondansetron")  # Tab: on to the dose, then the minute
+    _keys(qtbot, "4")
+    _keys(qtbot, "15", Qt.Key.Key_Return)
+    assert monitoring.has_input()
+    qtbot.keyClick(monitoring.rescue["minute"], Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert "infusions[0].rescue[0].dose" in monitoring.problems.text()
+    assert clinic.store.course(clinic.people.nurse, course_id).infusions[0].state \
+        is InfusionState.SIGNED  # nothing recorded
+
+    monitoring.rescue["dose"].selectAll()
+    type_into(qtbot, monitoring.rescue["dose"], "4 mg")
+    activate(qtbot, monitoring.save_button)
+    assert dialogs.errors == [] and monitoring.problems.isHidden(), monitoring.problems.text()
+    assert monitoring.rescue_given.text() == ("ondansetron 4 mg at minute 15. Total: "
+                                              "ondansetron 4 mg")
+    assert monitoring.rescue["drug"].text() == ""  # the entry starts empty again
+    monitoring.rescue["drug"].setFocus()
+    _keys(qtbot, "ondansetron")
+    _keys(qtbot, "4 mg")
+    _keys(qtbot, "50")  # and on to the discharge: minute, Aldrete score, escort
+    _keys(qtbot, "90")
+    _keys(qtbot, "10")
+    focus = QApplication.focusWidget()
+    assert focus is monitoring.discharge_escort
+    qtbot.keyClick(focus, Qt.Key.Key_Y)
+    qtbot.keyClick(focus, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert dialogs.errors == [] and monitoring.problems.isHidden(), monitoring.problems.text()
+    assert monitoring.rescue_given.text().endswith("Total: ondansetron 8 mg")
+    assert monitoring.discharge_recorded.text() == ("recorded: minute 90, Aldrete 10, "
+                                                    "escort yes")
+    assert not monitoring.discharge["minute"].isEnabled()  # recorded once
+    shown = clinic.store.course(clinic.people.nurse, course_id).infusions[0]
+    assert shown.state is InfusionState.DISCHARGED
+    document = clinic.store.course_document(clinic.people.nurse, course_id).infusion(1)
+    assert [(r.drug, r.dose, r.minute) for r in document.rescue] == [
+        ("ondansetron", "4 mg", 15), ("ondansetron", "4 mg", 50)]
+
+
 def test_refusals_are_worded_from_the_typed_errors(
         qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic) -> None:
     course_id = _infusion_signed(clinic)
@@ -475,3 +526,25 @@ def test_the_wheel_changes_nothing_in_a_course_of_the_records(
             _wheel(combo, notches)
     assert [c.currentText() for c in combos] == before
     assert not window.course.unsaved()
+
+
+def test_rescue_totals_and_a_course_file_with_rescue_and_discharge() -> None:
+    """The cumulative total per drug in mg (a dose in micrograms converted), and the course
+    file's monitoring save keeping the rescue drugs given and adding the typed ones."""
+    from ketascreen.models.course import Rescue
+    from ketascreen.models.parsing import load_course
+    from ketascreen.ui.actions.course import course_with_monitoring, rescue_totals_text
+
+    assert rescue_totals_text([]) == "none"
+    given = [Rescue(drug="ondansetron", dose="4 mg", minute=15),
+             Rescue(drug="midazolam", dose="500 mcg", minute=20),
+             Rescue(drug="ondansetron", dose="4 mg", minute=50)]
+    assert rescue_totals_text(given) == "ondansetron 8 mg; midazolam 0.5 mg"
+    course = load_course(COURSE_EXAMPLE)
+    first = course.infusion(1)
+    rows = [r.model_dump(mode="json", exclude_none=True) for r in first.monitoring]
+    saved = course_with_monitoring(course, 1, rows,
+                                   rescue=[{"drug": "ondansetron", "dose": "2 mg",
+                                            "minute": 60}])
+    assert [r.dose for r in saved.infusion(1).rescue] == ["4 mg", "2 mg"]
+    assert saved.infusion(1).discharge == first.discharge

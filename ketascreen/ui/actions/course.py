@@ -25,12 +25,12 @@ from ketascreen.course import monitoring as core
 from ketascreen.course.figures import DEFAULT_THRESHOLDS, CourseThresholds
 from ketascreen.course.outcome import CourseScreening
 from ketascreen.errors import FieldProblem, UnitInputError
-from ketascreen.models.course import COURSE_FORMAT, Course, DayOfCheck, Infusion
+from ketascreen.models.course import COURSE_FORMAT, Course, DayOfCheck, Infusion, Rescue
 from ketascreen.models.parsing import CourseValidationError, load_course, parse_course
 from ketascreen.reports.chart import phq9_chart
 from ketascreen.screening import run_course
 from ketascreen.ui.actions.screening import FormScreening, ruleset
-from ketascreen.units import Dimension, parse_quantity
+from ketascreen.units import Dimension, Quantity, parse_quantity
 
 if TYPE_CHECKING:
     from ketascreen.models.case import Case
@@ -521,9 +521,12 @@ def _worded(found: Sequence[core.MonitoringFlag], band: BloodPressureBand | None
 
 
 def course_with_monitoring(course: Course, number: int,
-                           rows: Sequence[Mapping[str, Any]]) -> Course:
+                           rows: Sequence[Mapping[str, Any]], *,
+                           rescue: Sequence[Mapping[str, Any]] = (),
+                           discharge: Mapping[str, Any] | None = None) -> Course:
     """``course`` with infusion ``number``'s monitoring record replaced by ``rows`` (rows with
-    no reading left out).
+    no reading left out), the ``rescue`` drugs added after those given, and the ``discharge``
+    when given.
 
     Raises:
         CourseValidationError: a value is invalid; the problem names its full field path
@@ -537,8 +540,24 @@ def course_with_monitoring(course: Course, number: int,
         reading = {k: v for k, v in row.items() if v not in (None, "")}
         if set(reading) - {"minute"}:
             readings.append(reading)
-    data["infusions"][number - 1]["monitoring"] = readings
+    target = data["infusions"][number - 1]
+    target["monitoring"] = readings
+    if rescue:
+        target["rescue"] = [*target.get("rescue", []), *(dict(r) for r in rescue)]
+    if discharge is not None:
+        target["discharge"] = dict(discharge)
     return parse_course(data)
+
+
+def rescue_totals_text(rescue: Sequence[Rescue]) -> str:
+    """The cumulative dose of each rescue drug given, in milligrams, in the order first given
+    (``"ondansetron 8 mg; midazolam 1 mg"``); ``"none"`` when none was given."""
+    totals: dict[str, Quantity] = {}
+    for item in rescue:
+        dose = item.dose_quantity().to("mg")
+        totals[item.drug] = totals[item.drug] + dose if item.drug in totals else dose
+    return "; ".join(f"{drug} {total.magnitude:g} mg" for drug, total in totals.items()) \
+        or "none"
 
 
 def problems_of(error: CourseValidationError) -> tuple[FieldProblem, ...]:

@@ -195,7 +195,7 @@ class CourseController(QObject):
         view.monitoring.load(
             number, () if minutes is None else course_actions.monitoring_minutes(minutes),
             infusion.monitoring, band=band, notify=self._notify_values(),
-            baseline=baseline)
+            baseline=baseline, rescue=infusion.rescue, discharge=infusion.discharge)
 
     def _notify_values(self) -> course_actions.NotifyValues:
         try:
@@ -276,8 +276,10 @@ class CourseController(QObject):
         if self.course is None or self.view is None:
             return False
         try:
+            form = self.view.monitoring
             course = course_actions.course_with_monitoring(
-                self.course, self.monitored, self.view.monitoring.rows())
+                self.course, self.monitored, form.rows(), rescue=form.new_rescue(),
+                discharge=form.new_discharge())
         except CourseValidationError as error:
             self.view.monitoring.show_problems(
                 [describe_problem(p, with_field=p.field) for p in error.problems])
@@ -562,13 +564,16 @@ class CourseController(QObject):
             return False
         readings = course_actions.new_readings(self.course, self.monitored,
                                                self.view.monitoring.rows())
-        if not readings:
-            self.view.monitoring.show_problems(["No new reading typed to record."])
+        rescue = self.view.monitoring.new_rescue()
+        discharge = self.view.monitoring.new_discharge()
+        if not readings and not rescue and discharge is None:
+            self.view.monitoring.show_problems(
+                ["No new reading, rescue drug or discharge typed to record."])
             return False
         try:
             findings = records_actions.record_after_infusion(
                 store=store, actor=actor, course_id=self.course_id, number=self.monitored,
-                monitoring=readings)
+                monitoring=readings, rescue=rescue, discharge=discharge)
         except CourseValidationError as error:
             self.view.monitoring.show_problems(
                 [describe_problem(p, with_field=p.field) for p in error.problems])
@@ -578,6 +583,7 @@ class CourseController(QObject):
             return False
         number = self.monitored
         self.reload_stored(keep_recheck=self.view.recheck.has_input())
-        self.message.emit(f"Recorded {len(readings)} reading(s) of infusion {number} "
-                          f"({len(findings)} finding(s))", 0)
+        self.message.emit(f"Recorded {len(readings)} reading(s), {len(rescue)} rescue drug(s)"
+                          + (", the discharge" if discharge is not None else "")
+                          + f" of infusion {number} ({len(findings)} finding(s))", 0)
         return True

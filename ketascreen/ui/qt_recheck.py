@@ -239,7 +239,9 @@ class QtRecheckForm(QWidget):
     def _text(self, name: str) -> str:
         if name in self.edits:
             return self.edits[name].text().strip()
-        return self.choices[name].currentText()
+        if name in self.choices:
+            return self.choices[name].currentText()
+        return self.medications.toPlainText()
 
     def _update_mark(self, name: str) -> None:
         mark, carried, draft = self.marks[name], self._carried(name), self._draft(name)
@@ -280,8 +282,9 @@ class QtRecheckForm(QWidget):
             draft = self._draft(name)
             found = -1 if draft is None else combo.findText(draft)
             combo.setCurrentIndex(max(found, 0))
-        medications = self._carried("medications")
-        self.medications.setPlainText("" if medications is None else medications.value)
+        medications, own = self._carried("medications"), self._draft("medications")
+        self.medications.setPlainText(own if own is not None else "" if medications is None
+                                      else medications.value)
         for name in self.marks:
             self._update_mark(name)
         self.acknowledgements = []

@@ -548,3 +548,35 @@ def test_rescue_totals_and_a_course_file_with_rescue_and_discharge() -> None:
                                             "minute": 60}])
     assert [r.dose for r in saved.infusion(1).rescue] == ["4 mg", "2 mg"]
     assert saved.infusion(1).discharge == first.discharge
+
+
+def test_a_drafts_own_medication_list_is_shown_and_kept(qtbot: QtBot) -> None:
+    """A draft infusion 2 with its own medication list (the Xanax stopped): the re-check form
+    shows that list marked as the draft's, and the re-checked infusion keeps it (the form
+    never edits the list); the twin, a new infusion 4 after the example, shows it carried from
+    infusion 2."""
+    from ketascreen.models.parsing import parse_course
+    from ketascreen.ui.actions.course import course_with_recheck, recheck_prefill
+
+    data = json.loads(COURSE_EXAMPLE.read_text(encoding="utf-8"))
+    data["infusions"] = [data["infusions"][0], {
+        k: v for k, v in data["infusions"][1].items()
+        if k not in ("monitoring", "rescue", "discharge")}]
+    course = parse_course(data)
+    prefill = recheck_prefill(course, again=True)
+    assert prefill.number == 2 and "Xanax 0.5 mg tablet (1 mg a day) [stopped]" in \
+        prefill.draft["medications"]
+    form = QtRecheckForm()
+    qtbot.addWidget(form)
+    form.load(prefill, start="2026-12-01T09:00")
+    assert "[stopped]" in form.medications.toPlainText()
+    assert form.mark_text("medications").startswith("\u270e the draft's value (infusion 2")
+    start, pre, protocol = form.values()
+    kept = course_with_recheck(course, prefill, start=start, pre=pre, protocol=protocol)
+    assert kept.infusion(2).pre.medications == course.infusion(2).pre.medications
+    assert kept.infusion(2).pre == course.infusion(2).pre  # unchanged: the draft as stored
+
+    nxt = recheck_prefill(parse_course(json.loads(COURSE_EXAMPLE.read_text(encoding="utf-8"))))
+    assert nxt.number == 4 and nxt.draft == {}
+    assert nxt.carried["medications"].source == "infusion 2"
+    assert "[stopped]" in nxt.carried["medications"].value

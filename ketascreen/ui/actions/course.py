@@ -260,7 +260,8 @@ class RecheckPrefill:
             the nurse edits it.
         draft: a draft checked again (its checklist not signed): its own day-of values by
             form field (``pre`` keys, ``escort``/``pregnancy_test``/``urinary_symptoms``,
-            ``dose``, ``duration``) as the form shows them; loaded as the draft's (not carried:
+            ``dose``, ``duration``, and its own ``medications`` list's lines) as the form
+            shows them; loaded as the draft's (not carried:
             they are written back as typed, so an unchanged draft is signed as it is).
     """
 
@@ -328,6 +329,9 @@ def recheck_prefill(course: Course, *, again: bool = False) -> RecheckPrefill:
         elif screened is not None:
             carried[name] = Carried(str(screened), "the screening")
     draft = draft_values(last) if again else {}
+    if again and last.pre.medications is not None:  # the draft's own list is the one in force
+        dumped = tuple(m.model_dump(mode="json", exclude_none=True) for m in last.pre.medications)
+        draft["medications"] = "\n".join(_medication_line(m) for m in dumped) or "(none)"
     return RecheckPrefill(number=number, new=new, previous=previous, carried=carried,
                           medications=dumped, draft=draft)
 
@@ -392,6 +396,9 @@ def course_with_recheck(course: Course, prefill: RecheckPrefill, *, start: str,
         data["infusions"].append(infusion)
     else:
         kept = data["infusions"][prefill.number - 1]
+        own = kept.get("pre", {}).get("medications")
+        if own is not None and "medications" not in infusion["pre"]:
+            infusion["pre"]["medications"] = own  # the form shows the list, never edits it
         kept.update(infusion)
     return parse_course(data)
 

@@ -287,7 +287,7 @@ class QtRecheckForm(QWidget):
                                       else medications.value)
         for name in self.marks:
             self._update_mark(name)
-        self.acknowledgements = []
+        self.acknowledgements = [dict(a) for a in prefill.acknowledgements]  # a draft's own
         self.show_outcome(None, ())
         self._loaded = self._typed()
 

@@ -551,8 +551,9 @@ def test_rescue_totals_and_a_course_file_with_rescue_and_discharge() -> None:
 
 
 def test_a_drafts_own_medication_list_is_shown_and_kept(qtbot: QtBot) -> None:
-    """A draft infusion 2 with its own medication list (the Xanax stopped): the re-check form
-    shows that list marked as the draft's, and the re-checked infusion keeps it (the form
+    """A draft infusion 2 with its own medication list (the Xanax stopped) and acknowledgement:
+    the re-check form shows the list marked as the draft's and loads the acknowledgement, and
+    the re-checked infusion keeps both (the form
     never edits the list); the twin, a new infusion 4 after the example, shows it carried from
     infusion 2."""
     from ketascreen.models.parsing import parse_course
@@ -562,21 +563,27 @@ def test_a_drafts_own_medication_list_is_shown_and_kept(qtbot: QtBot) -> None:
     data["infusions"] = [data["infusions"][0], {
         k: v for k, v in data["infusions"][1].items()
         if k not in ("monitoring", "rescue", "discharge")}]
+    seen = {"concept": "benzodiazepine", "reason": "Alprazolam stopped, held the night before."}
+    data["infusions"][1]["acknowledgements"] = [seen]
     course = parse_course(data)
     prefill = recheck_prefill(course, again=True)
+    assert prefill.acknowledgements == (seen,)
     assert prefill.number == 2 and "Xanax 0.5 mg tablet (1 mg a day) [stopped]" in \
         prefill.draft["medications"]
     form = QtRecheckForm()
     qtbot.addWidget(form)
-    form.load(prefill, start="2026-12-01T09:00")
+    form.load(prefill, start=course.infusion(2).start.strftime("%Y-%m-%dT%H:%M"))
     assert "[stopped]" in form.medications.toPlainText()
+    assert form.acknowledgements == [seen] and not form.has_input()  # the draft's own
     assert form.mark_text("medications").startswith("\u270e the draft's value (infusion 2")
     start, pre, protocol = form.values()
-    kept = course_with_recheck(course, prefill, start=start, pre=pre, protocol=protocol)
+    kept = course_with_recheck(course, prefill, start=start, pre=pre, protocol=protocol,
+                               acknowledgements=form.acknowledgements)
+    assert kept.infusion(2) == course.infusion(2)  # the draft as stored, acknowledgement too
     assert kept.infusion(2).pre.medications == course.infusion(2).pre.medications
     assert kept.infusion(2).pre == course.infusion(2).pre  # unchanged: the draft as stored
 
     nxt = recheck_prefill(parse_course(json.loads(COURSE_EXAMPLE.read_text(encoding="utf-8"))))
-    assert nxt.number == 4 and nxt.draft == {}
+    assert nxt.number == 4 and nxt.draft == {} and nxt.acknowledgements == ()
     assert nxt.carried["medications"].source == "infusion 2"
     assert "[stopped]" in nxt.carried["medications"].value

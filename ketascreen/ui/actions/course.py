@@ -271,6 +271,8 @@ class RecheckPrefill:
     carried: Mapping[RecheckField, Carried]
     medications: tuple[dict[str, Any], ...] = field(default=())
     draft: Mapping[str, str] = field(default_factory=dict)
+    acknowledgements: tuple[dict[str, str], ...] = ()
+    """A draft's own acknowledgements (``concept``, ``reason``), kept when it is checked again."""
 
 
 def _medication_line(entry: Mapping[str, Any]) -> str:
@@ -332,8 +334,10 @@ def recheck_prefill(course: Course, *, again: bool = False) -> RecheckPrefill:
     if again and last.pre.medications is not None:  # the draft's own list is the one in force
         dumped = tuple(m.model_dump(mode="json", exclude_none=True) for m in last.pre.medications)
         draft["medications"] = "\n".join(_medication_line(m) for m in dumped) or "(none)"
+    acknowledged = tuple({"concept": a.concept, "reason": a.reason}
+                         for a in last.acknowledgements) if again else ()
     return RecheckPrefill(number=number, new=new, previous=previous, carried=carried,
-                          medications=dumped, draft=draft)
+                          medications=dumped, draft=draft, acknowledgements=acknowledged)
 
 
 def draft_values(infusion: Infusion) -> dict[str, str]:

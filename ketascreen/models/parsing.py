@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ketascreen.errors import CaseValidationError, FieldProblem
-from ketascreen.models.case import Case
+from ketascreen.models.case import CASE_FORMAT, Case
 from ketascreen.models.course import COURSE_FORMAT, Course
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 _MAX_CASE_BYTES = 5_000_000
 
@@ -68,7 +70,7 @@ _MODEL_LEVEL = frozenset({"dates", "coded", "preparation", "course"})
 
 
 def problems_from(error: ValidationError, *,
-                  document: str = "ketascreen-case/1") -> list[FieldProblem]:
+                  document: str = CASE_FORMAT) -> list[FieldProblem]:
     """Turn pydantic's errors into field-naming problems, dropping union-branch noise.
 
     Args:
@@ -116,16 +118,22 @@ def parse_case(data: object, *, source: str | None = None) -> Case:
     Raises:
         CaseValidationError: naming every offending field and value.
     """
+    return _validated(Case, data, source=source, error=CaseValidationError,
+                      document=CASE_FORMAT)
+
+
+def _validated(model: type[_Model], data: object, *, source: str | None,
+               error: type[CaseValidationError], document: str) -> _Model:
+    """``data`` validated as ``model``, or ``error`` naming every offending field."""
     if not isinstance(data, dict):
-        raise CaseValidationError([FieldProblem("(document)", "must be a JSON object")],
-                                  source=source)
+        raise error([FieldProblem("(document)", "must be a JSON object")], source=source)
     try:
-        return Case.model_validate(data)
-    except ValidationError as error:
-        raise CaseValidationError(problems_from(error), source=source) from None
+        return model.model_validate(data)
+    except ValidationError as found:
+        raise error(problems_from(found, document=document), source=source) from None
     except RecursionError:
-        raise CaseValidationError([FieldProblem("(document)", "is nested too deeply")],
-                                  source=source) from None
+        raise error([FieldProblem("(document)", "is nested too deeply")],
+                    source=source) from None
 
 
 def _json_value(text: str | bytes, *, source: str | None, what: str,
@@ -182,17 +190,8 @@ def parse_course(data: object, *, source: str | None = None) -> Course:
         CourseValidationError: naming every offending field by its full path, e.g.
             ``infusions[2].pre.phq9[8]`` or ``screening.measurements.weight``.
     """
-    if not isinstance(data, dict):
-        raise CourseValidationError([FieldProblem("(document)", "must be a JSON object")],
-                                    source=source)
-    try:
-        return Course.model_validate(data)
-    except ValidationError as error:
-        raise CourseValidationError(problems_from(error, document=COURSE_FORMAT),
-                                    source=source) from None
-    except RecursionError:
-        raise CourseValidationError([FieldProblem("(document)", "is nested too deeply")],
-                                    source=source) from None
+    return _validated(Course, data, source=source, error=CourseValidationError,
+                      document=COURSE_FORMAT)
 
 
 def parse_course_json(text: str | bytes, *, source: str | None = None) -> Course:

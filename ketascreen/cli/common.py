@@ -4,9 +4,6 @@ a records database is there to consult."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
-from ketascreen.errors import InputFileError
 
 EXIT_OK = 0
 EXIT_INVALID_INPUT = 2
@@ -17,22 +14,6 @@ EXIT_UNTRUSTED = 5
 """`verify`: intact and unmodified, but a signer is not one the clinic trusts."""
 ENV_TRUST = "KETASCREEN_TRUST"
 """Trust bundle(s) for `verify` (PEM files, separated by the path separator)."""
-
-
-def read_passphrase(path: str) -> bytes:
-    """The passphrase in the file ``path`` (one trailing newline dropped).
-
-    Raises:
-        InputFileError: the file cannot be read or is empty.
-    """
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise InputFileError(path, f"cannot read the passphrase file: {error.strerror}") from None
-    passphrase = data.removesuffix(b"\n").removesuffix(b"\r")
-    if not passphrase:
-        raise InputFileError(path, "the passphrase file is empty")
-    return passphrase
 
 
 def records_database_exists() -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,7 +14,6 @@ from typing import TYPE_CHECKING, TextIO
 from ketascreen.cli.common import (
     EXIT_INVALID_INPUT,
     EXIT_OK,
-    read_passphrase,
     records_database_exists,
 )
 from ketascreen.errors import InputFileError, KetascreenError
@@ -269,23 +267,16 @@ def _stage_pdf(args: argparse.Namespace, screening: Screening,
     """Produce the checklist and write it to a temporary file beside ``--pdf`` (not in place:
     see :class:`~ketascreen.reports.output.StagedFile`)."""
     from ketascreen.reports.output import (  # noqa: PLC0415
-        DEFAULT_CLINIC,
-        SigningRequest,
+        clinic_name,
         produce_checklist,
+        signing_request,
         stage_file,
     )
 
-    signing = None
-    if args.sign:
-        try:
-            key = Path(args.sign).read_bytes()
-        except OSError as error:
-            raise InputFileError(args.sign, f"cannot be read: {error.strerror}") from None
-        signing = SigningRequest(key, read_passphrase(args.passphrase_file), args.sign)
+    signing = signing_request(args.sign, args.passphrase_file) if args.sign else None
     data, checklist = produce_checklist(
         screening, page_size=args.page_size, import_warnings=import_warnings,
-        clinic=args.clinic or os.environ.get("KETASCREEN_CLINIC") or DEFAULT_CLINIC,
-        signing=signing, audit_head=audit_head)
+        clinic=clinic_name(args.clinic), signing=signing, audit_head=audit_head)
     return data, checklist, stage_file(Path(args.pdf), data, force=args.force)
 
 

@@ -18,10 +18,10 @@ from ketascreen.cli.common import (
     EXIT_NOT_VALID,
     EXIT_OK,
     EXIT_UNTRUSTED,
-    read_passphrase,
     records_database_exists,
 )
 from ketascreen.errors import InputFileError, KetascreenError
+from ketascreen.secretfile import read_secret
 
 
 def keygen(args: argparse.Namespace) -> int:
@@ -34,7 +34,7 @@ def keygen(args: argparse.Namespace) -> int:
     name = checked_visible(args.name, field="--name")
     credentials = checked_visible(args.credentials, field="--credentials") if args.credentials \
         else ""
-    passphrase = read_passphrase(args.passphrase_file)
+    passphrase = read_secret(args.passphrase_file, "passphrase")
     out = Path(args.out)
     pair = generate_self_signed(name, passphrase, credentials=credentials,
                                 key_type=args.key_type)

@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ketascreen.errors import KetascreenError
+from ketascreen.errors import InputFileError, KetascreenError
 from ketascreen.models.checklist import SIGNATURE_MEANING, Checklist, Signer, canonical_json
 from ketascreen.reports.attachments import CASE_ATTACHMENT, RESULT_ATTACHMENT
 from ketascreen.reports.pdf import PageSize
 from ketascreen.reports.pdf_infusion import renderer_for
 from ketascreen.screening import DEFAULT_CLINIC, Screening, SigningRefusedError, checklist
+from ketascreen.secretfile import read_secret
 from ketascreen.tempfiles import TEMP_PREFIX, TEMP_SUFFIX
 
 if TYPE_CHECKING:
@@ -54,6 +55,29 @@ class SigningRequest:
     pkcs12: bytes
     passphrase: bytes
     path: str
+
+
+CLINIC_ENV = "KETASCREEN_CLINIC"
+"""The clinic name printed on checklists made on the command line (when none is given)."""
+
+
+def clinic_name(given: str | None = None) -> str:
+    """The clinic name printed on a checklist: ``given``, else ``$KETASCREEN_CLINIC``, else
+    the default."""
+    return given or os.environ.get(CLINIC_ENV) or DEFAULT_CLINIC
+
+
+def signing_request(key_path: str, passphrase_file: str) -> SigningRequest:
+    """The key store at ``key_path`` with the passphrase in ``passphrase_file``.
+
+    Raises:
+        InputFileError: either file cannot be read (or the passphrase file is empty).
+    """
+    try:
+        key = Path(key_path).read_bytes()
+    except OSError as error:
+        raise InputFileError(key_path, f"cannot be read: {error.strerror}") from None
+    return SigningRequest(key, read_secret(passphrase_file, "passphrase"), key_path)
 
 
 @dataclass(frozen=True)

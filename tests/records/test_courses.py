@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pypdf
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -482,12 +483,15 @@ def test_command_line(tmp_path: Path, database_url: str, monkeypatch: pytest.Mon
     checklist = tmp_path / "infusion-1.pdf"
     signing = ["--pdf", str(checklist), "--sign", str(clinic.key), "--passphrase-file",
                str(clinic.passphrase)]
+    monkeypatch.setenv("KETASCREEN_CLINIC", "Riverside Ketamine Clinic")
     assert main(["infusion", "check", course_id, str(infusion_file), *signing,
                  *_as(clinic, "drsmith")]) == 0
     signed = capsys.readouterr()
     assert "(signed, decision clear)" in signed.err, signed
     assert draft.out.startswith("KS-") and draft.out == signed.out  # the draft itself signed
-    assert checklist.stat().st_size > 0
+    # The clinic's name is printed on the infusion checklist as on the screening's.
+    page = pypdf.PdfReader(checklist).pages[0].extract_text()
+    assert "Riverside Ketamine Clinic" in page
     assert main(["infusion", "check", course_id, str(infusion_file), *signing, "--force",
                  *_as(clinic, "drsmith")]) == 2  # signed: never changed (amend it)
     assert "never changed" in capsys.readouterr().err

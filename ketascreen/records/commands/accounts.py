@@ -14,8 +14,8 @@ from ketascreen.records.commands.session import (
     local_time,
     login,
     new_password,
-    read_secret_bytes,
 )
+from ketascreen.secretfile import read_secret
 
 if TYPE_CHECKING:
     from ketascreen.records.repository import RecordStore
@@ -36,7 +36,7 @@ def _certificate_file(args: argparse.Namespace) -> CertificateFacts:
         data = Path(args.certificate).read_bytes()
     except OSError as error:
         raise InputFileError(args.certificate, f"cannot be read: {error.strerror}") from None
-    passphrase = (read_secret_bytes(args.passphrase_file, "passphrase")
+    passphrase = (read_secret(args.passphrase_file, "passphrase")
                   if args.passphrase_file else None)
     return read_certificate(data, passphrase=passphrase, path=args.certificate)
 

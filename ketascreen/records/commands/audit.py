@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from ketascreen.errors import InputFileError
-from ketascreen.records.commands.session import EXIT_BROKEN, EXIT_OK, login, read_secret_bytes
+from ketascreen.records.commands.session import EXIT_BROKEN, EXIT_OK, login
+from ketascreen.secretfile import read_secret
 
 if TYPE_CHECKING:
     from ketascreen.records.checkpoint import Checkpoint
@@ -52,7 +53,7 @@ def checkpoint(store: RecordStore, args: argparse.Namespace) -> int:
     from ketascreen.reports.output import write_atomically  # noqa: PLC0415
 
     actor = login(store, args)
-    passphrase = read_secret_bytes(args.passphrase_file, "passphrase")
+    passphrase = read_secret(args.passphrase_file, "passphrase")
     try:
         key = Path(args.sign).read_bytes()
     except OSError as error:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ketascreen.errors import InputFileError
-from ketascreen.records.commands.session import EXIT_OK, local_time, read_secret_bytes
+from ketascreen.records.commands.session import EXIT_OK, local_time
 
 if TYPE_CHECKING:
     from ketascreen.course.scores import ScoreProvenance
@@ -136,8 +136,9 @@ def check(store: RecordStore, actor: Actor, args: argparse.Namespace, out: TextI
     checklist (signed with ``--sign``, embedding the audit head) and store it, signed when
     signed; the checklist is put in place only once the record is stored."""
     from ketascreen.reports.output import (  # noqa: PLC0415
-        SigningRequest,
+        clinic_name,
         produce_checklist,
+        signing_request,
         stage_file,
     )
 
@@ -164,15 +165,10 @@ def check(store: RecordStore, actor: Actor, args: argparse.Namespace, out: TextI
         screening = store.screen_infusion(actor, args.course_id, infusion)
         signing = None
         if args.sign:
-            try:
-                key = Path(args.sign).read_bytes()
-            except OSError as error:
-                raise InputFileError(args.sign, f"cannot be read: {error.strerror}") from None
             if not args.passphrase_file:
                 raise InputFileError("--sign", "give the key's --passphrase-file")
-            signing = SigningRequest(key, read_secret_bytes(args.passphrase_file, "passphrase"),
-                                     args.sign)
-        data, _ = produce_checklist(screening, signing=signing,
+            signing = signing_request(args.sign, args.passphrase_file)
+        data, _ = produce_checklist(screening, signing=signing, clinic=clinic_name(),
                                     audit_head=store.audit_head() if signing else None)
         staged = stage_file(Path(args.pdf), data, force=args.force)
         signed_pdf = data if signing else None

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ketascreen.errors import InputFileError, RecordExistsError
-from ketascreen.records.commands.session import login, open_store, read_secret_bytes
+from ketascreen.records.commands.session import login, open_store
+from ketascreen.secretfile import read_secret
 
 if TYPE_CHECKING:
     from ketascreen.screening import Screening
@@ -67,7 +68,7 @@ class Saver:
         from ketascreen.records.certificates import check_signer  # noqa: PLC0415
         from ketascreen.reports.keys import read_certificate  # noqa: PLC0415
 
-        passphrase = read_secret_bytes(self._args.passphrase_file, "passphrase")
+        passphrase = read_secret(self._args.passphrase_file, "passphrase")
         try:
             data = Path(self._args.sign).read_bytes()
         except OSError as error:

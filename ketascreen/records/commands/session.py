@@ -7,9 +7,9 @@ import argparse
 import getpass
 import os
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ketascreen import secretfile
 from ketascreen.errors import AuthenticationFailedError, InputFileError, UserAccountError
 
 if TYPE_CHECKING:
@@ -21,22 +21,6 @@ EXIT_OK = 0
 EXIT_BROKEN = 1
 
 
-def read_secret_bytes(path: str, what: str) -> bytes:
-    """The secret in the file ``path`` (one trailing newline dropped).
-
-    Raises:
-        InputFileError: naming the file when it cannot be read or is empty.
-    """
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise InputFileError(path, f"cannot read the {what} file: {error.strerror}") from None
-    secret = data.removesuffix(b"\n").removesuffix(b"\r")
-    if not secret:
-        raise InputFileError(path, f"the {what} file is empty")
-    return secret
-
-
 def read_secret(path: str, what: str) -> str:
     """The secret in the file ``path`` as text.
 
@@ -44,7 +28,7 @@ def read_secret(path: str, what: str) -> str:
         InputFileError: naming the file when it cannot be read, is empty or is not UTF-8.
     """
     try:
-        return read_secret_bytes(path, what).decode("utf-8", errors="strict")
+        return secretfile.read_secret(path, what).decode("utf-8", errors="strict")
     except UnicodeDecodeError:
         raise InputFileError(path, f"the {what} file is not UTF-8 text") from None
 

@@ -1,7 +1,7 @@
 """The nurse's monitoring form of one infusion: a row per reading, times prefilled.
 
 The rows' minutes come from the cadence (every 10 minutes during the infusion, every 15 after
-it: :func:`~ketascreen.ui.actions.course.monitoring_minutes`); the nurse types blood pressure,
+it: :func:`~ketascreen.ui.actions.monitoring.monitoring_minutes`); the nurse types blood pressure,
 heart rate, SpO2, MOAA/S and CADSS-6 with the keyboard (Tab moves along a row and on to the next
 one, typing replaces a cell). A value outside the patient's own band (the day's pre-infusion
 blood pressure +/-20 %) or beyond one of the clinic's notify values is highlighted with an icon
@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from ketascreen.models.course import Discharge, MonitoringReading, Rescue
-from ketascreen.ui.actions.course import (
+from ketascreen.ui.actions.monitoring import (
     BloodPressureBand,
     NotifyValues,
     ReadingFlag,

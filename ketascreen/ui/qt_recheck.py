@@ -1,6 +1,6 @@
 """The day-of re-check form of the next infusion of a course.
 
-The form starts from :class:`~ketascreen.ui.actions.course.RecheckPrefill`: the weight, the
+The form starts from :class:`~ketascreen.ui.actions.recheck.RecheckPrefill`: the weight, the
 medication list and the protocol (dose, duration) carried over from the previous infusion (or
 the screening), each marked beside its field with an icon and words ("carried over from
 infusion 3: confirm or change"), never by colour alone. A carried value left as it is is not
@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from ketascreen.course.outcome import CourseScreening
 from ketascreen.errors import FieldProblem
-from ketascreen.ui.actions.course import (
+from ketascreen.ui.actions.recheck import (
     Carried,
     RecheckField,
     RecheckPrefill,

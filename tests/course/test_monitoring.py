@@ -27,7 +27,7 @@ from ketascreen.knowledge.policy import load_policy
 from ketascreen.models.course import MonitoringReading
 from ketascreen.records.monitoring import reading_findings
 from ketascreen.rules import RuleSet
-from ketascreen.ui.actions import course as app
+from ketascreen.ui.actions import monitoring as app
 from ketascreen.units import Dimension, parse_blood_pressure, parse_quantity
 
 _VECTORS: dict[str, Any] = json.loads(

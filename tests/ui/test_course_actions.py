@@ -14,6 +14,8 @@ import pytest
 from ketascreen.models.parsing import CourseValidationError, parse_course
 from ketascreen.rules import RuleSet
 from ketascreen.ui.actions import course as ca
+from ketascreen.ui.actions import monitoring as mon
+from ketascreen.ui.actions import recheck as rc
 from tests.course.helpers import example_course
 
 
@@ -63,63 +65,63 @@ def test_the_example_course_rows() -> None:
 # -- the re-check prefill ----------------------------------------------------------------------
 
 def test_the_next_infusion_carries_the_latest_weight_medications_and_protocol() -> None:
-    prefill = ca.recheck_prefill(_course())
+    prefill = rc.recheck_prefill(_course())
     assert (prefill.number, prefill.new, prefill.previous) == (4, True, 3)
-    assert prefill.carried["weight"] == ca.Carried("186 lb", "infusion 3")
+    assert prefill.carried["weight"] == rc.Carried("186 lb", "infusion 3")
     assert prefill.carried["medications"].source == "infusion 2"
     assert "Xanax 0.5 mg tablet (1 mg a day) [stopped]" in prefill.carried["medications"].value
-    assert prefill.carried["dose"] == ca.Carried("0.5 mg/kg", "infusion 3")
-    assert prefill.carried["duration"] == ca.Carried("40 min", "infusion 3")
+    assert prefill.carried["dose"] == rc.Carried("0.5 mg/kg", "infusion 3")
+    assert prefill.carried["duration"] == rc.Carried("40 min", "infusion 3")
     assert set(prefill.carried) == {"weight", "medications", "dose", "duration"}
-    assert ca.carried_label(prefill.carried["weight"]).startswith("\u21bb carried over from "
+    assert rc.carried_label(prefill.carried["weight"]).startswith("\u21bb carried over from "
                                                                  "infusion 3")
 
 
 def test_a_planned_last_infusion_is_the_one_rechecked() -> None:
-    prefill = ca.recheck_prefill(_course(_with_planned_fourth()))
+    prefill = rc.recheck_prefill(_course(_with_planned_fourth()))
     assert (prefill.number, prefill.new, prefill.previous) == (4, False, 3)
-    assert prefill.carried["dose"] == ca.Carried("0.5 mg/kg", "infusion 3")
+    assert prefill.carried["dose"] == rc.Carried("0.5 mg/kg", "infusion 3")
     data = _with_planned_fourth()
     data["infusions"][3]["dose"] = {"dose": "0.75 mg/kg"}  # planned with its own dose
-    prefill = ca.recheck_prefill(_course(data))
-    assert prefill.carried["dose"] == ca.Carried("0.75 mg/kg", "infusion 4")
-    assert prefill.carried["duration"] == ca.Carried("40 min", "infusion 3")
+    prefill = rc.recheck_prefill(_course(data))
+    assert prefill.carried["dose"] == rc.Carried("0.75 mg/kg", "infusion 4")
+    assert prefill.carried["duration"] == rc.Carried("40 min", "infusion 3")
 
 
 def test_the_first_infusion_carries_the_screenings_values() -> None:
     data = example_course()
     data["infusions"] = [{"number": 1, "start": "2026-11-27T09:00"}]
-    prefill = ca.recheck_prefill(_course(data))
+    prefill = rc.recheck_prefill(_course(data))
     assert (prefill.number, prefill.new, prefill.previous) == (1, False, 0)
-    assert prefill.carried["weight"] == ca.Carried("187 lb", "the screening")
-    assert prefill.carried["dose"] == ca.Carried("0.5 mg/kg", "the screening")
+    assert prefill.carried["weight"] == rc.Carried("187 lb", "the screening")
+    assert prefill.carried["dose"] == rc.Carried("0.5 mg/kg", "the screening")
     assert prefill.carried["medications"].source == "the screening"
 
 
 def test_a_recheck_leaves_carried_values_out_and_names_a_refused_field() -> None:
     course = _course()
-    prefill = ca.recheck_prefill(course)
+    prefill = rc.recheck_prefill(course)
     pre = {"escort": "yes", "blood_pressure": "130/80 mmHg"}
-    new = ca.course_with_recheck(course, prefill, start="2026-12-04T09:00", pre=pre,
+    new = rc.course_with_recheck(course, prefill, start="2026-12-04T09:00", pre=pre,
                                  protocol={})
     assert new.infusion(4).pre.weight is None  # unchanged: the latest earlier weight applies
     assert new.infusion(4).dose is None
-    changed = ca.course_with_recheck(course, prefill, start="2026-12-04T09:00",
+    changed = rc.course_with_recheck(course, prefill, start="2026-12-04T09:00",
                                      pre={**pre, "weight": "186 kg"},
                                      protocol={"dose": "0.75 mg/kg"})
     assert changed.infusion(4).pre.weight == "186 kg"
     assert changed.infusion(4).dose is not None
     assert changed.infusion(4).dose.dose == "0.75 mg/kg"
     with pytest.raises(CourseValidationError) as caught:
-        ca.course_with_recheck(course, prefill, start="2026-12-04T09:00",
+        rc.course_with_recheck(course, prefill, start="2026-12-04T09:00",
                                pre={"blood_pressure": "130/80"}, protocol={})
     assert [p.field for p in caught.value.problems] == ["infusions[3].pre.blood_pressure"]
 
 
 def test_a_recheck_of_a_planned_infusion_keeps_its_number_and_the_course_length() -> None:
     course = _course(_with_planned_fourth())
-    prefill = ca.recheck_prefill(course)
-    new = ca.course_with_recheck(course, prefill, start="2026-12-04T09:30",
+    prefill = rc.recheck_prefill(course)
+    new = rc.course_with_recheck(course, prefill, start="2026-12-04T09:30",
                                  pre={"escort": "no"}, protocol={})
     assert len(new.infusions) == 4
     assert new.infusion(4).pre.escort == "no"
@@ -135,28 +137,28 @@ def test_a_recheck_of_a_planned_infusion_keeps_its_number_and_the_course_length(
     (1, (0, 1, 16, 31, 46, 61)),
 ])
 def test_monitoring_minutes_follow_the_cadence(duration: int, minutes: tuple[int, ...]) -> None:
-    assert ca.monitoring_minutes(duration) == minutes
+    assert mon.monitoring_minutes(duration) == minutes
 
 
 def test_no_monitoring_minutes_without_a_duration() -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        ca.monitoring_minutes(0)
+        mon.monitoring_minutes(0)
 
 
 def test_the_infusion_minutes_come_from_the_protocol_in_force() -> None:
     course = _course()
-    assert ca.infusion_minutes(course, 2) == 40  # infusion 1's, carried
+    assert mon.infusion_minutes(course, 2) == 40  # infusion 1's, carried
     data = example_course()
     data["infusions"][2]["dose"] = {"duration": "1 h"}
-    assert ca.infusion_minutes(_course(data), 3) == 60
+    assert mon.infusion_minutes(_course(data), 3) == 60
 
 
 def test_the_band_is_the_pre_infusion_pressure_plus_minus_20_percent_rounded_inwards() -> None:
-    band = ca.blood_pressure_band("132/84 mmHg")
+    band = mon.blood_pressure_band("132/84 mmHg")
     assert band.systolic == (106, 158)   # 105.6 .. 158.4
     assert band.diastolic == (68, 100)   # 67.2 .. 100.8
     assert band.text() == "106-158 / 68-100 mmHg"
-    assert ca.blood_pressure_band("17.6/11.2 kPa").systolic == (106, 158)  # 132/84 mmHg
+    assert mon.blood_pressure_band("17.6/11.2 kPa").systolic == (106, 158)  # 132/84 mmHg
 
 
 @pytest.mark.parametrize(("reading", "outside"), [
@@ -166,8 +168,8 @@ def test_the_band_is_the_pre_infusion_pressure_plus_minus_20_percent_rounded_inw
     ("132/68 mmHg", False), ("132/67 mmHg", True),
 ])
 def test_outside_the_band_on_both_sides(reading: str, outside: bool) -> None:
-    flags = ca.check_reading({"blood_pressure": reading},
-                             band=ca.blood_pressure_band("132/84 mmHg"))
+    flags = mon.check_reading({"blood_pressure": reading},
+                             band=mon.blood_pressure_band("132/84 mmHg"))
     assert [f.kind for f in flags if f.kind != "notify"] == (["outside band"] if outside else [])
 
 
@@ -181,27 +183,27 @@ def test_outside_the_band_on_both_sides(reading: str, outside: bool) -> None:
     ({"spo2": "93 %"}, False), ({"spo2": "92 %"}, True),
 ])
 def test_the_notify_values_on_both_sides(values: dict[str, str], notify: bool) -> None:
-    flags = ca.check_reading(values, band=None)
+    flags = mon.check_reading(values, band=None)
     assert [f.kind for f in flags] == (["notify"] if notify else [])
     if notify:
-        assert ca.flag_label(flags[0]).startswith("\u26a0 NOTIFY: ")
+        assert mon.flag_label(flags[0]).startswith("\u26a0 NOTIFY: ")
 
 
 def test_a_clinic_with_other_notify_values() -> None:
-    strict = ca.NotifyValues(systolic_above=160)
-    assert ca.check_reading({"blood_pressure": "161/90 mmHg"}, band=None, notify=strict)
-    assert not ca.check_reading({"blood_pressure": "160/90 mmHg"}, band=None, notify=strict)
+    strict = mon.NotifyValues(systolic_above=160)
+    assert mon.check_reading({"blood_pressure": "161/90 mmHg"}, band=None, notify=strict)
+    assert not mon.check_reading({"blood_pressure": "160/90 mmHg"}, band=None, notify=strict)
 
 
 def test_an_invalid_reading_is_flagged_not_guessed() -> None:
-    flags = ca.check_reading({"blood_pressure": "13/8 mmHg", "spo2": "98"}, band=None)
+    flags = mon.check_reading({"blood_pressure": "13/8 mmHg", "spo2": "98"}, band=None)
     assert [(f.field, f.kind) for f in flags] == [("blood_pressure", "invalid"),
                                                    ("spo2", "invalid")]
 
 
 def test_monitoring_rows_are_saved_and_a_bad_value_is_named_by_its_path() -> None:
     course = _course()
-    new = ca.course_with_monitoring(course, 3, [
+    new = mon.course_with_monitoring(course, 3, [
         {"minute": 0, "blood_pressure": "126/80 mmHg", "moaas": 5},
         {"minute": 10},  # no reading: left out
         {"minute": 40, "blood_pressure": "186/96 mmHg"}])
@@ -209,7 +211,7 @@ def test_monitoring_rows_are_saved_and_a_bad_value_is_named_by_its_path() -> Non
     assert ca.infusion_state(new.infusion(3)) is ca.InfusionState.INFUSED
     assert course.infusion(3).monitoring == []  # the course given is not changed
     with pytest.raises(CourseValidationError) as caught:
-        ca.course_with_monitoring(course, 3, [{"minute": 0, "spo2": "98"}])
+        mon.course_with_monitoring(course, 3, [{"minute": 0, "spo2": "98"}])
     assert [p.field for p in caught.value.problems] == ["infusions[2].monitoring[0].spo2"]
 
 
@@ -219,7 +221,7 @@ def test_the_course_file_round_trips() -> None:
 
 
 def test_the_notify_values_are_the_clinic_policys(tmp_path: Path) -> None:
-    assert ca.notify_values() == ca.DEFAULT_NOTIFY  # the shipped policy's thresholds
+    assert mon.notify_values() == mon.DEFAULT_NOTIFY  # the shipped policy's thresholds
     shipped = files("ketascreen.knowledge").joinpath("data/policy.toml").read_text("utf-8")
     edited = shipped.replace('version = "2026.11.0-default"', 'version = "2026.11.1-clinic"')
     edited = edited.replace('prior_severe_systolic = "180 mmHg"',
@@ -229,11 +231,11 @@ def test_the_notify_values_are_the_clinic_policys(tmp_path: Path) -> None:
                             'tachycardia_heart_rate = "120 /min"')
     path = tmp_path / "policy.toml"
     path.write_text(edited, encoding="utf-8")
-    notify = ca.notify_values(rules=RuleSet(policy_path=path))
+    notify = mon.notify_values(rules=RuleSet(policy_path=path))
     assert (notify.systolic_above, notify.diastolic_above) == (160, 100)  # the lower applies
     assert (notify.systolic_below, notify.heart_rate_above) == (95, 120)
-    assert ca.check_reading({"heart_rate": "121 /min"}, band=None, notify=notify)
-    assert not ca.check_reading({"heart_rate": "120 /min"}, band=None, notify=notify)
+    assert mon.check_reading({"heart_rate": "121 /min"}, band=None, notify=notify)
+    assert not mon.check_reading({"heart_rate": "120 /min"}, band=None, notify=notify)
 
 
 def test_the_chart_svg_draws_in_qt_without_clip_path_or_invalid_fill() -> None:

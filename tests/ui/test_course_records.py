@@ -533,7 +533,7 @@ def test_rescue_totals_and_a_course_file_with_rescue_and_discharge() -> None:
     file's monitoring save keeping the rescue drugs given and adding the typed ones."""
     from ketascreen.models.course import Rescue
     from ketascreen.models.parsing import load_course
-    from ketascreen.ui.actions.course import course_with_monitoring, rescue_totals_text
+    from ketascreen.ui.actions.monitoring import course_with_monitoring, rescue_totals_text
 
     assert rescue_totals_text([]) == "none"
     given = [Rescue(drug="ondansetron", dose="4 mg", minute=15),
@@ -557,7 +557,7 @@ def test_a_drafts_own_medication_list_is_shown_and_kept(qtbot: QtBot) -> None:
     never edits the list); the twin, a new infusion 4 after the example, shows it carried from
     infusion 2."""
     from ketascreen.models.parsing import parse_course
-    from ketascreen.ui.actions.course import course_with_recheck, recheck_prefill
+    from ketascreen.ui.actions.recheck import course_with_recheck, recheck_prefill
 
     data = json.loads(COURSE_EXAMPLE.read_text(encoding="utf-8"))
     data["infusions"] = [data["infusions"][0], {

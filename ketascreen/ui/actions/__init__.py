@@ -8,8 +8,10 @@ clinical logic; nothing in this module imports Qt, so every action is testable w
 
 One module per duty: :mod:`.screening` (screen the form, word the decision), :mod:`.measurements`
 (questionnaire, instruments, units, protocol defaults), :mod:`.recognition` (medications and
-problems), :mod:`.files` (case files, FHIR import) and :mod:`.signing` (the checklist, signing,
-signed checklists read back).
+problems), :mod:`.files` (case files, FHIR import), :mod:`.signing` (the checklist, signing,
+signed checklists read back), and for a course of infusions :mod:`.course` (course files,
+infusion states, the PHQ-9 chart), :mod:`.recheck` (the day-of re-check) and :mod:`.monitoring`
+(the nurse's monitoring form).
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ from PySide6.QtCore import QObject, Signal
 from ketascreen.errors import KetascreenError, KnowledgeBaseError, StorageError
 from ketascreen.models.parsing import CourseValidationError
 from ketascreen.ui.actions import course as course_actions
+from ketascreen.ui.actions import monitoring as monitoring_actions
+from ketascreen.ui.actions import recheck as recheck_actions
 from ketascreen.ui.actions.files import write_file
 from ketascreen.ui.widgets import describe_problem
 
@@ -79,7 +81,7 @@ class CourseController(QObject):
         self.course: Course | None = None
         self.path: Path | None = None
         self.view: QtCourseWindow | None = None
-        self.prefill: course_actions.RecheckPrefill | None = None
+        self.prefill: recheck_actions.RecheckPrefill | None = None
         self.recheck_course: Course | None = None
         self.outcome: course_actions.InfusionScreening | None = None
         self.monitored = 0
@@ -151,7 +153,7 @@ class CourseController(QObject):
                f", {course.plan.infusions} planned over {course.plan.weeks} weeks"), rows)
         self._show_screening_of_last(course, view)
         if not keep_recheck:
-            self.prefill = course_actions.recheck_prefill(course)
+            self.prefill = recheck_actions.recheck_prefill(course)
             start = "" if self.prefill.new else course.last.start.strftime("%Y-%m-%dT%H:%M")
             view.recheck.load(self.prefill, start=start)
             self.recheck_course = None
@@ -189,21 +191,21 @@ class CourseController(QObject):
         number = course_actions.monitored_infusion(course)
         self.monitored = number
         infusion = course.infusion(number)
-        minutes = course_actions.infusion_minutes(course, number)
+        minutes = monitoring_actions.infusion_minutes(course, number)
         baseline = infusion.pre.blood_pressure
-        band = None if baseline is None else course_actions.blood_pressure_band(baseline)
+        band = None if baseline is None else monitoring_actions.blood_pressure_band(baseline)
         view.monitoring.load(
-            number, () if minutes is None else course_actions.monitoring_minutes(minutes),
+            number, () if minutes is None else monitoring_actions.monitoring_minutes(minutes),
             infusion.monitoring, band=band, notify=self._notify_values(),
             baseline=baseline, rescue=infusion.rescue, discharge=infusion.discharge)
 
-    def _notify_values(self) -> course_actions.NotifyValues:
+    def _notify_values(self) -> monitoring_actions.NotifyValues:
         try:
-            return course_actions.notify_values(rules=self.rule_set())
+            return monitoring_actions.notify_values(rules=self.rule_set())
         except (KnowledgeBaseError, StorageError) as error:
             self.message.emit(f"The clinic policy cannot be read ({error}): the monitoring "
                               "form flags with the shipped notify values", 0)
-            return course_actions.DEFAULT_NOTIFY
+            return monitoring_actions.DEFAULT_NOTIFY
 
     def screen_recheck(self) -> course_actions.InfusionScreening | None:
         """Screen the next infusion as the re-check form holds it: the fields the course
@@ -214,7 +216,7 @@ class CourseController(QObject):
             return None
         start, pre, protocol = self.view.recheck.values()
         try:
-            course = course_actions.course_with_recheck(
+            course = recheck_actions.course_with_recheck(
                 self.course, self.prefill, start=start, pre=pre, protocol=protocol,
                 acknowledgements=self.view.recheck.acknowledgements)
         except CourseValidationError as error:
@@ -238,7 +240,7 @@ class CourseController(QObject):
             self.dialogs.error("Save course file", f"{self.path}: {error.strerror or error}")
             return False
         view = self.view
-        prefill = course_actions.recheck_prefill(course)
+        prefill = recheck_actions.recheck_prefill(course)
         self.show_course(
             course,
             keep_recheck=(saved != "recheck" and view is not None and view.recheck.has_input()
@@ -277,7 +279,7 @@ class CourseController(QObject):
             return False
         try:
             form = self.view.monitoring
-            course = course_actions.course_with_monitoring(
+            course = monitoring_actions.course_with_monitoring(
                 self.course, self.monitored, form.rows(), rescue=form.new_rescue(),
                 discharge=form.new_discharge())
         except CourseValidationError as error:
@@ -440,9 +442,9 @@ class CourseController(QObject):
             # a stored infusion whose checklist is not signed (a draft) is checked again
             last = shown.infusions[shown.stored - 1] if shown.stored else None
             again = last is not None and last.state.value == "checked"
-            self.prefill = (course_actions.recheck_prefill(course, again=again)
+            self.prefill = (recheck_actions.recheck_prefill(course, again=again)
                             if course is not None
-                            else None if case is None else course_actions.first_prefill(case))
+                            else None if case is None else recheck_actions.first_prefill(case))
             if self.prefill is not None:
                 view.recheck.load(self.prefill, start="" if not again or course is None
                                   else course.last.start.strftime("%Y-%m-%dT%H:%M"))
@@ -464,7 +466,7 @@ class CourseController(QObject):
             return None
         store, actor = opened
         start, pre, protocol = view.recheck.values()
-        infusion = course_actions.recheck_infusion(
+        infusion = recheck_actions.recheck_infusion(
             prefill, start=start, pre=pre, protocol=protocol,
             acknowledgements=view.recheck.acknowledgements)
         self.outcome = self.pending_infusion = None
@@ -562,7 +564,7 @@ class CourseController(QObject):
                 "recorded already and is never changed in the records; put it back as it "
                 "was (or close the course window to discard what was typed)" for m in changed])
             return False
-        readings = course_actions.new_readings(self.course, self.monitored,
+        readings = monitoring_actions.new_readings(self.course, self.monitored,
                                                self.view.monitoring.rows())
         rescue = self.view.monitoring.new_rescue()
         discharge = self.view.monitoring.new_discharge()

@@ -1,5 +1,5 @@
-"""Writing courses of infusions: starting a course, storing each infusion's day-of check with its
-screening, and what a nurse records after the infusion.
+"""Starting a course of infusions and the writes of each infusion's day-of check: storing it
+with its screening, signing it, amending it.
 
 - :func:`start_course`: a course follows a signed screening (no amendment replaces it).
 - :func:`check_infusion`: the next infusion's day-of content (the infusion object of
@@ -8,9 +8,12 @@ screening, and what a nurse records after the infusion.
   hash; a draft, or signed with its signed checklist). Its screening is a row of
   ``screenings``: signing (:meth:`RecordStore.sign`) and amending (:meth:`RecordStore.amend`)
   work as for a first screening, with the same immutability and triggers.
-- :func:`record_after_infusion`: monitoring readings, rescue drugs and the discharge, each value
-  validated with its unit by the course model, the thresholds applied
-  (:mod:`~ketascreen.records.monitoring`) and the findings stored with the reading.
+- :func:`screen_infusion`: the same screening, nothing stored (to render and sign first).
+- :func:`amend_infusion`: a signed infusion corrected by a signed amendment of its screening.
+
+What a nurse records after the infusion (monitoring, rescue, discharge) is in
+:mod:`ketascreen.records.aftercare`; the course's exports in
+:mod:`ketascreen.records.course_export`.
 
 Every action checks the role and writes its rows with an audit event in one transaction (the
 event names the course id; the rows' hashes are in the chain). The three course tables are
@@ -24,7 +27,6 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -36,28 +38,16 @@ from ketascreen.records.coursequeries import CourseState, StoredInfusion, read
 from ketascreen.records.courseviews import (
     CourseStartError,
     CourseView,
-    InfusionNotSignedError,
     InfusionOrderError,
     InfusionRecordError,
 )
-from ketascreen.records.models import (
-    CourseInfusionRow,
-    CourseRow,
-    InfusionRecordRow,
-    ScreeningRow,
-)
-from ketascreen.records.monitoring import (
-    MonitoringFinding,
-    NotifyValues,
-    discharge_findings,
-    reading_findings,
-)
+from ketascreen.records.models import CourseInfusionRow, CourseRow, ScreeningRow
 from ketascreen.records.queries import get_any
 from ketascreen.records.roles import Actor, Permission
 from ketascreen.records.settings import rules_in_force
 
 if TYPE_CHECKING:
-    from ketascreen.models.course import Course, Infusion
+    from ketascreen.models.course import Infusion
     from ketascreen.records.views import StoredScreening
     from ketascreen.rules.engine import RuleSet
     from ketascreen.screening import Screening
@@ -333,155 +323,3 @@ def _linked(store: StoreCore, record_id: str) -> bool:
             select(CourseInfusionRow.id).join(ScreeningRow,
                                               ScreeningRow.id == CourseInfusionRow.screening_id)
             .where(ScreeningRow.record_id == record_id)).first() is not None
-
-
-def record_after_infusion(store: StoreCore, actor: Actor, course_id: str, number: int, *,
-                          monitoring: list[dict[str, Any]] | None = None,
-                          rescue: list[dict[str, Any]] | None = None,
-                          discharge: dict[str, Any] | None = None) -> list[MonitoringFinding]:
-    """Record monitoring readings, rescue drugs and the discharge of infusion ``number``.
-
-    Each entry is appended to what is recorded already and validated by the course model with
-    its units (an error names the field path, e.g. ``infusions[1].monitoring[3].spo2``); the
-    thresholds are applied to each new reading and to the discharge
-    (:mod:`~ketascreen.records.monitoring`), and the findings are stored with the entry.
-
-    Args:
-        store: the records store.
-        actor: a nurse.
-        course_id: the course.
-        number: the infusion (its checklist signed).
-        monitoring: readings (``minute``, ``blood_pressure``, ``heart_rate``, ``spo2``,
-            ``moaas``, ``cadss6``), after those recorded already in minute order.
-        rescue: rescue drugs (``drug``, ``dose``, ``minute``).
-        discharge: the discharge (``minute``, ``aldrete``, ``escort``), once.
-
-    Returns:
-        The findings of the new entries (empty when every value is within the thresholds).
-
-    Raises:
-        PermissionDeniedError: the role may not record monitoring (recorded).
-        CourseNotFoundError: no such course.
-        InfusionNotSignedError: the infusion is not stored, or its checklist is not signed.
-        InfusionRecordError: nothing to record, or a second discharge.
-        CourseValidationError: an entry is invalid, naming its field path.
-    """
-    course_id = normalise_id(course_id)
-    store.authorise(actor, Permission.RECORD_MONITORING, course_id)
-    state = read(store, course_id)
-    stored = state.infusion(number)
-    if stored is None or not stored.signed:
-        raise InfusionNotSignedError(course_id, f"infusion {number} has no signed checklist: "
-                                     "nothing is recorded before its checklist is signed",
-                                     number)
-    monitoring, rescue = list(monitoring or []), list(rescue or [])
-    if not monitoring and not rescue and discharge is None:
-        raise InfusionRecordError(course_id, "nothing to record", number, "")
-    if discharge is not None and any(e.kind == "discharge" for e in stored.entries):
-        raise InfusionRecordError(course_id, f"infusions[{number - 1}].discharge: the "
-                                  "discharge is recorded already", number, "discharge")
-    course = _with_entries(state, number, monitoring, rescue, discharge)
-    infusion = course.infusion(number)
-    notify = NotifyValues.from_policy(rules_in_force(store).policy)
-    baseline = infusion.pre.blood_pressure_value()  # the band the checklist printed
-    first = len(infusion.monitoring) - len(monitoring)
-    new: list[tuple[str, dict[str, Any], list[MonitoringFinding]]] = []
-    for index in range(first, len(infusion.monitoring)):
-        reading = infusion.monitoring[index]
-        new.append(("monitoring", reading.model_dump(mode="json", exclude_none=True),
-                    reading_findings(reading, index, notify, baseline)))
-    for item in infusion.rescue[len(infusion.rescue) - len(rescue):]:
-        new.append(("rescue", item.model_dump(mode="json", exclude_none=True), []))
-    if discharge is not None and infusion.discharge is not None:
-        new.append(("discharge", infusion.discharge.model_dump(mode="json", exclude_none=True),
-                    discharge_findings(infusion.discharge)))
-    with store.transaction() as tx:
-        for kind, entry, findings in new:
-            tx.session.add(InfusionRecordRow(
-                infusion_id=stored.row_id, kind=kind, entry_json=_canonical(entry),
-                findings_json=_canonical([f.as_json() for f in findings]),
-                created_at=store.clock(), created_by=actor.user_id))
-            tx.session.flush()
-            tx.trail.append(username=actor.username, role=actor.role.value, action=kind,
-                            record_id=course_id,
-                            detail={"infusion": number, "record": stored.current_record_id,
-                                    "findings": len(findings)})
-    log.info("course %s: infusion %d: %d entries recorded", course_id, number, len(new))
-    return [f for _, _, findings in new for f in findings]
-
-
-def _with_entries(state: CourseState, number: int, monitoring: list[dict[str, Any]],
-                  rescue: list[dict[str, Any]], discharge: dict[str, Any] | None) -> Course:
-    """The stored course with the new entries added to infusion ``number``, validated."""
-    from ketascreen.models.parsing import parse_course  # noqa: PLC0415
-
-    data = state.document()
-    target = data["infusions"][number - 1]
-    target["monitoring"] = [*target.get("monitoring", []), *monitoring]
-    target["rescue"] = [*target.get("rescue", []), *rescue]
-    if discharge is not None:
-        target["discharge"] = discharge
-    return parse_course(data, source=state.course_id)
-
-
-def export_course(store: StoreCore, actor: Actor, course_id: str, path: Path, *,
-                  force: bool = False) -> bool:
-    """Write course ``course_id`` as a ``ketascreen-course/1`` file (canonical JSON, validated
-    by the course model before it is written; atomically) and record the export.
-
-    Returns:
-        Whether an existing file was replaced.
-
-    Raises:
-        PermissionDeniedError: the role may not export (recorded).
-        CourseNotFoundError: no such course, or no infusion stored yet.
-        OutputExistsError: ``path`` exists and ``force`` is not given.
-        OSError: the file cannot be written.
-    """
-    course_id = normalise_id(course_id)
-    store.authorise(actor, Permission.EXPORT, course_id)
-    course = read(store, course_id).course()
-    text = json.dumps(course.model_dump(mode="json", exclude_none=True), indent=2,
-                      ensure_ascii=False, sort_keys=False) + "\n"
-    return _write_export(store, actor, course_id, path, text, force=force,
-                         action="course-export", detail={"infusions": len(course.infusions)})
-
-
-def export_course_fhir(store: StoreCore, actor: Actor, course_id: str, path: Path, *,
-                       force: bool = False) -> bool:
-    """Write course ``course_id``'s PHQ-9, GAD-7 and vital signs as a FHIR R4 Bundle
-    (:func:`ketascreen.fhir.course_bundle_json`, the course's local times written in the
-    store's clinic time zone; atomically) and record the export.
-
-    Returns:
-        Whether an existing file was replaced.
-
-    Raises:
-        the same as :func:`export_course`.
-    """
-    from ketascreen.fhir import course_bundle_json  # noqa: PLC0415
-
-    course_id = normalise_id(course_id)
-    store.authorise(actor, Permission.EXPORT, course_id)
-    course = read(store, course_id).course()
-    text = course_bundle_json(course, zone=store.zone)
-    return _write_export(store, actor, course_id, path, text, force=force,
-                         action="course-export-fhir",
-                         detail={"infusions": len(course.infusions), "format": "fhir-r4"})
-
-
-def _write_export(store: StoreCore, actor: Actor, course_id: str, path: Path, text: str, *,
-                  force: bool, action: str, detail: dict[str, Any]) -> bool:
-    """Write ``text`` to ``path`` atomically (a temporary file and a rename), then append the
-    export's audit event with the sha256 of what was written."""
-    from ketascreen.reports.output import write_atomically  # noqa: PLC0415
-
-    data = text.encode("utf-8")
-    replaced = path.exists()
-    write_atomically(path, data, force=force)
-    with store.transaction() as tx:
-        tx.trail.append(username=actor.username, role=actor.role.value, action=action,
-                        record_id=course_id,
-                        detail={**detail, "sha256": hashlib.sha256(data).hexdigest()})
-    log.info("course %s: %s", course_id, action)
-    return replaced

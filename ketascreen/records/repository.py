@@ -14,8 +14,9 @@ audit trail, role checks):
 - reading records: :mod:`ketascreen.records.queries`; verifying the trail:
   :mod:`ketascreen.records.integrity`;
 - courses of infusions: :mod:`ketascreen.records.courses` (start, each infusion's day-of check
-  and screening, what the nurse records after it: :mod:`~ketascreen.records.monitoring`) and
-  :mod:`ketascreen.records.coursequeries` (show, export).
+  and screening), :mod:`ketascreen.records.aftercare` (what the nurse records after it, the
+  thresholds in :mod:`~ketascreen.records.monitoring`), :mod:`ketascreen.records.coursequeries`
+  (show) and :mod:`ketascreen.records.course_export` (export).
 
 Every action takes the :class:`~ketascreen.records.roles.Actor` who performs it, checks the
 role, and writes its change together with its audit event in one transaction: a crash leaves
@@ -33,7 +34,9 @@ from typing import TYPE_CHECKING, Any
 from ketascreen.errors import PermissionDeniedError
 from ketascreen.records import (
     actions,
+    aftercare,
     certificates,
+    course_export,
     coursequeries,
     courses,
     integrity,
@@ -271,10 +274,10 @@ class RecordStore(StoreCore):
                               discharge: dict[str, Any] | None = None
                               ) -> list[MonitoringFinding]:
         """Record monitoring, rescue drugs and the discharge of an infusion (see
-        :func:`ketascreen.records.courses.record_after_infusion`)."""
-        return courses.record_after_infusion(self, actor, course_id, number,
-                                             monitoring=monitoring, rescue=rescue,
-                                             discharge=discharge)
+        :func:`ketascreen.records.aftercare.record_after_infusion`)."""
+        return aftercare.record_after_infusion(self, actor, course_id, number,
+                                               monitoring=monitoring, rescue=rescue,
+                                               discharge=discharge)
 
     def course(self, actor: Actor, course_id: str) -> CourseView:
         """A course with each infusion's state and the course figures (see
@@ -299,8 +302,8 @@ class RecordStore(StoreCore):
     def export_course(self, actor: Actor, course_id: str, path: Path, *,
                       force: bool = False) -> bool:
         """Write a course as a ``ketascreen-course/1`` file (see
-        :func:`ketascreen.records.courses.export_course`)."""
-        return courses.export_course(self, actor, course_id, path, force=force)
+        :func:`ketascreen.records.course_export.export_course`)."""
+        return course_export.export_course(self, actor, course_id, path, force=force)
 
 
 __all__ = ["PermissionDeniedError", "RecordStore", "StoredScreening"]

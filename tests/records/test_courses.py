@@ -674,7 +674,7 @@ def test_fhir_export_in_the_clinics_zone(clinic: RecordStore, staff: People, clo
     from fhir.resources.R4B.bundle import Bundle
 
     from ketascreen.fhir import import_fhir
-    from ketascreen.records.courses import export_course_fhir
+    from ketascreen.records.course_export import export_course_fhir
 
     course_id = clinic.start_course(staff.physician, screened.record_id).course_id
     _check_and_sign(clinic, staff, clock, sign, course_id,

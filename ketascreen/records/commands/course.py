@@ -103,7 +103,7 @@ def run_course_command(store: RecordStore, actor: Actor, args: argparse.Namespac
                 out.write(describe(view))
             return EXIT_OK
         if args.fhir:
-            from ketascreen.records.courses import export_course_fhir  # noqa: PLC0415
+            from ketascreen.records.course_export import export_course_fhir  # noqa: PLC0415
 
             output = args.fhir
             replaced = export_course_fhir(store, actor, args.course_id, Path(output),

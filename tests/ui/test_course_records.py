@@ -36,7 +36,7 @@ from ketascreen.records.courseviews import (
 )
 from ketascreen.records.repository import RecordStore
 from ketascreen.reports.output import SigningRequest
-from ketascreen.ui import records_actions
+from ketascreen.ui import course_records_actions
 from ketascreen.ui.main_window import MainWindow
 from ketascreen.ui.qt_course import QtCourseWindow
 from ketascreen.ui.qt_recheck import QtRecheckForm
@@ -498,7 +498,7 @@ def test_a_recorded_reading_is_never_changed_and_only_later_ones_are_added(
 def test_each_course_refusal_is_worded_from_its_type_and_fields(error: Exception,
                                                                text: str | None) -> None:
     """The message text ("?") is never shown: the words come from the error's type and fields."""
-    assert records_actions.course_error_text(error=error) == text
+    assert course_records_actions.course_error_text(error=error) == text
 
 
 def _wheel(widget: QWidget, notches: int) -> None:

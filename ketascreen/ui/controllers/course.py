@@ -301,9 +301,9 @@ class CourseController(QObject):
 
     def _refused(self, title: str, error: Exception) -> None:
         """Show a records refusal from its type and fields."""
-        from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+        from ketascreen.ui import course_records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
 
-        text = records_actions.course_error_text(error=error)
+        text = course_records_actions.course_error_text(error=error)
         if text is not None:
             self.dialogs.error(title, text)
         elif self.session is not None:
@@ -328,15 +328,15 @@ class CourseController(QObject):
     def courses_of_patient(self, patient_id: str) -> bool:
         """Open the latest course of patient ``patient_id`` from the records (the others are
         named in the status bar); tell when the patient has none."""
-        from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+        from ketascreen.ui import course_records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
 
         opened = self._records("Courses of this patient")
         if opened is None:
             return False
         store, actor = opened
         try:
-            ids = records_actions.courses_of_patient(store=store, actor=actor,
-                                                     patient_id=patient_id)
+            ids = course_records_actions.courses_of_patient(store=store, actor=actor,
+                                                            patient_id=patient_id)
         except (KetascreenError, StorageError) as error:
             self._refused("Courses of this patient", error)
             return False
@@ -354,15 +354,15 @@ class CourseController(QObject):
 
     def start_course(self, record_id: str) -> bool:
         """Start a course of infusions after the signed screening ``record_id`` and open it."""
-        from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+        from ketascreen.ui import course_records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
 
         opened = self._records("Start a course")
         if opened is None:
             return False
         store, actor = opened
         try:
-            started = records_actions.start_course(store=store, actor=actor,
-                                                   record_id=record_id)
+            started = course_records_actions.start_course(store=store, actor=actor,
+                                                          record_id=record_id)
         except (KetascreenError, StorageError) as error:
             self._refused("Start a course", error)
             return False
@@ -391,7 +391,10 @@ class CourseController(QObject):
     def reload_stored(self, course_id: str | None = None, *, keep_recheck: bool = False,
                       keep_monitoring: bool = False) -> bool:
         """Read course ``course_id`` (default: the open one) from the records and show it."""
-        from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+        from ketascreen.ui import (  # noqa: PLC0415 - SQLAlchemy, lazily
+            course_records_actions,
+            records_actions,
+        )
 
         course_id = course_id or self.course_id
         opened = self._records("Open course")
@@ -403,9 +406,10 @@ class CourseController(QObject):
                         for p in (permission.SCREEN, permission.SIGN))
         may_monitor = records_actions.may(actor=actor, permission=permission.RECORD_MONITORING)
         try:
-            shown = records_actions.course_view(store=store, actor=actor, course_id=course_id)
-            course = records_actions.course_document(store=store, actor=actor,
-                                                     course_id=course_id)
+            shown = course_records_actions.course_view(store=store, actor=actor,
+                                                       course_id=course_id)
+            course = course_records_actions.course_document(store=store, actor=actor,
+                                                            course_id=course_id)
             case = None
             if course is None and may_check:
                 case = records_actions.signed_record(
@@ -458,7 +462,7 @@ class CourseController(QObject):
                                      baseline=None)
 
     def _screen_stored(self) -> course_actions.InfusionScreening | None:
-        from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+        from ketascreen.ui import course_records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
 
         view, prefill = self.view, self.prefill
         opened = self._records("Screen the infusion")
@@ -471,9 +475,9 @@ class CourseController(QObject):
             acknowledgements=view.recheck.acknowledgements)
         self.outcome = self.pending_infusion = None
         try:
-            screening = records_actions.screen_infusion(store=store, actor=actor,
-                                                        course_id=self.course_id,
-                                                        infusion=infusion)
+            screening = course_records_actions.screen_infusion(store=store, actor=actor,
+                                                               course_id=self.course_id,
+                                                               infusion=infusion)
         except CourseValidationError as error:
             view.recheck.show_outcome(None, course_actions.problems_of(error))
             return None
@@ -516,7 +520,7 @@ class CourseController(QObject):
         return True
 
     def _signed_stored(self, dialog: QtSignDialog, infusion: dict[str, object]) -> None:
-        from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+        from ketascreen.ui import course_records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
 
         signed = dialog.signed
         opened = self._records("Sign the infusion")
@@ -526,9 +530,9 @@ class CourseController(QObject):
         try:
             pdf = (signed.staged.temporary if signed.staged is not None
                    else signed.path).read_bytes()
-            stored = records_actions.check_infusion(store=store, actor=actor,
-                                                    course_id=self.course_id,
-                                                    infusion=infusion, signed_pdf=pdf)
+            stored = course_records_actions.check_infusion(store=store, actor=actor,
+                                                           course_id=self.course_id,
+                                                           infusion=infusion, signed_pdf=pdf)
         except (KetascreenError, StorageError, OSError) as error:
             if signed.staged is not None:
                 signed.staged.discard()
@@ -549,7 +553,7 @@ class CourseController(QObject):
     def record_stored(self) -> bool:
         """Record the monitoring readings typed after those recorded already; a refused value
         is listed with its field path, and nothing of that save is recorded."""
-        from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+        from ketascreen.ui import course_records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
 
         opened = self._records("Record the monitoring")
         if opened is None or self.view is None or self.course is None or not self.course_id:
@@ -573,7 +577,7 @@ class CourseController(QObject):
                 ["No new reading, rescue drug or discharge typed to record."])
             return False
         try:
-            findings = records_actions.record_after_infusion(
+            findings = course_records_actions.record_after_infusion(
                 store=store, actor=actor, course_id=self.course_id, number=self.monitored,
                 monitoring=readings, rescue=rescue, discharge=discharge)
         except CourseValidationError as error:

@@ -3,9 +3,9 @@
 The window keeps the widgets and the menus and connects them to its controllers
 (:mod:`ketascreen.ui.controllers`): the document (open, save, import, autosave, drafts), the
 checklist (screen the form, show a signed one read-only, preview, print, export), signing (sign,
-amend) and the records session (sign in and out, today's signed checklists, printing and the
-bedside double check). The methods and attributes below that the menus and tests use are the
-controllers', passed through.
+amend), the records session (sign in and out, today's signed checklists, printing and the
+bedside double check) and the course view (its menu entries are the course controller's). The
+methods and attributes below that the menus and tests use are the controllers', passed through.
 """
 
 from __future__ import annotations
@@ -137,7 +137,8 @@ class MainWindow(QMainWindow):
         self.course = CourseController(dialogs=dialogs, window=self,
                                        rule_set=self.records_session.rule_set,
                                        session=self.records_session, settings=settings,
-                                       clinic=clinic)
+                                       clinic=clinic, checklist=self.checklist,
+                                       open_file=self.open_case)
         self._dialogs = dialogs
 
         self.signed_bar.amend_requested.connect(self.amend)
@@ -273,9 +274,10 @@ class MainWindow(QMainWindow):
                 ("print-record", "&Print open checklist...", "Ctrl+Shift+R", self.print_record),
                 ("double-check", "Record bedside &double check...", "Ctrl+D",
                  self.record_double_check),
-                ("patient-courses", "Co&urses of this patient", "", self.courses_of_patient),
+                ("patient-courses", "Co&urses of this patient", "",
+                 self.course.courses_of_open_patient),
                 ("start-course", "Start a &course from this screening", "",
-                 self.start_course)):
+                 self.course.start_from_open_screening)):
             action = self._action(name, text, shortcut, slot)
             records.addAction(action)
             self.actions_by_name[name] = action
@@ -286,7 +288,8 @@ class MainWindow(QMainWindow):
                             self.form.patient.patient_id.setFocus)
         findings = self._action("findings", "Go to the f&indings", "Ctrl+2",
                                 self._focus_findings)
-        course = self._action("course", "Go to the &course view", "Ctrl+3", self.show_course)
+        course = self._action("course", "Go to the &course view", "Ctrl+3",
+                              self.course.show_window)
         for action in (find, form, findings, course):
             go.addAction(action)
             self.actions_by_name[action.objectName()] = action
@@ -346,17 +349,9 @@ class MainWindow(QMainWindow):
         opened = record is not None
         self.actions_by_name["refresh-worklist"].setEnabled(actor is not None)
         self.actions_by_name["print-record"].setEnabled(opened and may_print)
-        screening_record = self._open_screening_record()
-        self.actions_by_name["patient-courses"].setEnabled(
-            actor is not None and self._open_patient() is not None)
-        may_start = False
-        if actor is not None:
-            from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
-
-            may_start = records_actions.may(actor=actor,
-                                            permission=records_actions.Permission.SCREEN)
-        self.actions_by_name["start-course"].setEnabled(
-            screening_record is not None and may_start)
+        patient_courses, start_course = self.course.offered()
+        self.actions_by_name["patient-courses"].setEnabled(patient_courses)
+        self.actions_by_name["start-course"].setEnabled(start_course)
         check = self.actions_by_name["double-check"]
         check.setEnabled(opened and may_check)
         check.setToolTip(why_not)
@@ -483,15 +478,6 @@ class MainWindow(QMainWindow):
             return self.course.open_path(path)
         return self.document.open_path(path, ask=ask)
 
-    def show_course(self) -> bool:
-        """Go > course view: show the open course's window, or choose a course file."""
-        if self.course.view is not None and self.course.course is not None:
-            self.course.view.show()
-            self.course.view.raise_()
-            self.course.view.activateWindow()
-            return True
-        return self.open_case()
-
     def save(self) -> bool:
         """Save to the open case file (replacing it atomically), or ask where."""
         return self.document.save()
@@ -569,45 +555,6 @@ class MainWindow(QMainWindow):
     def close_records(self) -> None:
         """Sign out and close the records database (the app keeps working with files)."""
         self.records_session.close_records()
-
-    def _open_screening_record(self) -> str | None:
-        """The signed screening open in the app: the record opened from today's checklists,
-        else the checklist just signed into the records."""
-        if self.record is not None:
-            return self.record.item.record_id
-        view = self.checklist.signed_view
-        return view.record_id if view is not None and view.stored else None
-
-    def _open_patient(self) -> str | None:
-        """The patient of the open record or of the form."""
-        if self.record is not None:
-            return self.record.item.patient.patient_id
-        outcome = self.checklist.outcome  # as screened last (never screens from here)
-        case = None if outcome is None else actions.case_of(outcome)
-        return None if case is None else case.patient.id
-
-    def courses_of_patient(self) -> bool:
-        """Records > Courses of this patient: the latest course of the open record's (or the
-        form's) patient, from the records, in the course view."""
-        patient = self._open_patient()
-        if patient is None:
-            self.dialogs.error("Courses of this patient", "Open a signed checklist or a "
-                               "screening of the patient first.")
-            return False
-        return self.course.courses_of_patient(patient)
-
-    def start_course(self) -> bool:
-        """Records > Start a course: a course of infusions after the open signed screening."""
-        record_id = self._open_screening_record()
-        if record_id is None:
-            self.dialogs.error("Start a course", "Open the patient's signed screening first "
-                               "(from today's signed checklists), or sign it.")
-            return False
-        return self.course.start_course(record_id)
-
-    def open_course_record(self, course_id: str) -> bool:
-        """Open course ``course_id`` of the records in the course view."""
-        return self.course.open_record_course(course_id)
 
     def sign_out(self) -> bool:
         """Sign out (Records > Sign out, or the status bar's button)."""

@@ -236,7 +236,7 @@ def test_a_draft_infusion_is_checked_again_and_signed(
     course_id = store.start_course(physician, clinic.record_id).course_id
     draft = store.check_infusion(physician, course_id, _day_of())  # checked, not signed
     window = signed_in(qtbot, settings, dialogs, clinic, "drsmith")
-    assert window.open_course_record(course_id)
+    assert window.course.open_record_course(course_id)
     view = _shown(qtbot, window)
     assert _cell(view.overview.infusions, 0, 2) == "\u25d0 checked"
     qtbot.keyClick(view, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)

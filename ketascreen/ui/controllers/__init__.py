@@ -9,6 +9,9 @@
   the signed screening in the records.
 - :class:`~ketascreen.ui.controllers.session.SessionController`: sign in to and out of the
   records database, today's signed checklists, printing and the bedside double check.
+- :class:`~ketascreen.ui.controllers.course.CourseController`: the course view and the main
+  window's course entries; built in layers, :mod:`.course_view` (the course window, a course
+  file opened and saved) and :mod:`.course_records` (a course stored in the records).
 
 The main window keeps the widgets and the menus and connects the controllers' signals.
 """

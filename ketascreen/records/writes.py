@@ -6,7 +6,9 @@ together with its audit event in one transaction. A signed screening is never up
 change to it is an *amendment*, a new signed record that links to the one it replaces
 (:func:`amend`). The database refuses updates of signed rows too (triggers), so a bug or
 another program cannot slip past the store. Printing, the bedside double check and exporting
-a signed record change nothing but the trail (:mod:`ketascreen.records.actions`).
+a signed record change nothing but the trail (:mod:`ketascreen.records.actions`). The rows
+themselves (patient, screening, signed checklist) are written by
+:mod:`ketascreen.records.screening_rows`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import logging
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ketascreen.errors import (
     AmendmentReasonMissingError,
@@ -26,11 +27,18 @@ from ketascreen.errors import (
 )
 from ketascreen.records.chain import Detail
 from ketascreen.records.content import StoredContent, content_of
-from ketascreen.records.core import StoreCore, Tx, normalise_id
+from ketascreen.records.core import StoreCore, normalise_id
 from ketascreen.records.documents import DocumentFacts
-from ketascreen.records.models import CourseInfusionRow, Patient, ScreeningRow, SignedDocument
+from ketascreen.records.models import CourseInfusionRow, Patient, ScreeningRow
 from ketascreen.records.queries import get_any, stored
 from ketascreen.records.roles import Actor, Permission
+from ketascreen.records.screening_rows import (
+    attach_document,
+    insert_row,
+    screening_row,
+    set_content,
+    sign_row,
+)
 from ketascreen.records.settings import rules_in_force
 from ketascreen.records.signoff import (
     check_document,
@@ -97,21 +105,21 @@ def create(store: StoreCore, actor: Actor, screening: Screening, *,
         refuse_same_day_signing(store, actor, content.patient_id, content.record_id,
                                 infusion=infusion)
     with store.transaction() as tx:
-        existing = _row(tx.session, content.record_id)
+        existing = screening_row(tx.session, content.record_id)
         if existing is not None:
             if existing.status != "draft" or facts is None:
                 raise RecordExistsError(content.record_id, "this screening is stored "
                                         f"already ({existing.status})", existing.status)
             register_signer(store, tx, actor, facts, register)
-            _sign_row(store, tx, actor, existing, pdf=signed_pdf or b"", facts=facts)
+            sign_row(store, tx, actor, existing, pdf=signed_pdf or b"", facts=facts)
             row = existing
         else:
             if facts is not None:
                 register_signer(store, tx, actor, facts, register)
-            row = _insert(store, tx, actor, content, status="signed" if facts else "draft",
-                          facts=facts)
+            row = insert_row(store, tx, actor, content,
+                             status="signed" if facts else "draft", facts=facts)
             if facts is not None:
-                _attach(tx, actor, row, signed_pdf or b"", facts, action="sign")
+                attach_document(tx, actor, row, signed_pdf or b"", facts, action="sign")
         result = stored(tx.session, row.record_id)
     log.info("stored %s (%s)", result.record_id, result.status)
     return result
@@ -147,11 +155,11 @@ def sign(store: StoreCore, actor: Actor, record_id: str, signed_pdf: bytes, *,
                             register=register_certificate)
     refuse_same_day_signing(store, actor, current.patient.patient_id, record_id)
     with store.transaction() as tx:
-        row = _row(tx.session, record_id, lock=True)
+        row = screening_row(tx.session, record_id, lock=True)
         if row is None or row.status != "draft":
             raise SignedRecordImmutableError(record_id, "it was signed or changed meanwhile")
         register_signer(store, tx, actor, facts, register)
-        _sign_row(store, tx, actor, row, pdf=signed_pdf, facts=facts)
+        sign_row(store, tx, actor, row, pdf=signed_pdf, facts=facts)
         result = stored(tx.session, record_id)
     log.info("signed %s", record_id)
     return result
@@ -180,16 +188,16 @@ def update_draft(store: StoreCore, actor: Actor, record_id: str, screening: Scre
         store.refuse_immutable(actor, action, record_id)
     _refuse_infusion(store, actor, action, record_id)
     with store.transaction() as tx:
-        row = _row(tx.session, record_id, lock=True)
+        row = screening_row(tx.session, record_id, lock=True)
         if row is None or row.status != "draft":
             raise SignedRecordImmutableError(record_id, "it was signed or changed meanwhile")
         patient = tx.session.get(Patient, row.patient_id)
         if patient is None or patient.external_id != content.patient_id:
             raise RecordError(record_id, "the new screening is of another patient")
-        if content.record_id != record_id and _row(tx.session, content.record_id):
+        if content.record_id != record_id and screening_row(tx.session, content.record_id):
             raise RecordExistsError(content.record_id, "this screening is stored already",
                                     "draft")
-        _set_content(row, content)
+        set_content(row, content)
         row.updated_at = store.clock()
         tx.trail.append(username=actor.username, role=actor.role.value, action=action,
                         record_id=content.record_id,
@@ -280,7 +288,7 @@ def amend(store: StoreCore, actor: Actor, record_id: str, screening: Screening, 
     register = check_signer(store, actor, facts, action="amend", record_id=record_id,
                             register=register_certificate)
     with store.transaction() as tx:
-        original = _row(tx.session, record_id)
+        original = screening_row(tx.session, record_id)
         if original is None:
             raise RecordNotFoundError(record_id, "no such record")
         if original.status == "draft":
@@ -292,19 +300,20 @@ def amend(store: StoreCore, actor: Actor, record_id: str, screening: Screening, 
         patient = tx.session.get(Patient, original.patient_id)
         if patient is None or patient.external_id != content.patient_id:
             raise RecordError(record_id, "the amendment is of another patient")
-        if _row(tx.session, content.record_id) is not None:
+        if screening_row(tx.session, content.record_id) is not None:
             raise RecordExistsError(content.record_id, "this screening is stored already",
                                     "signed")
         register_signer(store, tx, actor, facts, register)
-        row = _insert(store, tx, actor, content, status="amended", facts=facts,
-                      amends=original, reason=normalise_visible(reason))
-        _attach(tx, actor, row, signed_pdf, facts, action="amend", extra={"amends": record_id})
+        row = insert_row(store, tx, actor, content, status="amended", facts=facts,
+                         amends=original, reason=normalise_visible(reason))
+        attach_document(tx, actor, row, signed_pdf, facts, action="amend",
+                        extra={"amends": record_id})
         result = stored(tx.session, row.record_id)
     log.info("amended %s by %s", record_id, result.record_id)
     return result
 
 
-# -- rows ------------------------------------------------------------------------------------
+# -- checks ----------------------------------------------------------------------------------
 
 def _refuse_infusion(store: StoreCore, actor: Actor, action: str, record_id: str) -> None:
     """Refuse (recorded) changing or amending an infusion's screening as a plain case: it is
@@ -326,89 +335,3 @@ def _check_content_document(store: StoreCore, pdf: bytes, content: StoredContent
                             ) -> DocumentFacts:
     return check_document(store, pdf, record_id=content.record_id,
                           case_json=content.case_json, result_json=content.result_json)
-
-
-def _row(session: Session, record_id: str, *, lock: bool = False) -> ScreeningRow | None:
-    query = select(ScreeningRow).where(ScreeningRow.record_id == record_id)
-    if lock:
-        query = query.with_for_update()
-    return session.execute(query).scalar_one_or_none()
-
-
-def _patient(store: StoreCore, tx: Tx, actor: Actor, content: StoredContent) -> Patient:
-    patient = tx.session.execute(select(Patient).where(
-        Patient.external_id == content.patient_id)).scalar_one_or_none()
-    if patient is None:
-        patient = Patient(external_id=content.patient_id, name=content.patient_name,
-                          birth_date=content.birth_date, created_at=store.clock())
-        tx.session.add(patient)
-        tx.session.flush()
-        return patient
-    if patient.birth_date != content.birth_date:
-        raise RecordError(content.record_id, "this patient id is on record with another "
-                          "date of birth: check the patient's identity")
-    if patient.name != content.patient_name:
-        patient.name = content.patient_name
-        tx.trail.append(username=actor.username, role=actor.role.value,
-                        action="patient-update", record_id=content.record_id,
-                        detail={"field": "name"})
-    return patient
-
-
-def _set_content(row: ScreeningRow, content: StoredContent) -> None:
-    row.record_id = content.record_id
-    row.decision = content.decision
-    row.screening_date = content.screening_date
-    row.case_json = content.case_json
-    row.result_json = content.result_json
-    row.content_sha256 = content.content_sha256
-    versions = content.versions
-    row.ruleset_version, row.ruleset_sha256 = versions.ruleset_version, versions.ruleset_sha256
-    row.policy_version, row.policy_sha256 = versions.policy_version, versions.policy_sha256
-    row.formulary_version = versions.formulary_version
-    row.formulary_sha256 = versions.formulary_sha256
-
-
-def _insert(store: StoreCore, tx: Tx, actor: Actor, content: StoredContent, *, status: str,
-            facts: DocumentFacts | None = None, amends: ScreeningRow | None = None,
-            reason: str | None = None) -> ScreeningRow:
-    patient = _patient(store, tx, actor, content)
-    now = store.clock()
-    signed = status != "draft"
-    row = ScreeningRow(patient_id=patient.id, status=status, created_at=now,
-                       created_by=actor.user_id, updated_at=now,
-                       signed_at=now if signed else None,
-                       signed_by=actor.user_id if signed else None,
-                       signer_name=facts.signer_name if facts else None,
-                       signer_certificate_sha256=facts.certificate_sha256 if facts else None,
-                       amends_id=amends.id if amends else None, amendment_reason=reason)
-    _set_content(row, content)
-    tx.session.add(row)
-    tx.session.flush()
-    tx.trail.append(username=actor.username, role=actor.role.value, action="create",
-                    record_id=content.record_id,
-                    detail={"status": status, "content_sha256": content.content_sha256})
-    return row
-
-
-def _sign_row(store: StoreCore, tx: Tx, actor: Actor, row: ScreeningRow, *, pdf: bytes,
-              facts: DocumentFacts) -> None:
-    now = store.clock()
-    row.status, row.signed_at, row.signed_by, row.updated_at = "signed", now, actor.user_id, now
-    row.signer_name = facts.signer_name
-    row.signer_certificate_sha256 = facts.certificate_sha256
-    tx.session.flush()
-    _attach(tx, actor, row, pdf, facts, action="sign")
-
-
-def _attach(tx: Tx, actor: Actor, row: ScreeningRow, pdf: bytes, facts: DocumentFacts, *,
-            action: str, extra: Detail | None = None) -> None:
-    tx.session.add(SignedDocument(screening_id=row.id, pdf=pdf, sha256=facts.sha256,
-                                  size=facts.size, created_at=row.updated_at))
-    tx.session.flush()
-    tx.trail.append(username=actor.username, role=actor.role.value, action=action,
-                    record_id=row.record_id,
-                    detail={"content_sha256": row.content_sha256,
-                            "document_sha256": facts.sha256,
-                            "certificate_sha256": facts.certificate_sha256,
-                            **(extra or {})})

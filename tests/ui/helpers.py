@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from ketascreen.errors import AuthenticationFailedError
@@ -168,3 +169,16 @@ def type_example_case(qtbot: QtBot, window: MainWindow) -> None:
     type_into(qtbot, protocol.fields["duration"], "40 min")
     press(qtbot, protocol.weight_basis, "a")
     type_into(qtbot, protocol.fields["concentration"], "1 mg/mL")
+
+
+NOTCH = 120
+"""One notch of a mouse wheel, in Qt's eighths of a degree."""
+
+
+def wheel(widget: QWidget, notches: int = -1) -> None:
+    """Turn the wheel over the middle of ``widget`` (negative: towards the user, scroll down)."""
+    local = QPointF(widget.rect().center())
+    event = QWheelEvent(local, QPointF(widget.mapToGlobal(local.toPoint())), QPoint(0, 0),
+                        QPoint(0, NOTCH * notches), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication, QComboBox, QTableWidget, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QComboBox, QTableWidget
 from pytestqt.qtbot import QtBot
 
 from ketascreen.models.parsing import load_course
@@ -21,7 +20,7 @@ from ketascreen.ui.main_window import MainWindow
 from ketascreen.ui.qt_course import QtCourseWindow
 from ketascreen.ui.wheel_guard import install_wheel_guard
 from tests.course.helpers import example_course
-from tests.ui.helpers import FakeDialogs, type_into
+from tests.ui.helpers import FakeDialogs, type_into, wheel
 
 
 @pytest.fixture
@@ -219,14 +218,6 @@ def test_a_refused_monitoring_value_is_named_and_nothing_is_saved(
     assert load_course(course_file).infusion(3).monitoring == []
 
 
-def _wheel(widget: QWidget, notches: int) -> None:
-    local = QPointF(widget.rect().center())
-    event = QWheelEvent(local, QPointF(widget.mapToGlobal(local.toPoint())), QPoint(0, 0),
-                        QPoint(0, 120 * notches), Qt.MouseButton.NoButton,
-                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
-    QApplication.sendEvent(widget, event)
-
-
 def test_the_wheel_changes_no_choice_of_the_recheck(
         qtbot: QtBot, window: MainWindow, dialogs: FakeDialogs, course_file: Path) -> None:
     install_wheel_guard()
@@ -238,7 +229,7 @@ def test_the_wheel_changes_no_choice_of_the_recheck(
     for combo in combos:
         combo.setFocus(Qt.FocusReason.TabFocusReason)  # Tab alone is not a choice
         for notches in (-1, 1, -3):
-            _wheel(combo, notches)
+            wheel(combo, notches)
     assert [c.currentText() for c in combos] == before
 
 

@@ -20,9 +20,8 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication, QComboBox, QTableWidget, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QComboBox, QTableWidget
 from pytestqt.qtbot import QtBot
 
 from ketascreen.records import users
@@ -44,7 +43,7 @@ from ketascreen.ui.settings import AppSettings
 from ketascreen.ui.wheel_guard import install_wheel_guard
 from tests.records.conftest import add_people
 from tests.records.support import KEY_PASSPHRASE, PASSWORDS, screening_of, signed_pdf
-from tests.ui.helpers import FakeDialogs, activate, type_into
+from tests.ui.helpers import FakeDialogs, activate, type_into, wheel
 from tests.ui.signing_support import (
     Clinic,
     clear_case_file,
@@ -501,14 +500,6 @@ def test_each_course_refusal_is_worded_from_its_type_and_fields(error: Exception
     assert course_records_actions.course_error_text(error=error) == text
 
 
-def _wheel(widget: QWidget, notches: int) -> None:
-    local = QPointF(widget.rect().center())
-    event = QWheelEvent(local, QPointF(widget.mapToGlobal(local.toPoint())), QPoint(0, 0),
-                        QPoint(0, 120 * notches), Qt.MouseButton.NoButton,
-                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
-    QApplication.sendEvent(widget, event)
-
-
 def test_the_wheel_changes_nothing_in_a_course_of_the_records(
         qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic) -> None:
     install_wheel_guard()
@@ -523,7 +514,7 @@ def test_the_wheel_changes_nothing_in_a_course_of_the_records(
     for combo in combos:
         combo.setFocus(Qt.FocusReason.TabFocusReason)
         for notches in (-1, 1, -3):
-            _wheel(combo, notches)
+            wheel(combo, notches)
     assert [c.currentText() for c in combos] == before
     assert not window.course.unsaved()
 

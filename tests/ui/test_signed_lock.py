@@ -8,8 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QAbstractSlider,
     QAbstractSpinBox,
@@ -24,6 +23,7 @@ from ketascreen.ui import actions
 from ketascreen.ui.main_window import MainWindow, SignedView
 from ketascreen.ui.settings import AppSettings
 from tests.ui.helpers import FakeDialogs, type_into
+from tests.ui.helpers import wheel as one_notch
 from tests.ui.signing_support import (
     Clinic,
     clear_case_file,
@@ -42,13 +42,8 @@ SIGNED_LINE = re.compile(r"^Signed by (?P<name>.+) at \d{4}-\d\d-\d\d \d\d:\d\d 
 
 def wheel(widget: QWidget, steps: int = 1) -> None:
     """Turn the mouse wheel ``steps`` notches over the middle of ``widget``."""
-    centre = QPointF(widget.rect().center())
     for _ in range(abs(steps)):
-        event = QWheelEvent(centre, QPointF(widget.mapToGlobal(centre.toPoint())), QPoint(0, 0),
-                            QPoint(0, -120 if steps > 0 else 120), Qt.MouseButton.NoButton,
-                            Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
-                            False)
-        QApplication.sendEvent(widget, event)
+        one_notch(widget, -1 if steps > 0 else 1)
 
 
 def try_every_change(qtbot: QtBot, window: MainWindow, qtlog: Any) -> None:

@@ -12,8 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractSlider,
     QAbstractSpinBox,
@@ -32,18 +31,7 @@ from ketascreen.ui.main_window import MainWindow
 from ketascreen.ui.qt_choice import QtChoice
 from ketascreen.ui.settings import AppSettings
 from ketascreen.ui.wheel_guard import install_wheel_guard
-from tests.ui.helpers import FakeDialogs, wait_screened
-
-NOTCH = 120
-
-
-def wheel(widget: QWidget, notches: int = -1) -> None:
-    """Turn the wheel over the middle of ``widget`` (negative: towards the user, scroll down)."""
-    local = QPointF(widget.rect().center())
-    event = QWheelEvent(local, QPointF(widget.mapToGlobal(local.toPoint())), QPoint(0, 0),
-                        QPoint(0, NOTCH * notches), Qt.MouseButton.NoButton,
-                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
-    QApplication.sendEvent(widget, event)
+from tests.ui.helpers import FakeDialogs, wait_screened, wheel
 
 
 def input_widgets(root: QWidget) -> list[QWidget]:

@@ -5,21 +5,16 @@ value that differs is refused naming both and nothing is stored."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from ketascreen.models.parsing import load_course
-from ketascreen.records.repository import RecordStore
 from ketascreen.reports.output import SigningRequest
 from tests.fhir.builders import bundle, observation, patient, write
 from tests.records.rawsql import raw
-from tests.records.support import screening_of
-from tests.records.support import signed_pdf as signed_pdf_of
-from tests.records.test_courses import Clock, _day_of
+from tests.records.test_courses import _day_of, started_course
 
 
 def _events(database_url: str, course_id: str) -> list[tuple[str, str]]:
@@ -27,27 +22,6 @@ def _events(database_url: str, course_id: str) -> list[tuple[str, str]]:
         return [(row[0], row[1]) for row in connection.execute(text(
             "SELECT action, detail FROM audit_events WHERE record_id = :id ORDER BY seq"),
             {"id": course_id})]
-
-
-def _started_course(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch,
-                    signing_request: SigningRequest, capsys: pytest.CaptureFixture[str]
-                    ) -> tuple[Any, str]:
-    """A command-line clinic and a course started after a signed screening of yesterday."""
-    from ketascreen.cli import main
-    from tests.records.test_cli_records import _as
-    from tests.records.test_cli_records import clinic as make_clinic
-
-    clinic = make_clinic.__wrapped__(tmp_path, database_url, monkeypatch, signing_request,
-                                     capsys)
-    yesterday = Clock()
-    yesterday.now = datetime.now(UTC) - timedelta(days=1)
-    with RecordStore.open(database_url, clock=yesterday) as store:
-        physician = store.authenticate("drsmith", "drsmith-password-123")
-        first = screening_of()
-        record = store.create(physician, first,
-                              signed_pdf=signed_pdf_of(first, signing_request)).record_id
-    assert main(["course", "start", record, *_as(clinic, "drsmith")]) == 0
-    return clinic, capsys.readouterr().out.strip()
 
 
 def test_scores_from_a_fhir_record(tmp_path: Path, database_url: str,
@@ -60,7 +34,7 @@ def test_scores_from_a_fhir_record(tmp_path: Path, database_url: str,
     from ketascreen.cli import main
     from tests.records.test_cli_records import _as
 
-    clinic, course_id = _started_course(tmp_path, database_url, monkeypatch, signing_request,
+    clinic, course_id = started_course(tmp_path, database_url, monkeypatch, signing_request,
                                         capsys)
     scores = (
         observation("old", "44261-6", "2026-11-10T08:00:00-05:00", valueInteger=20),

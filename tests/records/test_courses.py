@@ -451,11 +451,11 @@ def test_course_show_lists_many_courses(clinic: RecordStore, staff: People,
 
 # -- the command line -------------------------------------------------------------------------
 
-def test_command_line(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch,
-                      signing_request: SigningRequest, capsys: pytest.CaptureFixture[str]
-                      ) -> None:
-    """course start/show/export and infusion check/record; a nurse may not check, a value
-    without its unit is refused naming its field, the export screens with ``screen``."""
+def started_course(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch,
+                   signing_request: SigningRequest, capsys: pytest.CaptureFixture[str],
+                   *plan: str) -> tuple[Any, str]:
+    """A command-line clinic and a course started (``course start RECORD_ID *plan``) after a
+    screening signed yesterday."""
     from ketascreen.cli import main
     from tests.records.test_cli_records import _as
     from tests.records.test_cli_records import clinic as make_clinic
@@ -469,8 +469,20 @@ def test_command_line(tmp_path: Path, database_url: str, monkeypatch: pytest.Mon
         first = screening_of()
         record = store.create(physician, first,
                               signed_pdf=signed_pdf_of(first, signing_request)).record_id
-    assert main(["course", "start", record, "--plan", "6", "3", *_as(clinic, "drsmith")]) == 0
-    course_id = capsys.readouterr().out.strip()
+    assert main(["course", "start", record, *plan, *_as(clinic, "drsmith")]) == 0
+    return clinic, capsys.readouterr().out.strip()
+
+
+def test_command_line(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch,
+                      signing_request: SigningRequest, capsys: pytest.CaptureFixture[str]
+                      ) -> None:
+    """course start/show/export and infusion check/record; a nurse may not check, a value
+    without its unit is refused naming its field, the export screens with ``screen``."""
+    from ketascreen.cli import main
+    from tests.records.test_cli_records import _as
+
+    clinic, course_id = started_course(tmp_path, database_url, monkeypatch, signing_request,
+                                       capsys, "--plan", "6", "3")
     infusion_file = tmp_path / "infusion-1.json"
     infusion_file.write_text(json.dumps(_day_of(1, "2026-11-26T09:00")), encoding="utf-8")
     assert main(["infusion", "check", course_id, str(infusion_file),
@@ -718,19 +730,9 @@ def test_command_line_fhir_export_and_screen_save_of_a_course(
 
     from ketascreen.cli import main
     from tests.records.test_cli_records import _as, write_case
-    from tests.records.test_cli_records import clinic as make_clinic
 
-    clinic = make_clinic.__wrapped__(tmp_path, database_url, monkeypatch, signing_request,
-                                     capsys)
-    yesterday = Clock()
-    yesterday.now = datetime.now(UTC) - timedelta(days=1)
-    with RecordStore.open(database_url, clock=yesterday) as store:
-        physician = store.authenticate("drsmith", "drsmith-password-123")
-        first = screening_of()
-        record = store.create(physician, first,
-                              signed_pdf=signed_pdf_of(first, signing_request)).record_id
-    assert main(["course", "start", record, *_as(clinic, "drsmith")]) == 0
-    course_id = capsys.readouterr().out.strip()
+    clinic, course_id = started_course(tmp_path, database_url, monkeypatch, signing_request,
+                                       capsys)
     infusion_file = tmp_path / "infusion-1.json"
     infusion_file.write_text(json.dumps(_day_of(1, "2026-11-26T09:00")), encoding="utf-8")
     assert main(["infusion", "check", course_id, str(infusion_file),

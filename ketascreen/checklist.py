@@ -27,6 +27,7 @@ from ketascreen.models.checklist import (
     MONITORING_COLUMNS,
     MONITORING_TIMES,
     NO_DOSE_PREFIX,
+    ORDER_ROW_LABELS,
     SEVERITY_LABELS,
     Checklist,
     DoseBox,
@@ -69,6 +70,35 @@ def dose_box_from(outcome: DoseOutcome) -> tuple[DoseBox | None, str | None]:
     bmi = (None if weight.bmi is None
            else f"{format_number(as_decimal(in_unit(weight.bmi, KG_PER_M2)), 1)} kg/m²")
     return DoseBox(rows=tuple(rows), working=outcome.working, bmi=bmi), None
+
+
+def order_rows_from(case: Case, outcome: DoseOutcome | None) -> tuple[tuple[str, str], ...]:
+    """The order as the bedside double-checks it: one (label, value) row per item of
+    :data:`~ketascreen.models.checklist.ORDER_ROW_LABELS`, each written by the formulary's one
+    formatter (ISMP display); empty when there is no dose.
+
+    The vial concentration is the vial drawn from, or the final concentration of a prepared
+    bag or syringe; the volume drawn up is the prepared volume then; the diluent volume is
+    ``0 mL`` when none is added.
+    """
+    if outcome is None:
+        return ()
+    programme, weight = outcome.programme, outcome.dosing_weight
+    if outcome.dose is None or programme is None or weight is None:
+        return ()
+    fmt = programme.formats
+    patient = case.patient
+    vial = programme.vial_strength or programme.final_concentration
+    drawn = programme.drug_volume if programme.drug_volume is not None else \
+        programme.total_volume
+    diluent = programme.diluent_volume if programme.diluent_volume is not None else \
+        programme.total_volume * 0
+    per_weight = DosePerWeight.from_quantity(divided_by(programme.intended_dose, weight.weight))
+    values = (patient.name, patient.birth_date.isoformat(), patient.id,
+              fmt.concentration(vial), fmt.drawn_volume(drawn), fmt.drawn_volume(diluent),
+              fmt.rate(programme.programmed_rate), fmt.vtbi(programme.vtbi),
+              fmt.dose(programme.intended_dose), fmt.per_weight(per_weight))
+    return tuple(zip(ORDER_ROW_LABELS, values, strict=True))
 
 
 _VITAL_LIMITS: dict[str, tuple[str, ...]] = {
@@ -218,7 +248,8 @@ def build_checklist(
         course: the course screening of an infusion; with it the checklist is that infusion's
             (:func:`build_infusion_section`) and a signature means
             :func:`~ketascreen.models.checklist.infusion_signature_meaning`.
-        dose_outcome: the infusion's dose outcome (its duration times the monitoring grid).
+        dose_outcome: the dose outcome (an infusion's duration times the monitoring grid;
+            the order rows of the bedside double check come from its programme).
     """
     case_json = canonical_json(case.model_dump(mode="json", exclude_none=True))
     result_json = canonical_json(result.model_dump(mode="json"))
@@ -262,4 +293,5 @@ def build_checklist(
                          else format_local_time(case.measurements.taken_at)),
         audit_head=audit_head,
         infusion=infusion,
+        order_rows=order_rows_from(case, dose_outcome) if dose is not None else (),
     )

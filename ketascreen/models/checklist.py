@@ -28,6 +28,18 @@ UNSIGNED_MARK = "UNSIGNED — NOT AN ORDER"
 SEVERITY_LABELS = {"absolute": "ABSOLUTE", "relative": "RELATIVE", "info": "INFO"}
 SIGNATURE_MEANING = "Screened and approved for first infusion"
 """The one meaning of every ketascreen signature (printed beside it, 21 CFR 11.50)."""
+COUNTERSIGNATURE_MEANING = "Bedside independent double check"
+"""The meaning of the nurse's countersignature (its /Reason; printed in its stamp)."""
+BEDSIDE_CHECK_HEADING = "Bedside independent double check"
+"""The heading of the block printed after the physician's signature."""
+ORDER_COLUMN_TITLE = "The order as signed"
+"""The title of the block's left half: the signed order's values, one per row."""
+COUNTERSIGNATURE_BOX_TITLE = "Entered at bedside (nurse countersignature)"
+"""The title of the block's right half: the box the nurse's countersignature stamp fills."""
+PAPER_FALLBACK = ("On paper, only when the countersignature cannot be made:",
+                  "Prepared and programmed by (initials)",
+                  "Independent double check by (initials)")
+"""The paper fallback under the order column: its note, then the two initials boxes' labels."""
 NO_DOSE_PREFIX = "No dose: "
 """How the checklist introduces the reason there is no dose (``No dose: do not infuse.``)."""
 
@@ -53,6 +65,13 @@ DISCHARGE_CRITERIA = (
     "(R22, R110).",
     "No alcohol for 24 h; no benzodiazepine or opioid for 4 h (R66).",
 )
+
+
+ORDER_ROW_LABELS = ("Patient name", "Date of birth", "Patient ID", "Vial concentration",
+                    "Volume drawn up", "Diluent volume", "Pump rate", "VTBI", "Dose",
+                    "Dose per kg")
+"""The rows of the order as the bedside double-checks it, in order: the same labels as the
+double check's items and as the nurse's countersignature stamp."""
 
 
 @dataclass(frozen=True)
@@ -259,6 +278,9 @@ class Checklist:
     """The records audit trail's last event (number, sha256) when the checklist was signed."""
     infusion: InfusionSection | None = None
     """What the checklist of an infusion of a course adds; ``None`` for the first screening's."""
+    order_rows: tuple[tuple[str, str], ...] = ()
+    """The order as the bedside double-checks it: (label, value) in the order of
+    :data:`ORDER_ROW_LABELS` (ISMP display); empty when there is no dose (nothing to check)."""
 
     @property
     def signed(self) -> bool:

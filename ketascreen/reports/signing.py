@@ -6,6 +6,13 @@ the renderer left in the signature block. The case and result JSON are embedded 
 in the same revision, so the machine-readable record is covered by the signature. Keys and
 certificates are in :mod:`ketascreen.reports.keys`; checking signatures is in
 :mod:`ketascreen.reports.verification`.
+
+The nurse's countersignature (:func:`countersign_pdf`) fills a second signature field,
+:data:`COUNTERSIGNATURE_FIELD`, as an incremental update. The physician's signature creates that
+field, empty, in its own revision (on the box the renderer left in the bedside double-check
+block): a field created later would break a certification signature (course-facts 4.4), and
+pre-creating it keeps every variant valid. The physician's signature is an approval signature
+(no DocMDP certification), as it always was.
 """
 
 from __future__ import annotations
@@ -14,14 +21,43 @@ import io
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from ketascreen.display import format_local_time
-from ketascreen.reports.keys import SignerIdentity
-from ketascreen.reports.pdf import SignatureBox
+from ketascreen.models.checklist import COUNTERSIGNATURE_MEANING
+from ketascreen.reports.keys import SignerIdentity, SigningError
+from ketascreen.reports.pdf import MIN_FONT_SIZE, SignatureBox
+
+__all__ = ["COUNTERSIGNATURE_FIELD", "COUNTERSIGNATURE_MEANING", "SIGNATURE_FIELD",
+           "CountersignStamp", "attach_unsigned", "countersign_pdf", "embedded_attachments",
+           "is_signed", "quiet_logs", "sign_pdf"]
 
 SIGNATURE_FIELD = "KetascreenSignature"
+"""The physician's signature field."""
+COUNTERSIGNATURE_FIELD = "KetascreenCountersignature"
+"""The nurse's countersignature field, created empty with the physician's signature."""
+MATCHES_THE_ORDER = "MATCHES THE ORDER"
+"""The result line of a countersignature after a double check that matched the order."""
+
+
+@dataclass(frozen=True)
+class CountersignStamp:
+    """What the nurse's countersignature stamp says besides her name and the time.
+
+    Attributes:
+        checker: who checked (the signed-in nurse; printed as her account names her).
+        witness: the other clinician at the bedside, who prepared and programmed the pump.
+        result: :data:`MATCHES_THE_ORDER` or ``OVERRIDDEN: <reason>``.
+        entered: (label, value) of what she entered, in the order column's order and with its
+            labels (:data:`~ketascreen.models.checklist.ORDER_ROW_LABELS`).
+    """
+
+    checker: str
+    witness: str
+    result: str
+    entered: tuple[tuple[str, str], ...]
 
 
 def _embed(writer: Any, attachments: dict[str, bytes]) -> None:
@@ -48,18 +84,31 @@ def attach_unsigned(pdf: bytes, attachments: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
+def _field_spec(name: str, box: SignatureBox) -> Any:
+    from pyhanko.sign import fields  # noqa: PLC0415
+
+    return fields.SigFieldSpec(sig_field_name=name, on_page=box.page_index,
+                               box=tuple(round(v) for v in box.box))  # type: ignore[arg-type]
+
+
 def sign_pdf(pdf: bytes, box: SignatureBox, identity: SignerIdentity,
-             attachments: dict[str, bytes], *, reason: str, location: str = "") -> bytes:
-    """Embed ``attachments`` and sign ``pdf`` (PAdES B-B) with a visible stamp on ``box``."""
+             attachments: dict[str, bytes], *, reason: str, location: str = "",
+             countersignature_box: SignatureBox | None = None) -> bytes:
+    """Embed ``attachments`` and sign ``pdf`` (PAdES B-B) with a visible stamp on ``box``.
+
+    With ``countersignature_box`` the empty :data:`COUNTERSIGNATURE_FIELD` is created on it in
+    the same revision, for the nurse's countersignature (:func:`countersign_pdf`).
+    """
     from pyhanko import stamp  # noqa: PLC0415
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
     from pyhanko.sign import fields, signers  # noqa: PLC0415
 
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     _embed(writer, attachments)
-    fields.append_signature_field(writer, fields.SigFieldSpec(
-        sig_field_name=SIGNATURE_FIELD, on_page=box.page_index,
-        box=tuple(round(v) for v in box.box)))  # type: ignore[arg-type]
+    fields.append_signature_field(writer, _field_spec(SIGNATURE_FIELD, box))
+    if countersignature_box is not None:
+        fields.append_signature_field(
+            writer, _field_spec(COUNTERSIGNATURE_FIELD, countersignature_box))
     metadata = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD, subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256", reason=reason, location=location or None, name=identity.name)
@@ -70,6 +119,119 @@ def sign_pdf(pdf: bytes, box: SignatureBox, identity: SignerIdentity,
     # The stamp shows the clinic's local time with its UTC offset, as the page does.
     pdf_signer.sign_pdf(writer, output=out, appearance_text_params={
         "local_time": format_local_time(datetime.now(UTC))})
+    return out.getvalue()
+
+
+_STAMP_MARGIN = 4
+"""Points between the countersignature box's edge and its text."""
+_STAMP_LEADING = 10
+"""Points from one line of the countersignature stamp to the next."""
+_COURIER_WIDTH = 0.6
+"""Courier's advance width per character, in ems (every glyph)."""
+
+
+def stamp_lines(stamp: CountersignStamp, signer: str, when: str, width: float,
+                height: float) -> list[str]:
+    """The countersignature stamp's lines for a box ``width`` x ``height`` points: the meaning,
+    signer, local time, checker and witness, the result, and the entered values, each
+    wrapped to the box at :data:`~ketascreen.reports.pdf.MIN_FONT_SIZE` (monospaced). When
+    the lines do not fit, the result (an override's reason) is cut short with a pointer to
+    the records, which keep it whole.
+    """
+    import textwrap  # noqa: PLC0415
+
+    columns = max(int((width - 2 * _STAMP_MARGIN) / (MIN_FONT_SIZE * _COURIER_WIDTH)), 20)
+    rows = max(int((height - 2 * _STAMP_MARGIN) / _STAMP_LEADING), 1)
+
+    def wrap(text: str) -> list[str]:
+        return textwrap.wrap(_latin1(text), columns, subsequent_indent="  ") or [""]
+
+    head = [*wrap(COUNTERSIGNATURE_MEANING.upper()), *wrap(f"Countersigned by: {signer}"),
+            *wrap(f"Time: {when}"), *wrap(f"Checker: {stamp.checker}"),
+            *wrap(f"Witness: {stamp.witness}")]
+    entered = [line for label, value in stamp.entered for line in wrap(f"{label}: {value}")]
+    result = wrap(f"Result: {stamp.result}")
+    room = rows - len(head) - len(entered)
+    if len(result) > room:
+        result = [*result[:max(room - 1, 1)], *wrap("(cut short: whole in the records)")]
+    return [*head, *result, *entered]
+
+
+def _latin1(text: str) -> str:
+    """``text`` as the stamp's standard font can show it: accents kept where Latin-1 has them,
+    other characters as their closest Latin-1 letter or ``?``."""
+    import unicodedata  # noqa: PLC0415
+
+    out = []
+    for char in unicodedata.normalize("NFC", text):
+        if ord(char) < 256:
+            out.append(char)
+            continue
+        plain = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")
+        out.append(plain or "?")
+    return "".join(out)
+
+
+def _empty_countersignature_field(reader: Any) -> Any:
+    """The countersignature field's (name, value, reference), or raise why there is none."""
+    from pyhanko.sign import fields  # noqa: PLC0415
+
+    try:
+        found = [(name, value, ref) for name, value, ref in fields.enumerate_sig_fields(reader)
+                 if name == COUNTERSIGNATURE_FIELD]
+    except Exception as error:  # noqa: BLE001 - pyHanko raises many kinds on a broken PDF
+        raise SigningError(f"the document's signature fields cannot be read "
+                           f"({type(error).__name__})") from None
+    if not found:
+        raise SigningError("the document has no countersignature field (it was not signed by "
+                           "a physician with this version, or has no dose to double-check)")
+    if found[0][1] is not None:
+        raise SigningError("the document is already countersigned")
+    return found[0]
+
+
+def countersign_pdf(pdf: bytes, identity: SignerIdentity, stamp: CountersignStamp) -> bytes:
+    """Fill the physician-signed document's countersignature field: PAdES B-B, an incremental
+    update (the physician's signed bytes stay as they are), meaning
+    :data:`COUNTERSIGNATURE_MEANING`, with a visible stamp on the box: the meaning, the
+    signer, the local time, the checker and the witness, the result and the entered values
+    (:func:`stamp_lines`, at a fixed :data:`~ketascreen.reports.pdf.MIN_FONT_SIZE`).
+
+    Raises:
+        SigningError: the document has no empty :data:`COUNTERSIGNATURE_FIELD` (none, or
+            already countersigned), or cannot be read.
+    """
+    from pyhanko import stamp as stamps  # noqa: PLC0415
+    from pyhanko.pdf_utils import layout  # noqa: PLC0415
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
+    from pyhanko.pdf_utils.text import TextBoxStyle  # noqa: PLC0415
+    from pyhanko.sign import fields, signers  # noqa: PLC0415
+
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    except Exception as error:  # noqa: BLE001 - pyHanko raises many kinds on a broken PDF
+        raise SigningError(f"not a readable PDF ({type(error).__name__})") from None
+    _, _, reference = _empty_countersignature_field(writer.prev)
+    widget = reference.get_object()
+    x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
+    when = format_local_time(datetime.now(UTC))
+    lines = stamp_lines(stamp, identity.name, when, abs(x2 - x1), abs(y2 - y1))
+    top_left = layout.SimpleBoxLayoutRule(
+        x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MAX,
+        margins=layout.Margins(_STAMP_MARGIN, _STAMP_MARGIN, _STAMP_MARGIN, _STAMP_MARGIN),
+        inner_content_scaling=layout.InnerScaling.NO_SCALING)
+    style = stamps.TextStampStyle(
+        stamp_text="%(lines)s", border_width=1, inner_content_layout=top_left,
+        text_box_style=TextBoxStyle(font_size=int(MIN_FONT_SIZE), leading=_STAMP_LEADING,
+                                    box_layout_rule=top_left))
+    metadata = signers.PdfSignatureMetadata(
+        field_name=COUNTERSIGNATURE_FIELD, subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256", reason=COUNTERSIGNATURE_MEANING, name=identity.name)
+    pdf_signer = signers.PdfSigner(metadata, signer=identity._signer, stamp_style=style)
+    out = io.BytesIO()
+    with quiet_logs("pyhanko"):
+        pdf_signer.sign_pdf(writer, output=out,
+                            appearance_text_params={"lines": "\n".join(lines)})
     return out.getvalue()
 
 

@@ -577,3 +577,90 @@ class TextInputError(KetascreenError, ValueError):
 
     def __str__(self) -> str:
         return f"{self.field}: {_show(self.got)} {self.reason}"
+
+
+@dataclass
+class DoubleCheckEntryError(KetascreenError, ValueError):
+    """What the checking nurse typed at the bedside cannot be read: each field named.
+
+    Attributes:
+        problems: one per bad field (``vial_concentration``, ``pump_rate``, ``identifiers[1]``
+            ...): empty, not a number, negative, a unit of the wrong dimension, two
+            identifiers of one kind.
+    """
+
+    problems: tuple[FieldProblem, ...]
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        lines = [p.describe() for p in self.problems]
+        if len(lines) == 1:
+            return f"double check: {lines[0]}"
+        return f"double check ({len(lines)} problems):\n  " + "\n  ".join(lines)
+
+
+@dataclass
+class OrderNotRederivableError(KetascreenError):
+    """The order of a signed checklist cannot be re-derived as it was signed (its result has
+    no dose, or the rules in force now give another dose, VTBI, concentration or rate: the
+    formulary changed since signing), so it is not double-checked against a guess.
+
+    Attributes:
+        record_id: the signed record.
+        reason: what differs, for a clinician.
+    """
+
+    record_id: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return f"record {self.record_id}: the signed order cannot be re-derived: {self.reason}"
+
+
+@dataclass
+class DoubleCheckRefusedError(KetascreenError):
+    """A bedside double check was refused before anything was compared (recorded in the audit
+    trail first): the checker or the witness signed the order, the witness is the checker or
+    not an active clinician, or an override is not allowed as given.
+
+    Attributes:
+        record_id: the signed record.
+        field: who or what is refused: ``checker``, ``witness`` or ``override``.
+        reason: why, for a clinician.
+    """
+
+    record_id: str
+    field: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return (f"record {self.record_id}: double check refused: {self.field}: {self.reason}; "
+                "the refusal is recorded in the audit trail")
+
+
+@dataclass
+class CountersignRefusedError(KetascreenError):
+    """A nurse's countersigned checklist was not stored (recorded in the audit trail first).
+
+    Attributes:
+        record_id: the signed record.
+        reason: why, for a clinician.
+    """
+
+    record_id: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return (f"record {self.record_id}: countersignature refused: {self.reason}; the refusal "
+                "is recorded in the audit trail")

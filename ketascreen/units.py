@@ -41,6 +41,7 @@ class Dimension(enum.Enum):
     DOSE_PER_WEIGHT = "dose per body weight (e.g. mg/kg)"
     DOSE_RATE_PER_WEIGHT = "dose rate per body weight (e.g. mg/kg/h)"
     MASS_RATE = "dose rate (e.g. mg/h)"
+    VOLUME_RATE = "pump rate (e.g. mL/h)"
 
 
 # Accepted spellings -> pint unit expression. Keys are matched exactly (case-sensitive, because
@@ -85,6 +86,10 @@ _SPELLINGS: dict[Dimension, dict[str, str]] = {
     Dimension.MASS_RATE: {
         "mg/h": "milligram/hour", "mg/min": "milligram/minute", "mcg/min": "microgram/minute",
     },
+    Dimension.VOLUME_RATE: {
+        "mL/h": "milliliter/hour", "ml/h": "milliliter/hour", "mL/hr": "milliliter/hour",
+        "mL/min": "milliliter/minute", "L/h": "liter/hour",
+    },
 }
 
 # Error-prone spellings (ISMP) and the safe spelling to suggest.
@@ -104,6 +109,7 @@ _TYPICAL_UNITS: dict[Dimension, str] = {
     Dimension.FRACTION: "%", Dimension.TIME: "min or h", Dimension.VOLUME: "mL",
     Dimension.CONCENTRATION: "mg/mL", Dimension.DOSE_PER_WEIGHT: "mg/kg",
     Dimension.DOSE_RATE_PER_WEIGHT: "mg/kg/h", Dimension.MASS_RATE: "mg/h",
+    Dimension.VOLUME_RATE: "mL/h",
 }
 
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+"
@@ -189,7 +195,7 @@ def _example(dimension: Dimension) -> str:
         Dimension.FREQUENCY: "72 /min", Dimension.FRACTION: "98 %", Dimension.TIME: "40 min",
         Dimension.VOLUME: "100 mL", Dimension.CONCENTRATION: "1 mg/mL",
         Dimension.DOSE_PER_WEIGHT: "0.5 mg/kg", Dimension.DOSE_RATE_PER_WEIGHT: "0.5 mg/kg/h",
-        Dimension.MASS_RATE: "20 mg/h",
+        Dimension.MASS_RATE: "20 mg/h", Dimension.VOLUME_RATE: "151 mL/h",
     }[dimension]
 
 

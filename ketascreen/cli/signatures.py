@@ -46,6 +46,12 @@ def keygen(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_CHANGES = {"NONE": "nothing", "LTA_UPDATES": "validation data only",
+            "FORM_FILLING": "a signature field filled (the countersignature)",
+            "ANNOTATIONS": "annotations (not permitted)", "OTHER": "the content (not permitted)"}
+"""What changed after a signature, in words, by pyHanko's modification level."""
+
+
 def verify(args: argparse.Namespace, out: TextIO) -> int:
     """Verify every signature of a checklist; trust from the records and the trust bundles."""
     from ketascreen.reports.verification import trust_bundle, verify_pdf  # noqa: PLC0415
@@ -75,12 +81,14 @@ def verify(args: argparse.Namespace, out: TextIO) -> int:
             lines += [
                 f"Signature {number} ({check.field}):",
                 f"  Signer (certificate name): {check.signer or '-'}",
+                f"  Meaning:             {check.meaning or '-'}",
                 f"  Certificate sha256:  {check.certificate_sha256 or '-'}",
                 f"  Signing time:        {check.signing_time or '-'}",
                 f"  Signed bytes intact: {yes_no[check.intact]}",
                 f"  Signature valid:     {yes_no[check.valid]}",
                 f"  Trust:               {check.trust}",
                 f"  Coverage:            {check.coverage or '-'}",
+                f"  Changed after it:    {_CHANGES.get(check.modification or '', '-')}",
             ]
         lines += [
             f"Changed after signing: {yes_no[report.modified_after_signing]}",

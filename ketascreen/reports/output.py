@@ -256,5 +256,6 @@ def produce_checklist(
     with pdf_signing.quiet_logs("pyhanko"):
         data = pdf_signing.sign_pdf(rendered.data, rendered.signature_box, identity,
                                     attachments,
-                                    reason=f"{_meaning(content)} (record {content.record_id})")
+                                    reason=f"{_meaning(content)} (record {content.record_id})",
+                                    countersignature_box=rendered.countersignature_box)
     return data, content

@@ -34,7 +34,14 @@ from reportlab.platypus import (
 )
 
 from ketascreen.display import format_local_time
-from ketascreen.models.checklist import UNSIGNED_MARK, Checklist
+from ketascreen.models.checklist import (
+    BEDSIDE_CHECK_HEADING,
+    COUNTERSIGNATURE_BOX_TITLE,
+    ORDER_COLUMN_TITLE,
+    PAPER_FALLBACK,
+    UNSIGNED_MARK,
+    Checklist,
+)
 
 PageSize = Literal["letter", "a4"]
 PAGE_SIZES = {"letter": LETTER, "a4": A4}
@@ -62,11 +69,26 @@ class SignatureBox:
 
 @dataclass(frozen=True)
 class RenderedPdf:
-    """The rendered document and where its signature stamp goes."""
+    """The rendered document and where its signature stamps go.
+
+    Attributes:
+        data: the PDF bytes.
+        signature_box: where the physician's signature stamp goes.
+        pages: the number of pages.
+        countersignature_box: where the nurse's countersignature stamp goes (the box of the
+            bedside double-check block), or ``None`` when there is no dose to double-check.
+    """
 
     data: bytes
     signature_box: SignatureBox
     pages: int
+    countersignature_box: SignatureBox | None = None
+
+
+COUNTERSIGNATURE_BOX_HEIGHT = 64 * mm
+"""The height of the countersignature box: room for the stamp's 17 lines (meaning, signer,
+time, checker and witness, a result of up to three lines, nine entered values) at
+:data:`MIN_FONT_SIZE` with 10 pt leading."""
 
 
 def _register_fonts() -> tuple[str, str]:
@@ -188,6 +210,31 @@ class _SignatureBlock(Flowable):  # type: ignore[misc]
         self.placed = SignatureBox(canvas.getPageNumber() - 1, (x1, y1, x2, y2))
 
 
+class _StampBox(Flowable):  # type: ignore[misc]
+    """A dashed box left empty for a signature stamp; records where it was drawn."""
+
+    def __init__(self, width: float, height: float) -> None:
+        super().__init__()
+        self.width = width
+        self.height = height
+        self.placed: SignatureBox | None = None
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas: Canvas = self.canv
+        canvas.saveState()
+        canvas.setStrokeColor(colors.black)
+        canvas.setLineWidth(0.8)
+        canvas.setDash(2, 2)
+        canvas.rect(0, 0, self.width, self.height)
+        canvas.restoreState()
+        x1, y1 = canvas.absolutePosition(0, 0)
+        x2, y2 = canvas.absolutePosition(self.width, self.height)
+        self.placed = SignatureBox(canvas.getPageNumber() - 1, (x1, y1, x2, y2))
+
+
 class _QrCode(Flowable):  # type: ignore[misc]
     """A QR code (segno encodes it) drawn as filled runs of modules, with a quiet zone."""
 
@@ -292,6 +339,7 @@ class ChecklistRenderer:
         frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
         doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
         signature = _SignatureBlock(checklist, self.styles, doc.width)
+        self._stamp_boxes: list[_StampBox] = []  # the bedside block's, when it has one
         story = self._story(checklist, doc.width, signature)
 
         class Footer(_NumberedCanvas):
@@ -304,7 +352,13 @@ class ChecklistRenderer:
         if signature.placed is None:  # pragma: no cover - build always draws the block
             raise RuntimeError("signature block was not placed")
         data = buffer.getvalue()
-        return RenderedPdf(data, signature.placed, data.count(b"/Type /Page\n"))
+        countersignature = None
+        if self._stamp_boxes:
+            countersignature = self._stamp_boxes[0].placed
+            if countersignature is None:  # pragma: no cover - build always draws the block
+                raise RuntimeError("countersignature box was not placed")
+        return RenderedPdf(data, signature.placed, data.count(b"/Type /Page\n"),
+                           countersignature)
 
     def _kind(self, checklist: Checklist) -> str:
         """What the document is, as the footer and the PDF title name it."""
@@ -328,6 +382,7 @@ class ChecklistRenderer:
             *self._vitals(c, width),
             Spacer(1, 2 * mm),
             KeepTogether([self._h("Physician signature"), signature]),
+            *self._bedside_check(c, width),
             CondPageBreak(40 * mm),
             self._h(f"Findings ({len(c.findings)})"),
             self._findings(c, width),
@@ -438,6 +493,8 @@ class ChecklistRenderer:
                                    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
                                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
                                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+        if c.order_rows:  # the initials boxes are in the bedside double-check block
+            return [KeepTogether([heading, table])]
         checks = Table([[self._p("Prepared and programmed by (initials)"), "",
                          self._p("Independent double check by (initials)"), ""]],
                        colWidths=[width * 0.3, 18 * mm, width * 0.3, 18 * mm],
@@ -446,6 +503,45 @@ class ChecklistRenderer:
                                     ("BOX", (3, 0), (3, 0), 1.2, colors.black),
                                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
         return [KeepTogether([heading, table, Spacer(1, 1.5 * mm), checks])]
+
+    def _bedside_check(self, c: Checklist, width: float) -> list[Flowable]:
+        """The bedside independent double-check block: the order as signed on the left, the
+        box the nurse's countersignature stamp fills on the right (none without a dose), and
+        under both the initials boxes of the paper fallback."""
+        if not c.order_rows:
+            return []
+        half = width / 2
+        label_width = 37 * mm
+        rows = Table([[self._p(label, "bold"), self._p(value, "dose")]
+                      for label, value in c.order_rows],
+                     colWidths=[label_width, half - label_width - 3 * mm])
+        rows.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                                  ("BOX", (0, 0), (-1, -1), 1.2, colors.black),
+                                  ("TOPPADDING", (0, 0), (-1, -1), 1),
+                                  ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                                  ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+        stamp_box = _StampBox(half, COUNTERSIGNATURE_BOX_HEIGHT)
+        self._stamp_boxes.append(stamp_box)
+        left = [self._p(ORDER_COLUMN_TITLE, "bold"), Spacer(1, 1 * mm), rows]
+        right = [self._p(COUNTERSIGNATURE_BOX_TITLE, "bold"), Spacer(1, 1 * mm), stamp_box]
+        block = Table([[left, right]], colWidths=[half, half])
+        block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                   ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                   ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                                   ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
+        box = 13 * mm
+        note, prepared, checked = PAPER_FALLBACK
+        label = (width - 2 * box - 4 * mm) / 3
+        fallback = Table([[self._p(note, "small"), self._p(prepared, "small"), "",
+                           self._p(checked, "small"), ""]],
+                         colWidths=[label, label, box, label, box], rowHeights=[9 * mm])
+        fallback.setStyle(TableStyle([("BOX", (2, 0), (2, 0), 1.2, colors.black),
+                                      ("BOX", (4, 0), (4, 0), 1.2, colors.black),
+                                      ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                      ("LEFTPADDING", (3, 0), (3, 0), 3 * mm),
+                                      ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+        return [KeepTogether([self._h(BEDSIDE_CHECK_HEADING), block, Spacer(1, 1.5 * mm),
+                              fallback])]
 
     def _working(self, c: Checklist, width: float) -> list[Flowable]:
         if c.dose is None:

@@ -83,6 +83,7 @@ class InfusionChecklistRenderer(ChecklistRenderer):
                                              else None, f"Protocol: {s.protocol_source}"))),
                     "bold"),
             KeepTogether([self._h("Physician signature"), signature]),
+            *self._bedside_check(c, width),
             CondPageBreak(40 * mm),
             self._h(f"Day-of re-check ({s.heading.lower()})"),
             self._pairs(s.day_of, width, columns=2),

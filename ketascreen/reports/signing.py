@@ -123,7 +123,7 @@ def sign_pdf(pdf: bytes, box: SignatureBox, identity: SignerIdentity,
 
 
 _STAMP_MARGIN = 4
-"""Points between the countersignature box's edge and its text."""
+"""Points between the countersignature box's edge and its text (inside a 1 pt border)."""
 _STAMP_LEADING = 10
 """Points from one line of the countersignature stamp to the next."""
 _COURIER_WIDTH = 0.6
@@ -140,15 +140,18 @@ def stamp_lines(stamp: CountersignStamp, signer: str, when: str, width: float,
     """
     import textwrap  # noqa: PLC0415
 
-    columns = max(int((width - 2 * _STAMP_MARGIN) / (MIN_FONT_SIZE * _COURIER_WIDTH)), 20)
-    rows = max(int((height - 2 * _STAMP_MARGIN) / _STAMP_LEADING), 1)
+    inside = 2 * (_STAMP_MARGIN + 1)
+    columns = max(int((width - inside) / (MIN_FONT_SIZE * _COURIER_WIDTH)), 20)
+    rows = max(int((height - inside) / _STAMP_LEADING), 1)
 
     def wrap(text: str) -> list[str]:
         return textwrap.wrap(_latin1(text), columns, subsequent_indent="  ") or [""]
 
+    people = f"Checker: {stamp.checker}; witness: {stamp.witness}"
     head = [*wrap(COUNTERSIGNATURE_MEANING.upper()), *wrap(f"Countersigned by: {signer}"),
-            *wrap(f"Time: {when}"), *wrap(f"Checker: {stamp.checker}"),
-            *wrap(f"Witness: {stamp.witness}")]
+            *wrap(f"Time: {when}"),
+            *(wrap(people) if len(_latin1(people)) <= columns else
+              [*wrap(f"Checker: {stamp.checker}"), *wrap(f"Witness: {stamp.witness}")])]
     entered = [line for label, value in stamp.entered for line in wrap(f"{label}: {value}")]
     result = wrap(f"Result: {stamp.result}")
     room = rows - len(head) - len(entered)
@@ -223,7 +226,10 @@ def countersign_pdf(pdf: bytes, identity: SignerIdentity, stamp: CountersignStam
     style = stamps.TextStampStyle(
         stamp_text="%(lines)s", border_width=1, inner_content_layout=top_left,
         text_box_style=TextBoxStyle(font_size=int(MIN_FONT_SIZE), leading=_STAMP_LEADING,
-                                    box_layout_rule=top_left))
+                                    box_layout_rule=layout.SimpleBoxLayoutRule(
+                                        x_align=layout.AxisAlignment.ALIGN_MIN,
+                                        y_align=layout.AxisAlignment.ALIGN_MAX,
+                                        inner_content_scaling=layout.InnerScaling.NO_SCALING)))
     metadata = signers.PdfSignatureMetadata(
         field_name=COUNTERSIGNATURE_FIELD, subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256", reason=COUNTERSIGNATURE_MEANING, name=identity.name)

@@ -15,7 +15,10 @@ from typing import Any
 
 from ketascreen.reports.attachments import RESULT_ATTACHMENT
 from ketascreen.reports.keys import SigningError, certificate_sha256, declares_self_signed
-from ketascreen.reports.signing import quiet_logs
+from ketascreen.reports.signing import COUNTERSIGNATURE_FIELD, quiet_logs
+
+MAX_SIGNATURES = 2
+"""A checklist carries the physician's signature and at most the nurse's countersignature."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class SignatureCheck:
         modification: what changed after this signature (pyHanko's modification level), or
             ``None`` when it could not be analysed.
         problems: what is wrong with this signature, for the clinic.
+        meaning: what the signer says the signature means (its /Reason), e.g. ``Bedside
+            independent double check``; ``None`` when it says nothing.
     """
 
     field: str
@@ -49,6 +54,7 @@ class SignatureCheck:
     coverage: str | None
     modification: str | None
     problems: tuple[str, ...]
+    meaning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,10 +62,11 @@ class Verification:
     """What `ketascreen verify` reports.
 
     ``status`` is ``VALID`` (every signature intact, valid and trusted, nothing changed after
-    signing but a countersignature), ``UNTRUSTED`` (intact and unmodified, but a signer is not
-    one the clinic trusts), ``INVALID`` (broken, corrupted or modified after signing) or
-    ``NOT SIGNED``. The signer fields describe the last signature; ``signatures`` has each one,
-    in the order they were made.
+    signing but the nurse's countersignature filling its pre-created field), ``UNTRUSTED``
+    (intact and unmodified, but a signer is not one the clinic trusts), ``INVALID`` (broken,
+    corrupted or modified after signing; a second signature anywhere but the countersignature
+    field, or more than two) or ``NOT SIGNED``. The signer fields describe the last signature;
+    ``signatures`` has each one, in the order they were made.
     """
 
     signed: bool
@@ -178,7 +185,9 @@ def _verify(pdf: bytes, anchors: list[Any],
     if other_fields:
         problems.append("the document has form fields that are not signatures: "
                         + ", ".join(other_fields))
-    broken = (not all(c.intact and c.valid for c in checks) or other_fields
+    refused = _refused_signatures(checks)
+    problems += refused
+    broken = (not all(c.intact and c.valid for c in checks) or other_fields or refused
               or any(p.endswith(_MODIFIED) or "cannot be validated" in p for p in problems))
     modified = any(p.endswith(_MODIFIED) for p in problems) or bool(other_fields)
     status = ("INVALID" if broken else "UNTRUSTED" if not all(c.trusted for c in checks)
@@ -197,6 +206,22 @@ def _verify(pdf: bytes, anchors: list[Any],
 _MODIFIED = "the document was modified after signing"
 
 
+def _refused_signatures(checks: Sequence[SignatureCheck]) -> list[str]:
+    """Signatures a checklist may not carry: more than :data:`MAX_SIGNATURES`, or a later
+    signature anywhere but the nurse's countersignature field (pre-created, empty, by the
+    physician's signature)."""
+    problems = []
+    if len(checks) > MAX_SIGNATURES:
+        problems.append(f"the document has {len(checks)} signatures; a checklist carries at "
+                        f"most {MAX_SIGNATURES} (the physician's and the nurse's "
+                        "countersignature)")
+    for number, check in enumerate(checks[1:], start=2):
+        if check.field != COUNTERSIGNATURE_FIELD:
+            problems.append(f"signature {number} is not the countersignature: it is in field "
+                            f"{check.field}, not {COUNTERSIGNATURE_FIELD}")
+    return problems
+
+
 def _check_one(embedded: Any, anchors: list[Any],
                registered: Callable[[str], str | None] | None, *, last: bool, number: int,
                count: int) -> SignatureCheck:
@@ -208,7 +233,8 @@ def _check_one(embedded: Any, anchors: list[Any],
     certificate = embedded.signer_cert
     if certificate is None:
         return SignatureCheck(field_name, None, None, None, False, False, False, "untrusted",
-                              None, None, (f"{which} carries no certificate",))
+                              None, None, (f"{which} carries no certificate",),
+                              _reason(embedded))
     fingerprint = certificate_sha256(certificate)
     name = str(certificate.subject.native.get("common_name") or "(unnamed certificate)")
     owner = registered(fingerprint) if registered is not None else None
@@ -222,7 +248,7 @@ def _check_one(embedded: Any, anchors: list[Any],
         return SignatureCheck(field_name, name, None, fingerprint, False, False, False,
                               "untrusted", None, None,
                               (f"{which} cannot be validated (its signature data is "
-                               f"corrupted: {type(error).__name__})",))
+                               f"corrupted: {type(error).__name__})",), _reason(embedded))
     problems: list[str] = []
     if not status.intact:
         problems.append(f"{which}: the signed bytes were changed")
@@ -243,7 +269,16 @@ def _check_one(embedded: Any, anchors: list[Any],
         field_name, name,
         when.astimezone(UTC).isoformat(timespec="seconds") if when else None, fingerprint,
         bool(status.intact), bool(status.valid), trusted, trust, coverage, level,
-        tuple(problems))
+        tuple(problems), _reason(embedded))
+
+
+def _reason(embedded: Any) -> str | None:
+    """The signature's /Reason (its meaning), if it gives one."""
+    try:
+        reason = embedded.sig_object.get("/Reason")
+    except Exception:  # noqa: BLE001 - a damaged signature dictionary says nothing
+        return None
+    return None if reason is None else str(reason)
 
 
 def _trust(status: Any, owner: str | None, fingerprint: str) -> tuple[bool, str]:

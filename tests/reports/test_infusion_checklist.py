@@ -194,10 +194,14 @@ def test_monitoring_times_every_10_then_every_15_minutes() -> None:
 
 def test_page_count_and_what_each_page_carries(unsigned: tuple[bytes, list[str]]) -> None:
     """Page 1 carries the order (infusion N of M, changes, dose box, today's vitals, the
-    signature); the bedside flowsheet is the last page and fits on it."""
+    signature); the bedside double-check block opens page 2; the bedside flowsheet is the last
+    page and fits on it."""
     _, pages = unsigned
-    assert len(pages) == 4
+    assert len(pages) == 5
     first, last = pages[0], pages[-1]
+    assert pages[1].startswith("Bedside independent double check The order as signed "
+                               "Patient name Alex Rivera")
+    assert "Entered at bedside (nurse countersignature)" in pages[1]
     for words in ("INFUSION 3 OF 6", "Changed since the signed checklist of infusion 2",
                   "PUMP RATE", "BP 126/80 mmHg, HR 66 /min, SpO2 98 %", "Physician signature",
                   "Not signed."):
@@ -206,7 +210,7 @@ def test_page_count_and_what_each_page_carries(unsigned: tuple[bytes, list[str]]
                   "MOAA/S", "CADSS-6", "Rescue drugs", "Discharge"):
         assert words in last, words
         assert not any(words in page for page in pages[:-1]), words
-    assert all(f"Page {n} of 4" in page for n, page in enumerate(pages, start=1))
+    assert all(f"Page {n} of 5" in page for n, page in enumerate(pages, start=1))
 
 
 def test_every_item_is_printed(unsigned: tuple[bytes, list[str]]) -> None:

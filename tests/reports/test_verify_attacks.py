@@ -26,6 +26,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ketascreen.cli import main
 from ketascreen.reports.keys import generate_self_signed, read_certificate
+from ketascreen.reports.signing import COUNTERSIGNATURE_FIELD
 from tests.reports.conftest import SigningKey
 from tests.reports.helpers import make_pdf
 
@@ -170,7 +171,8 @@ def test_tampered_file_signed_again_is_invalid(tmp_path: Path, ec_key: SigningKe
     """A real signed checklist gets a new line drawn on its page in an incremental update,
     then a second signature (the forger's, then even the real key's) over everything: the
     first signature reports the modification, so the file is INVALID, never VALID. A second
-    signature that only fills a new signature field is a permitted countersignature."""
+    signature that only fills the pre-created countersignature field is a permitted
+    countersignature; one in a field of its own is refused."""
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
@@ -178,7 +180,8 @@ def test_tampered_file_signed_again_is_invalid(tmp_path: Path, ec_key: SigningKe
     pdf = _sign(tmp_path, ec_key)
     forger = _trial_key(tmp_path / "forger", "forger")
 
-    def sign_again(key: SigningKey, *, tamper: bool, name: str) -> Path:
+    def sign_again(key: SigningKey, *, tamper: bool, name: str,
+                   field: str | None = None) -> Path:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf.read_bytes()))
         if tamper:
             overlay = writer.add_object(generic.StreamObject(
@@ -187,8 +190,8 @@ def test_tampered_file_signed_again_is_invalid(tmp_path: Path, ec_key: SigningKe
         signer = signers.SimpleSigner.load_pkcs12(str(key.p12), passphrase=PASSPHRASE)
         assert signer is not None
         out = io.BytesIO()
-        signers.sign_pdf(writer, signers.PdfSignatureMetadata(field_name=f"Second{name}"),
-                         signer=signer, output=out)
+        signers.sign_pdf(writer, signers.PdfSignatureMetadata(
+            field_name=field or f"Second{name}"), signer=signer, output=out)
         path = tmp_path / f"{name}.pdf"
         path.write_bytes(out.getvalue())
         return path
@@ -207,11 +210,19 @@ def test_tampered_file_signed_again_is_invalid(tmp_path: Path, ec_key: SigningKe
     assert status == 1
     assert "RESULT: INVALID: signature 1: the document was modified after signing" in out
 
-    countersigned = sign_again(ec_key, tamper=False, name="counter")
+    countersigned = sign_again(ec_key, tamper=False, name="counter",
+                               field=COUNTERSIGNATURE_FIELD)
     status, report = _verify(countersigned, "--trust", str(ec_key.certificate), capsys=capsys)
     assert status == 0, report
     assert [s["trusted"] for s in report["signatures"]] == [True, True]
-    status, report = _verify(sign_again(forger, tamper=False, name="forgedcounter"),
+    own_field = sign_again(ec_key, tamper=False, name="ownfield")
+    status, report = _verify(own_field, "--trust", str(ec_key.certificate), capsys=capsys)
+    assert status == 1, report
+    assert report["verdict"] == ("INVALID: signature 2 is not the countersignature: it is in "
+                                 f"field Secondownfield, not {COUNTERSIGNATURE_FIELD}")
+    assert report["modified_after_signing"] is False
+    status, report = _verify(sign_again(forger, tamper=False, name="forgedcounter",
+                                        field=COUNTERSIGNATURE_FIELD),
                              "--trust", str(ec_key.certificate), capsys=capsys)
     assert status == 5  # a countersignature by an unknown signer is not trusted either
     assert report["verdict"] == ("UNTRUSTED: unknown signer (fingerprint "

@@ -1,4 +1,4 @@
-"""Signing certificates bound to physicians' accounts, and per-account settings.
+"""Signing certificates bound to physicians' and nurses' accounts, and per-account settings.
 
 A checklist is stored as signed only if the certificate that signed it (read from the PDF
 itself) is registered to the signed-in account: a physician cannot sign with a colleague's key
@@ -40,6 +40,9 @@ CertificateStatus = Literal["registered", "unregistered", "another-account"]
 CERTIFICATE_PATH: Final = "certificate-path"
 """The :class:`UserSetting` name of the last signing key store used."""
 _FINGERPRINT_LENGTH: Final = 64
+_SIGNING_ROLES: Final = frozenset({Role.PHYSICIAN, Role.NURSE})
+"""The roles whose accounts hold signing certificates: the physician signs the checklist, the
+nurse countersigns it after the bedside double check."""
 
 
 def normalise_fingerprint(fingerprint: str) -> str:
@@ -174,11 +177,12 @@ def add_certificate(tx: Tx, actor: Actor, *, user_id: int, username: str, finger
 def register_certificate(store: StoreCore, actor: Actor, fingerprint: str, subject_name: str,
                          *, confirmed: bool, username: str | None = None,
                          certificate_der: bytes | None = None) -> CertificateInfo:
-    """Register a signing certificate to a physician's account.
+    """Register a signing certificate to a physician's or a nurse's account (a nurse's
+    countersigns checklists after the bedside double check).
 
     Args:
         store: the records store.
-        actor: the physician themself, or an admin.
+        actor: the physician or nurse themself, or an admin.
         fingerprint: sha256 of the certificate's DER bytes (hex; colons allowed).
         subject_name: the certificate's common name.
         confirmed: the person confirmed that the certificate is the physician's (must be true).
@@ -190,9 +194,9 @@ def register_certificate(store: StoreCore, actor: Actor, fingerprint: str, subje
 
     Raises:
         ValueError: not confirmed, or the fingerprint is not 64 hex digits.
-        PermissionDeniedError: a nurse, or a physician registering for another account
+        PermissionDeniedError: a physician or nurse registering for another account
             (recorded).
-        UserAccountError: the account is not an active physician.
+        UserAccountError: the account is not an active physician or nurse.
         CertificateOwnedByAnotherError: the certificate is registered to another account
             (recorded).
     """
@@ -202,7 +206,7 @@ def register_certificate(store: StoreCore, actor: Actor, fingerprint: str, subje
     fingerprint = normalise_fingerprint(fingerprint)
     target = username or actor.username
     if actor.role is not Role.ADMIN:
-        if actor.role is not Role.PHYSICIAN or target != actor.username:
+        if actor.role not in _SIGNING_ROLES or target != actor.username:
             store.record_refusal(actor, "certificate-register", reason=(
                 f"the {actor.role.value} role may not register a certificate for {target}"))
             raise PermissionDeniedError(actor.username, actor.role.value,
@@ -213,9 +217,9 @@ def register_certificate(store: StoreCore, actor: Actor, fingerprint: str, subje
     with store.transaction() as tx:
         user = tx.session.execute(select(User).where(User.username == target)
                                   ).scalar_one_or_none()
-        if user is None or not user.active or user.role != Role.PHYSICIAN.value:
-            raise UserAccountError(target, "certificate", "only an active physician's account "
-                                   "holds signing certificates")
+        if user is None or not user.active or user.role not in _SIGNING_ROLES:
+            raise UserAccountError(target, "certificate", "only an active physician's or "
+                                   "nurse's account holds signing certificates")
         owner = _owner(tx.session, fingerprint)
         misnamed = (actor.role is not Role.ADMIN and owner is None
                     and not certificate_names_holder(subject_name, user.display_name))

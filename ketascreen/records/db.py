@@ -37,9 +37,9 @@ from ketascreen.errors import StorageError
 ENV_HOME: Final = "KETASCREEN_HOME"
 ENV_DATABASE_URL: Final = "KETASCREEN_DATABASE_URL"
 DATABASE_FILE: Final = "ketascreen.sqlite3"
-SCHEMA_REVISION: Final = "0005"
+SCHEMA_REVISION: Final = "0006"
 """The newest migration (``tests/records`` checks it against the migration scripts)."""
-KNOWN_REVISIONS: Final = ("0005", "0004", "0003", "0002", "0001")
+KNOWN_REVISIONS: Final = ("0006", "0005", "0004", "0003", "0002", "0001")
 """Every revision, newest first."""
 MIGRATIONS: Final = Path(__file__).resolve().parent / "migrations"
 ROLES_SQL: Final = Path(__file__).resolve().parent / "sql" / "roles.sql"

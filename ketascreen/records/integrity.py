@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from collections.abc import Iterator
 
 from sqlalchemy import select
@@ -14,7 +16,13 @@ from sqlalchemy.orm import Session
 from ketascreen.records.audit import AuditReport, record_problems, verify_chain
 from ketascreen.records.core import StoreCore
 from ketascreen.records.documents import embedded_head
-from ketascreen.records.models import AuditEventRow, AuditHead, ScreeningRow, SignedDocument
+from ketascreen.records.models import (
+    AuditEventRow,
+    AuditHead,
+    CountersignedDocument,
+    ScreeningRow,
+    SignedDocument,
+)
 from ketascreen.records.rowhash import row_problems
 
 
@@ -52,7 +60,8 @@ def verify_audit(store: StoreCore, *, records: bool = True,
         head_problems = tuple(_head_problems(wanted, by_seq))
         if not records or report.broken_at is not None:
             return dataclasses.replace(report, head_problems=head_problems)
-        problems = tuple(record_problems(session, signed, seen))
+        problems = (*record_problems(session, signed, seen),
+                    *countersigned_problems(session))
         checked_rows: set[str] = set()
         changed_rows = tuple(row_problems(session, rows, checked_rows))
     return dataclasses.replace(report, record_problems=problems, records_checked=len(seen),
@@ -89,3 +98,41 @@ def _head_problems(heads: list[tuple[int, str, str]], found: dict[int, str]) -> 
         elif now != digest.lower():
             yield (f"{where} names event {seq} with hash {digest}, but the trail now has "
                    f"{now} there: the trail was rewritten")
+
+
+def countersigned_problems(session: Session) -> Iterator[tuple[str, str]]:
+    """Countersigned checklists that no longer match the hash their ``countersign`` event
+    recorded, or whose bytes no longer start with the physician's signed document as stored
+    (a countersignature only appends), and countersign events whose document is gone.
+
+    Yields:
+        ``(record_id, problem)`` pairs.
+    """
+    events: dict[str, str | None] = {}
+    for record_id, detail in session.execute(
+            select(AuditEventRow.record_id, AuditEventRow.detail)
+            .where(AuditEventRow.action == "countersign", AuditEventRow.outcome == "ok")):
+        events[record_id or ""] = json.loads(detail or "{}").get("document_sha256")
+    seen: set[str] = set()
+    result = session.execute(
+        select(ScreeningRow.record_id, CountersignedDocument.pdf, CountersignedDocument.sha256,
+               SignedDocument.pdf)
+        .join(ScreeningRow, ScreeningRow.id == CountersignedDocument.screening_id)
+        .outerjoin(SignedDocument, SignedDocument.screening_id == ScreeningRow.id)
+        .order_by(CountersignedDocument.id).execution_options(yield_per=100))
+    try:
+        for record_id, pdf, stored_sha, physician_pdf in result:
+            seen.add(record_id)
+            if record_id not in events:
+                yield record_id, "countersigned, but no countersign event in the audit trail"
+                continue
+            if hashlib.sha256(pdf).hexdigest() != stored_sha or stored_sha != events[record_id]:
+                yield record_id, "its countersigned document changed after it was countersigned"
+            if physician_pdf is None or not bytes(pdf).startswith(bytes(physician_pdf)):
+                yield record_id, ("its countersigned document does not start with the "
+                                  "physician's signed document")
+    finally:
+        result.close()
+    for record_id in sorted(set(events) - seen):
+        yield record_id, ("countersigned in the audit trail, but the countersigned document is "
+                          "missing")

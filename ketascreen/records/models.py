@@ -310,3 +310,27 @@ class InfusionRecordRow(Base):
     findings_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class CountersignedDocument(Base):
+    """The nurse-countersigned PDF of a signed checklist: the physician's signed bytes with the
+    nurse's countersignature appended as an incremental update (revision 0006; append-only).
+    The physician's :class:`SignedDocument` is never overwritten; this is the bedside copy.
+
+    ``double_check_event`` is the audit event of the double check it follows (match or
+    override) by the countersigning nurse.
+    """
+
+    __tablename__ = "countersigned_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"), unique=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signer_name: Mapped[str] = mapped_column(String(300))
+    certificate_sha256: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    double_check_event: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

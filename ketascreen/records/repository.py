@@ -10,7 +10,8 @@ audit trail, role checks):
 - signing certificates: :mod:`ketascreen.records.certificates`;
 - storing, signing, changing and amending screenings: :mod:`ketascreen.records.writes` (the
   checks before a signed document is stored: :mod:`~ketascreen.records.signoff`);
-- printing, the double check, exporting, checkpoints: :mod:`ketascreen.records.actions`;
+- printing, exporting, checkpoints: :mod:`ketascreen.records.actions`; the blinded bedside
+  double check and the nurse's countersignature: :mod:`ketascreen.records.bedside`;
 - reading records: :mod:`ketascreen.records.queries`; verifying the trail:
   :mod:`ketascreen.records.integrity`;
 - courses of infusions: :mod:`ketascreen.records.courses` (start, each infusion's day-of check
@@ -35,6 +36,7 @@ from ketascreen.errors import PermissionDeniedError
 from ketascreen.records import (
     actions,
     aftercare,
+    bedside,
     certificates,
     course_export,
     coursequeries,
@@ -50,6 +52,7 @@ from ketascreen.records.db import Database
 from ketascreen.records.views import StoredScreening
 
 if TYPE_CHECKING:
+    from ketascreen.doublecheck import BedsideEntries, SignedOrder
     from ketascreen.models.course import Course, Infusion
     from ketascreen.records.audit import AuditEvent, AuditReport
     from ketascreen.records.certificates import CertificateStatus
@@ -221,6 +224,27 @@ class RecordStore(StoreCore):
         :func:`ketascreen.records.actions.log_action`)."""
         return actions.log_action(self, actor, permission, record_id, action=action,
                                   detail=detail)
+
+    def signed_order(self, actor: Actor, record_id: str) -> SignedOrder:
+        """The signed order of a record, re-derived (see
+        :func:`ketascreen.records.bedside.signed_order_of`)."""
+        return bedside.signed_order_of(self, actor, record_id)
+
+    def perform_double_check(self, actor: Actor, record_id: str, *, password: str,
+                             witness: str, witness_password: str, entries: BedsideEntries,
+                             override: bedside.Override | None = None
+                             ) -> bedside.DoubleCheckRecord:
+        """The blinded bedside double check, recorded (see
+        :func:`ketascreen.records.bedside.perform_double_check`)."""
+        return bedside.perform_double_check(self, actor, record_id, password=password,
+                                            witness=witness, witness_password=witness_password,
+                                            entries=entries, override=override)
+
+    def countersign(self, actor: Actor, record_id: str, pdf: bytes, *,
+                    register: bool = False) -> int:
+        """Store the nurse-countersigned checklist (see
+        :func:`ketascreen.records.bedside.countersign`)."""
+        return bedside.countersign(self, actor, record_id, pdf, register=register)
 
     def export(self, actor: Actor, record_id: str, path: Path, *, force: bool = False) -> bool:
         """Write a record's signed PDF to ``path`` (see

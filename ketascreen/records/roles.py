@@ -2,9 +2,10 @@
 
 - **physician**: screen, acknowledge findings, sign and amend; view, print and export records;
   start courses of infusions and screen (and sign) each infusion; view courses.
-- **nurse**: view signed checklists, print and export them, record the bedside double check;
-  view courses and record the monitoring, rescue drugs and discharge after an infusion (never
-  sign a checklist).
+- **nurse**: view signed checklists, print and export them, perform the blinded bedside double
+  check and countersign the checked checklist (:mod:`ketascreen.records.bedside`); view courses
+  and record the monitoring, rescue drugs and discharge after an infusion (never sign a
+  physician's checklist).
 - **admin**: manage user accounts, the clinic policy and the formulary; no patient records.
 
 The store checks a permission before every action and records a refusal in the audit trail
@@ -46,6 +47,7 @@ class Permission(StrEnum):
     EDIT_FORMULARY = "edit-formulary"
     VIEW_COURSES = "view-courses"
     RECORD_MONITORING = "record-monitoring"
+    COUNTERSIGN = "countersign"
 
 
 ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
@@ -55,7 +57,7 @@ ROLE_PERMISSIONS: Final[Mapping[Role, frozenset[Permission]]] = {
         Permission.VIEW_COURSES}),
     Role.NURSE: frozenset({
         Permission.VIEW_SIGNED, Permission.PRINT, Permission.EXPORT, Permission.DOUBLE_CHECK,
-        Permission.VIEW_COURSES, Permission.RECORD_MONITORING}),
+        Permission.VIEW_COURSES, Permission.RECORD_MONITORING, Permission.COUNTERSIGN}),
     Role.ADMIN: frozenset({
         Permission.MANAGE_USERS, Permission.EDIT_POLICY, Permission.EDIT_FORMULARY}),
 }

@@ -28,6 +28,7 @@ from ketascreen.records.chain import canonical, event_hash, timestamp
 from ketascreen.records.models import (
     Base,
     ClinicFile,
+    CountersignedDocument,
     CourseInfusionRow,
     CourseRow,
     InfusionRecordRow,
@@ -41,7 +42,8 @@ from ketascreen.records.models import (
 
 TRACKED: Final[tuple[type[Base], ...]] = (User, Patient, ScreeningRow, SignedDocument,
                                            SigningCertificate, UserSetting, ClinicFile,
-                                           CourseRow, CourseInfusionRow, InfusionRecordRow)
+                                           CourseRow, CourseInfusionRow, InfusionRecordRow,
+                                           CountersignedDocument)
 """The tables whose every row the audit chain commits to."""
 
 _LABELS: Final[dict[str, str]] = {

@@ -17,6 +17,7 @@ import pytest
 
 from ketascreen.errors import (
     AmendmentReasonMissingError,
+    CertificateNameMismatchError,
     CertificateNotRegisteredError,
     CertificateOwnedByAnotherError,
     PermissionDeniedError,
@@ -209,22 +210,26 @@ def test_amend_also_needs_the_signers_certificate(
 
 def test_who_may_register_a_certificate(store: RecordStore, clinic: People,
                                         jones_key: SigningRequest) -> None:
-    """The physician themself or an admin; not a nurse, not for another physician, not a nurse's
-    account; confirmation is required; registering again is harmless."""
+    """The physician or nurse themself (with a certificate naming them) or an admin; not for
+    another account, not an admin's account; confirmation is required; registering again is
+    harmless."""
     facts = read_certificate(jones_key.pkcs12, passphrase=KEY_PASSPHRASE)
     _jones(store, clinic)
     with pytest.raises(ValueError, match="confirms"):
         store.register_certificate(clinic.admin, facts.sha256, facts.subject_name,
                                    confirmed=False, username="drjones")
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(CertificateNameMismatchError):  # Dr Tom Jones's, not the nurse's
         store.register_certificate(clinic.nurse, facts.sha256, facts.subject_name,
                                    confirmed=True)
     with pytest.raises(PermissionDeniedError):
         store.register_certificate(clinic.physician, facts.sha256, facts.subject_name,
                                    confirmed=True, username="drjones")
+    with pytest.raises(PermissionDeniedError):
+        store.register_certificate(clinic.nurse, facts.sha256, facts.subject_name,
+                                   confirmed=True, username="drjones")
     with pytest.raises(UserAccountError):
         store.register_certificate(clinic.admin, facts.sha256, facts.subject_name,
-                                   confirmed=True, username="rnpatel")
+                                   confirmed=True, username="admin")
     info = store.register_certificate(clinic.admin, facts.sha256.upper(), facts.subject_name,
                                       confirmed=True, username="drjones")
     assert (info.username, info.registered_by, info.fingerprint) == ("drjones", "admin",
@@ -232,7 +237,7 @@ def test_who_may_register_a_certificate(store: RecordStore, clinic: People,
     again = store.register_certificate(clinic.admin, facts.sha256, facts.subject_name,
                                        confirmed=True, username="drjones")
     assert again == info
-    assert len(_refusals(store)) == 2  # the two permission refusals
+    assert len(_refusals(store)) == 3  # the name and the two permission refusals
 
 
 def test_same_day_second_signing_is_refused_with_the_way_to_amend(

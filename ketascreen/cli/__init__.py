@@ -31,8 +31,11 @@ from ketascreen.errors import (
     AuditChainBrokenError,
     AuthenticationFailedError,
     CertificateNotRegisteredError,
+    CountersignRefusedError,
+    DoubleCheckRefusedError,
     KetascreenError,
     KnowledgeBaseError,
+    OrderNotRederivableError,
     PermissionDeniedError,
     SameDaySigningError,
     StorageError,
@@ -140,7 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ketascreen: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIGURATION
     except (PermissionDeniedError, AuthenticationFailedError, CertificateNotRegisteredError,
-            SameDaySigningError) as error:
+            SameDaySigningError, DoubleCheckRefusedError, CountersignRefusedError,
+            OrderNotRederivableError) as error:
         print(f"ketascreen: {error}", file=sys.stderr)
         return EXIT_REFUSED
     except AuditChainBrokenError as error:

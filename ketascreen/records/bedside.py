@@ -57,6 +57,7 @@ from ketascreen.visible import normalise_visible, visible_text_problem
 if TYPE_CHECKING:
     from ketascreen.records.chain import Detail
     from ketascreen.records.views import StoredScreening
+    from ketascreen.reports.signing import CountersignStamp
 
 log = logging.getLogger(__name__)
 """Logs name record ids, event numbers and actions only, never patient data."""
@@ -487,3 +488,56 @@ def countersigned_document(store: StoreCore, record_id: str) -> CountersignedInf
         document, username = row
         return CountersignedInfo(bytes(document.pdf), document.sha256, document.signer_name,
                                  username, document.signed_at, document.double_check_event)
+
+
+_STAMP_ORDER = ("identifier-name", "identifier-birth-date", "identifier-patient-id",
+                "vial-concentration", "volume-drawn", "diluent-volume", "pump-rate", "vtbi",
+                "dose-mg", "dose-mg-per-kg")
+_STAMP_LABELS = {"identifier-name": "Patient name", "identifier-birth-date": "Date of birth",
+                 "identifier-patient-id": "Patient ID",
+                 "vial-concentration": "Vial concentration", "volume-drawn": "Volume drawn up",
+                 "diluent-volume": "Diluent volume", "pump-rate": "Pump rate", "vtbi": "VTBI",
+                 "dose-mg": "Dose", "dose-mg-per-kg": "Dose per kg"}
+
+
+def countersign_stamp(store: StoreCore, actor: Actor, record_id: str) -> CountersignStamp:
+    """What the countersignature stamp prints for ``actor``'s latest double check of
+    ``record_id``, read from its audit event: checker and witness by their names, the result
+    (``MATCHES THE ORDER`` or ``OVERRIDDEN: <reason>``) and what she entered, in the order
+    column's order and labels (an identifier as ``checked, matches``: the trail holds no
+    patient data).
+
+    Raises:
+        CountersignRefusedError: she has no double check of the record that matched or was
+            overridden (not recorded: nothing was refused yet).
+    """
+    from ketascreen.reports.signing import MATCHES_THE_ORDER, CountersignStamp  # noqa: PLC0415
+
+    record_id = normalise_id(record_id)
+    with store.database.read() as session:
+        found = session.execute(
+            select(AuditEventRow.detail).where(AuditEventRow.record_id == record_id)
+            .where(AuditEventRow.action == DOUBLE_CHECK, AuditEventRow.outcome == "ok",
+                   AuditEventRow.username == actor.username)
+            .order_by(AuditEventRow.seq.desc())).scalars().first()
+        detail = json.loads(found or "{}")
+        names = dict(session.execute(select(User.username, User.display_name).where(
+            User.username.in_([str(detail.get("checker")), str(detail.get("witness"))]))).all())
+    result = detail.get("result")
+    if result not in ("match", "override"):
+        raise CountersignRefusedError(record_id, "countersign after your own double check that "
+                                      "matched the order or was overridden")
+    entered: list[tuple[str, str]] = []
+    for key in _STAMP_ORDER:
+        if f"matches.{key}" not in detail:
+            continue
+        matches = bool(detail[f"matches.{key}"])
+        value = detail.get(f"entered.{key}")
+        shown = (("checked, matches" if matches else "checked, differs") if value is None
+                 else str(value) if matches else f"{value} (differs)")
+        entered.append((_STAMP_LABELS[key], shown))
+    checker, witness = str(detail.get("checker")), str(detail.get("witness"))
+    return CountersignStamp(
+        checker=names.get(checker, checker), witness=names.get(witness, witness),
+        result=MATCHES_THE_ORDER if result == "match" else f"OVERRIDDEN: {detail.get('reason')}",
+        entered=tuple(entered))

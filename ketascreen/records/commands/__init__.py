@@ -5,7 +5,8 @@ records logs a user in (:mod:`~ketascreen.records.commands.session`): ``--user``
 ``$KETASCREEN_USER``) and the password from ``--password-file`` or a prompt. Refusals exit with
 status 4; a broken audit trail with 1. The commands live beside it: ``screen --save``
 (:mod:`~ketascreen.records.commands.save`), ``records list|show``
-(:mod:`~ketascreen.records.commands.listing`), ``audit verify|checkpoint``
+(:mod:`~ketascreen.records.commands.listing`), ``records double-check|countersign``
+(:mod:`~ketascreen.records.commands.bedside`), ``audit verify|checkpoint``
 (:mod:`~ketascreen.records.commands.audit`), ``users``
 (:mod:`~ketascreen.records.commands.accounts`) and ``course``/``infusion``
 (:mod:`~ketascreen.records.commands.course`).
@@ -20,6 +21,7 @@ from typing import TextIO
 
 from ketascreen.records.commands.accounts import users
 from ketascreen.records.commands.audit import checkpoint, verify
+from ketascreen.records.commands.bedside import add_bedside_parsers, countersign, double_check
 from ketascreen.records.commands.course import add_course_parsers, run_course_command
 from ketascreen.records.commands.listing import list_records, show
 from ketascreen.records.commands.save import Saver, check_save_arguments
@@ -56,7 +58,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     export.add_argument("record_id", metavar="ID")
     export.add_argument("--pdf", required=True, metavar="OUT.pdf")
     export.add_argument("--force", action="store_true", help="replace an existing file")
-    for parser in (listing, show, export):
+    bedside = add_bedside_parsers(actions)
+    for parser in (listing, show, export, *bedside):
         add_login_options(parser)
 
     audit = commands.add_parser("audit", help="the audit trail")
@@ -143,6 +146,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             return verify(store, args, out)
         if args.command == "users":
             return users(store, args, out)
+        if args.command == "records" and args.records_command == "double-check":
+            return double_check(store, args, out)  # she authenticates with the witness
+        if args.command == "records" and args.records_command == "countersign":
+            return countersign(store, args, out)
         actor = login(store, args)
         if args.command in ("course", "infusion"):
             return run_course_command(store, actor, args, out)

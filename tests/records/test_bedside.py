@@ -329,3 +329,65 @@ def test_the_worklist_before_any_bedside_step(ward: Bedside) -> None:
 def test_the_signed_order_of_a_record(ward: Bedside) -> None:
     order = bedside.signed_order_of(ward.store, ward.people.nurse, ward.record_id)
     assert dict(order.rows())["Pump rate"] == "151 mL/h"
+
+
+# -- an infusion of a course; the records' integrity -------------------------------------------
+
+def test_an_infusion_is_double_checked_and_listed_with_its_number(
+        store: RecordStore, people: People, sign: Sign) -> None:
+    """The double check is per infusion: the infusion's own signed order is re-derived from
+    its stored case (the weight and protocol in force), and the worklist row says which."""
+    from datetime import UTC, date
+
+    from tests.records.test_courses import Clock, _day_of
+
+    clock = Clock()
+    store.clock, store.zone = clock, UTC
+    first = screening_of()
+    screened = store.create(people.physician, first, signed_pdf=sign(first))
+    course_id = store.start_course(people.physician, screened.record_id, plan=(6, 3)).course_id
+    clock.next_day()
+    infusion = _day_of(1, "2026-11-26T09:00")
+    screening = store.screen_infusion(people.physician, course_id, infusion)
+    draft = store.check_infusion(people.physician, course_id, infusion)
+    signed = store.sign(people.physician, draft.record_id, sign(screening))
+    order = dict(store.signed_order(people.nurse, signed.record_id).rows())
+    assert screening.result.dose is not None
+    assert order["Pump rate"] == screening.result.dose.display.rate
+    number = {"Vial concentration": "vial_concentration", "Volume drawn up": "volume_drawn",
+              "Diluent volume": "diluent_volume", "Pump rate": "pump_rate", "VTBI": "vtbi"}
+    entries = parse_entries([("name", order["Patient name"]), ("patient-id", order["Patient ID"])],
+                            {field: order[label] for label, field in number.items()})
+    record = store.perform_double_check(people.nurse, signed.record_id,
+                                        password=PASSWORDS["rnpatel"], witness="rnlee",
+                                        witness_password=PASSWORDS["rnlee"], entries=entries)
+    assert record.result == "match", record.outcome.mismatches
+    (item,) = todays_checklists(store, people.nurse, day=date(2026, 11, 26), zone=UTC)
+    assert (item.record_id, item.infusion, item.double_check) == (signed.record_id, (1, 6),
+                                                                   "match")
+    assert item.pump_rate == screening.result.dose.display.rate
+
+
+def test_a_countersigned_document_is_unchangeable_and_checked_by_audit_verify(
+        ward: Bedside, patel_key: tuple[bytes, str], database_url: str) -> None:
+    from sqlalchemy import text
+
+    from tests.records.rawsql import drop_protection, raw
+
+    _check(ward)
+    pdf = _countersigned(ward.physician_pdf, patel_key[0])
+    countersign(ward.store, ward.people.nurse, ward.record_id, pdf, register=True)
+    with pytest.raises(Exception, match="never changed"), raw(database_url) as connection:
+        connection.execute(text("UPDATE countersigned_documents SET size = 1"))
+    forged = pdf + b"\n% appended\n"
+    with raw(database_url) as connection:
+        drop_protection(connection)
+        if ward.store.database.name.startswith("postgresql"):
+            connection.execute(text("ALTER TABLE countersigned_documents DISABLE TRIGGER USER"))
+        connection.execute(text("UPDATE countersigned_documents SET pdf = :p, sha256 = :s"),
+                           {"p": forged, "s": hashlib.sha256(forged).hexdigest()})
+    report = ward.store.verify_audit()
+    assert not report.ok
+    assert (ward.record_id, "its countersigned document changed after it was countersigned"
+            ) in report.record_problems
+    assert any(p.startswith("countersigned_documents/") for p in report.row_problems)

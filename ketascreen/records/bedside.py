@@ -508,8 +508,8 @@ def countersign_stamp(store: StoreCore, actor: Actor, record_id: str) -> Counter
     patient data).
 
     Raises:
-        CountersignRefusedError: she has no double check of the record that matched or was
-            overridden (not recorded: nothing was refused yet).
+        CountersignRefusedError: her latest double check of the record did not match and was
+            not overridden, or there is none (recorded: the countersignature is refused).
     """
     from ketascreen.reports.signing import MATCHES_THE_ORDER, CountersignStamp  # noqa: PLC0415
 
@@ -519,14 +519,17 @@ def countersign_stamp(store: StoreCore, actor: Actor, record_id: str) -> Counter
             select(AuditEventRow.detail).where(AuditEventRow.record_id == record_id)
             .where(AuditEventRow.action == DOUBLE_CHECK, AuditEventRow.outcome == "ok",
                    AuditEventRow.username == actor.username)
-            .order_by(AuditEventRow.seq.desc())).scalars().first()
-        detail = json.loads(found or "{}")
+            .order_by(AuditEventRow.seq.desc())).scalars()
+        detail = next((d for d in (json.loads(text or "{}") for text in found)
+                       if "result" in d), {})
         names = dict(session.execute(select(User.username, User.display_name).where(
             User.username.in_([str(detail.get("checker")), str(detail.get("witness"))]))).all())
     result = detail.get("result")
     if result not in ("match", "override"):
-        raise CountersignRefusedError(record_id, "countersign after your own double check that "
-                                      "matched the order or was overridden")
+        reason = ("countersign after your own double check that matched the order or was "
+                  "overridden" + (f" (your latest: {result})" if result else ""))
+        store.record_refusal(actor, COUNTERSIGN, record_id=record_id, reason=reason)
+        raise CountersignRefusedError(record_id, reason)
     entered: list[tuple[str, str]] = []
     for key in _STAMP_ORDER:
         if f"matches.{key}" not in detail:

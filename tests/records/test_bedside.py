@@ -391,3 +391,23 @@ def test_a_countersigned_document_is_unchangeable_and_checked_by_audit_verify(
     assert (ward.record_id, "its countersigned document changed after it was countersigned"
             ) in report.record_problems
     assert any(p.startswith("countersigned_documents/") for p in report.row_problems)
+
+
+def test_the_countersignature_stamp_reads_her_latest_check(ward: Bedside) -> None:
+    with pytest.raises(CountersignRefusedError):
+        bedside.countersign_stamp(ward.store, ward.people.nurse, ward.record_id)
+    assert _events(ward.store, "countersign")[-1][1] == "refused"
+    _check(ward)
+    stamp = bedside.countersign_stamp(ward.store, ward.people.nurse, ward.record_id)
+    assert (stamp.checker, stamp.witness, stamp.result) == ("Sam Patel RN", "Kim Lee RN",
+                                                            "MATCHES THE ORDER")
+    assert stamp.entered == (
+        ("Patient name", "checked, matches"), ("Date of birth", "checked, matches"),
+        ("Vial concentration", "50 mg/mL"), ("Volume drawn up", "0.66 mL"),
+        ("Diluent volume", "100 mL"), ("Pump rate", "151 mL/h"), ("VTBI", "100.6 mL"),
+        ("Dose", "33 mg"), ("Dose per kg", "0.4997 mg/kg"))
+    _check(ward, _entries(vtbi="100"), override=Override(
+        "Pump VTBI field accepts whole mL only", THIRD_NURSE[0], THIRD_NURSE[2]))
+    stamp = bedside.countersign_stamp(ward.store, ward.people.nurse, ward.record_id)
+    assert stamp.result == "OVERRIDDEN: Pump VTBI field accepts whole mL only"
+    assert ("VTBI", "100 mL (differs)") in stamp.entered

@@ -28,7 +28,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
 
@@ -520,8 +520,8 @@ def countersign_stamp(store: StoreCore, actor: Actor, record_id: str) -> Counter
             .where(AuditEventRow.action == DOUBLE_CHECK, AuditEventRow.outcome == "ok",
                    AuditEventRow.username == actor.username)
             .order_by(AuditEventRow.seq.desc())).scalars()
-        detail = next((d for d in (json.loads(text or "{}") for text in found)
-                       if "result" in d), {})
+        detail: dict[str, Any] = next(
+            (d for d in (json.loads(text or "{}") for text in found) if "result" in d), {})
         names = dict(session.execute(select(User.username, User.display_name).where(
             User.username.in_([str(detail.get("checker")), str(detail.get("witness"))]))).all())
     result = detail.get("result")

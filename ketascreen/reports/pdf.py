@@ -85,10 +85,24 @@ class RenderedPdf:
     countersignature_box: SignatureBox | None = None
 
 
-COUNTERSIGNATURE_BOX_HEIGHT = 64 * mm
-"""The height of the countersignature box: room for the stamp's 17 lines (meaning, signer,
-time, checker and witness, a result of up to three lines, nine entered values) at
-:data:`MIN_FONT_SIZE` with 10 pt leading."""
+BEDSIDE_ROW_PITCH = 11
+"""Points from one row of the order column to the next, and from one line of the nurse's
+countersignature stamp to the next: the values she entered print level with the order's."""
+ORDER_VALUE_SIZE = 8.5
+"""The order column's values, bold (smaller, down to :data:`MIN_FONT_SIZE`, when one would
+not fit its row)."""
+ORDER_ROW_BASELINE = 9.0
+"""Points from the top of an order row to its text's baseline (labels and values alike; a
+paragraph's first baseline is its font size below its top, so each cell's top padding is this
+less its font size)."""
+STAMP_RAISE = BEDSIDE_ROW_PITCH - ORDER_ROW_BASELINE
+"""How much higher than the order column's top the countersignature box starts: the stamp's
+first baseline falls one leading (:data:`BEDSIDE_ROW_PITCH`) below the box's top, level with
+the first order row's."""
+COUNTERSIGNATURE_BOX_HEIGHT = 18 * BEDSIDE_ROW_PITCH + 6
+"""The height of the countersignature box (points): the stamp's 17 lines (the ten order rows,
+the meaning, signer, time, checker and witness, and a result of up to three lines) at
+:data:`MIN_FONT_SIZE` with :data:`BEDSIDE_ROW_PITCH` leading, and its margins."""
 
 
 def _register_fonts() -> tuple[str, str]:
@@ -122,6 +136,10 @@ def _stylesheet(regular: str, bold: str) -> StyleSheet1:
                              textColor=colors.white))
     sheet.add(ParagraphStyle("dose", parent=base, fontName=bold, fontSize=10, leading=12.5))
     sheet.add(ParagraphStyle("pump", parent=base, fontName=bold, fontSize=16, leading=19))
+    sheet.add(ParagraphStyle("order-label", parent=base, fontName=bold, fontSize=MIN_FONT_SIZE,
+                             leading=ORDER_VALUE_SIZE))  # one line as tall as a value's
+    sheet.add(ParagraphStyle("order-value", parent=base, fontName=bold,
+                             fontSize=ORDER_VALUE_SIZE, leading=ORDER_VALUE_SIZE))
     return sheet
 
 
@@ -511,19 +529,28 @@ class ChecklistRenderer:
         if not c.order_rows:
             return []
         half = width / 2
-        label_width = 37 * mm
-        rows = Table([[self._p(label, "bold"), self._p(value, "dose")]
-                      for label, value in c.order_rows],
-                     colWidths=[label_width, half - label_width - 3 * mm])
+        label_width = 34 * mm
+        value_width = half - label_width - 3 * mm
+        cells: list[list[Paragraph]] = []
+        # Each cell's paragraph is one ORDER_VALUE_SIZE line; its top padding puts the
+        # baseline ORDER_ROW_BASELINE below the row's top, so every row is BEDSIDE_ROW_PITCH.
+        pads: list[tuple[Any, ...]] = [("VALIGN", (0, 0), (-1, -1), "TOP")]
+        for row, (label, value) in enumerate(c.order_rows):
+            value_cell = self._order_value(value, value_width)
+            cells.append([self._p(label, "order-label"), value_cell])
+            for column, size in ((0, MIN_FONT_SIZE), (1, value_cell.style.fontSize)):
+                top = ORDER_ROW_BASELINE - size
+                pads += [("TOPPADDING", (column, row), (column, row), top),
+                         ("BOTTOMPADDING", (column, row), (column, row),
+                          BEDSIDE_ROW_PITCH - top - ORDER_VALUE_SIZE)]
+        rows = Table(cells, colWidths=[label_width, value_width])
         rows.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                                  ("BOX", (0, 0), (-1, -1), 1.2, colors.black),
-                                  ("TOPPADDING", (0, 0), (-1, -1), 1),
-                                  ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-                                  ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+                                  ("BOX", (0, 0), (-1, -1), 1.2, colors.black), *pads]))
         stamp_box = _StampBox(half, COUNTERSIGNATURE_BOX_HEIGHT)
         self._stamp_boxes.append(stamp_box)
         left = [self._p(ORDER_COLUMN_TITLE, "bold"), Spacer(1, 1 * mm), rows]
-        right = [self._p(COUNTERSIGNATURE_BOX_TITLE, "bold"), Spacer(1, 1 * mm), stamp_box]
+        right = [self._p(COUNTERSIGNATURE_BOX_TITLE, "bold"), Spacer(1, 1 * mm - STAMP_RAISE),
+                 stamp_box]
         block = Table([[left, right]], colWidths=[half, half])
         block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -542,6 +569,17 @@ class ChecklistRenderer:
                                       ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
         return [KeepTogether([self._h(BEDSIDE_CHECK_HEADING), block, Spacer(1, 1.5 * mm),
                               fallback])]
+
+    def _order_value(self, value: str, width: float) -> Paragraph:
+        """An order value on one row: bold, smaller (never below :data:`MIN_FONT_SIZE`) when it
+        would not fit, so the rows keep :data:`BEDSIDE_ROW_PITCH`."""
+        bold = self.fonts[1]
+        room = width - 12  # the cell's left and right padding
+        size = ORDER_VALUE_SIZE
+        while size > MIN_FONT_SIZE and pdfmetrics.stringWidth(value, bold, size) > room:
+            size -= 0.5
+        style = ParagraphStyle("order-fit", parent=self.styles["order-value"], fontSize=size)
+        return Paragraph(_escape(value), style)
 
     def _working(self, c: Checklist, width: float) -> list[Flowable]:
         if c.dose is None:

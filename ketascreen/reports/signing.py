@@ -26,13 +26,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ketascreen.display import format_local_time
-from ketascreen.models.checklist import COUNTERSIGNATURE_MEANING
+from ketascreen.models.checklist import COUNTERSIGNATURE_MEANING, ORDER_ROW_LABELS
 from ketascreen.reports.keys import SignerIdentity, SigningError
-from ketascreen.reports.pdf import MIN_FONT_SIZE, SignatureBox
+from ketascreen.reports.pdf import (
+    BEDSIDE_ROW_PITCH,
+    MIN_FONT_SIZE,
+    SignatureBox,
+)
 
-__all__ = ["COUNTERSIGNATURE_FIELD", "COUNTERSIGNATURE_MEANING", "SIGNATURE_FIELD",
-           "CountersignStamp", "attach_unsigned", "countersign_pdf", "embedded_attachments",
-           "is_signed", "quiet_logs", "sign_pdf"]
+__all__ = ["COUNTERSIGNATURE_FIELD", "COUNTERSIGNATURE_MEANING", "DIFFERS", "MATCHES_THE_ORDER",
+           "NOT_CHECKED", "SIGNATURE_FIELD", "CountersignStamp", "attach_unsigned",
+           "countersign_pdf", "embedded_attachments", "is_signed", "quiet_logs", "sign_pdf",
+           "stamp_lines"]
 
 SIGNATURE_FIELD = "KetascreenSignature"
 """The physician's signature field."""
@@ -50,14 +55,18 @@ class CountersignStamp:
         checker: who checked (the signed-in nurse; printed as her account names her).
         witness: the other clinician at the bedside, who prepared and programmed the pump.
         result: :data:`MATCHES_THE_ORDER` or ``OVERRIDDEN: <reason>``.
-        entered: (label, value) of what she entered, in the order column's order and with its
-            labels (:data:`~ketascreen.models.checklist.ORDER_ROW_LABELS`).
+        entered: (label, value) of what she entered, with the order column's labels
+            (:data:`~ketascreen.models.checklist.ORDER_ROW_LABELS`); each prints level with
+            the order's row of that label.
+        differs: the labels whose entered value differed from the order (an overridden
+            double check); marked on the stamp.
     """
 
     checker: str
     witness: str
     result: str
     entered: tuple[tuple[str, str], ...]
+    differs: tuple[str, ...] = ()
 
 
 def _embed(writer: Any, attachments: dict[str, bytes]) -> None:
@@ -123,41 +132,56 @@ def sign_pdf(pdf: bytes, box: SignatureBox, identity: SignerIdentity,
 
 
 _STAMP_MARGIN = 4
-"""Points between the countersignature box's edge and its text (inside a 1 pt border)."""
-_STAMP_LEADING = 10
-"""Points from one line of the countersignature stamp to the next."""
+"""Points between the countersignature box's left, right and bottom edges and its text."""
 _COURIER_WIDTH = 0.6
 """Courier's advance width per character, in ems (every glyph)."""
+NOT_CHECKED = "not checked"
+"""The stamp's value for an order row she did not enter (the third patient identifier)."""
+DIFFERS = "  <- DIFFERS"
+"""Appended to a stamp line whose entered value differed from the order (an override)."""
 
 
 def stamp_lines(stamp: CountersignStamp, signer: str, when: str, width: float,
                 height: float) -> list[str]:
-    """The countersignature stamp's lines for a box ``width`` x ``height`` points: the meaning,
-    signer, local time, checker and witness, the result, and the entered values, each
-    wrapped to the box at :data:`~ketascreen.reports.pdf.MIN_FONT_SIZE` (monospaced). When
-    the lines do not fit, the result (an override's reason) is cut short with a pointer to
-    the records, which keep it whole.
+    """The countersignature stamp's lines for a box ``width`` x ``height`` points.
+
+    First one line per row of the order column (:data:`~ketascreen.models.checklist.
+    ORDER_ROW_LABELS`, at the column's pitch, so each entered value prints level with the
+    order's), ``not checked`` for a row she did not enter and :data:`DIFFERS` after a value
+    that differed; then any other entered item; after a blank line, the meaning, the signer,
+    the local time, the checker and the witness, and the result. Lines are wrapped to the box
+    at :data:`~ketascreen.reports.pdf.MIN_FONT_SIZE` (monospaced). When they do not fit, the
+    result (an override's reason) is cut short with a pointer to the records, which keep it
+    whole.
     """
     import textwrap  # noqa: PLC0415
 
-    inside = 2 * (_STAMP_MARGIN + 1)
-    columns = max(int((width - inside) / (MIN_FONT_SIZE * _COURIER_WIDTH)), 20)
-    rows = max(int((height - inside) / _STAMP_LEADING), 1)
+    columns = max(int((width - 2 * (_STAMP_MARGIN + 1)) / (MIN_FONT_SIZE * _COURIER_WIDTH)),
+                  20)
+    rows = max(int((height - _STAMP_MARGIN - 1) / BEDSIDE_ROW_PITCH), 1)
 
     def wrap(text: str) -> list[str]:
         return textwrap.wrap(_latin1(text), columns, subsequent_indent="  ") or [""]
 
+    entered = dict(stamp.entered)
+
+    def line(label: str) -> list[str]:
+        mark = DIFFERS if label in stamp.differs else ""
+        return wrap(f"{label}: {entered.get(label, NOT_CHECKED)}{mark}")
+
+    values = [text for label in ORDER_ROW_LABELS for text in line(label)]
+    values += [text for label, _ in stamp.entered if label not in ORDER_ROW_LABELS
+               for text in line(label)]
     people = f"Checker: {stamp.checker}; witness: {stamp.witness}"
     head = [*wrap(COUNTERSIGNATURE_MEANING.upper()), *wrap(f"Countersigned by: {signer}"),
             *wrap(f"Time: {when}"),
             *(wrap(people) if len(_latin1(people)) <= columns else
               [*wrap(f"Checker: {stamp.checker}"), *wrap(f"Witness: {stamp.witness}")])]
-    entered = [line for label, value in stamp.entered for line in wrap(f"{label}: {value}")]
     result = wrap(f"Result: {stamp.result}")
-    room = rows - len(head) - len(entered)
+    room = rows - len(head) - len(values) - 1
     if len(result) > room:
         result = [*result[:max(room - 1, 1)], *wrap("(cut short: whole in the records)")]
-    return [*head, *result, *entered]
+    return [*values, "", *head, *result]
 
 
 def _latin1(text: str) -> str:
@@ -221,11 +245,13 @@ def countersign_pdf(pdf: bytes, identity: SignerIdentity, stamp: CountersignStam
     lines = stamp_lines(stamp, identity.name, when, abs(x2 - x1), abs(y2 - y1))
     top_left = layout.SimpleBoxLayoutRule(
         x_align=layout.AxisAlignment.ALIGN_MIN, y_align=layout.AxisAlignment.ALIGN_MAX,
-        margins=layout.Margins(_STAMP_MARGIN, _STAMP_MARGIN, _STAMP_MARGIN, _STAMP_MARGIN),
+        # no top margin: the first line's baseline is one leading below the box's top, level
+        # with the first order row's (the renderer raises the box by STAMP_RAISE for it)
+        margins=layout.Margins(_STAMP_MARGIN, _STAMP_MARGIN, 0, _STAMP_MARGIN),
         inner_content_scaling=layout.InnerScaling.NO_SCALING)
     style = stamps.TextStampStyle(
         stamp_text="%(lines)s", border_width=1, inner_content_layout=top_left,
-        text_box_style=TextBoxStyle(font_size=int(MIN_FONT_SIZE), leading=_STAMP_LEADING,
+        text_box_style=TextBoxStyle(font_size=int(MIN_FONT_SIZE), leading=BEDSIDE_ROW_PITCH,
                                     box_layout_rule=layout.SimpleBoxLayoutRule(
                                         x_align=layout.AxisAlignment.ALIGN_MIN,
                                         y_align=layout.AxisAlignment.ALIGN_MAX,

@@ -3,7 +3,9 @@ signature created, verified in order with its meaning; tampering before or after
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import itertools
 import json
 import re
 import shutil
@@ -26,11 +28,18 @@ from ketascreen.models.checklist import (
 from ketascreen.models.parsing import parse_case
 from ketascreen.reports.keys import SignerIdentity, SigningError, generate_self_signed, load_signer
 from ketascreen.reports.output import SigningRequest, produce_checklist
-from ketascreen.reports.pdf import MIN_FONT_SIZE, ChecklistRenderer
+from ketascreen.reports.pdf import (
+    BEDSIDE_ROW_PITCH,
+    COUNTERSIGNATURE_BOX_HEIGHT,
+    MIN_FONT_SIZE,
+    ChecklistRenderer,
+)
 from ketascreen.reports.signing import (
     COUNTERSIGNATURE_FIELD,
     COUNTERSIGNATURE_MEANING,
+    DIFFERS,
     MATCHES_THE_ORDER,
+    NOT_CHECKED,
     SIGNATURE_FIELD,
     CountersignStamp,
     countersign_pdf,
@@ -317,39 +326,70 @@ def test_pdfsig_reports_both_signatures_valid(countersigned: bytes, tmp_path: Pa
 
 def test_the_stamp_says_who_when_the_result_and_what_was_entered(
         countersigned: bytes) -> None:
-    """The stamp, at a fixed 8 pt: the meaning, the nurse, the local time with its offset, the
-    checker and the witness, the result, then the entered values with the order column's
-    labels, in its order."""
+    """The stamp, at a fixed 8 pt: first one line per order row, with the order column's
+    labels in its order ("not checked" for the identifier she did not enter); then the
+    meaning, the nurse, the local time with its offset, the checker and the witness, and the
+    result."""
     lines, stream = _stamp_strings(countersigned)
     assert b" 8 Tf" in stream and not re.search(rb" [0-7] Tf", stream)
     assert int(MIN_FONT_SIZE) == 8
-    assert lines[:2] == [COUNTERSIGNATURE_MEANING.upper(), "Countersigned by: Ann Lee"]
-    assert re.fullmatch(r"Time: \d{4}-\d\d-\d\d \d\d:\d\d [+-]\d\d:\d\d", lines[2]), lines[2]
-    assert lines[3:5] == ["Checker: Ann Lee; witness: Bob Ray", f"Result: {MATCHES_THE_ORDER}"]
-    assert lines[5:] == [f"{label}: {value}" for label, value in _stamp().entered]
-    assert [line.partition(":")[0] for line in lines[5:]] == [
-        label for label in ORDER_ROW_LABELS if label != "Patient ID"]
+    entered = dict(_stamp().entered)
+    assert lines[:10] == [f"{label}: {entered.get(label, NOT_CHECKED)}"
+                          for label in ORDER_ROW_LABELS]
+    assert lines[2] == "Patient ID: not checked" and lines[6] == "Pump rate: 63.6 mL/h"
+    assert lines[10:12] == ["", COUNTERSIGNATURE_MEANING.upper()]
+    assert lines[12] == "Countersigned by: Ann Lee"
+    assert re.fullmatch(r"Time: \d{4}-\d\d-\d\d \d\d:\d\d [+-]\d\d:\d\d", lines[13]), lines
+    assert lines[14:] == ["Checker: Ann Lee; witness: Bob Ray", f"Result: {MATCHES_THE_ORDER}"]
+
+
+def test_each_entered_value_prints_level_with_the_order_row(countersigned: bytes) -> None:
+    """The order column's rows are BEDSIDE_ROW_PITCH apart, the stamp's lines are too (its
+    leading), and the stamp's first baseline (one leading below the box's top) is level with
+    the first row's: each entered value sits beside the order's value of the same row."""
+    found: list[tuple[float, str]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], *_: Any) -> None:
+        if text.strip():
+            found.append((tm[4] * cm[1] + tm[5] * cm[3] + cm[5], text.strip()))
+
+    PdfReader(io.BytesIO(countersigned)).pages[1].extract_text(visitor_text=visit)
+    order = dict(checklist(_screening()).order_rows)
+    baselines = [next(y for y, text in found if text == order[label])
+                 for label in ORDER_ROW_LABELS]
+    assert [round(a - b, 2) for a, b in itertools.pairwise(baselines)] == [
+        BEDSIDE_ROW_PITCH] * 9
+    top = float(_widget(countersigned, COUNTERSIGNATURE_FIELD)["/Rect"][3])
+    assert abs(top - BEDSIDE_ROW_PITCH - baselines[0]) <= 0.5
+    _, stream = _stamp_strings(countersigned)
+    assert f" {BEDSIDE_ROW_PITCH} TL".encode() in stream
 
 
 def test_stamp_lines_fit_the_box() -> None:
     """Every line fits the box's width at 8 pt Courier (4.8 pt a character) and the lines its
-    height at 10 pt leading; an override's long reason is cut short, with a pointer to the
-    records, rather than spilling out; a name outside Latin-1 is shown as near as it can be."""
-    width, height = 260.0, 64 * 72 / 25.4
-    columns, rows = int((width - 10) / 4.8), int((height - 10) / 10)
+    height at the row pitch; an override's long reason is cut short, with a pointer to the
+    records, rather than spilling out; the values that differed are marked; a name outside
+    Latin-1 is shown as near as it can be."""
+    width, height = 260.0, float(COUNTERSIGNATURE_BOX_HEIGHT)
+    columns, rows = int((width - 10) / 4.8), int((height - 5) / BEDSIDE_ROW_PITCH)
     long_reason = "OVERRIDDEN: " + "the pump's display rounds to whole mL/h here " * 6
     lines = stamp_lines(_stamp(long_reason), "Ann Lee", "2026-12-05 09:14 -05:00", width,
                         height)
     assert len(lines) == rows and all(len(line) <= columns for line in lines)
-    assert "(cut short: whole in the records)" in lines
-    assert lines[-1] == "Dose per kg: 0.5 mg/kg"
+    assert lines[-1] == "(cut short: whole in the records)"
+    assert lines[9] == "Dose per kg: 0.5 mg/kg"
     short = stamp_lines(_stamp("OVERRIDDEN: label reprinted, same lot"), "Ann Lee",
                         "2026-12-05 09:14 -05:00", width, height)
-    assert "Result: OVERRIDDEN: label reprinted, same lot" in short
+    assert short[-1] == "Result: OVERRIDDEN: label reprinted, same lot"
     assert not any("cut short" in line for line in short)
+    overridden = dataclasses.replace(_stamp("OVERRIDDEN: x"), differs=("Pump rate", "VTBI"))
+    marked = stamp_lines(overridden, "Ann Lee", "now", width, height)
+    assert [line for line in marked if line.endswith(DIFFERS)] == [
+        f"Pump rate: 63.6 mL/h{DIFFERS}", f"VTBI: 42.4 mL{DIFFERS}"]
     names = stamp_lines(CountersignStamp("Zoë Kőrösi", "李 Wei", "MATCHES THE ORDER", ()),
                         "Zoë Kőrösi", "now", width, height)
     assert "Checker: Zoë Korösi; witness: ? Wei" in names
+    assert names[:10] == [f"{label}: {NOT_CHECKED}" for label in ORDER_ROW_LABELS]
     narrow = stamp_lines(CountersignStamp("Annabel Leighton-Featherstonehaugh",
                                           "Robert Raymond-Fitzgerald", "MATCHES THE ORDER",
                                           ()), "Ann", "now", width, height)

@@ -197,6 +197,21 @@ def test_the_signer_is_not_the_checker(store: RecordStore, people: People, sign:
                              witness_password=PASSWORDS["rnlee"], entries=_entries())
 
 
+def test_a_checker_who_signed_the_order_is_refused(ward: Bedside,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even a role allowed to double-check never checks an order it signed itself."""
+    from ketascreen.records import roles
+
+    monkeypatch.setitem(roles.ROLE_PERMISSIONS, roles.Role.PHYSICIAN, frozenset(
+        {*roles.ROLE_PERMISSIONS[roles.Role.PHYSICIAN], roles.Permission.DOUBLE_CHECK}))
+    with pytest.raises(DoubleCheckRefusedError) as caught:
+        perform_double_check(ward.store, ward.people.physician, ward.record_id,
+                             password=PASSWORDS["drsmith"], witness="rnlee",
+                             witness_password=PASSWORDS["rnlee"], entries=_entries())
+    assert caught.value.field == "checker" and "signed the order" in caught.value.reason
+    assert _events(ward.store, "double-check")[-1][:2] == ("drsmith", "refused")
+
+
 # -- the countersignature --------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

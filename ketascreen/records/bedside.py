@@ -504,8 +504,8 @@ def countersign_stamp(store: StoreCore, actor: Actor, record_id: str) -> Counter
     """What the countersignature stamp prints for ``actor``'s latest double check of
     ``record_id``, read from its audit event: checker and witness by their names, the result
     (``MATCHES THE ORDER`` or ``OVERRIDDEN: <reason>``) and what she entered, in the order
-    column's order and labels (an identifier as ``checked, matches``: the trail holds no
-    patient data).
+    column's order and labels (an identifier she checked as ``checked``: the trail holds no
+    patient data), the labels that differed (an override) in ``differs``.
 
     Raises:
         CountersignRefusedError: her latest double check of the record did not match and was
@@ -531,16 +531,16 @@ def countersign_stamp(store: StoreCore, actor: Actor, record_id: str) -> Counter
         store.record_refusal(actor, COUNTERSIGN, record_id=record_id, reason=reason)
         raise CountersignRefusedError(record_id, reason)
     entered: list[tuple[str, str]] = []
+    differs: list[str] = []
     for key in _STAMP_ORDER:
         if f"matches.{key}" not in detail:
             continue
-        matches = bool(detail[f"matches.{key}"])
         value = detail.get(f"entered.{key}")
-        shown = (("checked, matches" if matches else "checked, differs") if value is None
-                 else str(value) if matches else f"{value} (differs)")
-        entered.append((_STAMP_LABELS[key], shown))
+        entered.append((_STAMP_LABELS[key], "checked" if value is None else str(value)))
+        if not detail[f"matches.{key}"]:
+            differs.append(_STAMP_LABELS[key])
     checker, witness = str(detail.get("checker")), str(detail.get("witness"))
     return CountersignStamp(
         checker=names.get(checker, checker), witness=names.get(witness, witness),
         result=MATCHES_THE_ORDER if result == "match" else f"OVERRIDDEN: {detail.get('reason')}",
-        entered=tuple(entered))
+        entered=tuple(entered), differs=tuple(differs))

@@ -1,7 +1,10 @@
 """The questions the main window asks (file choosers, "save your changes?", errors).
 
 They are gathered in one class so that tests replace it with a fake that answers at once
-(qutebrowser's stubs), while the real app shows the usual Qt dialogs.
+(qutebrowser's stubs), while the real app shows the usual Qt dialogs. The bedside double check
+and the countersignature are the app's own dialogs, opened by :func:`open_double_check` and
+:func:`open_countersign`, so that a test's fake opens the same real dialogs and drives them
+with the keyboard and the mouse.
 """
 
 from __future__ import annotations
@@ -12,10 +15,39 @@ from typing import TYPE_CHECKING, Literal
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 if TYPE_CHECKING:
+    from ketascreen.ui.qt_double_check import (
+        Countersign,
+        PerformCheck,
+        QtCountersignDialog,
+        QtDoubleCheckDialog,
+    )
     from ketascreen.ui.qt_sign_in import Authenticate
-    from ketascreen.ui.records_actions import Actor
+    from ketascreen.ui.records_actions import Actor, RecordStore
+    from ketascreen.ui.settings import AppSettings
 
 UnsavedAnswer = Literal["save", "discard", "cancel"]
+
+
+def open_double_check(perform: PerformCheck, checker: Actor, heading: str,
+                      parent: QWidget | None) -> QtDoubleCheckDialog:
+    """Build and open the real double-check dialog (tests drive it with keys and clicks)."""
+    from ketascreen.ui.qt_double_check import QtDoubleCheckDialog  # noqa: PLC0415
+
+    dialog = QtDoubleCheckDialog(perform, checker, heading, parent)
+    dialog.open()
+    return dialog
+
+
+def open_countersign(countersign: Countersign, summary: list[tuple[str, str]],
+                     settings: AppSettings, *, store: RecordStore, actor: Actor,
+                     record_id: str, parent: QWidget | None) -> QtCountersignDialog:
+    """Build and open the real countersign dialog (tests drive it with keys and clicks)."""
+    from ketascreen.ui.qt_double_check import QtCountersignDialog  # noqa: PLC0415
+
+    dialog = QtCountersignDialog(countersign, summary, settings, store=store, actor=actor,
+                                 record_id=record_id, parent=parent)
+    dialog.open()
+    return dialog
 
 
 class Dialogs:
@@ -83,16 +115,17 @@ class Dialogs:
         dialog.deleteLater()
         return actor
 
-    def witness(self, record_id: str) -> str | None:
-        """Ask for the user name of the second clinician of a bedside double check; ``None``
-        when cancelled, ``""`` when the witness has no ketascreen account."""
-        text, ok = QInputDialog.getText(
-            self.parent, "Bedside double check",
-            f"Record the independent double check of {record_id}: patient identity, dose, "
-            "dosing weight, pump rate and volume, line and concentration.\n\n"
-            "User name of the second clinician (leave empty if they have no account):",
-            QLineEdit.EchoMode.Normal)
-        return text.strip() if ok else None
+    def double_check(self, perform: PerformCheck, checker: Actor, heading: str
+                     ) -> QtDoubleCheckDialog:
+        """Open the blinded independent double check (window-modal; returns at once)."""
+        return open_double_check(perform, checker, heading, self.parent)
+
+    def countersign(self, countersign: Countersign, summary: list[tuple[str, str]],
+                    settings: AppSettings, *, store: RecordStore, actor: Actor,
+                    record_id: str) -> QtCountersignDialog:
+        """Open the countersignature of ``record_id`` (window-modal; returns at once)."""
+        return open_countersign(countersign, summary, settings, store=store, actor=actor,
+                                record_id=record_id, parent=self.parent)
 
     def amend_reason(self, record_id: str) -> str | None:
         """Ask why the signed checklist ``record_id`` is amended; a typed, non-blank reason, or

@@ -1,11 +1,20 @@
-"""The main window: the screening list, the form, the decision banner, findings and dose.
+"""The main window: the screening list, the form, the decision banner, findings and dose; or,
+for a nurse, the bedside page.
 
 The window keeps the widgets and the menus and connects them to its controllers
 (:mod:`ketascreen.ui.controllers`): the document (open, save, import, autosave, drafts), the
 checklist (screen the form, show a signed one read-only, preview, print, export), signing (sign,
-amend), the records session (sign in and out, today's signed checklists, printing and the
-bedside double check) and the course view (its menu entries are the course controller's). The
-methods and attributes below that the menus and tests use are the controllers', passed through.
+amend), the records session (sign in and out, today's signed checklists, printing), the bedside
+(the nurse's worklist, the blinded double check, the countersignature) and the course view (its
+menu entries are the course controller's). The methods and attributes below that the menus and
+tests use are the controllers', passed through.
+
+The app is shaped by the role signed in. A nurse opens on the bedside page; the physician's
+page (the form, the findings with their Acknowledge buttons, the signed bar with Amend) is not
+shown to her, and the physician's menu entries (new, open, save, import, sign, amend, the form's
+preview, print and export, start a course, go to the form or the findings) are hidden and
+disabled, so neither a click nor a shortcut reaches them. Signing out, or a physician signing
+in, gives the physician's page and menus back.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +41,7 @@ from PySide6.QtWidgets import (
 from ketascreen.ui import actions
 from ketascreen.ui.about import about_box
 from ketascreen.ui.actions import course as actions_course
+from ketascreen.ui.controllers.bedside import BedsideController
 from ketascreen.ui.controllers.checklist import (
     RESCREEN_DELAY_MS,
     Amending,
@@ -47,6 +58,7 @@ from ketascreen.ui.controllers.document import (
 from ketascreen.ui.controllers.session import SessionController
 from ketascreen.ui.controllers.signing import SigningController
 from ketascreen.ui.dialogs import Dialogs
+from ketascreen.ui.qt_bedside import QtBedside
 from ketascreen.ui.qt_case_form import QtCaseForm
 from ketascreen.ui.qt_dose import QtDoseOutcome
 from ketascreen.ui.qt_result import QtDecision, QtFindings
@@ -65,6 +77,7 @@ from ketascreen.ui.settings import AppSettings
 if TYPE_CHECKING:
     from ketascreen.ui.actions import FormScreening
     from ketascreen.ui.drafts import Draft, DraftStore
+    from ketascreen.ui.qt_double_check import QtCountersignDialog, QtDoubleCheckDialog
     from ketascreen.ui.qt_pdf_preview import QtPdfPreview
     from ketascreen.ui.qt_sign_dialog import QtSignDialog
     from ketascreen.ui.records_actions import (
@@ -74,8 +87,13 @@ if TYPE_CHECKING:
         StoredScreening,
     )
 
+PHYSICIAN_ONLY = ("new", "open", "save", "save-as", "import", "import-folder", "sign", "amend",
+                  "preview", "print", "export", "start-course", "form", "findings")
+"""The menu entries a nurse does not see (hidden and disabled: no shortcut reaches them)."""
+
 __all__ = [
     "AUTOSAVE_INTERVAL_MS",
+    "PHYSICIAN_ONLY",
     "RESCREEN_DELAY_MS",
     "Amending",
     "MainWindow",
@@ -127,6 +145,10 @@ class MainWindow(QMainWindow):
             parent=self)
         self.records_session = SessionController(screenings=self.screenings, dialogs=dialogs,
                                                  window=self)
+        self.bedside_page = QtBedside(self)
+        self.bedside = BedsideController(page=self.bedside_page, session=self.records_session,
+                                         dialogs=dialogs, settings=settings, window=self)
+        self._role_shown: tuple[str, str] | None = None
         self.checklist = ChecklistController(
             form=self.form, decision=self.decision, findings=self.findings, dose=self.dose,
             signed_bar=self.signed_bar, document=self.document, session=self.records_session,
@@ -155,8 +177,10 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         document, checklist, session = self.document, self.checklist, self.records_session
-        for controller in (document, checklist, self.signing, session, self.course):
+        for controller in (document, checklist, self.signing, session, self.course,
+                           self.bedside):
             controller.message.connect(self._show_message)
+        session.recorded.connect(self.bedside.refresh)
         document.replacing.connect(checklist.leave)
         document.replaced.connect(self.rescreen_now)
         document.title_changed.connect(self._update_title)
@@ -173,6 +197,16 @@ class MainWindow(QMainWindow):
 
     # -- layout -----------------------------------------------------------------------------
     def _build_layout(self) -> None:
+        """Two pages: the physician's (the form) and the nurse's (the bedside)."""
+        self.physician_page = self._build_physician_page()
+        self.pages = QStackedWidget(self)
+        self.pages.setObjectName("pages")
+        self.pages.addWidget(self.physician_page)
+        self.pages.addWidget(self.bedside_page)
+        self.setCentralWidget(self.pages)
+        self.resize(1400, 900)
+
+    def _build_physician_page(self) -> QWidget:
         central = QWidget(self)
         outer = QVBoxLayout(central)
         outer.setContentsMargins(6, 6, 6, 6)
@@ -220,8 +254,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
         outer.addWidget(self.splitter, 1)
-        self.setCentralWidget(central)
-        self.resize(1400, 900)
+        return central
 
     def _action(self, menu_name: str, text: str,
                 shortcut: QKeySequence | QKeySequence.StandardKey | str, slot: Any) -> QAction:
@@ -272,8 +305,9 @@ class MainWindow(QMainWindow):
                 ("sign-out", "Sign &out", "", self.sign_out),
                 ("refresh-worklist", "&Refresh today's checklists", "F5", self.refresh_worklist),
                 ("print-record", "&Print open checklist...", "Ctrl+Shift+R", self.print_record),
-                ("double-check", "Record bedside &double check...", "Ctrl+D",
-                 self.record_double_check),
+                ("double-check", "Independent bedside &double check...", "Ctrl+D",
+                 self.double_check),
+                ("countersign", "Cou&ntersign the bedside copy...", "", self.countersign),
                 ("patient-courses", "Co&urses of this patient", "",
                  self.course.courses_of_open_patient),
                 ("start-course", "Start a &course from this screening", "",
@@ -309,6 +343,9 @@ class MainWindow(QMainWindow):
         return box
 
     def _focus_filter(self) -> None:
+        if self.nurse_layout():
+            self.bedside_page.table.setFocus()
+            return
         self.screenings.filter.setFocus()
         self.screenings.filter.selectAll()
 
@@ -355,6 +392,46 @@ class MainWindow(QMainWindow):
         check = self.actions_by_name["double-check"]
         check.setEnabled(opened and may_check)
         check.setToolTip(why_not)
+        countersign = self.actions_by_name["countersign"]
+        countersign.setEnabled(may_check and self.bedside.countersign_refusal() is None)
+        countersign.setToolTip(why_not or self.bedside.countersign_refusal() or "")
+        self._apply_role()
+
+    def nurse_layout(self) -> bool:
+        """Whether the bedside page is shown (a nurse is signed in)."""
+        actor = self.actor
+        return actor is not None and actor.role.value == "nurse"
+
+    def _apply_role(self) -> None:
+        """Show the page and the menu entries of the role signed in (see the module)."""
+        nurse = self.nurse_layout()
+        for name in PHYSICIAN_ONLY:
+            action = self.actions_by_name.get(name)  # the Go menu is built after Records
+            if action is None:
+                continue
+            action.setVisible(not nurse)
+            if nurse:
+                action.setEnabled(False)
+        if "about" not in self.actions_by_name:
+            return  # the menus are still being built
+        actor = self.actor
+        shown = None if actor is None else (actor.username, actor.role.value)
+        if shown == self._role_shown:
+            return
+        self._role_shown = shown
+        if nurse:
+            self.checklist.close_signed_preview()
+            self.pages.setCurrentWidget(self.bedside_page)
+            self.bedside.refresh()
+            self.bedside_page.table.setFocus()
+        else:
+            self.bedside.clear()
+            self.pages.setCurrentWidget(self.physician_page)
+            for name in PHYSICIAN_ONLY:
+                self.actions_by_name[name].setEnabled(True)
+            self.actions_by_name["amend"].setEnabled(self.checklist.signed_view is not None)
+            self.actions_by_name["sign"].setEnabled(self.checklist.signed_view is None)
+            self.actions_by_name["start-course"].setEnabled(self.course.offered()[1])
 
     # -- the controllers' state ---------------------------------------------------------------
 
@@ -367,7 +444,7 @@ class MainWindow(QMainWindow):
     def dialogs(self, dialogs: Dialogs) -> None:
         self._dialogs = dialogs
         for controller in (self.document, self.checklist, self.signing, self.records_session,
-                           self.course):
+                           self.course, self.bedside):
             controller.dialogs = dialogs
 
     @property
@@ -562,6 +639,9 @@ class MainWindow(QMainWindow):
 
     def refresh_worklist(self) -> None:
         """Reload today's signed checklists (and say why when they cannot be read)."""
+        if self.nurse_layout():
+            self.bedside.refresh()
+            return
         self.records_session.refresh_worklist()
 
     def print_record(self) -> bool:
@@ -572,9 +652,13 @@ class MainWindow(QMainWindow):
         """Print the open signed checklist into a PDF file (no dialog), then record it."""
         return self.records_session.print_record_to_pdf(path)
 
-    def record_double_check(self) -> bool:
-        """Ask for the witness and record the bedside double check of the open checklist."""
-        return self.records_session.record_double_check()
+    def double_check(self) -> QtDoubleCheckDialog | None:
+        """Open the blinded independent double check of the open checklist."""
+        return self.bedside.double_check()
+
+    def countersign(self) -> QtCountersignDialog | None:
+        """Countersign the bedside copy of the open checklist (after its double check)."""
+        return self.bedside.countersign()
 
     # -- window -----------------------------------------------------------------------------
 

@@ -17,10 +17,11 @@ the audit trail. The certificate path is then remembered per account, in the rec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QObject, QSize, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -59,6 +60,207 @@ _SELF_SIGNED = ("Self-signed trial certificate: the signer's identity is not ver
                 "certificate authority. Not for clinical records.")
 
 
+class CertificatePicker(QObject):
+    """The key-store rows of a signing dialog: certificate file, passphrase, Open, the printed
+    name and credentials read from the certificate, a note, and "Register ... it is mine".
+
+    Both the physician's Sign dialog and the nurse's Countersign dialog use it, so a key store
+    is chosen, opened and checked against the signed-in account in one way. Signed in to the
+    records, the certificate must be the account's: registered to it, it may sign; registered to
+    nobody, only after the person ticks the Register box; another account's, refused (recorded
+    in the audit trail as a refused ``action``).
+
+    Args:
+        dialog: the dialog the rows belong to (their parent).
+        form: the form layout the rows are added to.
+        settings: where the certificate path and folder are remembered.
+        store: the records database (``None``: files only).
+        actor: who is signed in (with ``store``).
+        record_id: the record a refusal is recorded against (``None``: none yet).
+        action: the audit action a refused certificate is recorded as (``sign``,
+            ``countersign``).
+
+    Signals:
+        changed: the certificate was opened, forgotten or the Register box toggled.
+    """
+
+    changed = Signal()
+
+    def __init__(self, dialog: QWidget, form: QFormLayout, settings: AppSettings, *,
+                 store: RecordStore | None, actor: Actor | None,
+                 record_id: Callable[[], str | None], action: str = "sign") -> None:
+        super().__init__(dialog)
+        self.dialog = dialog
+        self.settings = settings
+        self.store: RecordStore | None = store if actor is not None else None
+        self.actor: Actor | None = actor if store is not None else None
+        self._record_id = record_id
+        self.action = action
+        self.identity: SignerIdentity | None = None
+        self.state: str | None = None
+        """``registered``, ``unregistered``, ``another-account`` or ``refused`` (records)."""
+        self.certificate = QLineEdit(self._remembered_certificate(), dialog)
+        self.certificate.setObjectName("certificate")
+        self.certificate.setPlaceholderText("PKCS#12 key store (.p12)")
+        self.certificate.textChanged.connect(self.forget)
+        self.browse = QPushButton("Browse...", dialog)
+        self.browse.clicked.connect(self._browse_certificate)
+        form.addRow("&Certificate", _row(dialog, self.certificate, self.browse))
+        self.passphrase = QLineEdit(dialog)
+        self.passphrase.setObjectName("passphrase")
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase.textChanged.connect(self.forget)
+        self.passphrase.returnPressed.connect(self.open_certificate)
+        self.open_button = QPushButton("&Open certificate", dialog)
+        self.open_button.setObjectName("open-certificate")
+        self.open_button.clicked.connect(self.open_certificate)
+        form.addRow("&Passphrase", _row(dialog, self.passphrase, self.open_button))
+        self.name = QLabel("(open the certificate)", dialog)
+        self.name.setObjectName("signer-name")
+        self.credentials = QLabel("", dialog)
+        self.credentials.setObjectName("signer-credentials")
+        self.note = InlineMessage(dialog)
+        form.addRow("Printed name", self.name)
+        form.addRow("Credentials", self.credentials)
+        form.addRow("", self.note)
+        self.register = QCheckBox(dialog)
+        self.register.setObjectName("register-certificate")
+        self.register.hide()
+        self.register.toggled.connect(self.changed)
+        form.addRow("", self.register)
+
+    def widgets(self) -> tuple[QWidget, ...]:
+        """The input widgets (to enable or disable together)."""
+        return (self.certificate, self.passphrase, self.open_button, self.browse)
+
+    def bound(self) -> bool:
+        """Whether the opened certificate may sign for the signed-in account (always, with no
+        records): registered to it, or nobody's and the Register box ticked."""
+        return (self.store is None or self.state == "registered"
+                or (self.state == "unregistered" and self.register.isChecked()))
+
+    def key_path(self) -> Path:
+        """The key store typed or chosen."""
+        return Path(self.certificate.text().strip())
+
+    def _browse_certificate(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.dialog, "Signing certificate",
+                                              self.settings.folder("certificate"),
+                                              "PKCS#12 key stores (*.p12 *.pfx);;All files (*)")
+        if path:
+            self.certificate.setText(path)
+
+    def _remembered_certificate(self) -> str:
+        """The key store to suggest: the signed-in account's last one (per account), else
+        this computer's last one when nobody is signed in."""
+        if self.store is None or self.actor is None:
+            return self.settings.certificate()
+        from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+
+        try:
+            return records_actions.last_certificate_path(store=self.store,
+                                                         actor=self.actor) or ""
+        except StorageError:
+            return ""
+
+    def forget(self) -> None:
+        """Forget the opened certificate (its file or passphrase changed)."""
+        self.identity = None
+        self.state = None
+        self.register.setChecked(False)
+        self.register.hide()
+        self.name.setText("(open the certificate)")
+        self.credentials.setText("")
+        self.note.clear_message()
+        self.changed.emit()
+
+    def open_certificate(self) -> bool:
+        """Read the signer's name and credentials from the certificate; False on failure."""
+        path = self.key_path()
+        if not self.certificate.text().strip():
+            self.note.show_message("Choose the certificate file.", "error")
+            return False
+        try:
+            identity = actions.read_signer(key_path=path,
+                                           passphrase=self.passphrase.text().encode("utf-8"))
+        except SigningError as error:
+            self.note.show_message(error.reason, "error")
+            return False
+        except InputFileError as error:
+            self.note.show_message(f"{error.path}: {error.reason}", "error")
+            return False
+        self.identity = identity
+        self.settings.set_folder("certificate", path)
+        self.name.setText(identity.name)
+        self.credentials.setText(identity.credentials or "(not stated on the certificate)")
+        if identity.self_signed:
+            self.note.show_message(_SELF_SIGNED, "error")
+        else:
+            self.note.show_message("Certificate opened.", "ok")
+        if self.store is None or self.actor is None:
+            self.settings.set_certificate(path)
+        else:
+            self._check_binding(self.store, self.actor, identity, path)
+        self.changed.emit()
+        self.dialog.adjustSize()  # make room for the wrapped certificate note
+        return True
+
+    def _check_binding(self, store: RecordStore, actor: Actor, identity: SignerIdentity,
+                       path: Path) -> None:
+        """Is the certificate the signed-in person's? Registered: sign; nobody's: ask to
+        register it; another account's: refused (recorded in the audit trail)."""
+        from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+
+        try:
+            state = records_actions.certificate_status(store=store, actor=actor,
+                                                       identity=identity)
+            if state == "another-account":
+                records_actions.refuse_certificate(
+                    store=store, actor=actor, identity=identity, record_id=self._record_id(),
+                    action=self.action)
+            if state == "unregistered":
+                records_actions.refuse_misnamed_certificate(
+                    store=store, actor=actor, identity=identity, record_id=self._record_id(),
+                    action=self.action)
+            records_actions.remember_certificate_path(store=store, actor=actor, path=path)
+        except CertificateNotRegisteredError as error:
+            self.state = "refused"
+            self.note.show_message(records_actions.certificate_refusal_text(error=error),
+                                   "error")
+            return
+        except StorageError as error:
+            self.state = "refused"
+            self.note.show_message(
+                f"The records database {error.database} cannot be used: {error.reason}", "error")
+            return
+        self.state = state
+        if state == "unregistered":
+            short = records_actions.fingerprint_text(identity.certificate_sha256)
+            self.register.setText(f"Register certificate '{identity.name}' (SHA-256 {short}) "
+                                  f"to account {actor.username}: it is mine.")
+            self.register.setToolTip(f"SHA-256 {identity.certificate_sha256}")
+            self.register.show()
+            self.note.show_message(
+                f"This certificate is not registered to any account yet. Signing with it "
+                f"registers it to {actor.username} (recorded); tick the box to confirm it is "
+                "yours.", "error")
+        else:
+            self.note.show_message(
+                (_SELF_SIGNED if identity.self_signed else "Certificate opened.")
+                + f" It is registered to your account ({actor.username}).",
+                "error" if identity.self_signed else "ok")
+
+
+def _row(parent: QWidget, *widgets: QWidget) -> QWidget:
+    """``widgets`` side by side in one form row (line edits take the room)."""
+    holder = QWidget(parent)
+    row = QHBoxLayout(holder)
+    row.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        row.addWidget(widget, 1 if isinstance(widget, QLineEdit) else 0)
+    return holder
+
+
 class QtSignDialog(QDialog):
     """Sign the checklist of a screening.
 
@@ -84,14 +286,12 @@ class QtSignDialog(QDialog):
         super().__init__(parent)
         self.store: RecordStore | None = store if actor is not None else None
         self.actor: Actor | None = actor if store is not None else None
-        self.certificate_state: str | None = None
         self.setWindowTitle("Sign the pre-infusion checklist")
         self.setMinimumWidth(640)
         self.outcome = outcome
         self.settings = settings
         self.clinic = clinic
         self.import_warnings = import_warnings
-        self.identity: SignerIdentity | None = None
         self.signed: SignedChecklist | None = None
         layout = QVBoxLayout(self)
         case = actions.case_of(outcome)
@@ -125,35 +325,17 @@ class QtSignDialog(QDialog):
         settings = self.settings
         form = QFormLayout()
         layout.addLayout(form)
-        self.certificate = QLineEdit(self._remembered_certificate(), self)
-        self.certificate.setObjectName("certificate")
-        self.certificate.setPlaceholderText("PKCS#12 key store (.p12)")
-        self.certificate.textChanged.connect(self._forget_identity)
-        browse = QPushButton("Browse...", self)
-        browse.clicked.connect(self._browse_certificate)
-        form.addRow("&Certificate", self._row(self.certificate, browse))
-        self.passphrase = QLineEdit(self)
-        self.passphrase.setObjectName("passphrase")
-        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        self.passphrase.textChanged.connect(self._forget_identity)
-        self.passphrase.returnPressed.connect(self.open_certificate)
-        self.open_button = QPushButton("&Open certificate", self)
-        self.open_button.setObjectName("open-certificate")
-        self.open_button.clicked.connect(self.open_certificate)
-        form.addRow("&Passphrase", self._row(self.passphrase, self.open_button))
-        self.name = QLabel("(open the certificate)", self)
-        self.name.setObjectName("signer-name")
-        self.credentials = QLabel("", self)
-        self.credentials.setObjectName("signer-credentials")
-        self.certificate_note = InlineMessage(self)
-        form.addRow("Printed name", self.name)
-        form.addRow("Credentials", self.credentials)
-        form.addRow("", self.certificate_note)
-        self.register = QCheckBox(self)
-        self.register.setObjectName("register-certificate")
-        self.register.hide()
-        self.register.toggled.connect(self._refresh)
-        form.addRow("", self.register)
+        self.picker = CertificatePicker(
+            self, form, settings, store=self.store, actor=self.actor,
+            record_id=lambda: actions.record_id_of(outcome=self.outcome))
+        self.picker.changed.connect(self._refresh)
+        self.certificate = self.picker.certificate
+        self.passphrase = self.picker.passphrase
+        self.open_button = self.picker.open_button
+        self.name = self.picker.name
+        self.credentials = self.picker.credentials
+        self.certificate_note = self.picker.note
+        self.register = self.picker.register
         meaning = QLabel(f"<b>{actions.SIGNATURE_MEANING_TEXT}</b>", self)
         meaning.setObjectName("signature-meaning")
         form.addRow("Meaning of signature", meaning)
@@ -161,7 +343,7 @@ class QtSignDialog(QDialog):
         self.output.setObjectName("output")
         browse_out = QPushButton("Browse...", self)
         browse_out.clicked.connect(self._browse_output)
-        form.addRow("Save signed PDF &as", self._row(self.output, browse_out))
+        form.addRow("Save signed PDF &as", _row(self, self.output, browse_out))
         self.page_size = QComboBox(self)
         self.page_size.addItem("US Letter", "letter")
         self.page_size.addItem("A4", "a4")
@@ -169,8 +351,8 @@ class QtSignDialog(QDialog):
         form.addRow("Page si&ze", self.page_size)
         self.output.textChanged.connect(self._refresh)
         self._build_buttons(layout)
-        for widget in (self.certificate, self.passphrase, self.open_button, browse, browse_out,
-                       self.output, self.page_size, self.attest):
+        for widget in (*self.picker.widgets(), browse_out, self.output, self.page_size,
+                       self.attest):
             widget.setEnabled(enabled)
 
     def _build_buttons(self, layout: QVBoxLayout) -> None:
@@ -191,131 +373,30 @@ class QtSignDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
-    def _row(self, *widgets: QWidget) -> QWidget:
-        holder = QWidget(self)
-        row = QHBoxLayout(holder)
-        row.setContentsMargins(0, 0, 0, 0)
-        for widget in widgets:
-            row.addWidget(widget, 1 if isinstance(widget, QLineEdit) else 0)
-        return holder
-
-    def _browse_certificate(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Signing certificate",
-                                              self.settings.folder("certificate"),
-                                              "PKCS#12 key stores (*.p12 *.pfx);;All files (*)")
-        if path:
-            self.certificate.setText(path)
-
     def _browse_output(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save the signed checklist as",
                                               self.output.text(), "PDF (*.pdf)")
         if path:
             self.output.setText(path)
 
-    def _remembered_certificate(self) -> str:
-        """The key store to suggest: the signed-in account's last one (per account), else
-        this computer's last one when nobody is signed in."""
-        if self.store is None or self.actor is None:
-            return self.settings.certificate()
-        from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
+    @property
+    def identity(self) -> SignerIdentity | None:
+        """The signer read from the opened certificate, or ``None``."""
+        return self.picker.identity
 
-        try:
-            return records_actions.last_certificate_path(store=self.store,
-                                                         actor=self.actor) or ""
-        except StorageError:
-            return ""
-
-    def _forget_identity(self) -> None:
-        self.identity = None
-        self.certificate_state = None
-        self.register.setChecked(False)
-        self.register.hide()
-        self.name.setText("(open the certificate)")
-        self.credentials.setText("")
-        self.certificate_note.clear_message()
-        self._refresh()
+    @property
+    def certificate_state(self) -> str | None:
+        """Whether the certificate is the signed-in physician's (see
+        :attr:`CertificatePicker.state`)."""
+        return self.picker.state
 
     def open_certificate(self) -> bool:
         """Read the signer's name and credentials from the certificate; False on failure."""
         self.error.clear_message()
-        path = Path(self.certificate.text().strip())
-        if not self.certificate.text().strip():
-            self.certificate_note.show_message("Choose the certificate file.", "error")
-            return False
-        try:
-            identity = actions.read_signer(key_path=path,
-                                           passphrase=self.passphrase.text().encode("utf-8"))
-        except SigningError as error:
-            self.certificate_note.show_message(error.reason, "error")
-            return False
-        except InputFileError as error:
-            self.certificate_note.show_message(f"{error.path}: {error.reason}", "error")
-            return False
-        self.identity = identity
-        self.settings.set_folder("certificate", path)
-        self.name.setText(identity.name)
-        self.credentials.setText(identity.credentials or "(not stated on the certificate)")
-        if identity.self_signed:
-            self.certificate_note.show_message(_SELF_SIGNED, "error")
-        else:
-            self.certificate_note.show_message("Certificate opened.", "ok")
-        if self.store is None or self.actor is None:
-            self.settings.set_certificate(path)
-        else:
-            self._check_binding(self.store, self.actor, identity, path)
-        self._refresh()
-        self.adjustSize()  # make room for the wrapped certificate note
-        return True
-
-    def _check_binding(self, store: RecordStore, actor: Actor, identity: SignerIdentity,
-                       path: Path) -> None:
-        """Is the certificate the signed-in physician's? Registered: sign; nobody's: ask to
-        register it; another account's: refused (recorded in the audit trail)."""
-        from ketascreen.ui import records_actions  # noqa: PLC0415 - SQLAlchemy, lazily
-
-        try:
-            state = records_actions.certificate_status(store=store, actor=actor,
-                                                       identity=identity)
-            if state == "another-account":
-                records_actions.refuse_certificate(
-                    store=store, actor=actor, identity=identity,
-                    record_id=actions.record_id_of(outcome=self.outcome))
-            if state == "unregistered":
-                records_actions.refuse_misnamed_certificate(
-                    store=store, actor=actor, identity=identity,
-                    record_id=actions.record_id_of(outcome=self.outcome))
-            records_actions.remember_certificate_path(store=store, actor=actor, path=path)
-        except CertificateNotRegisteredError as error:
-            self.certificate_state = "refused"
-            self.certificate_note.show_message(
-                records_actions.certificate_refusal_text(error=error), "error")
-            return
-        except StorageError as error:
-            self.certificate_state = "refused"
-            self.certificate_note.show_message(
-                f"The records database {error.database} cannot be used: {error.reason}", "error")
-            return
-        self.certificate_state = state
-        if state == "unregistered":
-            short = records_actions.fingerprint_text(identity.certificate_sha256)
-            self.register.setText(f"Register certificate '{identity.name}' (SHA-256 {short}) "
-                                  f"to account {actor.username}: it is mine.")
-            self.register.setToolTip(f"SHA-256 {identity.certificate_sha256}")
-            self.register.show()
-            self.certificate_note.show_message(
-                f"This certificate is not registered to any account yet. Signing with it "
-                f"registers it to {actor.username} (recorded); tick the box to confirm it is "
-                "yours.", "error")
-        else:
-            self.certificate_note.show_message(
-                (_SELF_SIGNED if identity.self_signed else "Certificate opened.")
-                + f" It is registered to your account ({actor.username}).",
-                "error" if identity.self_signed else "ok")
+        return self.picker.open_certificate()
 
     def _refresh(self) -> None:
-        bound = (self.store is None or self.certificate_state == "registered"
-                 or (self.certificate_state == "unregistered" and self.register.isChecked()))
-        ready = (self.identity is not None and self.attest.isChecked() and bound
+        ready = (self.identity is not None and self.attest.isChecked() and self.picker.bound()
                  and bool(self.output.text().strip())
                  and actions.signing_refusal(outcome=self.outcome) is None)
         self.sign_button.setEnabled(ready)
@@ -374,7 +455,7 @@ class QtSignDialog(QDialog):
             records_actions.register_certificate(store=self.store, actor=self.actor,
                                                  identity=self.identity)
         except CertificateNotRegisteredError as error:
-            self.certificate_state = "refused"
+            self.picker.state = "refused"
             self.error.show_message(records_actions.certificate_refusal_text(error=error),
                                     "error")
             self._refresh()
@@ -385,6 +466,6 @@ class QtSignDialog(QDialog):
         except (UserAccountError, StorageError) as error:
             self.error.show_message(str(error), "error")
             return False
-        self.certificate_state = "registered"
+        self.picker.state = "registered"
         self.register.hide()
         return True

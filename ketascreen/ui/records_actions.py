@@ -1,5 +1,6 @@
-"""The desktop app's door into the records store: signing in, the nurse worklist, storing
-and amending signed checklists, and the signing certificates bound to accounts.
+"""The desktop app's door into the records store: signing in, the nurse worklist and its
+bedside double check and countersignature, storing and amending signed checklists, and the
+signing certificates bound to accounts.
 
 Like :mod:`ketascreen.ui.actions`, each function is small, keyword-only, imports no Qt and calls
 one core entry point (:mod:`ketascreen.records`), handing back plain data or a typed core error
@@ -11,9 +12,12 @@ A course of infusions has its own door, :mod:`ketascreen.ui.course_records_actio
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ketascreen.display import format_local_time
+from ketascreen.doublecheck import parse_entries
 from ketascreen.errors import (
     CertificateNameMismatchError,
     CertificateNotRegisteredError,
@@ -21,6 +25,13 @@ from ketascreen.errors import (
     SameDaySigningError,
 )
 from ketascreen.models.checklist import DECISION_LABELS
+from ketascreen.records.bedside import (
+    DoubleCheckRecord,
+    Override,
+    countersign,
+    perform_double_check,
+)
+from ketascreen.records.bedside import countersign_stamp as bedside_stamp
 from ketascreen.records.certificates import (
     CertificateStatus,
     certificate_names_holder,
@@ -33,23 +44,27 @@ from ketascreen.records.worklist import (
     OpenedChecklist,
     WorklistItem,
     open_checklist,
-    record_double_check,
     record_print,
     todays_checklists,
 )
 from ketascreen.reports.keys import SignerIdentity
+from ketascreen.reports.signing import CountersignStamp, countersign_pdf
 from ketascreen.rules import RuleSet
 from ketascreen.screening import Screening
 
 __all__ = [
     "Actor",
+    "BedsideRow",
     "OpenedChecklist",
     "Permission",
     "RecordStore",
     "StoredScreening",
     "WorklistItem",
+    "bedside_row",
     "certificate_refusal_text",
     "certificate_status",
+    "countersign_record",
+    "countersign_stamp",
     "default_database",
     "describe_item",
     "fingerprint_text",
@@ -57,7 +72,7 @@ __all__ = [
     "may",
     "open_record",
     "open_store",
-    "record_bedside_check",
+    "perform_bedside_check",
     "record_printed",
     "refusal_text",
     "refuse_certificate",
@@ -169,18 +184,6 @@ def record_printed(*, store: RecordStore, actor: Actor, record_id: str, copies: 
     return record_print(store, actor, record_id, copies=copies)
 
 
-def record_bedside_check(*, store: RecordStore, actor: Actor, record_id: str,
-                         witness: str | None) -> int:
-    """Record the independent bedside double check; returns the event number.
-
-    Raises:
-        PermissionDeniedError: the role may not record the double check (recorded).
-        RecordError: no such record, or a draft.
-        UserAccountError: ``witness`` is not another active nurse or physician.
-    """
-    return record_double_check(store, actor, record_id, witness=witness or None)
-
-
 def store_signed(*, store: RecordStore, actor: Actor, screening: Screening, signed_pdf: bytes,
                  amends: str | None = None, reason: str | None = None) -> StoredScreening:
     """Store a screening signed in the app with its signed checklist (or sign its stored draft),
@@ -259,27 +262,28 @@ def register_certificate(*, store: RecordStore, actor: Actor, identity: SignerId
 
 
 def refuse_misnamed_certificate(*, store: RecordStore, actor: Actor, identity: SignerIdentity,
-                                record_id: str | None) -> None:
-    """Refuse (and record) registering a certificate that names somebody else; nothing happens
-    when it names ``actor``.
+                                record_id: str | None, action: str = "sign") -> None:
+    """Refuse (and record, as a refused ``action``) registering a certificate that names
+    somebody else; nothing happens when it names ``actor``.
 
     Raises:
         CertificateNameMismatchError: the certificate's name does not name ``actor`` (recorded).
     """
     if not certificate_names_holder(identity.name, actor.display_name):
-        check_signer(store, actor, identity.certificate_sha256, identity.name, action="sign",
+        check_signer(store, actor, identity.certificate_sha256, identity.name, action=action,
                      record_id=record_id, register=True)
 
 
 def refuse_certificate(*, store: RecordStore, actor: Actor, identity: SignerIdentity,
-                       record_id: str | None) -> None:
-    """Record the refusal of signing with a certificate not registered to ``actor``.
+                       record_id: str | None, action: str = "sign") -> None:
+    """Record the refusal of signing (``action``: ``sign`` or ``countersign``) with a
+    certificate not registered to ``actor``.
 
     Raises:
         CertificateNotRegisteredError: always (unless it is ``actor``'s after all), recorded in
-            the audit trail as a refused ``sign``; the fields say whose it is.
+            the audit trail as a refused ``action``; the fields say whose it is.
     """
-    check_signer(store, actor, identity.certificate_sha256, identity.name, action="sign",
+    check_signer(store, actor, identity.certificate_sha256, identity.name, action=action,
                  record_id=record_id, register=False)
 
 
@@ -338,3 +342,117 @@ def describe_item(*, item: WorklistItem) -> tuple[str, str]:
     parts.append("double-checked by " + ", ".join(item.double_checked_by)
                  if item.double_checked_by else "NOT double-checked")
     return patient, " \u00b7 ".join(parts)
+
+
+DOUBLE_CHECK_TEXT = {"not done": "NOT DONE", "match": "\u2714 MATCH",
+                     "mismatch": "\u2716 MISMATCH", "override": "\u26a0 OVERRIDE"}
+"""The worklist's double-check states as the nurse's table shows them (a mark and a word)."""
+
+
+@dataclass(frozen=True)
+class BedsideRow:
+    """One row of the nurse's table (:data:`ketascreen.ui.qt_bedside.COLUMNS` order).
+
+    Attributes:
+        record_id: the signed checklist.
+        cells: the texts of the columns.
+        double_check: the latest double check: ``not done``, ``match``, ``mismatch`` or
+            ``override``.
+        countersigned: whether a nurse countersigned the bedside copy.
+    """
+
+    record_id: str
+    cells: tuple[str, ...]
+    double_check: str
+    countersigned: bool
+
+
+def infusion_text(infusion: tuple[int, int | None] | None) -> str:
+    """``First screening``, ``Infusion 3 of 6`` or ``Infusion 3`` (no plan)."""
+    if infusion is None:
+        return "First screening"
+    number, planned = infusion
+    return f"Infusion {number}" + ("" if planned is None else f" of {planned}")
+
+
+def bedside_row(*, item: WorklistItem) -> BedsideRow:
+    """The nurse's table row of ``item``: times local, the order's values as signed."""
+    patient = item.patient
+    decision = DECISION_LABELS.get(item.decision, (item.decision.upper(), ""))[0]
+    if item.amends:
+        decision += f" (amends {item.amends})"
+    signed = item.signed_at.astimezone().strftime("%H:%M")
+    printed = f"{item.printed}\u00d7" if item.printed else "not printed"
+    countersigned = "\u2014"
+    if item.countersigned_by is not None:
+        countersigned = item.countersigned_by
+        if item.countersigned_at is not None:
+            countersigned += " at " + item.countersigned_at.astimezone().strftime("%H:%M")
+    cells = (signed, f"{patient.name}\nborn {patient.birth_date.isoformat()} \u00b7 "
+             f"{patient.patient_id}", infusion_text(item.infusion), decision,
+             item.dose or "no dose", item.pump_rate or "\u2014", item.signed_by, printed,
+             DOUBLE_CHECK_TEXT.get(item.double_check, item.double_check.upper()),
+             countersigned)
+    return BedsideRow(item.record_id, cells, item.double_check,
+                      item.countersigned_by is not None)
+
+
+def perform_bedside_check(*, store: RecordStore, actor: Actor, record_id: str, password: str,
+                          witness: str, witness_password: str,
+                          identifiers: Sequence[tuple[str, str]], fields: Mapping[str, str],
+                          override: tuple[str, str, str] | None = None) -> DoubleCheckRecord:
+    """The blinded independent double check of ``record_id`` by ``actor`` (the checker): the
+    typed entries are read first (nothing is recorded when one cannot be), then both people
+    authenticate and the entries are compared with the signed order and recorded.
+
+    Args:
+        override: (reason, second nurse's user name, her password) to override a mismatch.
+
+    Raises:
+        DoubleCheckEntryError: an entry cannot be read (each field named; nothing recorded).
+        AuthenticationFailedError: a password was not accepted (``LoginThrottledError``: the
+            account waits).
+        DoubleCheckRefusedError: the checker or witness signed the order, the witness is the
+            checker or not an active clinician, or the override is not allowed (recorded).
+        OrderNotRederivableError: the signed order cannot be re-derived to compare with.
+        PermissionDeniedError: the role may not double-check (recorded).
+        RecordError: no such signed record.
+    """
+    entries = parse_entries(identifiers, fields)
+    return perform_double_check(
+        store, actor, record_id, password=password, witness=witness,
+        witness_password=witness_password, entries=entries,
+        override=None if override is None else Override(*override))
+
+
+def countersign_stamp(*, store: RecordStore, actor: Actor, record_id: str) -> CountersignStamp:
+    """What the countersignature's stamp carries for ``actor``'s latest double check of
+    ``record_id`` (read from its audit event, as the command line does): the checker and the
+    witness, the result (an override's reason) and the values entered.
+
+    Raises:
+        CountersignRefusedError: her latest double check did not match and was not
+            overridden, or there is none (recorded).
+    """
+    return bedside_stamp(store, actor, record_id)
+
+
+def countersign_record(*, store: RecordStore, actor: Actor, record_id: str,
+                       identity: SignerIdentity, stamp: CountersignStamp,
+                       register: bool) -> bytes:
+    """Countersign the physician-signed checklist ``record_id`` with ``identity`` (an
+    incremental update filling its countersignature field) and store it as a new document;
+    returns the countersigned PDF.
+
+    Raises:
+        SigningError: the document has no empty countersignature field.
+        CountersignRefusedError: no passing or overridden double check by ``actor``, already
+            countersigned, or the signatures do not verify (recorded).
+        CertificateNotRegisteredError: the certificate is not ``actor``'s (recorded).
+        PermissionDeniedError: the role may not countersign (recorded).
+        RecordError: no such signed record.
+    """
+    opened = open_checklist(store, actor, record_id)
+    pdf = countersign_pdf(opened.pdf, identity, stamp)
+    countersign(store, actor, record_id, pdf, register=register)
+    return pdf

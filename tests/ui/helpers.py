@@ -12,13 +12,19 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from ketascreen.errors import AuthenticationFailedError
-from ketascreen.ui.dialogs import UnsavedAnswer
+from ketascreen.ui.dialogs import UnsavedAnswer, open_countersign, open_double_check
 from ketascreen.ui.main_window import MainWindow
 from ketascreen.ui.settings import AppSettings
 
 if TYPE_CHECKING:
+    from ketascreen.ui.qt_double_check import (
+        Countersign,
+        PerformCheck,
+        QtCountersignDialog,
+        QtDoubleCheckDialog,
+    )
     from ketascreen.ui.qt_sign_in import Authenticate
-    from ketascreen.ui.records_actions import Actor
+    from ketascreen.ui.records_actions import Actor, RecordStore
 
 
 @dataclass
@@ -31,7 +37,8 @@ class FakeDialogs:
     errors: list[tuple[str, str]] = field(default_factory=list)
     infos: list[tuple[str, str]] = field(default_factory=list)
     credentials: list[tuple[str, str]] = field(default_factory=list)
-    witnesses: list[str | None] = field(default_factory=list)
+    double_checks: list[QtDoubleCheckDialog] = field(default_factory=list)
+    countersigns: list[QtCountersignDialog] = field(default_factory=list)
     sign_in_errors: list[str] = field(default_factory=list)
     amend_reasons: list[str | None] = field(default_factory=list)
     offers: list[tuple[str, str]] = field(default_factory=list)
@@ -72,9 +79,21 @@ class FakeDialogs:
                 self.sign_in_errors.append(error.reason)
         return None
 
-    def witness(self, record_id: str) -> str | None:
-        """The next queued witness (``None``: cancelled)."""
-        return self.witnesses.pop(0) if self.witnesses else None
+    def double_check(self, perform: PerformCheck, checker: Actor, heading: str
+                     ) -> QtDoubleCheckDialog:
+        """Open the real double-check dialog (the test drives it); remember it."""
+        dialog = open_double_check(perform, checker, heading, None)
+        self.double_checks.append(dialog)
+        return dialog
+
+    def countersign(self, countersign: Countersign, summary: list[tuple[str, str]],
+                    settings: AppSettings, *, store: RecordStore, actor: Actor,
+                    record_id: str) -> QtCountersignDialog:
+        """Open the real countersign dialog (the test drives it); remember it."""
+        dialog = open_countersign(countersign, summary, settings, store=store, actor=actor,
+                                  record_id=record_id, parent=None)
+        self.countersigns.append(dialog)
+        return dialog
 
     def amend_reason(self, record_id: str) -> str | None:
         """The next queued reason (``None``: cancelled)."""

@@ -124,32 +124,47 @@ def test_open_preview_and_print_to_pdf_records_a_print(
     assert dialogs.errors == []
 
 
-def test_bedside_double_check_appends_an_event(qtbot: QtBot, settings: AppSettings,
-                                               dialogs: FakeDialogs, clinic: Clinic) -> None:
-    """Records > Record bedside double check asks for the witness and records the check."""
+def test_bedside_double_check_opens_the_blinded_dialog(
+        qtbot: QtBot, settings: AppSettings, dialogs: FakeDialogs, clinic: Clinic) -> None:
+    """Records > Independent bedside double check (Ctrl+D) opens the blinded double check of
+    the record clicked on the nurse's page; nothing is recorded until she checks."""
     window = signed_in(qtbot, settings, dialogs, clinic)
     assert not window.actions_by_name["double-check"].isEnabled()  # nothing open yet
-    window.open_entry(records_listed(window)[0])
+    assert window.bedside.select(clinic.record_id)
     action = window.actions_by_name["double-check"]
     assert action.isEnabled()
-    dialogs.witnesses.append("rnlee")
     action.trigger()
-    assert dialogs.errors == []
-    events = [e for e in clinic.store.events(clinic.people.physician, clinic.record_id)
-              if e.action == "double-check"]
-    assert [(e.username, e.detail.get("witness")) for e in events] == [("rnpatel", "rnlee")]
-    assert "double-checked by rnpatel" in records_listed(window)[0].detail
+    assert len(dialogs.double_checks) == 1
+    dialog = dialogs.double_checks[0]
+    assert window.bedside_page.blinded and not window.bedside_page.pdf_shown()
+    assert dialog.checker.username == "rnpatel"
+    assert "double-check" not in [a for a, _, _ in actions_of(clinic, clinic.record_id)]
+    dialog.reject()
+    assert not window.bedside_page.blinded and window.bedside_page.pdf_shown()
 
 
 def test_witness_refusal_is_shown_from_the_error(qtbot: QtBot, settings: AppSettings,
                                                  dialogs: FakeDialogs, clinic: Clinic) -> None:
-    """The nurse cannot witness her own double check: refused, nothing recorded."""
+    """The nurse cannot witness her own double check: refused beside the witness, from the
+    error's fields; no double check is recorded as done."""
     window = signed_in(qtbot, settings, dialogs, clinic)
-    window.open_entry(records_listed(window)[0])
-    dialogs.witnesses.append("rnpatel")
-    assert not window.record_double_check()
-    assert dialogs.errors and dialogs.errors[0][0] == "Bedside double check"
-    assert "double-check" not in [a for a, _, _ in actions_of(clinic, clinic.record_id)]
+    assert window.bedside.select(clinic.record_id)
+    dialog = window.double_check()
+    assert dialog is not None
+    type_into(qtbot, dialog.password, PASSWORDS["rnpatel"])
+    type_into(qtbot, dialog.witness, "rnpatel")
+    type_into(qtbot, dialog.witness_password, PASSWORDS["rnpatel"])
+    type_into(qtbot, dialog.identifiers[0].text, "Alex Rivera")
+    type_into(qtbot, dialog.identifiers[1].text, "1979-05-14")
+    for key, text in (("vial_concentration", "1"), ("volume_drawn", "42.41"),
+                      ("diluent_volume", "0"), ("pump_rate", "63.6"), ("vtbi", "42.4")):
+        type_into(qtbot, dialog.fields[key].edit, text)
+    assert not dialog.check()
+    assert dialog.record is None
+    assert dialog.witness_message.isVisible()
+    assert dialog.witness_message.text().startswith("\u2716 Refused: ")
+    assert ("double-check", "ok", "rnpatel") not in actions_of(clinic, clinic.record_id)
+    dialog.reject()
 
 
 def test_physician_may_not_record_the_double_check(qtbot: QtBot, settings: AppSettings,
@@ -163,9 +178,14 @@ def test_physician_may_not_record_the_double_check(qtbot: QtBot, settings: AppSe
 
 def test_nurse_attempt_to_sign_is_refused(qtbot: QtBot, settings: AppSettings,
                                           dialogs: FakeDialogs, clinic: Clinic) -> None:
-    """File > Sign as a nurse: refused with the role and action named, recorded, no dialog."""
+    """File > Sign is not offered to a nurse (hidden, disabled: triggering it does nothing);
+    asked for anyway, signing is refused with the role and action named, recorded, no dialog."""
     window = signed_in(qtbot, settings, dialogs, clinic)
-    window.actions_by_name["sign"].trigger()
+    action = window.actions_by_name["sign"]
+    assert not action.isVisible() and not action.isEnabled()
+    action.trigger()
+    assert window.sign_dialog is None and dialogs.errors == []
+    window.sign()
     assert window.sign_dialog is None
     assert len(dialogs.errors) == 1
     title, text = dialogs.errors[0]

@@ -1,8 +1,9 @@
 """The records session: who is signed in, today's signed checklists, the open record.
 
 Signed in to the records database, the app lists today's signed checklists (the nurse
-worklist), prints the open one and records the bedside double check. All records work goes
-through :mod:`ketascreen.ui.records_actions` (imported lazily: SQLAlchemy is slow to load).
+worklist) and prints the open one (the bedside double check and the countersignature are the
+bedside controller's, :mod:`ketascreen.ui.controllers.bedside`). All records work goes through
+:mod:`ketascreen.ui.records_actions` (imported lazily: SQLAlchemy is slow to load).
 """
 
 from __future__ import annotations
@@ -42,12 +43,14 @@ class SessionController(QObject):
         changed: someone signed in or out, or the open record changed (the record actions
             follow).
         message(str, int): a status-bar message and its timeout in ms (0: until replaced).
+        recorded: a print was recorded (the lists showing print counts are reloaded).
         rules_changed: a records database was opened or closed, so the rule set in force (its
             clinic policy and formulary) may have changed: the form is screened again.
     """
 
     changed = Signal()
     message = Signal(str, int)
+    recorded = Signal()
     rules_changed = Signal()
 
     def __init__(self, *, screenings: QtScreeningList, dialogs: Dialogs,
@@ -216,6 +219,7 @@ class SessionController(QObject):
             self.records_error("Print", error)
             return False
         self.screenings.refresh()
+        self.recorded.emit()
         self.message.emit(f"Printed {opened.item.record_id} ({copies} copies); "
                           "recorded in the audit trail", 5000)
         return True
@@ -262,23 +266,3 @@ class SessionController(QObject):
             self.dialogs.error("Print", f"Could not print: {error.status}.")
             return 0
         return pages if self.record_printed(opened, 1) else 0
-
-    def record_double_check(self) -> bool:
-        """Ask for the witness and record the bedside double check of the open checklist."""
-        from ketascreen.ui import records_actions  # noqa: PLC0415
-
-        if self.store is None or self.actor is None or self.record is None:
-            return False
-        record_id = self.record.item.record_id
-        witness = self.dialogs.witness(record_id)
-        if witness is None:
-            return False
-        try:
-            records_actions.record_bedside_check(store=self.store, actor=self.actor,
-                                                 record_id=record_id, witness=witness)
-        except (PermissionDeniedError, RecordError, StorageError, UserAccountError) as error:
-            self.records_error("Bedside double check", error)
-            return False
-        self.screenings.refresh()
-        self.message.emit(f"Bedside double check of {record_id} recorded", 5000)
-        return True

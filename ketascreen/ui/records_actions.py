@@ -329,9 +329,15 @@ def refusal_text(*, error: PermissionDeniedError) -> str:
             "The refusal is recorded in the audit trail.")
 
 
+DOUBLE_CHECK_TEXT = {"not done": "NOT DONE", "match": "\u2714 MATCH",
+                     "mismatch": "\u2716 MISMATCH", "override": "\u26a0 OVERRIDE"}
+"""The worklist's double-check states as the nurse's table shows them (a mark and a word)."""
+
+
 def describe_item(*, item: WorklistItem) -> tuple[str, str]:
     """The two lines the worklist shows for ``item``: the patient, then the decision, who
-    signed it when, and what was done at the bedside."""
+    signed it when, and what was done at the bedside (printed, the latest double check and
+    who did it, the countersignature)."""
     patient = f"{item.patient.name} ({item.patient.patient_id})"
     decision = DECISION_LABELS.get(item.decision, (item.decision.upper(), ""))[0]
     signed = item.signed_at.astimezone().strftime("%H:%M")
@@ -339,14 +345,16 @@ def describe_item(*, item: WorklistItem) -> tuple[str, str]:
     if item.amends:
         parts.append(f"amends {item.amends}")
     parts.append(f"printed {item.printed}x" if item.printed else "not printed")
-    parts.append("double-checked by " + ", ".join(item.double_checked_by)
-                 if item.double_checked_by else "NOT double-checked")
+    if item.double_check == "not done":
+        parts.append("NOT double-checked")
+    else:
+        by = f" ({item.double_checked_by[-1]})" if item.double_checked_by else ""
+        parts.append("double check " + DOUBLE_CHECK_TEXT.get(item.double_check,
+                                                             item.double_check.upper()) + by)
+    if item.countersigned_by is not None:
+        parts.append(f"countersigned by {item.countersigned_by}")
     return patient, " \u00b7 ".join(parts)
 
-
-DOUBLE_CHECK_TEXT = {"not done": "NOT DONE", "match": "\u2714 MATCH",
-                     "mismatch": "\u2716 MISMATCH", "override": "\u26a0 OVERRIDE"}
-"""The worklist's double-check states as the nurse's table shows them (a mark and a word)."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,12 +28,13 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from ketascreen.doublecheck import SignedOrder
-from ketascreen.records.bedside import signed_order_of
+from ketascreen.errors import LoginThrottledError
+from ketascreen.records.bedside import DoubleCheckRecord, countersigned_document, signed_order_of
 from ketascreen.records.models import AuditEventRow
 from ketascreen.reports.verification import verify_pdf
 from ketascreen.ui.main_window import PHYSICIAN_ONLY, MainWindow
 from ketascreen.ui.qt_bedside import COLUMNS
-from ketascreen.ui.qt_double_check import QtCountersignDialog, QtDoubleCheckDialog
+from ketascreen.ui.qt_double_check import CheckAttempt, QtCountersignDialog, QtDoubleCheckDialog
 from ketascreen.ui.settings import AppSettings
 from tests.records.support import PASSWORDS
 from tests.ui.helpers import FakeDialogs, type_into
@@ -342,7 +344,7 @@ def test_an_override_needs_a_reason_and_a_second_nurse(
 
 def test_countersign_after_a_match_gives_two_valid_signatures(
         qtbot: QtBot, nurse: MainWindow, dialogs: FakeDialogs, clinic: Clinic,
-        tmp_path: Path) -> None:
+        settings: AppSettings, tmp_path: Path) -> None:
     """Countersign... from the matched check: her key store, registered on the way; the stored
     bedside copy then carries both signatures, valid, and the row names her."""
     key = make_key(tmp_path, "Sam Patel RN", "rnpatel.p12")
@@ -371,7 +373,9 @@ def test_countersign_after_a_match_gives_two_valid_signatures(
     with qtbot.waitSignal(dialog.accepted, timeout=30000):
         qtbot.mouseClick(dialog.sign_button, Qt.MouseButton.LeftButton)
     assert dialog.pdf is not None
-    stored = nurse.record
+    opened = nurse.record
+    assert opened is not None and opened.countersigned and opened.pdf == dialog.pdf
+    stored = countersigned_document(clinic.store, clinic.record_id)
     assert stored is not None and stored.pdf == dialog.pdf
     verification = verify_pdf(stored.pdf)
     assert [(s.signer, s.intact, s.valid) for s in verification.signatures] == [
@@ -382,3 +386,39 @@ def test_countersign_after_a_match_gives_two_valid_signatures(
     assert "countersigned by Sam Patel RN" in page.caption.text() and page.caption.isVisible()
     assert not page.double_check_button.isEnabled()
     _screenshot(qtbot, nurse, tmp_path, "u14-worklist-countersigned.png")
+    # The physician's list says what was done at the bedside.
+    doctor = signed_in(qtbot, settings, FakeDialogs(), clinic, "drsmith")
+    entry = next(e for e in doctor.screenings.entries() if e.key == clinic.record_id)
+    assert "double check \u2714 MATCH (rnpatel)" in entry.detail
+    assert "countersigned by Sam Patel RN" in entry.detail
+
+
+def test_the_signer_may_not_witness_and_a_throttled_witness_is_told_when(
+        qtbot: QtBot, nurse: MainWindow, dialogs: FakeDialogs, clinic: Clinic) -> None:
+    """The physician who signed the order is refused as the witness (under the witness, from
+    the error's field); a throttled login is shown from its fields (who, how many, when)."""
+    order = _order(clinic)
+    _click_row(qtbot, nurse)
+    dialog = _open_check(qtbot, nurse, dialogs)
+    _fill(qtbot, dialog, order, witness="drsmith")
+    _press_check(qtbot, dialog)
+    assert dialog.record is None
+    assert dialog.witness_message.isVisible() and "Refused" in dialog.witness_message.text()
+    assert dialog.witness_password.text() == ""  # the next witness types her own
+    assert _check_events(clinic) == []
+    dialog.reject()
+
+    retry = datetime.now(UTC) + timedelta(seconds=8)
+
+    def throttled(attempt: CheckAttempt) -> DoubleCheckRecord:
+        raise LoginThrottledError(attempt.witness, retry_at=retry, wait_seconds=8, failures=4)
+
+    assert nurse.actor is not None
+    check = QtDoubleCheckDialog(throttled, nurse.actor, "KS-000000000000")
+    qtbot.addWidget(check)
+    _fill(qtbot, check, order)
+    assert not check.check()
+    text = check.witness_password_message.text()
+    assert "Too many failed sign-ins in a row for rnlee (4): try again in 8 s" in text
+    assert retry.astimezone().strftime("%H:%M:%S") in text
+    assert not check.password_message.isVisible()

@@ -186,6 +186,11 @@ def _verify(pdf: bytes, anchors: list[Any],
         problems.append("the document has form fields that are not signatures: "
                         + ", ".join(other_fields))
     refused = _refused_signatures(checks)
+    if len(checks) >= 2 and checks[1].field == COUNTERSIGNATURE_FIELD and not _pre_created(
+            reader, signatures[0]):
+        refused.append("signature 2: the countersignature field was not created with the "
+                       "physician's signature (it was added later, so it could be placed "
+                       "anywhere on the page)")
     problems += refused
     broken = (not all(c.intact and c.valid for c in checks) or other_fields or refused
               or any(p.endswith(_MODIFIED) or "cannot be validated" in p for p in problems))
@@ -204,6 +209,19 @@ def _verify(pdf: bytes, anchors: list[Any],
 
 
 _MODIFIED = "the document was modified after signing"
+
+
+def _pre_created(reader: Any, first: Any) -> bool:
+    """Whether the countersignature field was in the revision the first signature signed,
+    empty (created with it, on the box the renderer left), rather than added later."""
+    from pyhanko.sign import fields  # noqa: PLC0415
+
+    try:
+        signed = reader.get_historical_resolver(first.signed_revision)
+        return any(name == COUNTERSIGNATURE_FIELD and value is None
+                   for name, value, _ in fields.enumerate_sig_fields(signed))
+    except Exception:  # noqa: BLE001 - an unreadable revision proves nothing
+        return False
 
 
 def _refused_signatures(checks: Sequence[SignatureCheck]) -> list[str]:

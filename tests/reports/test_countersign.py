@@ -463,6 +463,33 @@ def test_a_third_signature_or_one_outside_the_field_is_refused(
                                   f"NurseOwn, not {COUNTERSIGNATURE_FIELD}",)
 
 
+def test_a_countersignature_field_added_later_is_refused(keys: tuple[Key, Key]) -> None:
+    """A physician-signed checklist without the pre-created field (as before this version)
+    gets a field of that name added later, over the order's pump rate, and signed: the
+    signature is intact, valid and trusted, but a field the physician did not sign could be
+    placed anywhere, so the file is INVALID, saying so."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    rendered = ChecklistRenderer().render(checklist(_screening(), signer=keys[0].identity))
+    old_style = sign_pdf(rendered.data, rendered.signature_box, keys[0].identity, {},
+                         reason=SIGNATURE_MEANING)
+    with pytest.raises(SigningError, match="no countersignature field"):
+        countersign_pdf(old_style, keys[1].identity, _stamp())
+    writer = IncrementalPdfFileWriter(io.BytesIO(old_style), strict=False)
+    fields.append_signature_field(writer, fields.SigFieldSpec(
+        sig_field_name=COUNTERSIGNATURE_FIELD, on_page=0, box=(178, 396, 378, 420)))
+    out = io.BytesIO()
+    signers.sign_pdf(writer, signers.PdfSignatureMetadata(field_name=COUNTERSIGNATURE_FIELD),
+                     signer=keys[1].identity._signer, output=out)
+    report = verify_pdf(out.getvalue(), trust_pem=_trust(*keys))
+    assert all(s.intact and s.valid and s.trusted for s in report.signatures)
+    assert report.status == "INVALID"
+    assert report.problems == ("signature 2: the countersignature field was not created with "
+                               "the physician's signature (it was added later, so it could "
+                               "be placed anywhere on the page)",)
+
+
 # --- the infusion checklist ------------------------------------------------------------------
 
 def test_the_infusion_checklist_gets_the_block_and_the_field(keys: tuple[Key, Key]) -> None:

@@ -523,9 +523,9 @@ class ChecklistRenderer:
         return [KeepTogether([heading, table, Spacer(1, 1.5 * mm), checks])]
 
     def _bedside_check(self, c: Checklist, width: float) -> list[Flowable]:
-        """The bedside independent double-check block: the order as signed on the left, the
-        box the nurse's countersignature stamp fills on the right (none without a dose), and
-        under both the initials boxes of the paper fallback."""
+        """The bedside independent double-check block: the order as signed on the left, with
+        the initials boxes of the paper fallback under it; the box the nurse's
+        countersignature stamp fills on the right (no block without a dose)."""
         if not c.order_rows:
             return []
         half = width / 2
@@ -548,7 +548,19 @@ class ChecklistRenderer:
                                   ("BOX", (0, 0), (-1, -1), 1.2, colors.black), *pads]))
         stamp_box = _StampBox(half, COUNTERSIGNATURE_BOX_HEIGHT)
         self._stamp_boxes.append(stamp_box)
-        left = [self._p(ORDER_COLUMN_TITLE, "bold"), Spacer(1, 1 * mm), rows]
+        box = 13 * mm
+        note, prepared, checked = PAPER_FALLBACK
+        fallback = Table([[self._p(note, "small"), ""], [self._p(prepared, "small"), ""],
+                          ["", ""], [self._p(checked, "small"), ""]],
+                         colWidths=[half - box - 3 * mm - 3 * mm, box],
+                         rowHeights=[None, 9 * mm, 1.5 * mm, 9 * mm])
+        fallback.setStyle(TableStyle([("BOX", (1, 1), (1, 1), 1.2, colors.black),
+                                      ("BOX", (1, 3), (1, 3), 1.2, colors.black),
+                                      ("SPAN", (0, 0), (1, 0)),
+                                      ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                      ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+        left = [self._p(ORDER_COLUMN_TITLE, "bold"), Spacer(1, 1 * mm), rows,
+                Spacer(1, 4 * mm), fallback]
         right = [self._p(COUNTERSIGNATURE_BOX_TITLE, "bold"), Spacer(1, 1 * mm - STAMP_RAISE),
                  stamp_box]
         block = Table([[left, right]], colWidths=[half, half])
@@ -556,19 +568,7 @@ class ChecklistRenderer:
                                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                                    ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
-        box = 13 * mm
-        note, prepared, checked = PAPER_FALLBACK
-        label = (width - 2 * box - 4 * mm) / 3
-        fallback = Table([[self._p(note, "small"), self._p(prepared, "small"), "",
-                           self._p(checked, "small"), ""]],
-                         colWidths=[label, label, box, label, box], rowHeights=[9 * mm])
-        fallback.setStyle(TableStyle([("BOX", (2, 0), (2, 0), 1.2, colors.black),
-                                      ("BOX", (4, 0), (4, 0), 1.2, colors.black),
-                                      ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                      ("LEFTPADDING", (3, 0), (3, 0), 3 * mm),
-                                      ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
-        return [KeepTogether([self._h(BEDSIDE_CHECK_HEADING), block, Spacer(1, 1.5 * mm),
-                              fallback])]
+        return [KeepTogether([self._h(BEDSIDE_CHECK_HEADING), block])]
 
     def _order_value(self, value: str, width: float) -> Paragraph:
         """An order value on one row: bold, smaller (never below :data:`MIN_FONT_SIZE`) when it

@@ -225,9 +225,9 @@ def _pre_created(reader: Any, first: Any) -> bool:
 
 
 def _refused_signatures(checks: Sequence[SignatureCheck]) -> list[str]:
-    """Signatures a checklist may not carry: more than :data:`MAX_SIGNATURES`, or a later
+    """Signatures a checklist may not carry: more than :data:`MAX_SIGNATURES`, a later
     signature anywhere but the nurse's countersignature field (pre-created, empty, by the
-    physician's signature)."""
+    physician's signature), or a countersignature with the first signer's certificate."""
     problems = []
     if len(checks) > MAX_SIGNATURES:
         problems.append(f"the document has {len(checks)} signatures; a checklist carries at "
@@ -237,6 +237,10 @@ def _refused_signatures(checks: Sequence[SignatureCheck]) -> list[str]:
         if check.field != COUNTERSIGNATURE_FIELD:
             problems.append(f"signature {number} is not the countersignature: it is in field "
                             f"{check.field}, not {COUNTERSIGNATURE_FIELD}")
+        elif check.certificate_sha256 is not None and (
+                check.certificate_sha256 == checks[0].certificate_sha256):
+            problems.append(f"signature {number} is by the certificate of signature 1: an "
+                            "independent double check is countersigned by someone else")
     return problems
 
 

@@ -171,8 +171,9 @@ def test_tampered_file_signed_again_is_invalid(tmp_path: Path, ec_key: SigningKe
     """A real signed checklist gets a new line drawn on its page in an incremental update,
     then a second signature (the forger's, then even the real key's) over everything: the
     first signature reports the modification, so the file is INVALID, never VALID. A second
-    signature that only fills the pre-created countersignature field is a permitted
-    countersignature; one in a field of its own is refused."""
+    signature (another person's) that only fills the pre-created countersignature field is a
+    permitted countersignature; one in a field of its own, or by the first signer's
+    certificate, is refused."""
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
@@ -210,11 +211,19 @@ def test_tampered_file_signed_again_is_invalid(tmp_path: Path, ec_key: SigningKe
     assert status == 1
     assert "RESULT: INVALID: signature 1: the document was modified after signing" in out
 
-    countersigned = sign_again(ec_key, tamper=False, name="counter",
+    nurse = _trial_key(tmp_path / "nurse", "nurse", name="Ann Lee")
+    countersigned = sign_again(nurse, tamper=False, name="counter",
                                field=COUNTERSIGNATURE_FIELD)
-    status, report = _verify(countersigned, "--trust", str(ec_key.certificate), capsys=capsys)
+    status, report = _verify(countersigned, "--trust", str(ec_key.certificate), "--trust",
+                             str(nurse.certificate), capsys=capsys)
     assert status == 0, report
     assert [s["trusted"] for s in report["signatures"]] == [True, True]
+    own = sign_again(ec_key, tamper=False, name="own", field=COUNTERSIGNATURE_FIELD)
+    status, report = _verify(own, "--trust", str(ec_key.certificate), capsys=capsys)
+    assert status == 1, report
+    assert report["verdict"] == ("INVALID: signature 2 is by the certificate of signature 1: "
+                                 "an independent double check is countersigned by someone "
+                                 "else")
     own_field = sign_again(ec_key, tamper=False, name="ownfield")
     status, report = _verify(own_field, "--trust", str(ec_key.certificate), capsys=capsys)
     assert status == 1, report

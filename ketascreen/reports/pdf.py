@@ -36,6 +36,7 @@ from reportlab.platypus import (
 from ketascreen.display import format_local_time
 from ketascreen.models.checklist import (
     BEDSIDE_CHECK_HEADING,
+    BEDSIDE_CHECK_POINTER,
     COUNTERSIGNATURE_BOX_TITLE,
     ORDER_COLUMN_TITLE,
     PAPER_FALLBACK,
@@ -512,7 +513,8 @@ class ChecklistRenderer:
                                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
                                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
         if c.order_rows:  # the initials boxes are in the bedside double-check block
-            return [KeepTogether([heading, table])]
+            return [KeepTogether([heading, table, Spacer(1, 1 * mm),
+                                  self._p(BEDSIDE_CHECK_POINTER, "small")])]
         checks = Table([[self._p("Prepared and programmed by (initials)"), "",
                          self._p("Independent double check by (initials)"), ""]],
                        colWidths=[width * 0.3, 18 * mm, width * 0.3, 18 * mm],

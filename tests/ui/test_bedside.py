@@ -32,6 +32,7 @@ from ketascreen.errors import LoginThrottledError
 from ketascreen.records.bedside import DoubleCheckRecord, countersigned_document, signed_order_of
 from ketascreen.records.models import AuditEventRow
 from ketascreen.reports.verification import verify_pdf
+from ketascreen.ui import actions
 from ketascreen.ui.main_window import PHYSICIAN_ONLY, MainWindow
 from ketascreen.ui.qt_bedside import COLUMNS
 from ketascreen.ui.qt_double_check import CheckAttempt, QtCountersignDialog, QtDoubleCheckDialog
@@ -342,6 +343,22 @@ def test_an_override_needs_a_reason_and_a_second_nurse(
     assert last.get("result") == "override" and last.get("override_by") == username
 
 
+def _stamp_shown_and_printed(window: MainWindow, stored: bytes, order: SignedOrder,
+                             tmp_path: Path) -> None:
+    """QtPdf draws no signature stamp: the page shows (and prints) a copy with the stamps drawn
+    in, so her entered values are on screen and paper beside the order's."""
+    page = window.bedside_page
+    block = page.bedside_page()
+    assert block is not None
+    shown = page.document.getAllText(block).text()
+    assert "Sam Patel RN" in shown and "MATCHES THE ORDER" in shown
+    assert "Pump rate: " + dict(order.rows())["Pump rate"] in shown
+    copy = actions.display_copy(pdf=stored)
+    assert copy != stored and verify_pdf(stored).signatures[1].valid
+    assert actions.display_copy(pdf=copy[:100]) == copy[:100]  # unreadable: as given
+    assert window.print_record_to_pdf(tmp_path / "printed.pdf") >= 1
+
+
 def test_countersign_after_a_match_gives_two_valid_signatures(
         qtbot: QtBot, nurse: MainWindow, dialogs: FakeDialogs, clinic: Clinic,
         settings: AppSettings, tmp_path: Path) -> None:
@@ -377,6 +394,9 @@ def test_countersign_after_a_match_gives_two_valid_signatures(
     assert opened is not None and opened.countersigned and opened.pdf == dialog.pdf
     stored = countersigned_document(clinic.store, clinic.record_id)
     assert stored is not None and stored.pdf == dialog.pdf
+    folder = os.environ.get("KETASCREEN_SCREENSHOTS")
+    if folder:  # to look at the countersigned pages
+        (Path(folder) / "u14-countersigned.pdf").write_bytes(stored.pdf)
     verification = verify_pdf(stored.pdf)
     assert [(s.signer, s.intact, s.valid) for s in verification.signatures] == [
         ("Dr Jane Smith", True, True), ("Sam Patel RN", True, True)]
@@ -384,6 +404,7 @@ def test_countersign_after_a_match_gives_two_valid_signatures(
     assert page.cell(clinic.record_id, "Countersigned by").startswith("Sam Patel RN")
     assert page.pdf_shown() and not page.countersign_button.isEnabled()
     assert "countersigned by Sam Patel RN" in page.caption.text() and page.caption.isVisible()
+    _stamp_shown_and_printed(nurse, stored.pdf, order, tmp_path)
     assert not page.double_check_button.isEnabled()
     _screenshot(qtbot, nurse, tmp_path, "u14-worklist-countersigned.png")
     # The physician's list says what was done at the bedside.

@@ -151,6 +151,71 @@ def configured_trust() -> bytes | None:
         return None
 
 
+def display_copy(*, pdf: bytes) -> bytes:
+    """A copy of a signed PDF for the screen and the printer, with each signature's visible
+    stamp drawn into its page (QtPdf, which previews and prints, draws no signature stamp: a
+    countersigned bedside copy would show and print an empty box where the nurse's entered
+    values are). The stamps are the signed file's own appearance streams, placed on their
+    boxes; the copy is never stored, signed or verified: the signed bytes stay the record.
+    ``pdf`` itself when it has no stamp or cannot be read.
+    """
+    import io  # noqa: PLC0415
+
+    from pypdf import PdfReader, PdfWriter  # noqa: PLC0415
+    from pypdf.errors import PyPdfError  # noqa: PLC0415
+    from pypdf.generic import (  # noqa: PLC0415
+        ContentStream,
+        DictionaryObject,
+        IndirectObject,
+        NameObject,
+    )
+
+    try:
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+        drawn = 0
+        for page in writer.pages:
+            stamps: list[tuple[IndirectObject, float, float]] = []
+            for ref in page.get("/Annots") or []:
+                annot = ref.get_object()
+                looks = annot.get("/AP")
+                appearance = None if looks is None else looks.get_object().raw_get("/N")
+                if annot.get("/Subtype") != "/Widget" or not isinstance(appearance,
+                                                                         IndirectObject):
+                    continue  # a stream is always an indirect object
+                field = annot if "/FT" in annot else (annot.get("/Parent") or {})
+                if field.get("/FT") != "/Sig" or "/V" not in field:
+                    continue  # only a signature's stamp, once signed
+                x, y = (float(v) for v in annot["/Rect"][:2])
+                stamps.append((appearance, x, y))
+            if not stamps:
+                continue
+            resources = page["/Resources"].get_object()
+            if not isinstance(resources, DictionaryObject):
+                continue
+            if "/XObject" not in resources:
+                resources[NameObject("/XObject")] = DictionaryObject()
+            xobjects = resources["/XObject"].get_object()
+            if not isinstance(xobjects, DictionaryObject):
+                continue
+            contents = page.get_contents()
+            drawing = [b"q\n", b"" if contents is None else contents.get_data(), b"\nQ\n"]
+            for appearance, x, y in stamps:
+                drawn += 1
+                name = NameObject(f"/KsStamp{drawn}")
+                xobjects[name] = appearance
+                drawing.append(f"q 1 0 0 1 {x:.4f} {y:.4f} cm {name} Do Q\n".encode())
+            content = ContentStream(None, writer)
+            content.set_data(b"".join(drawing))
+            page.replace_contents(content)
+        if not drawn:
+            return pdf
+        out = io.BytesIO()
+        writer.write(out)
+    except (PyPdfError, KeyError, ValueError, TypeError):
+        return pdf
+    return out.getvalue()
+
+
 def record_id_of(*, outcome: FormScreening) -> str | None:
     """The record id the checklist of ``outcome`` prints (the hash of its case and result), or
     ``None`` when the form is not a valid case. Equal ids mean the same case and result, so

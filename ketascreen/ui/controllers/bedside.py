@@ -23,6 +23,7 @@ from ketascreen.errors import (
     RecordError,
     StorageError,
 )
+from ketascreen.ui import actions
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -132,7 +133,7 @@ class BedsideController(QObject):
             return False
         self.page.select_row(record_id)
         try:
-            self.page.show_pdf(opened.pdf, self.caption(opened))
+            self.page.show_pdf(actions.display_copy(pdf=opened.pdf), self.caption(opened))
         except PdfError as error:
             self.page.clear_pdf(f"{record_id} cannot be shown: the PDF could not be loaded "
                                 f"({error.status}).")
@@ -142,8 +143,7 @@ class BedsideController(QObject):
 
     @staticmethod
     def caption(opened: OpenedChecklist) -> str:
-        """Which copy the preview shows, and who signed it (the preview does not draw the
-        signature stamps, so their words are given here)."""
+        """Which copy the preview shows, and who signed it when."""
         item = opened.item
         signed = (f"signed by {item.signed_by} at "
                   f"{item.signed_at.astimezone().strftime('%H:%M')}")
@@ -151,10 +151,8 @@ class BedsideController(QObject):
             when = ("" if item.countersigned_at is None else
                     " at " + item.countersigned_at.astimezone().strftime("%H:%M"))
             return (f"{item.record_id}, countersigned copy: {signed}; countersigned by "
-                    f"{item.countersigned_by}{when} (bedside independent double check). The "
-                    "preview does not draw the signature stamps; the PDF carries both.")
-        return (f"{item.record_id}, physician-signed copy: {signed}; not countersigned yet. "
-                "The preview does not draw the signature stamp; the PDF carries it.")
+                    f"{item.countersigned_by}{when} (bedside independent double check).")
+        return f"{item.record_id}, physician-signed copy: {signed}; not countersigned yet."
 
     def _error_text(self, error: KetascreenError) -> str:
         from ketascreen.ui import records_actions  # noqa: PLC0415

@@ -18,6 +18,7 @@ from ketascreen.errors import (
     StorageError,
     UserAccountError,
 )
+from ketascreen.ui import actions
 from ketascreen.ui.screenings import TodaysChecklists
 
 if TYPE_CHECKING:
@@ -239,13 +240,14 @@ class SessionController(QObject):
         return self.record
 
     def print_record(self) -> bool:
-        """Print the open signed checklist through the print dialog, then record the print."""
+        """Print the open signed checklist through the print dialog, then record the print
+        (printed with its signatures' stamps: :func:`~ketascreen.ui.actions.display_copy`)."""
         from ketascreen.ui.qt_pdf_preview import print_with_dialog  # noqa: PLC0415
 
         opened = self._may_print_record()
         if opened is None:
             return False
-        copies = print_with_dialog(opened.pdf, self.window)
+        copies = print_with_dialog(actions.display_copy(pdf=opened.pdf), self.window)
         return copies > 0 and self.record_printed(opened, copies)
 
     def print_record_to_pdf(self, path: Path) -> int:
@@ -261,7 +263,7 @@ class SessionController(QObject):
         if opened is None:
             return 0
         try:
-            pages = print_pdf_to_file(opened.pdf, path)
+            pages = print_pdf_to_file(actions.display_copy(pdf=opened.pdf), path)
         except PdfError as error:
             self.dialogs.error("Print", f"Could not print: {error.status}.")
             return 0

@@ -325,6 +325,11 @@ class QtBedside(QWidget):
         for column in ORDER_COLUMNS:
             self.table.setColumnHidden(column, blinded)
         self.table.setEnabled(not blinded)
+        self.refresh_button.setEnabled(not blinded)
+        if blinded:  # the owner enables them again for the selected row (set_actions)
+            for button in (self.double_check_button, self.countersign_button,
+                           self.print_button):
+                button.setEnabled(False)
         self._show_preview()
 
     @property

@@ -32,7 +32,7 @@ from ketascreen.errors import LoginThrottledError
 from ketascreen.records.bedside import DoubleCheckRecord, countersigned_document, signed_order_of
 from ketascreen.records.models import AuditEventRow
 from ketascreen.reports.verification import verify_pdf
-from ketascreen.ui import actions
+from ketascreen.ui import actions, records_actions
 from ketascreen.ui.main_window import PHYSICIAN_ONLY, MainWindow
 from ketascreen.ui.qt_bedside import COLUMNS
 from ketascreen.ui.qt_double_check import CheckAttempt, QtCountersignDialog, QtDoubleCheckDialog
@@ -231,12 +231,13 @@ def test_double_check_match_mismatch_and_recheck(
     _click_row(qtbot, nurse)
     dialog = _open_check(qtbot, nurse, dialogs)
     page = nurse.bedside_page
-    assert page.blinded and not page.pdf_shown()
+    assert page.blinded and not page.pdf_shown() and not page.print_button.isEnabled()
     for column in ("Dose", "Pump rate"):
         assert page.table.isColumnHidden(COLUMNS.index(column))
     assert all(field.unit.isVisible() for field in dialog.fields.values())
     assert dialog.fields["pump_rate"].unit.text() == "mL/h"
     _screenshot(qtbot, dialog, tmp_path, "u14-check-blinded.png")
+    _screenshot(qtbot, nurse, tmp_path, "u14-worklist-blinded.png")
     _fill(qtbot, dialog, order, rate=wrong)
     _press_check(qtbot, dialog)
     assert dialog.record is not None and dialog.record.result == "mismatch"
@@ -443,3 +444,10 @@ def test_the_signer_may_not_witness_and_a_throttled_witness_is_told_when(
     assert "Too many failed sign-ins in a row for rnlee (4): try again in 8 s" in text
     assert retry.astimezone().strftime("%H:%M:%S") in text
     assert not check.password_message.isVisible()
+
+
+def test_the_infusion_column_names_the_infusion_of_its_course() -> None:
+    """A first screening, infusion 3 of a planned 6, an infusion of a course with no plan."""
+    assert records_actions.infusion_text(None) == "First screening"
+    assert records_actions.infusion_text((3, 6)) == "Infusion 3 of 6"
+    assert records_actions.infusion_text((3, None)) == "Infusion 3"

@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
         for controller in (document, checklist, self.signing, session, self.course,
                            self.bedside):
             controller.message.connect(self._show_message)
-        session.recorded.connect(self.bedside.refresh)
+        session.recorded.connect(self._bedside_recorded)
         document.replacing.connect(checklist.leave)
         document.replaced.connect(self.rescreen_now)
         document.title_changed.connect(self._update_title)
@@ -396,6 +396,11 @@ class MainWindow(QMainWindow):
         countersign.setEnabled(may_check and self.bedside.countersign_refusal() is None)
         countersign.setToolTip(why_not or self.bedside.countersign_refusal() or "")
         self._apply_role()
+
+    def _bedside_recorded(self) -> None:
+        """A print was recorded: the nurse's table shows the new count."""
+        if self.nurse_layout():
+            self.bedside.refresh()
 
     def nurse_layout(self) -> bool:
         """Whether the bedside page is shown (a nurse is signed in)."""

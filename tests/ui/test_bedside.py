@@ -218,6 +218,9 @@ def test_a_single_click_shows_the_bedside_copy_of_the_row(
     assert not page.countersign_button.isEnabled()  # no double check yet
     qtbot.waitUntil(page.view.isVisible, timeout=2000)
     _screenshot(qtbot, nurse, tmp_path, "u14-worklist.png")
+    assert nurse.print_record_to_pdf(tmp_path / "printed.pdf") >= 1
+    assert page.cell(clinic.record_id, "Printed") == "1\u00d7"
+    assert page.selected() == clinic.record_id and page.pdf_shown()
 
 
 def test_double_check_match_mismatch_and_recheck(

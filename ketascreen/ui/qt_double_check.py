@@ -79,9 +79,9 @@ IDENTIFIER_KINDS = (("Patient name", "name"), ("Date of birth", "birth-date"),
 
 FIELDS = (
     ("vial_concentration", "Vial concentration", "mg/mL",
-     "vial, or a prepared bag's label"),
-    ("volume_drawn", "Volume drawn up", "mL", "drawn up from the vial"),
-    ("diluent_volume", "Diluent (bag) volume", "mL", "before the drug; 0 if none"),
+     "vial or bag label"),
+    ("volume_drawn", "Volume drawn up", "mL", "in the syringe"),
+    ("diluent_volume", "Diluent (bag) volume", "mL", "0 if none"),
     ("pump_rate", "Pump rate", "mL/h", "as programmed"),
     ("vtbi", "VTBI", "mL", "as programmed"),
 )
@@ -139,7 +139,8 @@ class _IdentifierRow:
         self.kind.setCurrentIndex(self.kind.findData(kind))
         self.text = QLineEdit(parent)
         self.text.setObjectName(f"identifier-{number}")
-        self.text.setPlaceholderText("as on the wristband")
+        self.text.setPlaceholderText("wristband")
+        self.text.setMinimumWidth(parent.fontMetrics().averageCharWidth() * 18)
         self.message = InlineMessage(parent)
         self.holder = QWidget(parent)
         row = QHBoxLayout(self.holder)
@@ -211,8 +212,8 @@ class QtDoubleCheckDialog(QDialog):
         columns = QHBoxLayout()
         self.people_box = self._build_people()
         self.entries_box = self._build_entries()
-        columns.addWidget(self.people_box, 1)
-        columns.addWidget(self.entries_box, 1)
+        columns.addWidget(self.people_box, 2)
+        columns.addWidget(self.entries_box, 3)
         layout.addLayout(columns)
         self._build_result(layout)
         self._build_override(layout)
@@ -252,7 +253,7 @@ class QtDoubleCheckDialog(QDialog):
         form.addRow("", self.password_message)
         self.witness = QLineEdit(box)
         self.witness.setObjectName("witness")
-        self.witness.setPlaceholderText("who prepared it and programmed the pump")
+        self.witness.setPlaceholderText("who prepared it and set the pump")
         self.witness_message = InlineMessage(box)
         form.addRow("&Witness user name", self.witness)
         form.addRow("", self.witness_message)

@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ketascreen.display import format_number
 from ketascreen.errors import (
     AuthenticationFailedError,
     CertificateNotRegisteredError,
@@ -453,10 +454,14 @@ class QtDoubleCheckDialog(QDialog):
     def _fill_comparison(self, record: DoubleCheckRecord) -> None:
         items = record.outcome.items
         self.comparison.setRowCount(len(items))
+        within = format_number(record.outcome.tolerance_percent, 2)
         for number, item in enumerate(items):
-            for column, text in enumerate((item.item, item.entered, item.ordered,
-                                           "\u2714 matches" if item.matches
-                                           else "\u2716 differs")):
+            verdict = "\u2714 matches" if item.matches else "\u2716 differs"
+            if item.key in ("dose-mg", "dose-mg-per-kg"):
+                # Recomputed from her entries: the drawn volume and the VTBI are rounded to the
+                # devices' resolutions, so 0.4999 beside 0.5 mg/kg is a match; say why.
+                verdict += f" (within {within} %: device rounding)"
+            for column, text in enumerate((item.item, item.entered, item.ordered, verdict)):
                 self.comparison.setItem(number, column, QTableWidgetItem(text))
         self.comparison.resizeColumnsToContents()
         self.comparison.horizontalHeader().setStretchLastSection(True)

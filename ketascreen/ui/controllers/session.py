@@ -221,7 +221,8 @@ class SessionController(QObject):
             return False
         self.screenings.refresh()
         self.recorded.emit()
-        self.message.emit(f"Printed {opened.item.record_id} ({copies} copies); "
+        self.message.emit(f"Printed {opened.item.record_id} ({copies} "
+                          f"{'copy' if copies == 1 else 'copies'}); "
                           "recorded in the audit trail", 5000)
         return True
 

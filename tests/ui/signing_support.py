@@ -41,9 +41,9 @@ class Clinic:
     key: Path
 
 
-def make_key(folder: Path, name: str, file: str) -> Path:
+def make_key(folder: Path, name: str, file: str, *, credentials: str = "MD") -> Path:
     """A self-signed PKCS#12 key store for ``name`` (passphrase :data:`PASSPHRASE`)."""
-    pair = generate_self_signed(name, KEY_PASSPHRASE, credentials="MD")
+    pair = generate_self_signed(name, KEY_PASSPHRASE, credentials=credentials)
     path = folder / file
     path.write_bytes(pair.pkcs12)
     return path

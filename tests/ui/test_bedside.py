@@ -368,7 +368,7 @@ def test_countersign_after_a_match_gives_two_valid_signatures(
         settings: AppSettings, tmp_path: Path) -> None:
     """Countersign... from the matched check: her key store, registered on the way; the stored
     bedside copy then carries both signatures, valid, and the row names her."""
-    key = make_key(tmp_path, "Sam Patel RN", "rnpatel.p12")
+    key = make_key(tmp_path, "Sam Patel RN", "rnpatel.p12", credentials="RN")
     order = _order(clinic)
     _click_row(qtbot, nurse)
     check = _open_check(qtbot, nurse, dialogs)

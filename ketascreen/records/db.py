@@ -34,9 +34,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ketascreen.errors import StorageError
 
-ENV_HOME: Final = "KETASCREEN_HOME"
-ENV_DATABASE_URL: Final = "KETASCREEN_DATABASE_URL"
-DATABASE_FILE: Final = "ketascreen.sqlite3"
+# Re-exported: where the database lives is decided without SQLAlchemy (records/location.py).
+from ketascreen.records.location import DATABASE_FILE as DATABASE_FILE  # noqa: PLC0414
+from ketascreen.records.location import ENV_DATABASE_URL as ENV_DATABASE_URL  # noqa: PLC0414
+from ketascreen.records.location import ENV_HOME as ENV_HOME  # noqa: PLC0414
+from ketascreen.records.location import data_dir as data_dir  # noqa: PLC0414
+
 SCHEMA_REVISION: Final = "0006"
 """The newest migration (``tests/records`` checks it against the migration scripts)."""
 KNOWN_REVISIONS: Final = ("0006", "0005", "0004", "0003", "0002", "0001")
@@ -48,16 +51,6 @@ APP_ROLE_SETTING: Final = "ketascreen.app_role"
 """The setting ``roles.sql`` reads the application role's name from."""
 _PG_MIGRATION_LOCK: Final = 0x6B657461  # "keta": serialises migrations of one server
 _SQLITE_BUSY_TIMEOUT_MS: Final = 30_000
-
-
-def data_dir() -> Path:
-    """The directory of the default SQLite database: ``$KETASCREEN_HOME`` or the user data dir."""
-    home = os.environ.get(ENV_HOME)
-    if home:
-        return Path(home).expanduser()
-    import platformdirs  # noqa: PLC0415 - only needed when no override is given
-
-    return platformdirs.user_data_path("ketascreen", appauthor=False)
 
 
 def database_url(url: str | URL | None = None) -> URL:

@@ -11,7 +11,6 @@ A course of infusions has its own door, :mod:`ketascreen.ui.course_records_actio
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +36,7 @@ from ketascreen.records.certificates import (
     certificate_names_holder,
     check_signer,
 )
-from ketascreen.records.db import DATABASE_FILE, ENV_DATABASE_URL, data_dir
+from ketascreen.records.location import default_database
 from ketascreen.records.repository import RecordStore, StoredScreening
 from ketascreen.records.users import Actor, Permission
 from ketascreen.records.worklist import (
@@ -88,20 +87,6 @@ __all__ = [
     "store_signed",
     "worklist",
 ]
-
-
-def default_database() -> str | None:
-    """The records database the app opens at start, or ``None`` to start with files only.
-
-    ``$KETASCREEN_DATABASE_URL`` when set; else the SQLite file in the data folder, but only if
-    it exists already, so that merely starting the app never creates a database (the first
-    account is made with ``ketascreen users add``).
-    """
-    url = os.environ.get(ENV_DATABASE_URL)
-    if url:
-        return url
-    path: Path = data_dir() / DATABASE_FILE
-    return f"sqlite:///{path}" if path.is_file() else None
 
 
 def open_store(*, url: str | None = None) -> RecordStore:

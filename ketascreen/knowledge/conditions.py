@@ -25,7 +25,7 @@ from ketascreen.knowledge.datafiles import (
     read_table,
     strings,
 )
-from ketascreen.knowledge.recognition import Via, strip_provenance, word_pattern
+from ketascreen.knowledge.recognition import TextMemo, Via, strip_provenance, word_pattern
 from ketascreen.models.case import ICD10CM, SNOMED, Condition
 
 CONDITIONS_SCHEMA = "ketascreen-conditions/1"
@@ -135,6 +135,7 @@ class ConditionKnowledge:
                 names[synonym] = entry
         self._names = names
         self._pattern = word_pattern(list(names)) if names else re.compile(r"(?!x)x")
+        self._by_text = TextMemo(self._read_text)
 
     def _icd10_entry(self, code: str) -> ConditionEntry | None:
         code = code.strip().upper()
@@ -180,11 +181,16 @@ class ConditionKnowledge:
 
         One match per entity; if the text names an entity more than once, an affirmed mention
         wins over an uncertain one, and an uncertain one over a negated or family one.
+        Remembered by text (the matches are immutable and depend only on the text and this
+        list); a new list is returned each time.
         """
+        return list(self._by_text(text))
+
+    def _read_text(self, text: str) -> tuple[ConditionMatch, ...]:
         text = strip_provenance(text).lower()
         found = list(self._pattern.finditer(text))
         if not found:
-            return []  # nothing named: the context reader (spaCy) is never loaded
+            return ()  # nothing named: the context reader (spaCy) is never loaded
         spans = tuple(self._core_span(m.group(0), m.start()) for m in found)
         assertions = read_context(text, spans)
         matches: dict[int, ConditionMatch] = {}
@@ -194,7 +200,7 @@ class ConditionKnowledge:
             held = matches.get(id(entry))
             if held is None or _RANK[assertion.status] < _RANK[held.assertion.status]:
                 matches[id(entry)] = candidate
-        return list(matches.values())
+        return tuple(matches.values())
 
     def _core_span(self, name: str, start: int) -> tuple[int, int]:
         """The span the context is read around: the shortest known name ending ``name``.

@@ -22,7 +22,7 @@ from ketascreen.knowledge.datafiles import (
     read_table,
     strings,
 )
-from ketascreen.knowledge.recognition import Via, strip_provenance, word_pattern
+from ketascreen.knowledge.recognition import TextMemo, Via, strip_provenance, word_pattern
 from ketascreen.models.case import RXNORM, Medication
 from ketascreen.units import Dimension, Quantity, parse_quantity
 
@@ -133,6 +133,7 @@ class DrugKnowledge:
             ingredients = self._known(where, product.ingredients)
             self._add_code(product.rxnorm, ingredients, where, product.display)
         self._pattern = word_pattern(list(self._names))
+        self._by_text = TextMemo(self._recognise_text)
 
     def _fail(self, where: str, problem: str) -> KnowledgeBaseError:
         return KnowledgeBaseError(self._file, where, problem)
@@ -207,7 +208,11 @@ class DrugKnowledge:
         return self.recognise_text(medication.text or "")
 
     def recognise_text(self, text: str) -> MedicationMatch | None:
-        """Recognise ingredient, brand or combination names in free text."""
+        """Recognise ingredient, brand or combination names in free text (remembered by text:
+        the match is immutable and depends only on the text and this list)."""
+        return self._by_text(text)
+
+    def _recognise_text(self, text: str) -> MedicationMatch | None:
         found: list[str] = []
         labels: list[str] = []
         for match in self._pattern.finditer(strip_provenance(text).lower()):

@@ -6,17 +6,55 @@ entry's text (:func:`word_pattern`), after the importer's ``(from Type/id)`` suf
 (:func:`strip_provenance`). The lists themselves recognise:
 :class:`~ketascreen.knowledge.drugs.DrugKnowledge` and
 :class:`~ketascreen.knowledge.conditions.ConditionKnowledge`.
+
+Recognising a text is a pure function of the text and of the list's content, so each list
+remembers its answers by text (:class:`TextMemo`): one memo per loaded list, i.e. per
+knowledge-base file and its sha256, so a keystroke in one entry of a long medication list
+re-reads only the entry that changed.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Callable
+from typing import Generic, Literal, TypeVar
 
 Via = Literal["code", "text"]
 """What a recognition rests on: a code, or names found in the text."""
 
 _PROVENANCE = re.compile(r"\s*\(from [A-Z][A-Za-z]+[/ ][A-Za-z0-9.~-]{1,64}\)\s*$")
+
+
+_T = TypeVar("_T")
+
+
+class TextMemo(Generic[_T]):
+    """The answers of a recogniser by text, for one loaded knowledge-base list.
+
+    ``compute`` must be a pure function of the text (given the list it belongs to) and must
+    return an immutable value (a tuple, a frozen dataclass, ``None``): the same object is handed
+    out for the same text. At most ``maxsize`` texts are kept; when full the memo starts again.
+    """
+
+    def __init__(self, compute: Callable[[str], _T], maxsize: int = 4096) -> None:
+        self._compute = compute
+        self._maxsize = maxsize
+        self._answers: dict[str, _T] = {}
+
+    def __call__(self, text: str) -> _T:
+        """The answer for ``text``, computed on its first request."""
+        try:
+            return self._answers[text]
+        except KeyError:
+            pass
+        answer = self._compute(text)
+        if len(self._answers) >= self._maxsize:
+            self._answers.clear()
+        self._answers[text] = answer
+        return answer
+
+    def __len__(self) -> int:
+        return len(self._answers)
 
 
 def strip_provenance(text: str) -> str:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -39,6 +42,25 @@ class _Knowledge:
     policy: Policy
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the block runs, then as it was.
+
+    An import allocates hundreds of thousands of JSON containers and holds them all: each
+    collection the allocations trigger walks every one of them again, so that with the
+    collector on a bundle's import time grows faster than its size (``bench/bench_import.py
+    --sizes``). The parsed JSON holds no reference cycles; what the block leaves unreachable is
+    freed by reference counting, the rest at the next collection after it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 @functools.cache
 def _knowledge() -> _Knowledge:
     # The shipped lists are the rule set's own copies (one load per process); the policy is
@@ -71,6 +93,11 @@ def import_fhir(source: Path, *, as_of: date | None = None) -> FhirImport:
             than one, or the Patient has no usable birth date.
         KnowledgeBaseError: the shipped knowledge base or policy is invalid (configuration).
     """
+    with gc_paused():
+        return _import(source, as_of)
+
+
+def _import(source: Path, as_of: date | None) -> FhirImport:
     day = as_of if as_of is not None else date.today()
     record = build_record(load_source(source))
     warnings: list[ImportWarning] = list(record.warnings)

@@ -112,6 +112,51 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return marked
 
 
+class _Parse:
+    """One parse of a file: the hooks of :func:`parse_json`, noting whether anything that
+    :func:`check_values` refuses may be in the document (``suspect``).
+
+    A document that is not ``suspect`` holds no repeated key, no ``_NotANumber`` and no
+    ``...Quantity`` element whose ``value`` is not a number, so :func:`check_values` would pass
+    it: the walk (the slow part of a large import) runs only when ``suspect`` is set, and then
+    finds and names the first problem exactly as before.
+    """
+
+    def __init__(self) -> None:
+        self.suspect = False
+
+    def object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result = dict(pairs)  # the last value of a repeated key, in first-seen order, as _object
+        if len(result) != len(pairs):
+            self.suspect = True
+            return _object(pairs)
+        if "Quantity" in "\0".join(result) and any(
+                _quantity_suspect(value) for key, value in result.items()
+                if key.endswith("Quantity")):
+            self.suspect = True
+        return result
+
+    def number(self, text: str) -> float | _NotANumber:
+        value = _float(text)
+        if isinstance(value, _NotANumber):
+            self.suspect = True
+        return value
+
+    def constant(self, text: str) -> _NotANumber:
+        self.suspect = True
+        return _NotANumber(text)
+
+
+def _quantity_suspect(node: object) -> bool:
+    """Whether :func:`check_values` would refuse the value of a ``...Quantity`` element (a
+    list's items are in it too, as in the walk)."""
+    if isinstance(node, dict):
+        return "value" in node and not _plain_number(node["value"])
+    if isinstance(node, list):
+        return any(_quantity_suspect(item) for item in node)
+    return False
+
+
 @dataclass(frozen=True)
 class _NotANumber:
     """``NaN``, ``Infinity``, ``-Infinity`` or a number too large for a float, as written."""
@@ -136,6 +181,14 @@ def _shown(value: object) -> str:
 _FLOAT_MAX = sys.float_info.max
 
 
+def _plain_number(value: object) -> bool:
+    """Whether :func:`_quantity_value_problem` finds no problem with ``value``."""
+    if isinstance(value, float):
+        return True  # finite: _float made NaN, infinity and overflow _NotANumber
+    return (isinstance(value, int) and not isinstance(value, bool)
+            and abs(value) <= _FLOAT_MAX)
+
+
 def _quantity_value_problem(value: object) -> str | None:
     if isinstance(value, _NotANumber) or (
             isinstance(value, int) and not isinstance(value, bool) and abs(value) > _FLOAT_MAX):
@@ -155,8 +208,16 @@ def parse_json(raw: bytes | str) -> object:
         ValueError: not JSON.
         RecursionError: nested too deeply.
     """
-    return json.loads(raw, object_pairs_hook=_object, parse_float=_float,
-                      parse_constant=_NotANumber)
+    return _parse(raw)[0]
+
+
+def _parse(raw: bytes | str) -> tuple[object, bool]:
+    """:func:`parse_json`, and whether :func:`check_values` must walk the result (see
+    :class:`_Parse`)."""
+    hooks = _Parse()
+    document = json.loads(raw, object_pairs_hook=hooks.object, parse_float=hooks.number,
+                          parse_constant=hooks.constant)
+    return document, hooks.suspect
 
 
 def check_values(document: object, where: str) -> None:
@@ -244,11 +305,12 @@ def _read_file(file: Path, label: str) -> list[SourcedResource]:
     except OSError as error:
         raise FhirImportError(where, f"the file cannot be read: {error.strerror}") from None
     try:
-        document = parse_json(raw)
+        document, suspect = _parse(raw)
     except (ValueError, RecursionError) as error:
         reason = "is nested too deeply" if isinstance(error, RecursionError) else str(error)
         raise FhirImportError(where, f"the file is not JSON ({reason})") from None
-    check_values(document, where)
+    if suspect:  # otherwise nothing for the walk to refuse (_Parse)
+        check_values(document, where)
     found: list[SourcedResource] = []
     _collect(document, file, None, found, where, depth=0)
     return found

@@ -18,7 +18,11 @@ ENV_TRUST = "KETASCREEN_TRUST"
 
 def records_database_exists() -> bool:
     """Whether a records database is configured (``$KETASCREEN_DATABASE_URL``) or exists in the
-    data folder (nothing is created to find out)."""
-    from ketascreen.records.db import DATABASE_FILE, ENV_DATABASE_URL, data_dir  # noqa: PLC0415
+    data folder (nothing is created to find out, and SQLAlchemy is not imported to ask)."""
+    from ketascreen.records.location import (  # noqa: PLC0415
+        DATABASE_FILE,
+        ENV_DATABASE_URL,
+        data_dir,
+    )
 
     return bool(os.environ.get(ENV_DATABASE_URL)) or (data_dir() / DATABASE_FILE).exists()

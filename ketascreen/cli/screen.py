@@ -184,13 +184,15 @@ def _rule_set(saver: Saver | None) -> RuleSet:
         ClinicFileConflictError: the database and the environment both give a file.
         KnowledgeBaseError: a data file is invalid.
     """
-    from ketascreen.records.settings import clinic_files  # noqa: PLC0415
     from ketascreen.screening import rule_set_in_force  # noqa: PLC0415
+
+    if saver is None and not records_database_exists():
+        return rule_set_in_force()
+    # SQLAlchemy is imported only here, when there is a database to read.
+    from ketascreen.records.settings import clinic_files  # noqa: PLC0415
 
     if saver is not None:
         return rule_set_in_force(clinic_files(saver.store))
-    if not records_database_exists():
-        return rule_set_in_force()
     from ketascreen.records.repository import RecordStore  # noqa: PLC0415
 
     with RecordStore.open() as store:

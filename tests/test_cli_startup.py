@@ -1,0 +1,125 @@
+"""The command line's start-up: what `screen` imports, and the garbage collector around a command.
+
+Figures are in ``bench/bench_cli.py``; these tests pin the behaviour the speed rests on (a
+module not loaded, the collector's state) and that the output does not change.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ketascreen import cli
+from ketascreen.api import load_case
+from ketascreen.cli import main
+from ketascreen.screening import rule_set_in_force, run
+
+REPO = Path(__file__).resolve().parent.parent
+HEAVY = ("sqlalchemy", "alembic", "reportlab", "pyhanko", "cryptography", "PySide6",
+         "ketascreen.records.db", "ketascreen.records.settings")
+
+
+def _child(code: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "KETASCREEN_DATABASE_URL"}
+    environment.update(KETASCREEN_HOME=str(home), **env)
+    return subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                          text=True, cwd=REPO, env=environment)
+
+
+def _loaded_after_screen(example: Path, home: Path) -> dict[str, bool]:
+    code = ("import contextlib, io, json, sys\n"
+            "from ketascreen.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    assert main(['screen', {str(example)!r}, '--json']) == 0\n"
+            f"print(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))\n")
+    loaded: dict[str, bool] = json.loads(_child(code, home).stdout.splitlines()[-1])
+    return loaded
+
+
+def test_screen_without_a_database_loads_no_records_pdf_or_qt(example_case_path: Path,
+                                                              tmp_path: Path) -> None:
+    """With no records database (none configured, none in the data folder), `screen --json`
+    never imports SQLAlchemy, the records' modules, reportlab, pyHanko or Qt."""
+    loaded = _loaded_after_screen(example_case_path, tmp_path)
+    assert not any(loaded.values()), loaded
+
+
+def test_screen_with_a_database_still_reads_it(example_case_path: Path, tmp_path: Path) -> None:
+    """The other side: when the data folder holds a database, `screen` opens it for the clinic
+    files (so the probe above would see SQLAlchemy if the check were skipped)."""
+    _child("from ketascreen.records.repository import RecordStore\n"
+           "RecordStore.open().close()\n", tmp_path)
+    assert (tmp_path / "ketascreen.sqlite3").is_file()
+    loaded = _loaded_after_screen(example_case_path, tmp_path)
+    assert loaded["sqlalchemy"] and loaded["ketascreen.records.settings"]
+
+
+def test_screen_json_is_the_screening_of_the_case(example_case_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """What `screen --json` prints is, byte for byte, the result of screening the case."""
+    assert main(["screen", str(example_case_path), "--json"]) == 0
+    expected = run(load_case(example_case_path), rules=rule_set_in_force()).result
+    assert capsys.readouterr().out == expected.model_dump_json(indent=2) + "\n"
+
+
+def test_a_short_command_runs_with_the_collector_paused_and_restores_it(
+        example_case_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`screen` runs with the cyclic collector paused; it is running again afterwards."""
+    seen: list[bool] = []
+    monkeypatch.setattr(cli, "screen", lambda args, out: seen.append(gc.isenabled()) or 0)
+    assert gc.isenabled()
+    assert main(["screen", str(example_case_path), "--json"]) == 0
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_the_collector_is_restored_when_the_command_fails(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    """An input error (exit status 2) restores the collector too."""
+    assert main(["screen", str(tmp_path / "nope.json")]) == 2
+    assert "cannot be read" in capsys.readouterr().err
+    assert gc.isenabled()
+
+
+def test_a_collector_paused_by_the_caller_stays_paused(example_case_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """main() does not switch on a collector its caller had switched off."""
+    monkeypatch.setattr(cli, "screen", lambda args, out: 0)
+    gc.disable()
+    try:
+        assert main(["screen", str(example_case_path)]) == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_records_commands_keep_the_collector_running(monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    """A records command (which may walk a whole database) runs with the collector on."""
+    from ketascreen.records import commands
+
+    seen: list[bool] = []
+    monkeypatch.setenv("KETASCREEN_HOME", str(tmp_path))
+    monkeypatch.setattr(commands, "run", lambda args, out: seen.append(gc.isenabled()) or 0)
+    assert main(["audit", "verify"]) == 0
+    assert seen == [True]
+
+
+def test_objects_alive_at_exit_are_frozen_before_the_final_collection(tmp_path: Path) -> None:
+    """A process that ran a command freezes what is alive at exit (the final collections then
+    skip it); one that only imported the command line does not."""
+    probe = ("import atexit, gc, contextlib, io\n"
+             "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+             "from ketascreen.cli import main\n")
+    ran = _child(probe + "with contextlib.redirect_stdout(io.StringIO()):\n"
+                 "    main(['schema', 'case'])\n", tmp_path)
+    assert ran.stdout.strip() == "frozen True"
+    imported = _child(probe, tmp_path)
+    assert imported.stdout.strip() == "frozen False"

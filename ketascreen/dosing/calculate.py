@@ -1,4 +1,5 @@
-"""The forward dose calculation, with pint end to end: the orchestrator of the steps.
+"""The forward dose calculation: the orchestrator of the steps (pint quantities at their
+boundaries, plain magnitudes in fixed units inside; :mod:`~ketascreen.dosing.magnitudes`).
 
 Order of work: resolve the order (case protocol, else formulary default;
 :mod:`~ketascreen.dosing.order`) -> dose limits (:mod:`~ketascreen.dosing.limits`; they need no
@@ -122,11 +123,12 @@ def _calculate(case: Case, formulary: Formulary, plausible_weight: tuple[Quantit
     dosing = _dosing_weight(case, order, formulary, plausible_weight=plausible_weight,
                             plausible_bmi=plausible_bmi, working=working)
     run.dosing_weight = dosing
-    dose_mg, dose_rate = intended_dose(order, dosing.weight, formulary.formats, working)
+    weight_kg = in_unit(dosing.weight, KG)  # magnitudes from here (see .magnitudes)
+    dose_mg, dose_rate = intended_dose(order, weight_kg, formulary.formats, working)
     preparation = resolve_preparation(case.protocol, formulary)
     bag = prepare(dose_mg, preparation, formulary, working)
     programme = pump_programme(order, bag, formulary, dose_mg=dose_mg, dose_rate=dose_rate,
-                               weight=dosing.weight, findings=run.findings, working=working)
+                               weight_kg=weight_kg, findings=run.findings, working=working)
     check = _inverse_check(case, formulary, dosing, programme)
     working.append(lambda: check.line)
     check_rounding(programme, formulary)

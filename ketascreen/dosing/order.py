@@ -23,14 +23,17 @@ from ketascreen.knowledge.formulary import (
 from ketascreen.models.case import Case
 from ketascreen.models.doses import (
     HOUR,
+    KG,
+    MG,
+    MG_PER_H,
     MINUTE,
     DosePerWeight,
     DoseRatePerWeight,
     WeightBasedDose,
-    divided_by,
+    in_unit,
     parse_weight_based_dose,
+    quantity_of,
     show_duration,
-    times,
 )
 from ketascreen.units import Dimension, Quantity, parse_quantity
 
@@ -133,21 +136,27 @@ def resolve_order(case: Case, formulary: Formulary, working: list[WorkingStep]) 
                  duration_origin, session_dose, hourly_rate)
 
 
-def intended_dose(order: Order, weight: Quantity, fmt: QuantityFormats,
-                  working: list[WorkingStep]) -> tuple[Quantity, Quantity]:
-    """The intended dose (mg) and dose rate (mg/h) of ``order`` for the dosing ``weight``."""
+def intended_dose(order: Order, weight_kg: float, fmt: QuantityFormats,
+                  working: list[WorkingStep]) -> tuple[float, float]:
+    """The intended dose (mg) and dose rate (mg/h) of ``order`` for a dosing weight of
+    ``weight_kg`` kilograms, as magnitudes (:mod:`~ketascreen.dosing.magnitudes`): the ordered
+    dose per body mass times the body mass, and over the duration in hours."""
+    hours = in_unit(order.duration, HOUR)
     if isinstance(order.dose, DoseRatePerWeight):
-        dose_rate = order.hourly_rate.for_body_mass(weight)
-        dose_mg = times(dose_rate, order.duration)
+        dose_rate = order.hourly_rate.mg_per_kg_per_h() * weight_kg
+        dose_mg = dose_rate * hours
         working.append(lambda: f"Dose rate {fmt.per_weight(order.hourly_rate)} x "
-                       f"{fmt.weight(weight)} = {fmt.dose_rate(dose_rate)}")
-        working.append(lambda: f"Intended dose {fmt.dose_rate(dose_rate)} x "
-                       f"{order.duration_shown} = {fmt.dose(dose_mg)}")
+                       f"{fmt.weight(quantity_of(weight_kg, KG))} = "
+                       f"{fmt.dose_rate(quantity_of(dose_rate, MG_PER_H))}")
+        working.append(lambda: f"Intended dose {fmt.dose_rate(quantity_of(dose_rate, MG_PER_H))}"
+                       f" x {order.duration_shown} = {fmt.dose(quantity_of(dose_mg, MG))}")
     else:
-        dose_mg = order.session_dose.for_body_mass(weight)
-        dose_rate = divided_by(dose_mg, order.duration)
+        dose_mg = order.session_dose.mg_per_kg() * weight_kg
+        dose_rate = dose_mg / hours
         working.append(lambda: f"Intended dose {fmt.per_weight(order.session_dose)} x "
-                       f"{fmt.weight(weight)} = {fmt.dose(dose_mg)}")
-        working.append(lambda: f"Dose rate {fmt.dose(dose_mg)} ÷ {order.duration_shown} = "
-                       f"{fmt.dose_rate(dose_rate)}")
+                       f"{fmt.weight(quantity_of(weight_kg, KG))} = "
+                       f"{fmt.dose(quantity_of(dose_mg, MG))}")
+        working.append(lambda: f"Dose rate {fmt.dose(quantity_of(dose_mg, MG))} ÷ "
+                       f"{order.duration_shown} = "
+                       f"{fmt.dose_rate(quantity_of(dose_rate, MG_PER_H))}")
     return dose_mg, dose_rate

@@ -22,17 +22,16 @@ from ketascreen.models.doses import (
     MG,
     MG_PER_ML,
     ML,
-    divided_by,
     in_unit,
-    plus,
+    quantity_of,
     show,
-    times,
 )
 from ketascreen.units import Dimension, Quantity, parse_quantity
 
+from .magnitudes import shown
 from .order import sources_shown
 from .outcome import DoseRefusal, WorkingStep
-from .rounding import round_half_up
+from .rounding import magnitude_half_up
 
 
 @dataclass(frozen=True)
@@ -65,30 +64,21 @@ Preparation: TypeAlias = GivenConcentration | VialIntoBag
 
 @dataclass(frozen=True)
 class Prepared:
-    """The infusion as prepared: what is in the bag or syringe."""
+    """The infusion as prepared: what is in the bag or syringe, as magnitudes
+    (:mod:`~ketascreen.dosing.magnitudes`)."""
 
-    total: Quantity                 # VTBI, mL
-    concentration: Quantity         # mg/mL
-    prepared: Quantity              # mg in the VTBI
-    vial_strength: Quantity | None = None
-    drug_volume: Quantity | None = None
-    diluent_volume: Quantity | None = None
+    total: float                    # VTBI, mL
+    concentration: float            # mg/mL
+    prepared: float                 # mg in the VTBI
+    vial_strength: float | None = None      # mg/mL
+    drug_volume: float | None = None        # mL
+    diluent_volume: float | None = None     # mL
     diluent: str | None = None
 
 
 @functools.lru_cache(maxsize=512)
 def _parsed_quantity(text: str, dimension: Dimension, unit: pint.Unit) -> Quantity:
     return parse_quantity(text, dimension).to(unit)
-
-
-def _mg(value: Quantity) -> str:
-    """A dose in a refusal message (no dose is shown with it), to 0.01 mg."""
-    return show(value, MG, "mg", 2)
-
-
-def refusal_ml(value: Quantity) -> str:
-    """A volume in a refusal message (no dose is shown with it), to 0.01 mL."""
-    return show(value, ML, "mL", 2)
 
 
 def resolve_preparation(ordered: Protocol | None, formulary: Formulary) -> Preparation:
@@ -136,17 +126,19 @@ def resolve_preparation(ordered: Protocol | None, formulary: Formulary) -> Prepa
     return VialIntoBag(vial, strength, diluent, origin)
 
 
-def _draw_up_volume(exact_volume: Quantity, resolution: Quantity) -> Quantity:
-    return round_half_up(exact_volume, resolution)
+def _draw_up_volume(exact_ml: float, resolution_ml: float) -> float:
+    """The volume drawn up (mL): ``exact_ml`` rounded half up to the syringe resolution."""
+    return magnitude_half_up(exact_ml, resolution_ml)
 
 
-def _final_concentration(drug: Quantity, total_volume: Quantity) -> Quantity:
-    return divided_by(drug, total_volume)
+def _final_concentration(drug_mg: float, total_ml: float) -> float:
+    """The bag's concentration in mg/mL."""
+    return drug_mg / total_ml
 
 
-def prepare(dose_mg: Quantity, preparation: Preparation, formulary: Formulary,
+def prepare(dose_mg: float, preparation: Preparation, formulary: Formulary,
             working: list[WorkingStep]) -> Prepared:
-    """Prepare ``dose_mg`` as ``preparation`` orders, to the syringe resolution.
+    """Prepare ``dose_mg`` milligrams as ``preparation`` orders, to the syringe resolution.
 
     Raises:
         DoseRefusal: ``pump-resolution`` when the volume rounds to 0 at the syringe resolution;
@@ -155,54 +147,62 @@ def prepare(dose_mg: Quantity, preparation: Preparation, formulary: Formulary,
     """
     pump = formulary.pump
     fmt = formulary.formats
-    volume_step = pump.volume_resolution.value
+    volume_step = in_unit(pump.volume_resolution.value, ML)
     syringe = pump.volume_resolution_shown
+
+    def mg(value: float) -> str:
+        return fmt.dose(quantity_of(value, MG))
+
+    def ml(value: float) -> str:
+        return fmt.drawn_volume(quantity_of(value, ML))
+
+    def mg_per_ml(value: float) -> str:
+        return fmt.concentration(quantity_of(value, MG_PER_ML))
     if isinstance(preparation, GivenConcentration):
-        concentration = preparation.concentration
-        exact_total = divided_by(dose_mg, concentration)
-        total = round_half_up(exact_total, volume_step)
-        if total.magnitude <= 0:
+        concentration = in_unit(preparation.concentration, MG_PER_ML)
+        exact_total = dose_mg / concentration
+        total = magnitude_half_up(exact_total, volume_step)
+        if total <= 0:
             raise DoseRefusal("pump-resolution",
-                              f"{_mg(dose_mg)} is {show(exact_total, ML, 'mL', 4)}, which rounds "
-                              f"to 0 at the volume resolution {syringe}; choose a more dilute "
-                              "preparation")
-        prepared = times(total, concentration)
+                              f"{shown(dose_mg, 'mg', 2)} is {shown(exact_total, 'mL', 4)}, "
+                              f"which rounds to 0 at the volume resolution {syringe}; choose a "
+                              "more dilute preparation")
+        prepared = total * concentration
 
         def volume_line() -> str:
-            shown_concentration = fmt.concentration(concentration)
-            return (f"Volume at {shown_concentration}: {fmt.dose(dose_mg)} ÷ "
+            shown_concentration = mg_per_ml(concentration)
+            return (f"Volume at {shown_concentration}: {mg(dose_mg)} ÷ "
                     f"{shown_concentration}, rounded half up to the volume resolution "
-                    f"{syringe}: prepared {fmt.drawn_volume(total)} = {fmt.dose(prepared)}")
+                    f"{syringe}: prepared {ml(total)} = {mg(prepared)}")
         working.append(volume_line)
         return Prepared(total, concentration, prepared)
-    strength = preparation.strength
-    exact_drawn = divided_by(dose_mg, strength)
+    strength = in_unit(preparation.strength, MG_PER_ML)
+    exact_drawn = dose_mg / strength
     drawn = _draw_up_volume(exact_drawn, volume_step)
-    if drawn.magnitude <= 0:
+    if drawn <= 0:
         raise DoseRefusal("pump-resolution",
-                          f"{_mg(dose_mg)} is {show(exact_drawn, ML, 'mL', 4)} of the "
-                          f"{show(strength, MG_PER_ML, 'mg/mL', 3)} vial, which rounds to 0 at "
+                          f"{shown(dose_mg, 'mg', 2)} is {shown(exact_drawn, 'mL', 4)} of the "
+                          f"{shown(strength, 'mg/mL', 3)} vial, which rounds to 0 at "
                           f"the syringe resolution {syringe}; choose a weaker vial")
-    prepared = times(drawn, strength)
-    diluent = preparation.diluent_volume
-    total = plus(diluent, drawn)
+    prepared = drawn * strength
+    diluent = in_unit(preparation.diluent_volume, ML)
+    total = diluent + drawn
     concentration = _final_concentration(prepared, total)
-    working.append(lambda: f"Drawn up: {fmt.dose(dose_mg)} ÷ {fmt.concentration(strength)}, "
+    working.append(lambda: f"Drawn up: {mg(dose_mg)} ÷ {mg_per_ml(strength)}, "
                    f"rounded half up to the syringe resolution {syringe} "
-                   f"({preparation.origin}): {fmt.drawn_volume(drawn)} = {fmt.dose(prepared)}")
-    working.append(lambda: f"Add to the bag: {fmt.drawn_volume(diluent)} "
-                   f"{formulary.diluent.value} + {fmt.drawn_volume(drawn)} = bag volume "
-                   f"{fmt.drawn_volume(total)}")
-    working.append(lambda: f"Final concentration {fmt.dose(prepared)} ÷ "
-                   f"{fmt.drawn_volume(total)} = {fmt.concentration(concentration)}")
+                   f"({preparation.origin}): {ml(drawn)} = {mg(prepared)}")
+    working.append(lambda: f"Add to the bag: {ml(diluent)} "
+                   f"{formulary.diluent.value} + {ml(drawn)} = bag volume "
+                   f"{ml(total)}")
+    working.append(lambda: f"Final concentration {mg(prepared)} ÷ "
+                   f"{ml(total)} = {mg_per_ml(concentration)}")
     ceiling = preparation.vial.dilute_to_at_most
-    if ceiling is not None and in_unit(concentration, MG_PER_ML) > in_unit(ceiling.value,
-                                                                           MG_PER_ML):
+    if ceiling is not None and concentration > in_unit(ceiling.value, MG_PER_ML):
         raise DoseRefusal(
             "invalid-preparation",
-            f"the {show(strength, MG_PER_ML, 'mg/mL', 3)} vial gives "
-            f"{show(concentration, MG_PER_ML, 'mg/mL', 3)} in "
-            f"{refusal_ml(total)}; the label requires dilution with at least an "
+            f"the {shown(strength, 'mg/mL', 3)} vial gives "
+            f"{shown(concentration, 'mg/mL', 3)} in "
+            f"{shown(total, 'mL', 2)}; the label requires dilution with at least an "
             f"equal volume (1:1), so at most {show(ceiling.value, MG_PER_ML, 'mg/mL', 3)} "
             f"({sources_shown(ceiling)}): use more diluent or another vial")
     return Prepared(total, concentration, prepared, strength, drawn, diluent,

@@ -15,45 +15,51 @@ from ketascreen.knowledge.formulary import Formulary
 from ketascreen.models.doses import (
     HOUR,
     MG,
+    MG_PER_H,
+    MG_PER_KG,
+    MG_PER_ML,
     MINUTE,
     ML,
     ML_PER_H,
     PERCENT,
     DosePerWeight,
+    UnitType,
     as_decimal,
     decimals_of,
-    divided_by,
     in_unit,
     quantity_of,
     show,
-    times,
 )
 from ketascreen.units import Q_, Quantity
 
+from .magnitudes import shown
 from .order import Order
 from .outcome import DoseFinding, DoseRefusal, PumpProgramme, WorkingStep, describe_deviation
-from .preparation import Prepared, refusal_ml
-from .rounding import round_down, round_half_up
+from .preparation import Prepared
+from .rounding import magnitude_down, magnitude_half_up
 
 _MINUTES_PER_HOUR = Q_(60.0, MINUTE / HOUR)
+_MINUTES_IN_HOUR = float(_MINUTES_PER_HOUR.magnitude)
 
 
-def _pump_rate(volume: Quantity, duration: Quantity) -> Quantity:
-    return divided_by(volume, duration)
+def _pump_rate(volume_ml: float, hours: float) -> float:
+    """The pump rate in mL/h that gives ``volume_ml`` over ``hours``."""
+    return volume_ml / hours
 
 
-def _deviation(actual: Quantity, intended: Quantity) -> Quantity:
-    ratio = in_unit(actual, MG) / in_unit(intended, MG)
-    return quantity_of((ratio - 1.0) * 100.0, PERCENT)
+def _deviation(actual: float, intended: float) -> float:
+    """The signed difference of ``actual`` from ``intended`` (both in mg), in percent."""
+    return (actual / intended - 1.0) * 100.0
 
 
-def pump_programme(order: Order, bag: Prepared, formulary: Formulary, *, dose_mg: Quantity,
-                   dose_rate: Quantity, weight: Quantity, findings: list[DoseFinding],
+def pump_programme(order: Order, bag: Prepared, formulary: Formulary, *, dose_mg: float,
+                   dose_rate: float, weight_kg: float, findings: list[DoseFinding],
                    working: list[WorkingStep]) -> PumpProgramme:
     """The pump programme that gives the prepared ``bag`` over the ordered duration.
 
-    ``dose_mg`` and ``dose_rate`` are the intended dose and dose rate (what the deviations are
-    measured against) and ``weight`` the dosing weight.
+    ``dose_mg`` and ``dose_rate`` are the intended dose (mg) and dose rate (mg/h), what the
+    deviations are measured against, and ``weight_kg`` the dosing weight (kg): magnitudes
+    (:mod:`~ketascreen.dosing.magnitudes`). The programme's quantities are built at the end.
 
     Raises:
         DoseRefusal: ``pump-resolution`` when the VTBI or the rate rounds to 0;
@@ -62,65 +68,84 @@ def pump_programme(order: Order, bag: Prepared, formulary: Formulary, *, dose_mg
     """
     pump = formulary.pump
     fmt = formulary.formats
-    volume_step = pump.volume_resolution.value
     total, concentration, prepared = bag.total, bag.concentration, bag.prepared
-    vtbi = round_down(total, pump.vtbi_resolution.value)
-    if vtbi.magnitude <= 0:
+    vtbi = magnitude_down(total, in_unit(pump.vtbi_resolution.value, ML))
+
+    def ml(value: float) -> str:
+        return fmt.drawn_volume(quantity_of(value, ML))
+
+    def mg(value: float) -> str:
+        return fmt.dose(quantity_of(value, MG))
+
+    def shown_vtbi() -> str:
+        return fmt.vtbi(quantity_of(vtbi, ML))
+    if vtbi <= 0:
         raise DoseRefusal("pump-resolution",
-                          f"the prepared volume {refusal_ml(total)} rounds to 0 at the pump's "
+                          f"the prepared volume {shown(total, 'mL', 2)} rounds to 0 at the pump's "
                           f"VTBI resolution {pump.vtbi_resolution_shown}; choose a more dilute "
                           "preparation")
-    working.append(lambda: f"VTBI: {fmt.drawn_volume(total)} prepared, rounded down to the "
+    working.append(lambda: f"VTBI: {ml(total)} prepared, rounded down to the "
                    f"pump's VTBI resolution {pump.vtbi_resolution_shown} (never more than the "
-                   f"bag holds): {fmt.vtbi(vtbi)}")
+                   f"bag holds): {shown_vtbi()}")
 
     rate_step = pump.rate_resolution.value
     rate_decimals = pump.rate_decimals
     shown_step = pump.rate_resolution_shown
-    exact_rate = _pump_rate(total, order.duration)
-    programmed = round_half_up(exact_rate, rate_step)
+    hours = in_unit(order.duration, HOUR)
+    exact_rate = _pump_rate(total, hours)
+    programmed = magnitude_half_up(exact_rate, in_unit(rate_step, ML_PER_H))
 
     def shown_programmed() -> str:
-        return fmt.rate(programmed)
-    working.append(lambda: f"Pump rate: {fmt.drawn_volume(total)} prepared ÷ "
+        return fmt.rate(quantity_of(programmed, ML_PER_H))
+    working.append(lambda: f"Pump rate: {ml(total)} prepared ÷ "
                    f"{order.duration_shown}, rounded half up to the pump resolution "
                    f"{shown_step}: {shown_programmed()}")
-    if programmed.magnitude <= 0:
+    if programmed <= 0:
         raise DoseRefusal("pump-resolution",
-                          f"the pump rate {show(exact_rate, ML_PER_H, 'mL/h', 3)} rounds to 0 "
+                          f"the pump rate {shown(exact_rate, 'mL/h', 3)} rounds to 0 "
                           f"at the pump resolution {shown_step}; choose a more dilute "
                           "preparation")
     maximum = pump.max_rate
-    if in_unit(programmed, ML_PER_H) > in_unit(maximum.value, ML_PER_H):
-        basis = (f"pump rate {shown_programmed()} ({refusal_ml(total)} over "
+    if programmed > in_unit(maximum.value, ML_PER_H):
+        basis = (f"pump rate {shown_programmed()} ({shown(total, 'mL', 2)} over "
                  f"{order.duration_shown}) is above the pump maximum of "
                  f"{show(maximum.value, ML_PER_H, 'mL/h', rate_decimals)} (formulary pump)")
         findings.append(DoseFinding("dose-above-hard-limit", basis, maximum.sources, True))
         raise DoseRefusal("pump-maximum", f"{basis}; lengthen the infusion or use a smaller "
                           "volume")
 
-    delivered = times(times(programmed, order.duration), concentration)
+    delivered = programmed * hours * concentration
     delivered_deviation = _deviation(delivered, dose_mg)
     prepared_deviation = _deviation(prepared, dose_mg)
-    vtbi_deviation = _deviation(times(vtbi, concentration), dose_mg)
+    vtbi_deviation = _deviation(vtbi * concentration, dose_mg)
+    delivered_q = quantity_of(delivered, MG)
+    delivered_deviation_q = quantity_of(delivered_deviation, PERCENT)
+    prepared_deviation_q = quantity_of(prepared_deviation, PERCENT)
     working.append(lambda: f"Delivered at {shown_programmed()} for {order.duration_shown}: "
-                   f"{fmt.dose(delivered)}, {describe_deviation(delivered_deviation)} "
-                   f"the intended {fmt.dose(dose_mg)}; drawn up {fmt.dose(prepared)}, "
-                   f"{describe_deviation(prepared_deviation)} the intended dose")
-    infusion_time = times(divided_by(vtbi, programmed), _MINUTES_PER_HOUR)
-    working.append(lambda: f"The pump infuses the VTBI {fmt.vtbi(vtbi)} at "
-                   f"{shown_programmed()} in {show(infusion_time, MINUTE, 'min', 1)} "
+                   f"{mg(delivered)}, {describe_deviation(delivered_deviation_q)} "
+                   f"the intended {mg(dose_mg)}; drawn up {mg(prepared)}, "
+                   f"{describe_deviation(prepared_deviation_q)} the intended dose")
+    infusion_time = vtbi / programmed * _MINUTES_IN_HOUR
+    working.append(lambda: f"The pump infuses the VTBI {shown_vtbi()} at "
+                   f"{shown_programmed()} in {shown(infusion_time, 'min', 1)} "
                    f"(planned {order.duration_shown})")
+
+    def optional(value: float | None, unit: UnitType) -> Quantity | None:
+        return None if value is None else quantity_of(value, unit)
     return PumpProgramme(
-        intended_dose=dose_mg, intended_dose_rate=dose_rate,
-        vial_strength=bag.vial_strength, drug_volume=bag.drug_volume,
-        diluent_volume=bag.diluent_volume, diluent=bag.diluent, prepared_dose=prepared,
-        total_volume=total, final_concentration=concentration, duration=order.duration_minutes,
-        exact_rate=exact_rate, programmed_rate=programmed, rate_resolution=rate_step,
-        volume_resolution=volume_step, delivered_dose=delivered,
-        delivered_dose_per_weight=DosePerWeight.from_quantity(divided_by(delivered, weight)),
-        delivered_deviation=delivered_deviation, prepared_deviation=prepared_deviation,
-        infusion_time=infusion_time, vtbi=vtbi, vtbi_deviation=vtbi_deviation, formats=fmt,
+        intended_dose=quantity_of(dose_mg, MG), intended_dose_rate=quantity_of(dose_rate, MG_PER_H),
+        vial_strength=optional(bag.vial_strength, MG_PER_ML),
+        drug_volume=optional(bag.drug_volume, ML),
+        diluent_volume=optional(bag.diluent_volume, ML), diluent=bag.diluent,
+        prepared_dose=quantity_of(prepared, MG), total_volume=quantity_of(total, ML),
+        final_concentration=quantity_of(concentration, MG_PER_ML),
+        duration=order.duration_minutes, exact_rate=quantity_of(exact_rate, ML_PER_H),
+        programmed_rate=quantity_of(programmed, ML_PER_H), rate_resolution=rate_step,
+        volume_resolution=pump.volume_resolution.value, delivered_dose=delivered_q,
+        delivered_dose_per_weight=DosePerWeight(quantity_of(delivered / weight_kg, MG_PER_KG)),
+        delivered_deviation=delivered_deviation_q, prepared_deviation=prepared_deviation_q,
+        infusion_time=quantity_of(infusion_time, MINUTE), vtbi=quantity_of(vtbi, ML),
+        vtbi_deviation=quantity_of(vtbi_deviation, PERCENT), formats=fmt,
     )
 
 

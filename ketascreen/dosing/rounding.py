@@ -23,11 +23,25 @@ def round_down(value: Quantity, step: Quantity) -> Quantity:
     return _round_to_step(value, step, ROUND_FLOOR)
 
 
-def _round_to_step(value: Quantity, step: Quantity, rounding: str) -> Quantity:
-    unit = step.units
+def magnitude_half_up(value: float, step: float) -> float:
+    """A magnitude rounded half up to a whole number of ``step`` (both in one unit)."""
+    return _round_magnitude(value, step, ROUND_HALF_UP)
+
+
+def magnitude_down(value: float, step: float) -> float:
+    """A magnitude rounded down to a whole number of ``step`` (both in one unit)."""
+    return _round_magnitude(value, step, ROUND_FLOOR)
+
+
+def _round_magnitude(value: float, step: float, rounding: str) -> float:
     # as_decimal drops float noise first: an exact 6.75 that pint computed as
     # 6.749999999999999 must still round up to 6.8.
-    magnitude = as_decimal(in_unit(value, unit))
-    increment = as_decimal(float(step.magnitude))
-    steps = (magnitude / increment).quantize(Decimal(1), rounding=rounding)
-    return quantity_of(float(steps * increment), unit)
+    increment = as_decimal(step)
+    steps = (as_decimal(value) / increment).quantize(Decimal(1), rounding=rounding)
+    return float(steps * increment)
+
+
+def _round_to_step(value: Quantity, step: Quantity, rounding: str) -> Quantity:
+    unit = step.units
+    return quantity_of(_round_magnitude(in_unit(value, unit), float(step.magnitude), rounding),
+                       unit)

@@ -26,21 +26,23 @@ from ketascreen.models.doses import (
     METER,
     as_decimal,
     as_typed,
-    divided_by,
     in_unit,
     quantity_of,
     same_unit,
-    show,
-    times,
 )
 from ketascreen.units import Q_, Quantity
 
+from .magnitudes import shown
 from .outcome import DoseRefusal, DosingWeight, WorkingStep
 
 DEVINE_BASE: dict[str, Quantity] = {"male": Q_(50.0, KG), "female": Q_(45.5, KG)}  # R17
 DEVINE_PER_INCH_OVER_REFERENCE: Quantity = Q_(2.3, KG_PER_INCH)  # R17
 DEVINE_REFERENCE_HEIGHT: Quantity = Q_(60.0, INCH)  # R17
 ADJUSTED_WEIGHT_FRACTION = Decimal("0.4")  # R17: of the excess over IBW
+# The same numbers as plain magnitudes, for the arithmetic (kg/in, in).
+_KG_PER_INCH = in_unit(DEVINE_PER_INCH_OVER_REFERENCE, KG_PER_INCH)
+_REFERENCE_INCHES = in_unit(DEVINE_REFERENCE_HEIGHT, INCH)
+_ADJUSTED_FRACTION = float(ADJUSTED_WEIGHT_FRACTION)
 _WEIGHT_STEP = Decimal("0.01")  # kg; the plausibility check compares at this resolution, as the
 _BMI_STEP = Decimal("0.1")      # implausible-weight rule does (same rounding, same verdict)
 
@@ -94,8 +96,9 @@ def determine_dosing_weight(
                           "weight-based dose cannot be calculated")
     typed_weight = weight_text
     already_kg = same_unit(weight, KG)
-    actual = weight if already_kg else weight.to(KG)
-    actual_kg = _rounded(float(actual.magnitude), _WEIGHT_STEP)
+    actual_m = in_unit(weight, KG)  # pint converts at the boundary; magnitudes in kg from here
+    actual = weight if already_kg else quantity_of(actual_m, KG)
+    actual_kg = _rounded(actual_m, _WEIGHT_STEP)
     shown_actual = f"{format_number(actual_kg, 2)} kg"
     if already_kg:
         working.append(f"Actual body weight {shown_actual}")
@@ -111,11 +114,12 @@ def determine_dosing_weight(
     bmi = height_m = None
     if height is not None and height_text is not None:
         typed_height = height_text
-        measured_height = height_m = height if same_unit(height, METER) else height.to(METER)
-        bmi = divided_by(actual, times(height_m, height_m))
-        bmi_value = _rounded(in_unit(bmi, KG_PER_M2), _BMI_STEP)
+        measured_height = height_m = in_unit(height, METER)
+        bmi_m = actual_m / (height_m * height_m)
+        bmi = quantity_of(bmi_m, KG_PER_M2)
+        bmi_value = _rounded(bmi_m, _BMI_STEP)
         bmi_low, bmi_high = plausible_bmi
-        working.append(lambda: f"BMI {shown_actual} ÷ ({show(measured_height, METER, 'm', 4)})² "
+        working.append(lambda: f"BMI {shown_actual} ÷ ({shown(measured_height, 'm', 4)})² "
                        f"= {_shown_bmi(bmi_value)} (height {as_typed(typed_height)}; plausible "
                        f"{format_number(bmi_low)}-{format_number(bmi_high)} kg/m²)")
         if not Decimal(repr(float(bmi_low))) <= bmi_value <= Decimal(repr(float(bmi_high))):
@@ -137,21 +141,22 @@ def determine_dosing_weight(
         raise DoseRefusal("missing-height",
                           f"the {basis} body weight needs a height (measurements.height is "
                           "empty); give the height or order actual body weight")
-    ideal = _devine_ideal_weight(height_m, height_text, sex, working)
-    chosen = ideal
+    ideal_m = _devine_ideal_weight(height_m, height_text, sex, working)
+    ideal = quantity_of(ideal_m, KG)
+    chosen = ideal_m
     if basis == "adjusted":
-        excess = actual - ideal
-        adjusted = chosen = ideal + excess * float(ADJUSTED_WEIGHT_FRACTION)
-        working.append(lambda: f"Adjusted body weight {show(ideal, KG, 'kg', 2)} + "
-                       f"{ADJUSTED_WEIGHT_FRACTION} x ({shown_actual} - {show(ideal, KG, 'kg', 2)})"
-                       f" = {show(adjusted, KG, 'kg', 2)} (R17)")
-    if chosen.magnitude > actual.magnitude:
-        reason = (f"{reason}; the {basis} body weight {show(chosen, KG, 'kg', 2)} is above the "
+        excess = actual_m - ideal_m
+        adjusted = chosen = ideal_m + excess * _ADJUSTED_FRACTION
+        working.append(lambda: f"Adjusted body weight {shown(ideal_m, 'kg', 2)} + "
+                       f"{ADJUSTED_WEIGHT_FRACTION} x ({shown_actual} - {shown(ideal_m, 'kg', 2)})"
+                       f" = {shown(adjusted, 'kg', 2)} (R17)")
+    if chosen > actual_m:
+        reason = (f"{reason}; the {basis} body weight {shown(chosen, 'kg', 2)} is above the "
                   f"actual weight {shown_actual}, so the lower, actual weight is used "
                   "(local policy: never dose above the actual weight)")
         working.append(f"Dosing weight {shown_actual}: {reason}")
         return DosingWeight(_kilograms(actual_kg), "actual", reason, actual, ideal, bmi)
-    chosen_kg = _rounded(float(chosen.magnitude), _WEIGHT_STEP)
+    chosen_kg = _rounded(chosen, _WEIGHT_STEP)
     if chosen_kg < Decimal(repr(low)):
         raise DoseRefusal("implausible-weight",
                           f"the {basis} body weight {format_number(chosen_kg, 2)} kg (height "
@@ -195,21 +200,21 @@ def _choose_basis(ordered: WeightBasis | None, protocol: IndicationProtocol,
     return default.value, f"{default_reason}; BMI {shown_bmi} is below {policy.text}"
 
 
-def _devine_ideal_weight(height: Quantity, height_text: str, sex: str,
-                         working: list[WorkingStep]) -> Quantity:
+def _devine_ideal_weight(height_m: float, height_text: str, sex: str,
+                         working: list[WorkingStep]) -> float:
+    """The Devine ideal body weight in kg of a height in metres."""
     formula_sex = "male" if sex == "male" else "female"
-    base = DEVINE_BASE[formula_sex]
-    inches = height.to(INCH)
-    over_reference = inches - DEVINE_REFERENCE_HEIGHT
-    ideal = base + DEVINE_PER_INCH_OVER_REFERENCE * over_reference
+    base = in_unit(DEVINE_BASE[formula_sex], KG)
+    inches = in_unit(quantity_of(height_m, METER), INCH)  # pint converts m to in
+    over_reference = inches - _REFERENCE_INCHES
+    ideal = base + _KG_PER_INCH * over_reference
     note = ""
     if sex not in ("male", "female"):
         note = "; sex unknown: the women's formula is used (the lower ideal weight, the stricter)"
-    elif over_reference.magnitude < 0:
+    elif over_reference < 0:
         note = "; height under 60 in: the formula subtracts 2.3 kg per inch under 60 in"
     working.append(lambda: (
         f"Ideal body weight (Devine, {'men' if formula_sex == 'male' else 'women'}) "
-        f"{show(base, KG, 'kg', 1)} + 2.3 kg/in x ({show(inches, INCH, 'in', 2)} - 60 in) = "
-        f"{show(ideal, KG, 'kg', 2)} (R17; height {as_typed(height_text)}{note})"))
-    result: Quantity = ideal
-    return result
+        f"{shown(base, 'kg', 1)} + 2.3 kg/in x ({shown(inches, 'in', 2)} - 60 in) = "
+        f"{shown(ideal, 'kg', 2)} (R17; height {as_typed(height_text)}{note})"))
+    return ideal

@@ -14,7 +14,7 @@ from ketascreen.dosing.inverse import verify_dose
 from ketascreen.errors import CalculationMismatchError
 from ketascreen.models.case import Case
 from ketascreen.models.doses import MG_PER_ML, ML, ML_PER_H, DosePerWeight
-from ketascreen.units import Q_, Quantity
+from ketascreen.units import Q_
 from tests.dosing.support import FORMULARY, assert_ismp_clean, case_with, dose_of
 
 VIAL = {"protocol": {"dose": "0.5 mg/kg", "duration": "40 min", "vial": "50 mg/mL"}}
@@ -37,8 +37,8 @@ def test_injected_wrong_pump_rate_is_refused(monkeypatch: pytest.MonkeyPatch) ->
     """A forward path that computes a 10 % fast rate gives no dose: calculation mismatch."""
     original = pump._pump_rate
 
-    def fast(volume: Quantity, duration: Quantity) -> Quantity:
-        return original(volume, duration) * 1.1
+    def fast(volume: float, hours: float) -> float:
+        return original(volume, hours) * 1.1
 
     monkeypatch.setattr(pump, "_pump_rate", fast)
     outcome = dose_of(case_with({}))
@@ -57,8 +57,8 @@ def test_injected_small_rate_error_is_refused(monkeypatch: pytest.MonkeyPatch) -
     """A 3 % error is within the 5 % rounding policy but beyond the check's 1 % plus rounding."""
     original = pump._pump_rate
 
-    def slightly_fast(volume: Quantity, duration: Quantity) -> Quantity:
-        return original(volume, duration) * 1.03
+    def slightly_fast(volume: float, hours: float) -> float:
+        return original(volume, hours) * 1.03
 
     monkeypatch.setattr(pump, "_pump_rate", slightly_fast)
     outcome = dose_of(case_with(VIAL))
@@ -69,7 +69,7 @@ def test_injected_wrong_concentration_is_refused(monkeypatch: pytest.MonkeyPatch
     """A forward path that mislabels the bag's concentration tenfold gives no dose."""
     original = preparation._final_concentration
 
-    def tenfold(drug: Quantity, total_volume: Quantity) -> Quantity:
+    def tenfold(drug: float, total_volume: float) -> float:
         return original(drug, total_volume) * 10
 
     monkeypatch.setattr(preparation, "_final_concentration", tenfold)
@@ -84,7 +84,7 @@ def test_injected_wrong_drawn_volume_is_refused(monkeypatch: pytest.MonkeyPatch)
     """Drawing up ten times the drug (a decimal slip) gives no dose."""
     original = preparation._draw_up_volume
 
-    def decimal_slip(exact_volume: Quantity, resolution: Quantity) -> Quantity:
+    def decimal_slip(exact_volume: float, resolution: float) -> float:
         return original(exact_volume, resolution) * 10
 
     monkeypatch.setattr(preparation, "_draw_up_volume", decimal_slip)
@@ -95,13 +95,12 @@ def test_injected_wrong_drawn_volume_is_refused(monkeypatch: pytest.MonkeyPatch)
 
 def test_injected_wrong_rounding_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """A rounding that drops a digit (63.6 -> 6.36 mL/h) gives no dose."""
-    original = pump.round_half_up
+    original = pump.magnitude_half_up  # the pump rounds only its rate half up
 
-    def drop_a_digit(value: Quantity, step: Quantity) -> Quantity:
-        rounded = original(value, step)
-        return rounded / 10 if rounded.check("[volume]/[time]") else rounded
+    def drop_a_digit(value: float, step: float) -> float:
+        return original(value, step) / 10
 
-    monkeypatch.setattr(pump, "round_half_up", drop_a_digit)
+    monkeypatch.setattr(pump, "magnitude_half_up", drop_a_digit)
     outcome = dose_of(case_with({}))
     assert outcome.refusal_code == "calculation-mismatch"
 

@@ -1,21 +1,28 @@
-"""Starting the desktop app: ``ketascreen gui [CASE] [--screenshot PNG]``."""
+"""Starting the desktop app: ``ketascreen gui [CASE] [--screenshot PNG]``.
+
+Shell first: the interactive app shows its window (title, menus, "Loading the rule set...")
+with nothing but Qt imported; after that first paint, on the next turn of the event loop, it
+loads the core and the rule set, builds the rest of the window, opens the records database (if
+one is configured or exists) and the case, and screens it. The garbage collector is frozen once
+the app has started (the start-up's objects live as long as the app) and again at exit, so
+neither later collections nor the last one at exit walk them.
+"""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from ketascreen.errors import KnowledgeBaseError
-from ketascreen.ui import actions
 from ketascreen.ui.dialogs import Dialogs
-from ketascreen.ui.drafts import DraftStore
 from ketascreen.ui.main_window import MainWindow
 from ketascreen.ui.paths import APPLICATION, ORGANISATION, drafts_dir, open_settings
 from ketascreen.ui.settings import AppSettings
@@ -27,6 +34,8 @@ EXIT_CONFIGURATION = 3
 SCREENSHOT_SIZE = (1400, 900)
 _PRELOAD_DELAY_MS = 300
 """After the first paint, the problem-list context reader loads in the background."""
+_START_FALLBACK_MS = 500
+"""If the window is not painted by then (e.g. started minimised), the core loads anyway."""
 
 
 class StderrDialogs(Dialogs):
@@ -120,6 +129,54 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _rule_set_error(*, dialog_parent: QWidget | None) -> bool:
+    """Load the rule set; on an invalid rule, policy or knowledge-base file say so (stderr, and
+    a message box when ``dialog_parent`` is given) and return False."""
+    from ketascreen.errors import KnowledgeBaseError  # noqa: PLC0415 - loaded with the core
+    from ketascreen.ui import actions  # noqa: PLC0415
+
+    try:
+        actions.ruleset()
+    except KnowledgeBaseError as error:
+        print(f"ketascreen: configuration error: {error}", file=sys.stderr)
+        if dialog_parent is not None:
+            QMessageBox.critical(dialog_parent, "ketascreen cannot start",
+                                 f"A rule, policy or knowledge-base file is invalid:\n\n"
+                                 f"{error.file}: {error.entry}: {error.problem}")
+        return False
+    return True
+
+
+class AfterFirstPaint(QObject):
+    """Run ``start`` once, on the turn of the event loop after ``widget`` is first painted (or
+    after ``fallback_ms`` if it is not painted by then).
+
+    Args:
+        widget: the widget whose first paint is awaited (the window's loading line).
+        start: what to run then.
+        fallback_ms: the longest wait.
+    """
+
+    def __init__(self, widget: QWidget, start: Callable[[], None], *, fallback_ms: int) -> None:
+        super().__init__(widget)
+        self._start = start
+        self._done = False
+        widget.installEventFilter(self)
+        QTimer.singleShot(fallback_ms, self._run)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """On the first paint, schedule the start for the next turn of the event loop."""
+        if event.type() == QEvent.Type.Paint and not self._done:
+            QTimer.singleShot(0, self._run)
+        return False
+
+    def _run(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._start()
+
+
 def run_gui(case: str | None = None, *, screenshot_path: str | None = None) -> int:
     """Run the desktop app (or, with ``screenshot_path``, write a screenshot and exit).
 
@@ -135,29 +192,49 @@ def run_gui(case: str | None = None, *, screenshot_path: str | None = None) -> i
             return EXIT_CONFIGURATION
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no display
     app = application()
-    try:
-        actions.ruleset()
-    except KnowledgeBaseError as error:
-        print(f"ketascreen: configuration error: {error}", file=sys.stderr)
-        if screenshot_path is None:
-            QMessageBox.critical(None, "ketascreen cannot start",
-                                 f"A rule, policy or knowledge-base file is invalid:\n\n"
-                                 f"{error.file}: {error.entry}: {error.problem}")
-        return EXIT_CONFIGURATION
     if screenshot_path is not None:
-        return screenshot(Path(case) if case else None, Path(screenshot_path))
-    settings = AppSettings(open_settings())
-    from ketascreen.ui.records_actions import default_database  # noqa: PLC0415 - SQLAlchemy
+        if not _rule_set_error(dialog_parent=None):
+            return EXIT_CONFIGURATION
+        status = screenshot(Path(case) if case else None, Path(screenshot_path))
+        gc.freeze()  # the collection at exit need not walk what start-up made
+        return status
+    from ketascreen.records.location import default_database  # noqa: PLC0415 - no SQLAlchemy
 
-    window = MainWindow(settings, drafts=DraftStore(drafts_dir()), records=default_database())
-    if case is not None:
-        window.open_path(Path(case), ask=False)
+    window = MainWindow(AppSettings(open_settings()), drafts=None, records=default_database(),
+                        shell_first=True)
     window.show()
+    refused: list[int] = []
     # Not a daemon: a quit during the load waits for it rather than finalising under it.
-    loader = threading.Thread(target=actions.preload_condition_context,
+    loader = threading.Thread(target=_preload_condition_context,
                               name="ketascreen-context-preload")
-    QTimer.singleShot(_PRELOAD_DELAY_MS, loader.start)
-    status = app.exec()
+
+    def start() -> None:
+        if not _rule_set_error(dialog_parent=window):
+            refused.append(EXIT_CONFIGURATION)
+            window.close()
+            app.exit(EXIT_CONFIGURATION)
+            return
+        from ketascreen.ui.drafts import DraftStore  # noqa: PLC0415 - loaded with the core
+
+        window.drafts = DraftStore(drafts_dir())
+        if not window.finish_start():
+            return  # closed before it was built
+        if case is not None:
+            window.open_path(Path(case), ask=False)
+        gc.freeze()  # what start-up made lives as long as the app: later collections skip it
+        QTimer.singleShot(_PRELOAD_DELAY_MS, loader.start)
+
+    AfterFirstPaint(window.loading, start, fallback_ms=_START_FALLBACK_MS)
+    code = app.exec()
     window.deleteLater()  # destroy the Qt objects before Python finalises
     app.processEvents()
-    return status
+    if loader.is_alive():
+        loader.join()
+    gc.freeze()  # the collection at exit need not walk the app's objects
+    return refused[0] if refused else code
+
+
+def _preload_condition_context() -> None:
+    from ketascreen.ui import actions  # noqa: PLC0415
+
+    actions.preload_condition_context()

@@ -15,6 +15,12 @@ shown to her, and the physician's menu entries (new, open, save, import, sign, a
 preview, print and export, start a course, go to the form or the findings) are hidden and
 disabled, so neither a click nor a shortcut reaches them. Signing out, or a physician signing
 in, gives the physician's page and menus back.
+
+Shell first: ``MainWindow(..., shell_first=True)`` builds only the frame (title, size, the menu
+bar's titles, a line saying what is loading), so the window paints before the core (pint,
+pydantic, the rule set), the records database and the case are loaded; :meth:`MainWindow.
+finish_start` then builds the rest. This module imports no part of the core itself: the
+controllers and widgets are imported by :meth:`MainWindow.finish_start`.
 """
 
 from __future__ import annotations
@@ -38,44 +44,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ketascreen.ui import actions
-from ketascreen.ui.about import about_box
-from ketascreen.ui.actions import course as actions_course
-from ketascreen.ui.controllers.bedside import BedsideController
-from ketascreen.ui.controllers.checklist import (
-    RESCREEN_DELAY_MS,
-    Amending,
-    ChecklistController,
-    SignedView,
-    signature_line,
-)
-from ketascreen.ui.controllers.course import CourseController
-from ketascreen.ui.controllers.document import (
-    AUTOSAVE_INTERVAL_MS,
-    DocumentController,
-    new_document,
-)
-from ketascreen.ui.controllers.session import SessionController
-from ketascreen.ui.controllers.signing import SigningController
 from ketascreen.ui.dialogs import Dialogs
-from ketascreen.ui.qt_bedside import QtBedside
-from ketascreen.ui.qt_case_form import QtCaseForm
-from ketascreen.ui.qt_dose import QtDoseOutcome
-from ketascreen.ui.qt_result import QtDecision, QtFindings
 from ketascreen.ui.qt_session import QtSessionStatus
-from ketascreen.ui.qt_signed_bar import QtSignedBar
-from ketascreen.ui.screenings import (
-    QtScreeningList,
-    RecentCases,
-    RecoveredDrafts,
-    ScreeningEntry,
-    SignedChecklists,
-    TodaysChecklists,
-)
 from ketascreen.ui.settings import AppSettings
 
 if TYPE_CHECKING:
     from ketascreen.ui.actions import FormScreening
+    from ketascreen.ui.controllers.checklist import Amending, SignedView
     from ketascreen.ui.drafts import Draft, DraftStore
     from ketascreen.ui.qt_double_check import QtCountersignDialog, QtDoubleCheckDialog
     from ketascreen.ui.qt_pdf_preview import QtPdfPreview
@@ -86,21 +61,28 @@ if TYPE_CHECKING:
         RecordStore,
         StoredScreening,
     )
+    from ketascreen.ui.screenings import ScreeningEntry, TodaysChecklists
 
 PHYSICIAN_ONLY = ("new", "open", "save", "save-as", "import", "import-folder", "sign", "amend",
                   "preview", "print", "export", "start-course", "form", "findings")
 """The menu entries a nurse does not see (hidden and disabled: no shortcut reaches them)."""
+MENUS = (("file", "&File"), ("records", "&Records"), ("go", "&Go"), ("help", "&Help"))
+"""The menu bar's menus, shown from the first paint (their entries come with the core)."""
+_LAZY = {"AUTOSAVE_INTERVAL_MS": "document", "new_document": "document",
+         "RESCREEN_DELAY_MS": "checklist", "Amending": "checklist", "SignedView": "checklist",
+         "signature_line": "checklist"}
 
-__all__ = [
-    "AUTOSAVE_INTERVAL_MS",
-    "PHYSICIAN_ONLY",
-    "RESCREEN_DELAY_MS",
-    "Amending",
-    "MainWindow",
-    "SignedView",
-    "new_document",
-    "signature_line",
-]
+__all__ = ["MENUS", "PHYSICIAN_ONLY", "MainWindow"]  # and, imported on first use, _LAZY's
+
+
+def __getattr__(name: str) -> Any:
+    """The controllers' names this module re-exports, imported on first use (PEP 562)."""
+    if name in _LAZY:
+        import importlib  # noqa: PLC0415
+
+        module = importlib.import_module(f"ketascreen.ui.controllers.{_LAZY[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class MainWindow(QMainWindow):
@@ -124,13 +106,62 @@ class MainWindow(QMainWindow):
     draft_saved = Signal()
 
     def __init__(self, settings: AppSettings, *, drafts: DraftStore | None,
-                 dialogs: Dialogs | None = None, autosave_ms: int = AUTOSAVE_INTERVAL_MS,
-                 clinic: str | None = None, records: str | None = None) -> None:
+                 dialogs: Dialogs | None = None, autosave_ms: int | None = None,
+                 clinic: str | None = None, records: str | None = None,
+                 shell_first: bool = False) -> None:
         super().__init__()
         self.settings = settings
         self.drafts = drafts
         self.clinic = clinic
-        dialogs = dialogs or Dialogs(self)
+        self.ready = False
+        """Whether the whole window is built (:meth:`finish_start` ran)."""
+        self._start = (dialogs, autosave_ms, records)
+        self._closed = False
+        self.setWindowTitle("ketascreen")
+        self.resize(1400, 900)
+        bar = self.menuBar()
+        self._menus = {name: bar.addMenu(title) for name, title in MENUS}
+        self.loading = QLabel("Loading the rule set...", self)
+        self.loading.setObjectName("loading")
+        self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setCentralWidget(self.loading)
+        geometry = settings.geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if not shell_first:
+            self.finish_start()
+
+    def finish_start(self) -> bool:
+        """Build the rest of the window: import the controllers and widgets (and with them the
+        core), screen the new form, offer a draft and open the records database if one was
+        given. Does nothing if already built or closed; True if the window is built."""
+        if self.ready or self._closed:
+            return self.ready
+        from ketascreen.ui.controllers.bedside import BedsideController  # noqa: PLC0415
+        from ketascreen.ui.controllers.checklist import ChecklistController  # noqa: PLC0415
+        from ketascreen.ui.controllers.course import CourseController  # noqa: PLC0415
+        from ketascreen.ui.controllers.document import (  # noqa: PLC0415
+            AUTOSAVE_INTERVAL_MS,
+            DocumentController,
+            new_document,
+        )
+        from ketascreen.ui.controllers.session import SessionController  # noqa: PLC0415
+        from ketascreen.ui.controllers.signing import SigningController  # noqa: PLC0415
+        from ketascreen.ui.qt_bedside import QtBedside  # noqa: PLC0415
+        from ketascreen.ui.qt_case_form import QtCaseForm  # noqa: PLC0415
+        from ketascreen.ui.qt_dose import QtDoseOutcome  # noqa: PLC0415
+        from ketascreen.ui.qt_result import QtDecision, QtFindings  # noqa: PLC0415
+        from ketascreen.ui.qt_signed_bar import QtSignedBar  # noqa: PLC0415
+        from ketascreen.ui.screenings import (  # noqa: PLC0415
+            QtScreeningList,
+            RecentCases,
+            RecoveredDrafts,
+            SignedChecklists,
+        )
+
+        given_dialogs, autosave_ms, records = self._start
+        settings, drafts, clinic = self.settings, self.drafts, self.clinic
+        dialogs = given_dialogs or Dialogs(self)
         self.signed_bar = QtSignedBar(self)
         self.decision = QtDecision(self)
         self.findings = QtFindings(self)
@@ -141,7 +172,8 @@ class MainWindow(QMainWindow):
 
         self.document = DocumentController(
             form=self.form, findings=self.findings, screenings=self.screenings,
-            settings=settings, drafts=drafts, dialogs=dialogs, autosave_ms=autosave_ms,
+            settings=settings, drafts=drafts, dialogs=dialogs,
+            autosave_ms=AUTOSAVE_INTERVAL_MS if autosave_ms is None else autosave_ms,
             parent=self)
         self.records_session = SessionController(screenings=self.screenings, dialogs=dialogs,
                                                  window=self)
@@ -168,12 +200,14 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_menus()
         self._connect()
+        self.ready = True
         self.document.mark_saved()
         self.rescreen_now()
         self._restore_geometry()
         self.document.offer_draft()
         if records is not None:
             self.open_records(url=records)
+        return True
 
     def _connect(self) -> None:
         document, checklist, session = self.document, self.checklist, self.records_session
@@ -203,7 +237,7 @@ class MainWindow(QMainWindow):
         self.pages.setObjectName("pages")
         self.pages.addWidget(self.physician_page)
         self.pages.addWidget(self.bedside_page)
-        self.setCentralWidget(self.pages)
+        self.setCentralWidget(self.pages)  # replaces (and deletes) the loading line
         self.resize(1400, 900)
 
     def _build_physician_page(self) -> QWidget:
@@ -265,8 +299,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
+        file_menu = self._menus["file"]
         self.actions_by_name: dict[str, QAction] = {}
         entries: list[tuple[str, str, QKeySequence.StandardKey | str, Any] | None] = [
             ("new", "&New screening", QKeySequence.StandardKey.New, self.new_screening),
@@ -298,7 +331,7 @@ class MainWindow(QMainWindow):
         self.session = QtSessionStatus(self)  # who is signed in, while anyone is
         self.statusBar().addPermanentWidget(self.session)
         self.session.sign_out_requested.connect(self.sign_out)
-        records = bar.addMenu("&Records")
+        records = self._menus["records"]
         for name, text, shortcut, slot in (
                 ("sign-in", "&Sign in to records...", "Ctrl+Shift+L",
                  lambda: self.open_records(url=None)),
@@ -316,7 +349,7 @@ class MainWindow(QMainWindow):
             records.addAction(action)
             self.actions_by_name[name] = action
         self._update_record_actions()
-        go = bar.addMenu("&Go")
+        go = self._menus["go"]
         find = self._action("find", "&Find patient", "Ctrl+L", self._focus_filter)
         form = self._action("form", "Go to the f&orm", "Ctrl+1",
                             self.form.patient.patient_id.setFocus)
@@ -327,7 +360,7 @@ class MainWindow(QMainWindow):
         for action in (find, form, findings, course):
             go.addAction(action)
             self.actions_by_name[action.objectName()] = action
-        help_menu = bar.addMenu("&Help")
+        help_menu = self._menus["help"]
         about = self._action("about", "&About ketascreen", "", self.show_about)
         help_menu.addAction(about)
         self.actions_by_name["about"] = about
@@ -337,6 +370,8 @@ class MainWindow(QMainWindow):
         """Help > About: the app, rule-set, policy, formulary and knowledge-base versions (of
         the rule set that screened the form)."""
         screening = None if self.outcome is None else self.outcome.screening
+        from ketascreen.ui.about import about_box  # noqa: PLC0415
+
         box = about_box(self, None if screening is None else screening.rules)
         self.about = box
         box.open()
@@ -369,6 +404,8 @@ class MainWindow(QMainWindow):
     def _screened(self) -> None:
         """A screening finished: the menus follow it (sign or amend, and why not sign)."""
         view = self.checklist.signed_view
+        from ketascreen.ui import actions  # noqa: PLC0415 - loaded with the core
+
         self.actions_by_name["sign"].setToolTip(
             actions.signing_refusal(outcome=self.checklist.outcome) or "")
         self.actions_by_name["amend"].setEnabled(view is not None)
@@ -448,6 +485,10 @@ class MainWindow(QMainWindow):
     @dialogs.setter
     def dialogs(self, dialogs: Dialogs) -> None:
         self._dialogs = dialogs
+        if not self.ready:
+            _, autosave_ms, records = self._start
+            self._start = (dialogs, autosave_ms, records)
+            return
         for controller in (self.document, self.checklist, self.signing, self.records_session,
                            self.course, self.bedside):
             controller.dialogs = dialogs
@@ -556,6 +597,8 @@ class MainWindow(QMainWindow):
         """Open the case file ``path`` (refused if the form could not show it losslessly), or
         the ``ketascreen-course/1`` file ``path`` in the course view (the form is left as it
         is, so nothing is asked about its changes)."""
+        from ketascreen.ui.actions import course as actions_course  # noqa: PLC0415
+
         if actions_course.is_course_file(path):
             return self.course.open_path(path)
         return self.document.open_path(path, ask=ask)
@@ -687,7 +730,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         """Ask about unsaved changes; on close, drop the draft (the work was saved or
-        deliberately discarded)."""
+        deliberately discarded). Closed before it was built, the window just closes."""
+        if not self.ready:
+            self._closed = True
+            event.accept()
+            return
         if not self.document.keep_or_drop_changes():
             event.ignore()
             return

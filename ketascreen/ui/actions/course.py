@@ -16,14 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reportlab.graphics import renderSVG
-
 from ketascreen.course.figures import DEFAULT_THRESHOLDS, CourseThresholds
 from ketascreen.course.outcome import CourseScreening
 from ketascreen.errors import FieldProblem
 from ketascreen.models.course import COURSE_FORMAT, Course, DayOfCheck, Infusion
 from ketascreen.models.parsing import CourseValidationError, load_course
-from ketascreen.reports.chart import phq9_chart
 from ketascreen.screening import run_course
 from ketascreen.ui.actions.screening import FormScreening, ruleset
 
@@ -164,6 +161,10 @@ def phq9_chart_svg(series: Sequence[tuple[int, int | None]], *,
                    planned: int | None = None) -> bytes:
     """The PHQ-9 trend chart as SVG: the checklist's reportlab Drawing rendered with
     ``reportlab.graphics.renderSVG`` (one drawing for the PDF and the app)."""
+    from reportlab.graphics import renderSVG  # noqa: PLC0415 - reportlab only when drawn
+
+    from ketascreen.reports.chart import phq9_chart  # noqa: PLC0415
+
     drawing = phq9_chart(series, thresholds, width=CHART_WIDTH, height=CHART_HEIGHT,
                          planned=planned)
     text: str = renderSVG.drawToString(drawing)

@@ -4,6 +4,8 @@ Usage::
 
     .venv/bin/python bench/bench_import.py             # the benchmark (goal: <= 3 s in total)
     .venv/bin/python bench/bench_import.py --compare   # + fhir.resources (R4B), if installed
+    .venv/bin/python bench/bench_import.py --sizes     # one patient's Bundle of 2 to 50 MB:
+                                                       # 25 MB <= 1.5 s, time linear in size
 
 Each sample is screened as of the day of its own latest clinical record (as the tests do).
 "Total" counts everything after interpreter start-up: importing ketascreen (pint, pydantic),
@@ -13,11 +15,19 @@ patient is refused (DeceasedPatientError) and counts as one sample.
 ``--compare`` measures the alternative the issue names: importing ``fhir.resources.R4B`` in fresh
 processes, and validating the largest Bundle and every sample file with its models, against
 plain ``json`` + the narrow models of ``ketascreen.fhir.model``.
+
+``--sizes`` grows the largest Synthea Bundle to about 2, 5, 10, 25 and 50 MB (its resources
+other than the Patient repeated whole with new ids, one patient) and imports each, alternating
+with the import as it was before issue 15 (the collector on, the whole parsed file walked by
+``check_values``, patched back in for the measure): medians, seconds per MB and each size's cost per MB against
+the 2 MB file's (1.0 is linear).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import statistics
 import subprocess
@@ -163,12 +173,99 @@ def compare() -> None:
     print(f"  json + narrow models (build_record): {_ms(ours_all)}")
 
 
+def _grown(folder: Path, megabytes: int) -> Path:
+    """The largest Synthea Bundle grown to about ``megabytes`` MB, one patient: its resources
+    other than the Patient repeated whole (new ids), so every size has the same mix."""
+    largest = max((SAMPLES / "synthea-r4").glob("*.json"), key=lambda p: p.stat().st_size)
+    document = json.loads(largest.read_bytes())
+    patients = [e for e in document["entry"] if e["resource"]["resourceType"] == "Patient"]
+    others = [e for e in document["entry"] if e["resource"]["resourceType"] != "Patient"]
+    copies = max(1, round(megabytes * 1_000_000 / len(json.dumps(others))))
+    entries = list(patients)
+    for copy in range(copies):
+        for entry in others:
+            again = json.loads(json.dumps(entry))
+            rid = f"{again['resource'].get('id', 'r')}-{copy}"
+            again["resource"]["id"] = rid
+            again["fullUrl"] = f"urn:uuid:{rid}"
+            entries.append(again)
+    path = folder / f"bundle-{megabytes}mb.json"
+    path.write_text(json.dumps({**document, "entry": entries}), encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def _as_before() -> Any:
+    """The import as it was before issue 15: the collector on, every file walked."""
+    from ketascreen.fhir import importer, reader  # noqa: PLC0415 - patched for the measure
+
+    parse = reader._parse
+    saved = importer.gc_paused
+    reader._parse = lambda raw: (parse(raw)[0], True)  # type: ignore[assignment]
+    importer.gc_paused = contextlib.nullcontext  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        reader._parse = parse
+        importer.gc_paused = saved
+
+
+def sizes(runs: int = 5) -> None:
+    """Import Bundles of 2 to 50 MB, now and as before, alternately; print medians and ratios."""
+    import tempfile  # noqa: PLC0415
+
+    from ketascreen.fhir import import_fhir  # noqa: PLC0415 - imported late to be timed
+
+    import_fhir(SAMPLES / "us-core")  # load the knowledge base once, outside the figures
+    print("\nOne patient's Bundle grown to each size (machine shared: medians of "
+          f"{runs}, now and before measured alternately):")
+    print(f"{'size':>8} {'resources':>10} {'now':>9} {'s/MB':>7} {'x 2 MB':>7} "
+          f"{'before':>9} {'s/MB':>7} {'x 2 MB':>7} {'before/now':>11}")
+    per_mb: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="ketascreen-bench-fhir-") as folder:
+        for megabytes in (2, 5, 10, 25, 50):
+            path = _grown(Path(folder), megabytes)
+            real_mb = path.stat().st_size / 1e6
+            now: list[float] = []
+            before: list[float] = []
+            result = None
+            for _ in range(runs):
+                gc.collect()
+                began = time.perf_counter()
+                result = import_fhir(path)
+                now.append(time.perf_counter() - began)
+                gc.collect()
+                with _as_before():
+                    began = time.perf_counter()
+                    import_fhir(path)
+                    before.append(time.perf_counter() - began)
+            assert result is not None
+            count = len(result.provenance)
+            medians = {"now": statistics.median(now), "before": statistics.median(before)}
+            cells = []
+            for key in ("now", "before"):
+                rate = medians[key] / real_mb
+                per_mb.setdefault(key, rate)
+                cells.append(f"{medians[key]:8.3f}s {rate:7.4f} {rate / per_mb[key]:7.2f}")
+            print(f"{real_mb:6.1f}MB {count:>10} {cells[0]} {cells[1]} "
+                  f"{medians['before'] / medians['now']:10.1f}x")
+            if megabytes == 25:
+                verdict = "met" if medians["now"] <= 1.5 else "NOT met"
+                print(f"{'':8} 25 MB goal <= 1.5 s: {verdict}")
+            path.unlink()
+
+
 def main() -> None:
     """Run the benchmark (and the comparison when asked)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--compare", action="store_true",
                         help="also measure fhir.resources (R4B), if installed")
+    parser.add_argument("--sizes", action="store_true",
+                        help="only Bundles of 2 to 50 MB: time against size, now and before")
     args = parser.parse_args()
+    if args.sizes:
+        sizes()
+        return
     bench()
     if args.compare:
         compare()

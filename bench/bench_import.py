@@ -19,8 +19,8 @@ plain ``json`` + the narrow models of ``ketascreen.fhir.model``.
 ``--sizes`` grows the largest Synthea Bundle to about 2, 5, 10, 25 and 50 MB (its resources
 other than the Patient repeated whole with new ids, one patient) and imports each, alternating
 with the import as it was before issue 15 (the collector on, the whole parsed file walked by
-``check_values``, patched back in for the measure): medians, seconds per MB and each size's cost per MB against
-the 2 MB file's (1.0 is linear).
+``check_values``, patched back in for the measure): medians, seconds per MB and each size's
+cost per MB against the 2 MB file's (1.0 is linear).
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ def _as_before() -> Any:
 
     parse = reader._parse
     saved = importer.gc_paused
-    reader._parse = lambda raw: (parse(raw)[0], True)  # type: ignore[assignment]
+    reader._parse = lambda raw: (parse(raw)[0], True)
     importer.gc_paused = contextlib.nullcontext  # type: ignore[assignment]
     try:
         yield

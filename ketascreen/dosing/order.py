@@ -88,6 +88,29 @@ def _parsed_duration(text: str) -> _Duration:
     return _Duration(duration.to(HOUR), duration.to(MINUTE), show_duration(duration))
 
 
+_RATES: dict[tuple[int, int],
+             tuple[WeightBasedDose, _Duration, DosePerWeight, DoseRatePerWeight]] = {}
+
+
+def _session_and_rate(dose: WeightBasedDose,
+                      duration: _Duration) -> tuple[DosePerWeight, DoseRatePerWeight]:
+    """The dose per session and the dose rate of ``dose`` over ``duration``, whichever of the
+    two was ordered; remembered per pair of parsed objects (the parsed texts and the
+    formulary's defaults live on, so the same order is not divided again for every patient)."""
+    key = (id(dose), id(duration))
+    held = _RATES.get(key)
+    if held is not None and held[0] is dose and held[1] is duration:
+        return held[2], held[3]
+    if isinstance(dose, DoseRatePerWeight):
+        session_dose, hourly_rate = dose.over(duration.hours), dose
+    else:
+        session_dose, hourly_rate = dose, dose.spread_over(duration.hours)
+    if len(_RATES) >= 1024:
+        _RATES.clear()
+    _RATES[key] = (dose, duration, session_dose, hourly_rate)  # held: the ids stay theirs
+    return session_dose, hourly_rate
+
+
 def sources_shown(value: Sourced[Any]) -> str:
     """The sources of a formulary value for a clinician: ``R18, local policy``."""
     return ", ".join("local policy" if s == LOCAL_POLICY else s for s in value.sources)
@@ -123,15 +146,13 @@ def resolve_order(case: Case, formulary: Formulary, working: list[WorkingStep]) 
                           f"{case.indication!r}; write the duration in the case's protocol")
     working.append(lambda: f"Dose {dose.display()} ({dose_origin}); duration {duration.shown} "
                    f"({duration_origin})")
+    session_dose, hourly_rate = _session_and_rate(dose, duration)
     if isinstance(dose, DoseRatePerWeight):
-        hourly_rate, session_dose = dose, dose.over(duration.hours)
         working.append(lambda: f"Dose per session {dose.display()} x {duration.shown} = "
                        f"{session_dose.display()}")
-    else:
-        session_dose, hourly_rate = dose, dose.spread_over(duration.hours)
-        if protocol.limits_per_hour:
-            working.append(lambda: f"Dose rate {dose.display()} ÷ {duration.shown} = "
-                           f"{hourly_rate.display()}")
+    elif protocol.limits_per_hour:
+        working.append(lambda: f"Dose rate {dose.display()} ÷ {duration.shown} = "
+                       f"{hourly_rate.display()}")
     return Order(protocol, dose, dose_origin, duration.hours, duration.shown, duration.minutes,
                  duration_origin, session_dose, hourly_rate)
 

@@ -70,9 +70,9 @@ class Prepared:
     total: float                    # VTBI, mL
     concentration: float            # mg/mL
     prepared: float                 # mg in the VTBI
-    vial_strength: float | None = None      # mg/mL
+    vial_strength: Quantity | None = None   # the ordered (or default) vial, as parsed
     drug_volume: float | None = None        # mL
-    diluent_volume: float | None = None     # mL
+    diluent_volume: Quantity | None = None  # the ordered (or default) bag, as parsed
     diluent: str | None = None
 
 
@@ -205,5 +205,5 @@ def prepare(dose_mg: float, preparation: Preparation, formulary: Formulary,
             f"{shown(total, 'mL', 2)}; the label requires dilution with at least an "
             f"equal volume (1:1), so at most {show(ceiling.value, MG_PER_ML, 'mg/mL', 3)} "
             f"({sources_shown(ceiling)}): use more diluent or another vial")
-    return Prepared(total, concentration, prepared, strength, drawn, diluent,
-                    formulary.diluent.value)
+    return Prepared(total, concentration, prepared, preparation.strength, drawn,
+                    preparation.diluent_volume, formulary.diluent.value)

@@ -23,14 +23,13 @@ from ketascreen.models.doses import (
     ML_PER_H,
     PERCENT,
     DosePerWeight,
-    UnitType,
     as_decimal,
     decimals_of,
     in_unit,
     quantity_of,
     show,
 )
-from ketascreen.units import Q_, Quantity
+from ketascreen.units import Q_
 
 from .magnitudes import shown
 from .order import Order
@@ -129,14 +128,11 @@ def pump_programme(order: Order, bag: Prepared, formulary: Formulary, *, dose_mg
     working.append(lambda: f"The pump infuses the VTBI {shown_vtbi()} at "
                    f"{shown_programmed()} in {shown(infusion_time, 'min', 1)} "
                    f"(planned {order.duration_shown})")
-
-    def optional(value: float | None, unit: UnitType) -> Quantity | None:
-        return None if value is None else quantity_of(value, unit)
     return PumpProgramme(
         intended_dose=quantity_of(dose_mg, MG), intended_dose_rate=quantity_of(dose_rate, MG_PER_H),
-        vial_strength=optional(bag.vial_strength, MG_PER_ML),
-        drug_volume=optional(bag.drug_volume, ML),
-        diluent_volume=optional(bag.diluent_volume, ML), diluent=bag.diluent,
+        vial_strength=bag.vial_strength,
+        drug_volume=None if bag.drug_volume is None else quantity_of(bag.drug_volume, ML),
+        diluent_volume=bag.diluent_volume, diluent=bag.diluent,
         prepared_dose=quantity_of(prepared, MG), total_volume=quantity_of(total, ML),
         final_concentration=quantity_of(concentration, MG_PER_ML),
         duration=order.duration_minutes, exact_rate=quantity_of(exact_rate, ML_PER_H),

@@ -3,9 +3,12 @@
 Shell first: the interactive app shows its window (title, menus, "Loading the rule set...")
 with nothing but Qt imported; after that first paint, on the next turn of the event loop, it
 loads the core and the rule set, builds the rest of the window, opens the records database (if
-one is configured or exists) and the case, and screens it. The garbage collector is frozen once
-the app has started (the start-up's objects live as long as the app) and again at exit, so
-neither later collections nor the last one at exit walk them.
+one is configured or exists) and the case, and screens it. The garbage collector is paused
+during start-up (the imports, the rule set and the widgets allocate many long-lived objects and
+free almost no cycles), then everything alive is frozen and it runs again: the start-up's
+objects live as long as the app, so later collections need not walk them. At exit everything is
+frozen again, so the last collections do not walk the heap only to free what the process is
+about to release anyway.
 """
 
 from __future__ import annotations
@@ -191,13 +194,28 @@ def run_gui(case: str | None = None, *, screenshot_path: str | None = None) -> i
                   "or set QT_QPA_PLATFORM=offscreen for a screenshot.", file=sys.stderr)
             return EXIT_CONFIGURATION
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no display
+    restart_collector = gc.isenabled()
+    gc.disable()  # start-up: see the module
+    try:
+        return _run(case, screenshot_path)
+    finally:
+        gc.freeze()  # the collections at exit need not walk what is alive now
+        if restart_collector:
+            gc.enable()
+
+
+def _started() -> None:
+    """Start-up is over: freeze what it made (it lives as long as the app), collect again."""
+    gc.freeze()
+    gc.enable()
+
+
+def _run(case: str | None, screenshot_path: str | None) -> int:
     app = application()
     if screenshot_path is not None:
         if not _rule_set_error(dialog_parent=None):
             return EXIT_CONFIGURATION
-        status = screenshot(Path(case) if case else None, Path(screenshot_path))
-        gc.freeze()  # the collection at exit need not walk what start-up made
-        return status
+        return screenshot(Path(case) if case else None, Path(screenshot_path))
     from ketascreen.records.location import default_database  # noqa: PLC0415 - no SQLAlchemy
 
     window = MainWindow(AppSettings(open_settings()), drafts=None, records=default_database(),
@@ -210,6 +228,7 @@ def run_gui(case: str | None = None, *, screenshot_path: str | None = None) -> i
 
     def start() -> None:
         if not _rule_set_error(dialog_parent=window):
+            _started()
             refused.append(EXIT_CONFIGURATION)
             window.close()
             app.exit(EXIT_CONFIGURATION)
@@ -218,10 +237,11 @@ def run_gui(case: str | None = None, *, screenshot_path: str | None = None) -> i
 
         window.drafts = DraftStore(drafts_dir())
         if not window.finish_start():
+            _started()
             return  # closed before it was built
         if case is not None:
             window.open_path(Path(case), ask=False)
-        gc.freeze()  # what start-up made lives as long as the app: later collections skip it
+        _started()
         QTimer.singleShot(_PRELOAD_DELAY_MS, loader.start)
 
     AfterFirstPaint(window.loading, start, fallback_ms=_START_FALLBACK_MS)
@@ -230,7 +250,6 @@ def run_gui(case: str | None = None, *, screenshot_path: str | None = None) -> i
     app.processEvents()
     if loader.is_alive():
         loader.join()
-    gc.freeze()  # the collection at exit need not walk the app's objects
     return refused[0] if refused else code
 
 

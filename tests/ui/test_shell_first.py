@@ -1,5 +1,6 @@
 """Shell first: the window paints before the core, the records database and the case load;
-the case is screened on the next turn of the event loop; the collector is frozen after it."""
+the case is screened on the next turn of the event loop; the collector, paused during start-up,
+runs again after it with the start-up's objects frozen."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ class Watch(QObject):
                 seen["decision"] = window.outcome.screening.result.decision
                 seen["title"] = window.windowTitle()
                 seen["frozen"] = gc.get_freeze_count()
+                seen["collecting"] = gc.isenabled()
                 QTimer.singleShot(0, window.close)
         return False
 
@@ -77,6 +79,7 @@ def test_the_window_paints_before_the_core_loads_then_shows_the_screened_case(
     assert seen["decision"] == "needs-review"  # the example case, screened after that paint
     assert "case-example.json" in str(seen["title"])
     assert isinstance(seen["frozen"], int) and seen["frozen"] > 0  # frozen after start-up
+    assert seen["collecting"] is True  # and the collector runs again
     assert seen["status"] == 0
 
 
@@ -140,6 +143,22 @@ def test_closed_before_it_was_built_the_window_is_never_built(qtbot: QtBot,
     assert window.close()
     assert not window.finish_start()
     assert not window.ready
+
+
+def test_the_collector_is_restored_after_a_screenshot(tmp_path: Path) -> None:
+    probe = ("import gc, sys\nfrom ketascreen.ui.app import run_gui\n"
+             "before = gc.isenabled()\n"
+             "status = run_gui(sys.argv[1], screenshot_path=sys.argv[2])\n"
+             "print(before, status, gc.isenabled(), gc.get_freeze_count() > 0)\n"
+             "gc.disable()\nrun_gui(sys.argv[1], screenshot_path=sys.argv[2])\n"
+             "print(gc.isenabled())")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KETASCREEN_HOME": str(tmp_path / "h")}
+    done = subprocess.run([sys.executable, "-c", probe, str(EXAMPLE_CASE),
+                           str(tmp_path / "s.png")], env=env, cwd=REPO, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "0", "True", "True", "False"]  # a caller's choice kept
+    assert (tmp_path / "s.png").stat().st_size > 10_000
 
 
 @pytest.mark.parametrize("name", ["SignedView", "Amending", "RESCREEN_DELAY_MS",

@@ -134,6 +134,7 @@ class DrugKnowledge:
             self._add_code(product.rxnorm, ingredients, where, product.display)
         self._pattern = word_pattern(list(self._names))
         self._by_text = TextMemo(self._recognise_text)
+        self._classes: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def _fail(self, where: str, problem: str) -> KnowledgeBaseError:
         return KnowledgeBaseError(self._file, where, problem)
@@ -195,9 +196,14 @@ class DrugKnowledge:
         return sorted(self._names)
 
     def classes_of(self, ingredients: tuple[str, ...]) -> tuple[str, ...]:
-        """The medication classes of a set of ingredients, in vocabulary order."""
-        found = {c for i in ingredients for c in self.ingredients[i].classes}
-        return tuple(c for c in MEDICATION_CLASSES if c in found)
+        """The medication classes of a set of ingredients, in vocabulary order (remembered per
+        set of ingredients)."""
+        known = self._classes.get(ingredients)
+        if known is None:
+            found = {c for i in ingredients for c in self.ingredients[i].classes}
+            known = self._classes[ingredients] = tuple(c for c in MEDICATION_CLASSES
+                                                       if c in found)
+        return known
 
     def recognise(self, medication: Medication) -> MedicationMatch | None:
         """Recognise a medication entry by RxNorm code, else by names in its text."""

@@ -44,7 +44,7 @@ def test_memo_computes_each_text_once_and_starts_again_when_full() -> None:
 def test_drug_recognition_remembered_equals_fresh(text: str) -> None:
     drugs = shipped_drugs()
     fresh = DrugKnowledge()
-    assert drugs.recognise_text(text) == fresh._recognise_text(text)  # noqa: SLF001
+    assert drugs.recognise_text(text) == fresh._recognise_text(text)
     assert drugs.recognise_text(text) is drugs.recognise_text(text)
 
 
@@ -53,9 +53,9 @@ def test_condition_reading_remembered_equals_fresh(text: str) -> None:
     conditions = shipped_conditions()
     fresh = ConditionKnowledge()
     first = conditions.read_text(text)
-    assert first == list(fresh._read_text(text))  # noqa: SLF001
+    assert first == list(fresh._read_text(text))
     first.clear()  # the caller's list is its own: the memo is not changed by it
-    assert conditions.read_text(text) == list(fresh._read_text(text))  # noqa: SLF001
+    assert conditions.read_text(text) == list(fresh._read_text(text))
 
 
 def test_keystroke_in_a_long_list_reads_only_the_changed_entry(
@@ -68,14 +68,24 @@ def test_keystroke_in_a_long_list_reads_only_the_changed_entry(
     before = screen(Case.model_validate(data), rules=rules)
     drugs = rules.drugs
     read: list[str] = []
-    original = drugs._by_text._compute  # noqa: SLF001
+    original = drugs._by_text._compute
 
     def counting(text: str) -> object:
         read.append(text)
         return original(text)
-    monkeypatch.setattr(drugs._by_text, "_compute", counting)  # noqa: SLF001
+    monkeypatch.setattr(drugs._by_text, "_compute", counting)
     typed = copy.deepcopy(data)
     typed["medications"][7]["text"] = "sertraline 8 mg dail"
     after = screen(Case.model_validate(typed), rules=rules)
     assert read == ["sertraline 8 mg dail"]
     assert after.model_dump(mode="json")["decision"] == before.model_dump(mode="json")["decision"]
+
+
+@pytest.mark.parametrize("ingredients", [("alprazolam",), ("buprenorphine", "naloxone"),
+                                         ("zolpidem",), ("tramadol",)])
+def test_classes_of_remembered_equals_fresh(ingredients: tuple[str, ...]) -> None:
+    drugs = shipped_drugs()
+    fresh = DrugKnowledge()
+    first = drugs.classes_of(ingredients)
+    assert first == fresh.classes_of(ingredients) and first
+    assert drugs.classes_of(ingredients) is first

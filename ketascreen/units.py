@@ -12,13 +12,38 @@ from __future__ import annotations
 import enum
 import functools
 import re
+import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeAlias
 
-import pint
 
-from ketascreen.errors import UnitInputError
+def _import_pint_without_numpy() -> None:
+    """Import pint without importing numpy, which nothing here uses.
+
+    pint imports numpy whenever it is installed, for arrays of magnitudes; that import is about a
+    third of pint's import time. Every magnitude here is a Python ``float``, ``int`` or
+    ``Decimal``, for which pint takes the same scalar path with or without numpy
+    (``tests/test_units_startup.py`` compares the outputs of both). A ``None`` entry in
+    :data:`sys.modules` makes ``import numpy`` raise :class:`ImportError`, which pint reads as
+    "numpy is not installed"; the entry is removed again at once, so numpy imports normally
+    afterwards (spaCy needs it for the ConText of a problem-list text). When numpy or pint is
+    already imported, nothing is done and pint uses numpy as usual.
+    """
+    if "pint" in sys.modules or "numpy" in sys.modules:
+        return
+    sys.modules["numpy"] = None  # type: ignore[assignment]
+    try:
+        import pint  # noqa: PLC0415, F401 - imported here for the side effect above
+    finally:
+        del sys.modules["numpy"]
+
+
+_import_pint_without_numpy()
+
+import pint  # noqa: E402 - after the import above, which decides whether numpy comes with it
+
+from ketascreen.errors import UnitInputError  # noqa: E402
 
 ureg: pint.UnitRegistry[Any] = pint.UnitRegistry(cache_folder=":auto:")
 """The program's only unit registry. Quantities from different registries must never meet."""

@@ -14,7 +14,8 @@ while the checker types what she has in hand.
 
 The page imports nothing of the records package (the rows come as plain
 :class:`~ketascreen.ui.records_actions.BedsideRow` data), so the window builds it at start-up
-without loading SQLAlchemy.
+without loading SQLAlchemy. Its PDF viewer (QtPdf: about 10 MiB) is made when the first bedside
+copy is shown, not at start-up: a physician's session never needs it.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, Qt, Signal
-from PySide6.QtPdf import QPdfDocument
-from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -41,6 +40,9 @@ from PySide6.QtWidgets import (
 from ketascreen.ui.widgets import InlineMessage, section_title
 
 if TYPE_CHECKING:
+    from PySide6.QtPdf import QPdfDocument
+    from PySide6.QtPdfWidgets import QPdfView
+
     from ketascreen.ui.records_actions import BedsideRow
 
 COLUMNS = ("Signed", "Patient", "Infusion", "Decision", "Dose", "Pump rate", "Signed by",
@@ -80,7 +82,8 @@ class QtBedside(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("bedside")
-        self.document = QPdfDocument(self)
+        self._document: QPdfDocument | None = None
+        self._view: QPdfView | None = None
         self._buffer: QBuffer | None = None
         self._blinded = False
         outer = QVBoxLayout(self)
@@ -168,15 +171,37 @@ class QtBedside(QWidget):
         self.note.setWordWrap(True)
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.note.setStyleSheet("font-size: 14px; padding: 24px;")
-        self.view = QPdfView(self.preview)
-        self.view.setObjectName("bedside-pdf")
-        self.view.setPageMode(QPdfView.PageMode.MultiPage)
-        self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
-        self.view.setDocument(self.document)
         self.preview.addWidget(self.note)
-        self.preview.addWidget(self.view)
         column.addWidget(self.preview, 1)
         return holder
+
+    @property
+    def document(self) -> QPdfDocument:
+        """The bedside copy's PDF document (made, with its view, on first use)."""
+        if self._document is None:
+            self._make_pdf_view()
+        assert self._document is not None
+        return self._document
+
+    @property
+    def view(self) -> QPdfView:
+        """The PDF view of the preview (made, with its document, on first use)."""
+        if self._view is None:
+            self._make_pdf_view()
+        assert self._view is not None
+        return self._view
+
+    def _make_pdf_view(self) -> None:
+        from PySide6.QtPdf import QPdfDocument  # noqa: PLC0415 - QtPdf only when a copy is shown
+        from PySide6.QtPdfWidgets import QPdfView  # noqa: PLC0415
+
+        self._document = QPdfDocument(self)
+        self._view = QPdfView(self.preview)
+        self._view.setObjectName("bedside-pdf")
+        self._view.setPageMode(QPdfView.PageMode.MultiPage)
+        self._view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        self._view.setDocument(self._document)
+        self.preview.addWidget(self._view)
 
     # -- the table ----------------------------------------------------------------------------
 
@@ -267,6 +292,8 @@ class QtBedside(QWidget):
         Raises:
             PdfError: QtPdf could not read the bytes (the preview shows the note instead).
         """
+        from PySide6.QtPdf import QPdfDocument  # noqa: PLC0415
+
         from ketascreen.ui.qt_pdf_preview import PdfError  # noqa: PLC0415
 
         self.clear_pdf()
@@ -298,7 +325,8 @@ class QtBedside(QWidget):
 
     def clear_pdf(self, note: str = CHOOSE_NOTE) -> None:
         """Show no PDF, only ``note``."""
-        self.document.close()
+        if self._document is not None:
+            self._document.close()
         if self._buffer is not None:
             self._buffer.deleteLater()
             self._buffer = None
@@ -313,7 +341,7 @@ class QtBedside(QWidget):
 
     def pdf_shown(self) -> bool:
         """Whether a bedside copy is on screen now."""
-        return self.has_pdf() and self.preview.currentWidget() is self.view
+        return self.has_pdf() and self.preview.currentWidget() is self._view
 
     def page_count(self) -> int:
         """The pages of the loaded bedside copy (0: none)."""

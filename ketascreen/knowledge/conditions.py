@@ -8,7 +8,6 @@ aneurysm" and "glaucoma ruled out" are not the condition, "possible AAA" is a qu
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +24,7 @@ from ketascreen.knowledge.datafiles import (
     read_table,
     strings,
 )
-from ketascreen.knowledge.recognition import TextMemo, Via, strip_provenance, word_pattern
+from ketascreen.knowledge.recognition import NameMatcher, TextMemo, Via, strip_provenance
 from ketascreen.models.case import ICD10CM, SNOMED, Condition
 
 CONDITIONS_SCHEMA = "ketascreen-conditions/1"
@@ -134,7 +133,7 @@ class ConditionKnowledge:
                                              f"{names[synonym].name}")
                 names[synonym] = entry
         self._names = names
-        self._pattern = word_pattern(list(names)) if names else re.compile(r"(?!x)x")
+        self._matcher = NameMatcher(names)
         self._by_text = TextMemo(self._read_text)
 
     def _icd10_entry(self, code: str) -> ConditionEntry | None:
@@ -188,15 +187,15 @@ class ConditionKnowledge:
 
     def _read_text(self, text: str) -> tuple[ConditionMatch, ...]:
         text = strip_provenance(text).lower()
-        found = list(self._pattern.finditer(text))
+        found = self._matcher.find(text)
         if not found:
             return ()  # nothing named: the context reader (spaCy) is never loaded
-        spans = tuple(self._core_span(m.group(0), m.start()) for m in found)
+        spans = tuple(self._core_span(name, start) for start, name in found)
         assertions = read_context(text, spans)
         matches: dict[int, ConditionMatch] = {}
-        for match, assertion in zip(found, assertions, strict=True):
-            entry = self._names[match.group(0)]
-            candidate = ConditionMatch(entry, "text", match.group(0), assertion)
+        for (_, name), assertion in zip(found, assertions, strict=True):
+            entry = self._names[name]
+            candidate = ConditionMatch(entry, "text", name, assertion)
             held = matches.get(id(entry))
             if held is None or _RANK[assertion.status] < _RANK[held.assertion.status]:
                 matches[id(entry)] = candidate

@@ -22,7 +22,7 @@ from ketascreen.knowledge.datafiles import (
     read_table,
     strings,
 )
-from ketascreen.knowledge.recognition import TextMemo, Via, strip_provenance, word_pattern
+from ketascreen.knowledge.recognition import NameMatcher, TextMemo, Via, strip_provenance
 from ketascreen.models.case import RXNORM, Medication
 from ketascreen.units import Dimension, Quantity, parse_quantity
 
@@ -132,7 +132,7 @@ class DrugKnowledge:
             product = read_table(self._file, where, table, ProductEntry)
             ingredients = self._known(where, product.ingredients)
             self._add_code(product.rxnorm, ingredients, where, product.display)
-        self._pattern = word_pattern(list(self._names))
+        self._matcher = NameMatcher(self._names)
         self._by_text = TextMemo(self._recognise_text)
         self._classes: dict[tuple[str, ...], tuple[str, ...]] = {}
 
@@ -221,9 +221,9 @@ class DrugKnowledge:
     def _recognise_text(self, text: str) -> MedicationMatch | None:
         found: list[str] = []
         labels: list[str] = []
-        for match in self._pattern.finditer(strip_provenance(text).lower()):
-            labels.append(match.group(0))
-            for ingredient in self._names[match.group(0)]:
+        for _, name in self._matcher.find(strip_provenance(text).lower()):
+            labels.append(name)
+            for ingredient in self._names[name]:
                 if ingredient not in found:
                     found.append(ingredient)
         if not found:

@@ -44,17 +44,24 @@ FORTY = [
 ]
 
 
-def _timings(case: ketascreen.models.Case, runs: int) -> tuple[float, float]:
+def _timings(case: ketascreen.models.Case, runs: int) -> tuple[float, float, float]:
+    """Median and p99 of the wall time, and p99 of the CPU time of this thread (ms): a wall p99
+    far above the CPU p99 is time the process waited for a core (a busy machine)."""
     ruleset = rule_set_in_force()
     screen(case, rules=ruleset)
     gc.freeze()
     samples = []
+    cpu = []
     for _ in range(runs):
         start = time.perf_counter()
+        start_cpu = time.thread_time()
         screen(case, rules=ruleset)
+        cpu.append(time.thread_time() - start_cpu)
         samples.append(time.perf_counter() - start)
     samples.sort()
-    return statistics.median(samples) * 1e3, samples[int(len(samples) * 0.99)] * 1e3
+    cpu.sort()
+    return (statistics.median(samples) * 1e3, samples[int(len(samples) * 0.99)] * 1e3,
+            cpu[int(len(cpu) * 0.99)] * 1e3)
 
 
 def _keystrokes(data: dict[str, object], runs: int) -> tuple[list[float], list[float]]:
@@ -88,11 +95,12 @@ def main() -> None:
     big["medications"] = [{"text": t, "status": "active"} for t in FORTY]
     forty = ketascreen.parse_case(big)
     for name, case in (("example case", example), ("40 medications", forty)):
-        median, p99 = _timings(case, 2000)
+        median, p99, cpu_p99 = _timings(case, 2000)
         goal = ("   (goal: median <= 1 ms, p99 <= 3 ms: "
                 f"{'MET' if median <= 1 and p99 <= 3 else 'NOT MET'})"
                 if name == "example case" else "")
-        print(f"screen() {name:15s} median {median:.3f} ms   p99 {p99:.3f} ms{goal}")
+        print(f"screen() {name:15s} median {median:.3f} ms   p99 {p99:.3f} ms "
+              f"(CPU p99 {cpu_p99:.3f} ms){goal}")
     two_hundred = copy.deepcopy(data)
     two_hundred["medications"] = [{"text": t, "status": "active"} for t in FORTY * 5]
     screens, parses = _keystrokes(two_hundred, 500)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from ketascreen.ui.dialogs import Dialogs
 from ketascreen.ui.main_window import MainWindow
 from ketascreen.ui.paths import APPLICATION, ORGANISATION, drafts_dir, open_settings
+from ketascreen.ui.pyside_hook import lighten_feature_hook
 from ketascreen.ui.settings import AppSettings
 from ketascreen.ui.wheel_guard import install_wheel_guard
 
@@ -214,6 +215,7 @@ def run_gui(case: str | None = None, *, screenshot_path: str | None = None) -> i
                   "or set QT_QPA_PLATFORM=offscreen for a screenshot.", file=sys.stderr)
             return EXIT_CONFIGURATION
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no display
+    lighten_feature_hook()  # before the core is imported: see ketascreen.ui.pyside_hook
     restart_collector = gc.isenabled()
     gc.disable()  # start-up: see the module
     try:

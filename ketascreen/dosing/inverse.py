@@ -208,7 +208,7 @@ def verify_dose(case: Case, formulary: Formulary, *, dosing_weight: DosingWeight
         fmt = formulary.formats
 
         def q(value: Decimal | float, unit: str) -> Quantity:
-            made: Quantity = ureg.Quantity(float(value), unit)
+            made: Quantity = ureg.Quantity(float(value), _UNITS[unit])  # units parsed once
             return made
         return (f"Independent check: {fmt.rate(q(rate, 'milliliter/hour'))} x "
                 f"{format_number(hours * 60, 2)} min x "

@@ -36,8 +36,11 @@ EXIT_OK = 0
 EXIT_INVALID_INPUT = 2
 EXIT_CONFIGURATION = 3
 SCREENSHOT_SIZE = (1400, 900)
-_PRELOAD_DELAY_MS = 300
-"""After the first paint, the problem-list context reader loads in the background."""
+PRELOAD_THREAD = "ketascreen-context-preload"
+"""The thread that loads the problem-list context reader (spaCy, medspaCy: about 1-3 s and
+80 MiB) in the background when the problem list first gets the keyboard focus, so the first
+problem typed does not wait for it; a session that never edits the problem list (a nurse's, or
+a case screened as it was opened) never loads it."""
 _START_FALLBACK_MS = 500
 """If the window is not painted by then (e.g. started minimised), the core loads anyway."""
 
@@ -245,8 +248,12 @@ def _run(case: str | None, screenshot_path: str | None) -> int:
     window.show()
     refused: list[int] = []
     # Not a daemon: a quit during the load waits for it rather than finalising under it.
-    loader = threading.Thread(target=_preload_condition_context,
-                              name="ketascreen-context-preload")
+    loader = threading.Thread(target=_preload_condition_context, name=PRELOAD_THREAD)
+
+    def focus_changed(_old: QWidget | None, new: QWidget | None) -> None:
+        if (new is not None and window.ready and loader.ident is None
+                and window.form.conditions.isAncestorOf(new)):
+            loader.start()
 
     def start() -> None:
         if not _rule_set_error(dialog_parent=window):
@@ -264,7 +271,7 @@ def _run(case: str | None, screenshot_path: str | None) -> int:
         if case is not None:
             window.open_path(Path(case), ask=False)
         _started()
-        QTimer.singleShot(_PRELOAD_DELAY_MS, loader.start)
+        app.focusChanged.connect(focus_changed)
 
     AfterFirstPaint(window.loading, start, fallback_ms=_START_FALLBACK_MS)
     code = app.exec()

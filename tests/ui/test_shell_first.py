@@ -26,7 +26,7 @@ CORE = ("pint", "pydantic", "numpy", "sqlalchemy", "alembic", "reportlab", "pyha
 # Runs `ketascreen gui CASE` as the entry point does, watching paints from inside: which of CORE
 # are loaded at the first paint, what the window shows once screened; then closes the window.
 _DRIVER = r"""
-import gc, json, sys
+import gc, json, sys, threading
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QMainWindow
 from ketascreen.ui.app import application
@@ -49,8 +49,21 @@ class Watch(QObject):
                 seen["frozen"] = gc.get_freeze_count()
                 seen["collecting"] = gc.isenabled()
                 seen["shown_with"] = sorted(name for name in core if name in sys.modules)
-                QTimer.singleShot(0, window.close)
+                seen["preloading"] = preloading()
+                if sys.argv[3] == "focus-problems":
+                    window.activateWindow()
+                    window.form.conditions.add_button.setFocus()
+                    QTimer.singleShot(50, lambda: after_focus(window))
+                else:
+                    QTimer.singleShot(0, window.close)
         return False
+
+def preloading():
+    return any(thread.name == "ketascreen-context-preload" for thread in threading.enumerate())
+
+def after_focus(window):
+    seen["preloading_after_focus"] = preloading()
+    window.close()
 
 app = application()
 watch = Watch()
@@ -61,10 +74,11 @@ print(json.dumps(seen))
 """
 
 
-def _start(tmp_path: Path, case: Path) -> dict[str, object]:
+def _start(tmp_path: Path, case: Path, then: str = "close") -> dict[str, object]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KETASCREEN_HOME": str(tmp_path / "h")}
     env.pop("KETASCREEN_DATABASE_URL", None)
-    done = subprocess.run([sys.executable, "-c", _DRIVER, str(case), json.dumps(CORE)], env=env,
+    done = subprocess.run([sys.executable, "-c", _DRIVER, str(case), json.dumps(CORE), then],
+                          env=env,
                           cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     seen: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -85,6 +99,15 @@ def test_the_window_paints_before_the_core_loads_then_shows_the_screened_case(
     # database, the PDF and signing libraries, QtPdf, NumPy (pint runs without it) and spaCy.
     assert seen["shown_with"] == ["ketascreen.screening", "ketascreen.ui.actions", "pint",
                                   "pydantic"]
+    assert seen["preloading"] is False
+
+
+def test_the_context_reader_loads_in_the_background_once_the_problem_list_has_the_focus(
+        tmp_path: Path) -> None:
+    seen = _start(tmp_path, EXAMPLE_CASE, "focus-problems")
+    assert seen["preloading"] is False
+    assert seen["preloading_after_focus"] is True
+    assert seen["status"] == 0  # the app waited for the load to finish before it exited
     assert seen["status"] == 0
 
 

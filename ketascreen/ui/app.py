@@ -116,7 +116,8 @@ def screenshot(case: Path | None, out: Path) -> int:
         status = EXIT_OK
         if case is not None and not window.open_path(case, ask=False):
             status = EXIT_INVALID_INPUT
-        window.rescreen_now()
+        if window.pending:  # opening screened the case (or the window the empty form) already
+            window.rescreen_now()
         window.show()
         try:
             grab_window(window, out)

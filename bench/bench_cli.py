@@ -36,7 +36,11 @@ EXAMPLE = REPO.parent / "shared" / "spec" / "examples" / "case-example.json"
 GOAL = 1.5
 
 PINT = [sys.executable, "-c", "import pint"]
-CLI = [sys.executable, "-m", "ketascreen.cli", "screen", str(EXAMPLE), "--json"]
+_SCRIPT = Path(sys.executable).parent / "ketascreen"
+"""The installed ``ketascreen`` command (as a user runs it); ``python -m ketascreen.cli`` when
+this interpreter has none."""
+CLI = [*([str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "ketascreen.cli"]),
+       "screen", str(EXAMPLE), "--json"]
 
 STAGES = """
 import gc, sys, time

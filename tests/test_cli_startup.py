@@ -123,3 +123,50 @@ def test_objects_alive_at_exit_are_frozen_before_the_final_collection(tmp_path: 
     assert ran.stdout.strip() == "frozen True"
     imported = _child(probe, tmp_path)
     assert imported.stdout.strip() == "frozen False"
+
+
+def _loaded_after(argv: list[str], home: Path, names: tuple[str, ...]) -> dict[str, bool]:
+    code = ("import contextlib, io, json, sys\n"
+            "from ketascreen.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()), "
+            "contextlib.redirect_stderr(io.StringIO()):\n"
+            f"    assert main({argv!r}) == 0\n"
+            f"print(json.dumps({{m: m in sys.modules for m in {names!r}}}))\n")
+    loaded: dict[str, bool] = json.loads(_child(code, home).stdout.splitlines()[-1])
+    return loaded
+
+
+PDF_AND_SCREENING = ("reportlab", "PIL", "pyhanko", "sqlalchemy", "ketascreen.screening",
+                     "ketascreen.rules", "ketascreen.reports.output", "ketascreen.reports.pdf")
+
+
+def test_import_writes_the_case_without_reportlab_or_the_screening(tmp_path: Path) -> None:
+    """`ketascreen import` writes the case file (atomically, as before) without importing
+    reportlab, the screening or the rules."""
+    source = sorted((REPO.parent / "shared" / "fhir-samples" / "synthea-r4").glob("*.json"))[0]
+    out = tmp_path / "case.json"
+    loaded = _loaded_after(["import", str(source), "-o", str(out), "--as-of", "2026-12-01"],
+                           tmp_path, PDF_AND_SCREENING)
+    assert not any(loaded.values()), loaded
+    assert json.loads(out.read_text(encoding="utf-8"))["patient"]
+
+
+def test_keygen_writes_the_key_store_without_reportlab(tmp_path: Path) -> None:
+    """`ketascreen keygen` writes its key store and certificate without reportlab or the
+    screening (the checklist renderer)."""
+    (tmp_path / "pass.txt").write_text("correct horse battery staple\n", encoding="utf-8")
+    loaded = _loaded_after(["keygen", "--name", "Dr Jane Smith", "--out",
+                            str(tmp_path / "me.p12"), "--passphrase-file",
+                            str(tmp_path / "pass.txt")], tmp_path, PDF_AND_SCREENING)
+    assert not any(loaded.values()), loaded
+    assert (tmp_path / "me.p12").stat().st_size > 0 and (tmp_path / "me.pem").is_file()
+
+
+def test_the_writer_is_the_same_from_both_modules() -> None:
+    """reports.output re-exports the writer of reports.files: one class, one function."""
+    from ketascreen.reports import files, output, signing
+
+    assert output.write_atomically is files.write_atomically
+    assert signing.is_signed is files.is_signed
+    assert output.OutputExistsError is files.OutputExistsError
+    assert output.StagedFile is files.StagedFile

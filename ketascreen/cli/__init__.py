@@ -240,7 +240,7 @@ def _schema(which: str, out: TextIO) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from ketascreen.fhir import import_fhir  # noqa: PLC0415
-    from ketascreen.reports.output import write_atomically  # noqa: PLC0415
+    from ketascreen.reports.files import write_atomically  # noqa: PLC0415
 
     imported = import_fhir(Path(args.source), as_of=as_of_date(args.as_of))
     data = json.dumps(imported.case, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"

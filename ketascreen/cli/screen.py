@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ketascreen.models.checklist import Checklist
     from ketascreen.models.course import Course
     from ketascreen.records.commands import Saver
-    from ketascreen.reports.output import StagedFile
+    from ketascreen.reports.files import StagedFile
     from ketascreen.rules.engine import RuleSet
     from ketascreen.screening import Screening
 

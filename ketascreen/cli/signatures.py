@@ -26,8 +26,8 @@ from ketascreen.secretfile import read_secret
 
 def keygen(args: argparse.Namespace) -> int:
     """`ketascreen keygen`: a self-signed trial key store and its certificate."""
+    from ketascreen.reports.files import write_atomically  # noqa: PLC0415
     from ketascreen.reports.keys import generate_self_signed  # noqa: PLC0415
-    from ketascreen.reports.output import write_atomically  # noqa: PLC0415
     from ketascreen.visible import checked_visible  # noqa: PLC0415
 
     # The signer's name is printed on every checklist: NFC, visible letters, nothing invisible.

@@ -2,27 +2,27 @@
 
 A file is written to a temporary name in the target folder, flushed to disk and renamed over the
 target, so a crash leaves either the old file or the new one, never half of one. An existing file
-is never replaced without ``force``; replacing a signed document is reported to the caller.
+is never replaced without ``force``; replacing a signed document is reported to the caller. The
+writing itself lives in :mod:`ketascreen.reports.files` (re-exported here), which a command that
+only writes a file imports without reportlab or the screening.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ketascreen.errors import InputFileError, KetascreenError
+from ketascreen.errors import InputFileError
 from ketascreen.models.checklist import SIGNATURE_MEANING, Checklist, Signer, canonical_json
 from ketascreen.reports.attachments import CASE_ATTACHMENT, RESULT_ATTACHMENT
+from ketascreen.reports.files import OutputExistsError, StagedFile, stage_file, write_atomically
 from ketascreen.reports.pdf import PageSize
 from ketascreen.reports.pdf_infusion import renderer_for
 from ketascreen.screening import DEFAULT_CLINIC, Screening, SigningRefusedError, checklist
 from ketascreen.secretfile import read_secret
-from ketascreen.tempfiles import TEMP_PREFIX, TEMP_SUFFIX
 
 if TYPE_CHECKING:
     from ketascreen.reports.keys import SignerIdentity
@@ -30,22 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_CLINIC", "OutputExistsError", "SigningRefusedError", "SigningRequest",
            "StagedFile", "WrittenChecklist", "produce_checklist", "stage_file",
            "write_atomically"]
-
-
-class OutputExistsError(KetascreenError):
-    """The output file exists and ``force`` was not given.
-
-    Attributes:
-        path: the file that would have been replaced.
-        signed: whether it is a signed document.
-    """
-
-    def __init__(self, path: Path, *, signed: bool) -> None:
-        self.path = path
-        self.signed = signed
-        kind = "a signed document" if signed else "a file"
-        super().__init__(f"{path}: {kind} already exists; not overwritten (use --force to "
-                         "replace it)")
 
 
 @dataclass(frozen=True)
@@ -88,104 +72,6 @@ class WrittenChecklist:
     checklist: Checklist
     signed: bool
     replaced_signed_document: bool
-
-
-@dataclass
-class StagedFile:
-    """Data written and flushed to a temporary file beside its destination, not yet renamed.
-
-    ``screen --save --pdf --sign`` stages the signed checklist, commits its record, and only
-    then renames the file into place (:meth:`commit`): a signed PDF never appears at its
-    destination without its record. Until then the destination is untouched; a crash leaves
-    only the temporary file, which the next start removes.
-
-    Attributes:
-        path: the destination.
-        temporary: the temporary file in the destination's folder.
-        replaces_signed: whether the destination held a signed document when staged.
-        done: whether it was committed or discarded (a second call does nothing).
-    """
-
-    path: Path
-    temporary: Path
-    replaces_signed: bool
-    done: bool = False
-
-    def commit(self) -> bool:
-        """Rename the temporary file over the destination, durably.
-
-        Returns:
-            Whether a signed document was replaced.
-        """
-        try:
-            os.replace(self.temporary, self.path)
-        except BaseException:
-            self.discard()
-            raise
-        self.done = True
-        with contextlib.suppress(OSError):  # make the rename itself durable
-            directory = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
-        return self.replaces_signed
-
-    def discard(self) -> None:
-        """Remove the temporary file (the destination is left as it was)."""
-        if not self.done:
-            self.done = True
-            with contextlib.suppress(OSError):
-                os.unlink(self.temporary)
-
-
-def stage_file(path: Path, data: bytes, *, force: bool) -> StagedFile:
-    """Write ``data`` to a temporary file in ``path``'s folder, flushed to disk.
-
-    Args:
-        path: the destination (checked now: it is not replaced without ``force``).
-        data: the bytes.
-        force: whether an existing destination may be replaced.
-
-    Returns:
-        The staged file; :meth:`StagedFile.commit` puts it in place, :meth:`StagedFile.discard`
-        removes it.
-
-    Raises:
-        OutputExistsError: ``path`` exists and ``force`` is false.
-    """
-    from ketascreen.reports.signing import is_signed  # noqa: PLC0415 - pyHanko-free helper
-
-    replaced_signed = False
-    if path.exists():
-        replaced_signed = is_signed(path.read_bytes())
-        if not force:
-            raise OutputExistsError(path, signed=replaced_signed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{os.getpid()}-",
-                                         suffix=TEMP_SUFFIX)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return StagedFile(path, Path(temporary), replaced_signed)
-
-
-def write_atomically(path: Path, data: bytes, *, force: bool) -> bool:
-    """Write ``data`` to ``path`` via a temporary file and a rename.
-
-    Returns:
-        Whether a signed document was replaced (only possible with ``force``).
-
-    Raises:
-        OutputExistsError: ``path`` exists and ``force`` is false.
-    """
-    return stage_file(path, data, force=force).commit()
 
 
 def _meaning(content: Checklist) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 
 from ketascreen.display import format_local_time
 from ketascreen.models.checklist import COUNTERSIGNATURE_MEANING, ORDER_ROW_LABELS
+from ketascreen.reports.files import is_signed
 from ketascreen.reports.keys import SignerIdentity, SigningError
 from ketascreen.reports.pdf import (
     BEDSIDE_ROW_PITCH,
@@ -265,11 +266,6 @@ def countersign_pdf(pdf: bytes, identity: SignerIdentity, stamp: CountersignStam
         pdf_signer.sign_pdf(writer, output=out,
                             appearance_text_params={"lines": "\n".join(lines)})
     return out.getvalue()
-
-
-def is_signed(pdf: bytes) -> bool:
-    """Whether ``pdf`` carries a signature field with a signature (cheap byte check)."""
-    return b"/ByteRange" in pdf and b"/Sig" in pdf
 
 
 def embedded_attachments(pdf: bytes) -> dict[str, bytes]:

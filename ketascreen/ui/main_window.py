@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         bar = self.menuBar()
         self._menus = {name: bar.addMenu(title) for name, title in MENUS}
+        self.statusBar()  # made now, so the finished window does not shift under the user
         self.loading = QLabel("Loading the rule set...", self)
         self.loading.setObjectName("loading")
         self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)

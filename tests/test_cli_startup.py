@@ -170,3 +170,21 @@ def test_the_writer_is_the_same_from_both_modules() -> None:
     assert signing.is_signed is files.is_signed
     assert output.OutputExistsError is files.OutputExistsError
     assert output.StagedFile is files.StagedFile
+
+
+def test_the_course_models_are_built_only_for_a_course(example_case_path: Path,
+                                                       tmp_path: Path) -> None:
+    """Screening a case leaves the course file's models unbuilt (pydantic's defer_build); the
+    first course validated builds them (the course tests check what they accept and refuse)."""
+    course = REPO / "tests" / "course" / "data" / "course-example.json"
+    code = ("import contextlib, io, json, sys\n"
+            "from ketascreen.cli import main\n"
+            "from ketascreen.models.course import Course, Infusion\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    assert main(['screen', {str(example_case_path)!r}, '--json']) == 0\n"
+            "before = Course.__pydantic_complete__ or Infusion.__pydantic_complete__\n"
+            "from ketascreen.models.parsing import load_course\n"
+            f"load_course({str(course)!r})\n"
+            "print(json.dumps({'before': before, 'after': Course.__pydantic_complete__}))\n")
+    state = json.loads(_child(code, tmp_path).stdout.splitlines()[-1])
+    assert state == {"before": False, "after": True}

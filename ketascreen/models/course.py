@@ -139,7 +139,10 @@ def _problem(field: str, message: str, value: object) -> PydanticCustomError:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=True)
+    # Built on first use (pydantic's defer_build): a screening that is not of a course never
+    # validates one, and building these models at import cost every process ~3 ms.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=True,
+                              defer_build=True)
 
 
 class Plan(_Strict):

@@ -22,10 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import Protocol, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,7 +48,37 @@ __all__ = [
 ]
 
 
-def _row_hash(row: AuditEventRow) -> str:
+class EventRow(Protocol):
+    """An audit event's stored columns: an :class:`AuditEventRow`, or a plain row of
+    ``audit_events`` (read without the ORM, as ``audit verify`` does)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def occurred_at(self) -> str: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def workstation(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def record_id(self) -> str | None: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def prev_hash(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
+    @property
+    def row_hashes(self) -> str | None: ...
+
+
+def _row_hash(row: EventRow) -> str:
     return event_hash(seq=row.seq, occurred_at=row.occurred_at, username=row.username,
                       role=row.role, workstation=row.workstation, action=row.action,
                       outcome=row.outcome, record_id=row.record_id, detail=row.detail,
@@ -219,7 +249,7 @@ class AuditReport:
             raise AuditChainBrokenError(self.broken_at, self.reason or "does not verify")
 
 
-def verify_chain(rows: Iterable[AuditEventRow], head: AuditHead | None,
+def verify_chain(rows: Iterable[EventRow], head: AuditHead | None,
                  signed_hashes: dict[str, dict[str, object]] | None = None,
                  anchor: tuple[int, str] | None = None, *,
                  row_hashes: dict[str, tuple[int, object]] | None = None,
@@ -227,7 +257,7 @@ def verify_chain(rows: Iterable[AuditEventRow], head: AuditHead | None,
     """Recompute the chain over ``rows`` (in ``seq`` order) and compare the end with ``head``.
 
     Args:
-        rows: every audit event, ordered by ``seq``.
+        rows: every audit event, ordered by ``seq`` (ORM rows or plain rows of the table).
         head: the head row (``None`` if it was deleted).
         signed_hashes: filled with the detail of each successful ``sign`` and ``amend`` event
             by record id, for the record cross-check.
@@ -297,7 +327,8 @@ def verify_chain(rows: Iterable[AuditEventRow], head: AuditHead | None,
 
 
 def record_problems(session: Session, signed: dict[str, dict[str, object]],
-                    seen: set[str]) -> Iterator[tuple[str, str]]:
+                    seen: set[str], *, pdf_digests: Mapping[int, str | None] | None = None
+                    ) -> Iterator[tuple[str, str]]:
     """Signed records whose content or document no longer matches the hashes their ``sign`` or
     ``amend`` event recorded, and signed events whose record is gone.
 
@@ -306,21 +337,25 @@ def record_problems(session: Session, signed: dict[str, dict[str, object]],
         signed: the detail of each sign and amend event by record id (from
             :func:`verify_chain`).
         seen: filled with the record id of every signed record checked.
+        pdf_digests: the sha256 (hex) of each signed document's PDF by its screening's id,
+            already computed (``None`` for a document without one); a record not in it has its
+            PDF read and hashed here.
 
     Yields:
         ``(record_id, problem)`` pairs.
     """
-    query = (select(ScreeningRow.record_id, ScreeningRow.case_json,
+    digests: Mapping[int, str | None] = {} if pdf_digests is None else pdf_digests
+    query = (select(ScreeningRow.id, ScreeningRow.record_id, ScreeningRow.case_json,
                     ScreeningRow.result_json, ScreeningRow.content_sha256,
-                    SignedDocument.sha256, SignedDocument.pdf,
+                    SignedDocument.sha256, SignedDocument.id,
                     ScreeningRow.signer_certificate_sha256)
              .outerjoin(SignedDocument, SignedDocument.screening_id == ScreeningRow.id)
              .where(ScreeningRow.status != "draft").order_by(ScreeningRow.id)
-             .execution_options(yield_per=100))
-    result = session.execute(query)  # streamed: the PDFs are not all held in memory
+             .execution_options(yield_per=500))
+    result = session.execute(query)  # streamed; each PDF is hashed once (pdf_digests)
     try:
-        for (record_id, case_json, result_json, stored_sha, document_sha, pdf,
-             certificate_sha) in result:
+        for (screening_id, record_id, case_json, result_json, stored_sha, document_sha,
+             document_id, certificate_sha) in result:
             seen.add(record_id)
             event = signed.get(record_id)
             if event is None:
@@ -331,10 +366,18 @@ def record_problems(session: Session, signed: dict[str, dict[str, object]],
                 yield record_id, "its case or result changed after it was signed"
             if "certificate_sha256" in event and certificate_sha != event["certificate_sha256"]:
                 yield record_id, "its signing certificate changed after it was signed"
-            if cast("bytes | None", pdf) is None:
+            if cast("int | None", document_id) is None:  # no document (an outer join)
+                pdf_sha = None
+            elif screening_id in digests:
+                pdf_sha = digests[screening_id]
+            else:
+                pdf = session.execute(select(SignedDocument.pdf).where(
+                    SignedDocument.id == document_id)).scalar_one()
+                pdf_sha = None if cast("bytes | None", pdf) is None else \
+                    hashlib.sha256(pdf).hexdigest()
+            if pdf_sha is None:
                 yield record_id, "its signed document is missing"
-            elif hashlib.sha256(pdf).hexdigest() != document_sha or (
-                    document_sha != event.get("document_sha256")):
+            elif pdf_sha != document_sha or document_sha != event.get("document_sha256"):
                 yield record_id, "its signed document changed after it was signed"
     finally:
         result.close()

@@ -9,13 +9,15 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketascreen.records.audit import AuditReport, record_problems, verify_chain
 from ketascreen.records.core import StoreCore
-from ketascreen.records.documents import embedded_head
+from ketascreen.records.headscan import embedded_head
 from ketascreen.records.models import (
     AuditEventRow,
     AuditHead,
@@ -46,41 +48,64 @@ def verify_audit(store: StoreCore, *, records: bool = True,
     seen: set[str] = set()
     rows: dict[str, tuple[int, object]] = {}
     with store.database.read() as session:
-        embedded = _embedded_heads(session) if records else []
-        wanted = [*heads, *embedded]
+        documents = _read_documents(session) if records else _Documents()
+        wanted = [*heads, *documents.heads]
         by_seq: dict[int, str] = {seq: "" for seq, _, _ in wanted}
         head = session.get(AuditHead, 1)
-        result = session.execute(select(AuditEventRow).order_by(AuditEventRow.seq)
-                                 .execution_options(yield_per=500))
+        table = AuditEventRow.__table__
+        result = session.execute(select(table).order_by(table.c.seq)  # plain rows: no ORM
+                                 .execution_options(yield_per=1000))
         try:
-            report = verify_chain(result.scalars(), head, signed, anchor, row_hashes=rows,
+            report = verify_chain(result, head, signed, anchor, row_hashes=rows,
                                   hashes_by_seq=by_seq)
         finally:
             result.close()  # a server-side cursor on PostgreSQL, maybe not read to the end
         head_problems = tuple(_head_problems(wanted, by_seq))
         if not records or report.broken_at is not None:
             return dataclasses.replace(report, head_problems=head_problems)
-        problems = (*record_problems(session, signed, seen),
+        problems = (*record_problems(session, signed, seen,
+                                     pdf_digests=documents.by_screening),
                     *countersigned_problems(session))
         checked_rows: set[str] = set()
-        changed_rows = tuple(row_problems(session, rows, checked_rows))
+        changed_rows = tuple(row_problems(session, rows, checked_rows,
+                                          pdf_digests=documents.by_id))
     return dataclasses.replace(report, record_problems=problems, records_checked=len(seen),
                                row_problems=changed_rows, rows_checked=len(checked_rows),
                                head_problems=head_problems)
 
 
-def _embedded_heads(session: Session) -> list[tuple[int, str, str]]:
-    """The audit heads embedded in the stored signed checklists: ``(seq, hash, record id)``."""
-    found: list[tuple[int, str, str]] = []
+@dataclass
+class _Documents:
+    """What one read of the signed documents gives: each PDF's sha256 (by the document's id
+    and by its screening's id) and the audit heads they embed ``(seq, hash, where)``, in the
+    order of their screenings."""
+
+    by_id: dict[int, str | None] = field(default_factory=dict)
+    by_screening: dict[int, str | None] = field(default_factory=dict)
+    heads: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def _read_documents(session: Session) -> _Documents:
+    """Read every signed document once: hash its PDF and read the head it embeds."""
+    found = _Documents()
     result = session.execute(
-        select(ScreeningRow.record_id, SignedDocument.pdf)
-        .join(SignedDocument, SignedDocument.screening_id == ScreeningRow.id)
-        .order_by(ScreeningRow.id).execution_options(yield_per=100))
+        select(ScreeningRow.record_id, SignedDocument.id, SignedDocument.screening_id,
+               SignedDocument.pdf)
+        .select_from(SignedDocument)
+        .outerjoin(ScreeningRow, SignedDocument.screening_id == ScreeningRow.id)
+        .order_by(ScreeningRow.id, SignedDocument.id).execution_options(yield_per=100))
     try:
-        for record_id, pdf in result:
-            head = embedded_head(bytes(pdf))
-            if head is not None:
-                found.append((head[0], head[1], f"the signed checklist {record_id}"))
+        for record_id, document_id, screening_id, pdf in result:
+            data = None if cast("bytes | None", pdf) is None else bytes(pdf)
+            digest = None if data is None else hashlib.sha256(data).hexdigest()
+            found.by_id[document_id] = digest
+            found.by_screening[screening_id] = digest
+            if cast("str | None", record_id) is None or data is None:
+                continue  # no screening (no record to name) or no PDF: no head, as before
+            embedded = embedded_head(data)
+            if embedded is not None:
+                found.heads.append((embedded[0], embedded[1],
+                                    f"the signed checklist {record_id}"))
     finally:
         result.close()
     return found

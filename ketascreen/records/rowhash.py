@@ -220,8 +220,47 @@ def all_row_hashes(session: Session) -> str | None:
     return json.dumps(hashes, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+def table_row_hashes(session: Session, pdf_digests: Mapping[int, str | None] | None = None
+                     ) -> Iterator[tuple[str, str, RowHash]]:
+    """Every row of every tracked table as :func:`current_rows` hashes it, read as plain rows
+    (no ORM objects): ``(key, label, hash)``, table by table, streamed.
+
+    Args:
+        session: a reading session.
+        pdf_digests: the sha256 (hex) of ``signed_documents.pdf`` by the row's id, already
+            computed (:func:`ketascreen.records.integrity.verify_audit` reads each document
+            once); those rows are read without their PDF. A row not in it is read whole.
+    """
+    for model in TRACKED:
+        table = model.__table__
+        assert isinstance(table, Table)
+        keys = [column.name for column in table.primary_key.columns]
+        named = _LABELS.get(table.name)
+        skip_pdf = pdf_digests is not None and table.name == "signed_documents"
+        columns = [c for c in table.columns if not (skip_pdf and c.name == "pdf")]
+        result = session.execute(select(*columns).execution_options(yield_per=500))
+        try:
+            for row in result.mappings():
+                values = dict(row)
+                if skip_pdf:
+                    assert pdf_digests is not None
+                    ident = values["id"]
+                    if ident in pdf_digests:
+                        digest = pdf_digests[ident]
+                        values["pdf"] = None if digest is None else "sha256:" + digest
+                    else:  # written after the documents were read: read its PDF now
+                        values["pdf"] = session.execute(
+                            select(table.c.pdf).where(table.c.id == ident)).scalar_one()
+                key = "/".join([table.name, *(str(values[column]) for column in keys)])
+                shown = key if named is None else f"{key} ({values[named]})"
+                yield key, shown, hash_values(values)
+        finally:
+            result.close()
+
+
 def row_problems(session: Session, recorded: dict[str, tuple[int, object]],
-                 seen: set[str] | None = None) -> Iterator[str]:
+                 seen: set[str] | None = None, *,
+                 pdf_digests: Mapping[int, str | None] | None = None) -> Iterator[str]:
     """Rows that differ from the latest hash the chain recorded for them.
 
     Args:
@@ -229,26 +268,28 @@ def row_problems(session: Session, recorded: dict[str, tuple[int, object]],
         recorded: by row key, the number of the last event that recorded the row and what it
             recorded (a :meth:`RowHash.as_json`, or ``None`` for a deletion).
         seen: filled with the key of every row checked.
+        pdf_digests: the signed documents' PDF hashes already computed
+            (:func:`table_row_hashes`).
 
     Yields:
         One message per row, e.g. ``patients/3 (MRN-0042): edited after its event #12
         (changed: name)``.
     """
     seen = set() if seen is None else seen
-    for key, obj, digest in current_rows(session):
+    for key, shown, digest in table_row_hashes(session, pdf_digests):
         seen.add(key)
         found = recorded.get(key)
         if found is None:
-            yield (f"{label(obj)}: inserted outside ketascreen (no audit event records "
+            yield (f"{shown}: inserted outside ketascreen (no audit event records "
                    "this row)")
             continue
         seq, stored = found
         if stored is None:
-            yield f"{label(obj)}: inserted outside ketascreen after its deletion in event #{seq}"
+            yield f"{shown}: inserted outside ketascreen after its deletion in event #{seq}"
             continue
         if not isinstance(stored, dict) or stored.get("sha256") != digest.sha256:
             changed = ", ".join(digest.changed_columns(stored))
-            yield f"{label(obj)}: edited after its event #{seq} (changed: {changed})"
+            yield f"{shown}: edited after its event #{seq} (changed: {changed})"
     for key in sorted(set(recorded) - seen):
         seq, stored = recorded[key]
         if stored is not None:

@@ -137,29 +137,9 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def import_pint_without_numpy() -> None:
-    """Import pint without letting it import NumPy (unless either is already imported).
-
-    pint imports NumPy whenever it is installed (spaCy brings it), only to accept arrays as
-    magnitudes; ketascreen gives it Python numbers and Decimals, whose arithmetic, conversions
-    and formatting do not depend on NumPy. Left to itself the import costs the app about
-    0.1-0.25 s and 27 MiB before the case can be shown. NumPy stays importable afterwards (the
-    problem-list context reader loads it with spaCy); pint, already imported, keeps its
-    number-only mode.
-    """
-    if "pint" in sys.modules or "numpy" in sys.modules:
-        return
-    sys.modules["numpy"] = None  # type: ignore[assignment] # makes `import numpy` fail
-    try:
-        import pint  # noqa: F401, PLC0415
-    finally:
-        del sys.modules["numpy"]
-
-
 def _rule_set_error(*, dialog_parent: QWidget | None) -> bool:
     """Load the rule set; on an invalid rule, policy or knowledge-base file say so (stderr, and
     a message box when ``dialog_parent`` is given) and return False."""
-    import_pint_without_numpy()
     from ketascreen.errors import KnowledgeBaseError  # noqa: PLC0415 - loaded with the core
     from ketascreen.ui import actions  # noqa: PLC0415
 

@@ -1,6 +1,7 @@
-"""The app imports pint without NumPy (``import_pint_without_numpy``): the same outputs, byte for
-byte, as pint with NumPy, over every rule vector, the dosing golden cases and every FHIR sample
-(screened through the API: the result JSON and the text report)."""
+"""pint imported without NumPy (``ketascreen.units``; the default unless NumPy was imported
+first) gives the same outputs, byte for byte, as pint with NumPy, over every rule vector, the
+dosing golden cases and every FHIR sample (the eCQM and US Core folders too): the result JSON,
+the text report, the imported case and its warnings."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ from datetime import date
 from pathlib import Path
 
 repo, shared, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
-if mode == "without-numpy":
-    from ketascreen.ui.app import import_pint_without_numpy
-    import_pint_without_numpy()
+if mode == "with-numpy":
+    import numpy  # imported first: pint then uses it, as it would by itself
+import ketascreen.units
 import pint.compat
 
 spec = importlib.util.spec_from_file_location("bars", repo / "tools" / "behaviour_bars.py")
@@ -80,22 +81,3 @@ def test_pint_without_numpy_gives_the_same_outputs_byte_for_byte(tmp_path: Path)
     assert isinstance(with_numpy["entries"], int) and with_numpy["entries"] > 50
     assert without["entries"] == with_numpy["entries"]
     assert without["sha256"] == with_numpy["sha256"]
-
-
-def test_numpy_stays_importable_after_pint_was_imported_without_it() -> None:
-    probe = ("import sys\nfrom ketascreen.ui.app import import_pint_without_numpy\n"
-             "import_pint_without_numpy()\nassert 'numpy' not in sys.modules\n"
-             "import numpy, pint.compat\nprint(numpy.ones(2).sum(), pint.compat.HAS_NUMPY)")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
-                          text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["2.0", "False"]
-
-
-def test_an_earlier_pint_or_numpy_is_left_as_it_is() -> None:
-    probe = ("import numpy, sys\nfrom ketascreen.ui.app import import_pint_without_numpy\n"
-             "import_pint_without_numpy()\nimport pint.compat\nprint(pint.compat.HAS_NUMPY)")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
-                          text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True"]

@@ -188,3 +188,52 @@ def test_the_course_models_are_built_only_for_a_course(example_case_path: Path,
             "print(json.dumps({'before': before, 'after': Course.__pydantic_complete__}))\n")
     state = json.loads(_child(code, tmp_path).stdout.splitlines()[-1])
     assert state == {"before": False, "after": True}
+
+
+CORE_ARGVS = [
+    ["screen", "case.json", "--json"],
+    ["screen", "a.json", "b/", "--summary", "--as-of", "2026-12-01"],
+    ["screen", "case.json", "--pdf", "out.pdf", "--sign", "me.p12", "--passphrase-file", "p",
+     "--page-size", "a4", "--clinic", "North", "--force", "--save", "--user", "drsmith"],
+    ["import", "bundle.json", "-o", "case.json", "--as-of", "2026-12-01", "--force"],
+    ["keygen", "--name", "Dr Jane Smith", "--out", "me.p12", "--passphrase-file", "p"],
+    ["verify", "out.pdf", "--trust", "ca.pem", "--trust", "b.pem", "--json"],
+    ["schema", "course"],
+    ["gui", "case.json", "--screenshot", "shot.png"],
+]
+
+
+@pytest.mark.parametrize("argv", CORE_ARGVS, ids=lambda argv: argv[0])
+def test_a_core_command_parses_the_same_without_the_records_commands(argv: list[str]) -> None:
+    """The parser without the records' commands reads a core command exactly as the full one."""
+    assert argv[0] in cli._CORE_COMMANDS
+    assert vars(cli._parser(records=False).parse_args(argv)) == \
+        vars(cli._parser().parse_args(argv))
+
+
+@pytest.mark.parametrize("command", sorted(cli._CORE_COMMANDS))
+def test_a_core_commands_help_and_errors_are_the_same(command: str,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`ketascreen COMMAND --help` and a usage error print the same text either way."""
+    texts = []
+    for records in (False, True):
+        for argv in ([command, "--help"], [command, "--no-such-option"]):
+            with pytest.raises(SystemExit):
+                cli._parser(records=records).parse_args(argv)
+            captured = capsys.readouterr()
+            texts.append(captured.out + captured.err)
+    assert texts[:2] == texts[2:]
+    assert "usage: ketascreen " + command in texts[0]
+
+
+def test_the_records_commands_and_the_listing_use_the_full_parser(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`ketascreen --help` still lists the records' commands; an unknown command is refused
+    naming them among the choices."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listing = capsys.readouterr().out
+    assert "screen" in listing and "audit" in listing and "records" in listing
+    with pytest.raises(SystemExit):
+        main(["no-such-command"])
+    assert "'audit'" in capsys.readouterr().err

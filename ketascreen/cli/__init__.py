@@ -47,7 +47,14 @@ __all__ = ["ENV_TRUST", "EXIT_CONFIGURATION", "EXIT_INVALID_INPUT", "EXIT_NOT_VA
            "EXIT_REFUSED", "EXIT_UNTRUSTED", "main"]
 
 
-def _parser() -> argparse.ArgumentParser:
+_CORE_COMMANDS = frozenset({"screen", "import", "keygen", "verify", "schema", "gui"})
+"""The commands defined here; the records' commands (``records``, ``audit``, ``users``,
+``course``, ``infusion``, ``db``) are added by :mod:`ketascreen.records`."""
+
+
+def _parser(*, records: bool = True) -> argparse.ArgumentParser:
+    """The command line's parser; without ``records``, only the commands defined here (what
+    the records add is a few milliseconds of argparse a core command does not need)."""
     parser = argparse.ArgumentParser(
         prog="ketascreen",
         description="Pre-infusion safety screening for IV ketamine.")
@@ -110,6 +117,8 @@ def _parser() -> argparse.ArgumentParser:
     gui.add_argument("case", nargs="?", metavar="CASE.json", help="a case file to open")
     gui.add_argument("--screenshot", metavar="PNG",
                      help="render the main window with the case screened to PNG and exit")
+    if not records:
+        return parser
     add_parsers(commands)
     from ketascreen.records.dbcommands import add_db_parser  # noqa: PLC0415
 
@@ -133,7 +142,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     what the process is about to release anyway. Neither changes what a command prints or
     writes.
     """
-    args = _parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    # A core command is parsed without the records' commands; anything else (a records command,
+    # --help, --version, a mistake) with all of them, so listings and errors name every command.
+    core = bool(arguments) and arguments[0] in _CORE_COMMANDS
+    args = _parser(records=not core).parse_args(arguments)
     if args.command != "gui":  # the app manages its own collector
         _freeze_at_exit()
     if args.command not in _GC_PAUSED_COMMANDS or not gc.isenabled():

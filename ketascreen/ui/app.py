@@ -254,8 +254,10 @@ def _run(case: str | None, screenshot_path: str | None) -> int:
         _started()
         app.focusChanged.connect(focus_changed)
 
-    AfterFirstPaint(window.loading, start, fallback_ms=_START_FALLBACK_MS)
+    # Held here while the app runs (Qt also owns it, as the loading line's child).
+    watch = AfterFirstPaint(window.loading, start, fallback_ms=_START_FALLBACK_MS)
     code = app.exec()
+    del watch
     window.deleteLater()  # destroy the Qt objects before Python finalises
     app.processEvents()
     if loader.is_alive():

@@ -237,3 +237,20 @@ def test_the_records_commands_and_the_listing_use_the_full_parser(
     with pytest.raises(SystemExit):
         main(["no-such-command"])
     assert "'audit'" in capsys.readouterr().err
+
+
+def test_tomllib_is_imported_only_when_the_data_cache_misses(example_case_path: Path,
+                                                             tmp_path: Path) -> None:
+    """The data files are read from their JSON cache; TOML is parsed (and tomllib imported) only
+    when the cache does not hold a file's bytes, the first time."""
+    code = ("import contextlib, io, json, sys\n"
+            "from ketascreen.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+            f"    assert main(['screen', {str(example_case_path)!r}, '--json']) == 0\n"
+            "print(json.dumps({'tomllib': 'tomllib' in sys.modules,\n"
+            "                  'result': out.getvalue()}))\n")
+    cache = str(tmp_path / "cache")
+    cold = json.loads(_child(code, tmp_path, KETASCREEN_CACHE_DIR=cache).stdout.splitlines()[-1])
+    warm = json.loads(_child(code, tmp_path, KETASCREEN_CACHE_DIR=cache).stdout.splitlines()[-1])
+    assert cold["tomllib"] is True and warm["tomllib"] is False
+    assert cold["result"] == warm["result"]

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import tempfile
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -87,6 +86,8 @@ def read_data_file(name: str, source: DataSource = None, *, schema: str) -> Data
     sha256 = hashlib.sha256(raw).hexdigest()
     content = _cached(sha256)
     if content is None:
+        import tomllib  # noqa: PLC0415 - only on a cache miss (see _cached)
+
         try:
             content = tomllib.loads(raw.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:

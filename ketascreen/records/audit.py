@@ -352,7 +352,7 @@ def record_problems(session: Session, signed: dict[str, dict[str, object]],
              .outerjoin(SignedDocument, SignedDocument.screening_id == ScreeningRow.id)
              .where(ScreeningRow.status != "draft").order_by(ScreeningRow.id)
              .execution_options(yield_per=500))
-    result = session.execute(query)  # streamed; each PDF is hashed once (pdf_digests)
+    result = session.connection().execute(query)  # streamed, plain rows; PDFs: pdf_digests
     try:
         for (screening_id, record_id, case_json, result_json, stored_sha, document_sha,
              document_id, certificate_sha) in result:

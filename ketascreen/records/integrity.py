@@ -53,8 +53,8 @@ def verify_audit(store: StoreCore, *, records: bool = True,
         by_seq: dict[int, str] = {seq: "" for seq, _, _ in wanted}
         head = session.get(AuditHead, 1)
         table = AuditEventRow.__table__
-        result = session.execute(select(table).order_by(table.c.seq)  # plain rows: no ORM
-                                 .execution_options(yield_per=1000))
+        result = session.connection().execute(  # plain rows, no ORM
+            select(table).order_by(table.c.seq).execution_options(yield_per=1000))
         try:
             report = verify_chain(result, head, signed, anchor, row_hashes=rows,
                                   hashes_by_seq=by_seq)
@@ -88,14 +88,17 @@ class _Documents:
 def _read_documents(session: Session) -> _Documents:
     """Read every signed document once: hash its PDF and read the head it embeds."""
     found = _Documents()
-    result = session.execute(
-        select(ScreeningRow.record_id, SignedDocument.id, SignedDocument.screening_id,
-               SignedDocument.pdf)
-        .select_from(SignedDocument)
-        .outerjoin(ScreeningRow, SignedDocument.screening_id == ScreeningRow.id)
-        .order_by(ScreeningRow.id, SignedDocument.id).execution_options(yield_per=100))
+    connection = session.connection()  # plain rows, no ORM
+    screenings = ScreeningRow.__table__.c
+    record_ids = dict(connection.execute(select(screenings.id, screenings.record_id)).all())
+    documents = SignedDocument.__table__.c
+    # in the order of their screenings, along the unique index (no sort of the PDFs)
+    result = connection.execute(
+        select(documents.id, documents.screening_id, documents.pdf)
+        .order_by(documents.screening_id, documents.id).execution_options(yield_per=100))
     try:
-        for record_id, document_id, screening_id, pdf in result:
+        for document_id, screening_id, pdf in result:
+            record_id = record_ids.get(screening_id)
             data = None if cast("bytes | None", pdf) is None else bytes(pdf)
             digest = None if data is None else hashlib.sha256(data).hexdigest()
             found.by_id[document_id] = digest

@@ -71,9 +71,12 @@ def _value(value: object) -> object:
     return value
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+"""One encoder for every digest (``json.dumps`` with options builds one a call)."""
+
+
 def _digest(data: object) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False,
-                                     separators=(",", ":")).encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(data).encode("utf-8")).hexdigest()
 
 
 def row_key(obj: Base) -> str:
@@ -238,7 +241,8 @@ def table_row_hashes(session: Session, pdf_digests: Mapping[int, str | None] | N
         named = _LABELS.get(table.name)
         skip_pdf = pdf_digests is not None and table.name == "signed_documents"
         columns = [c for c in table.columns if not (skip_pdf and c.name == "pdf")]
-        result = session.execute(select(*columns).execution_options(yield_per=500))
+        result = session.connection().execute(  # plain rows, no ORM
+            select(*columns).execution_options(yield_per=500))
         try:
             for row in result.mappings():
                 values = dict(row)

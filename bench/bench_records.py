@@ -4,9 +4,14 @@ with 1,000 courses of six infusions stored, ``course show`` too (issue 13).
 
     .venv/bin/python bench/bench_records.py                  # SQLite in a temporary folder
     .venv/bin/python bench/bench_records.py --url postgresql://...   # a PostgreSQL database
+    .venv/bin/python bench/bench_records.py --verify-sizes 10000,30000,100000
+        # audit verify only, on fresh databases of each size: time and time per record
+        # (goal: 100,000 records <= 10 s, linear), and at the smallest size the reading
+        # before issue 15 (ORM rows, pyHanko), measured alternately
 
 The database is filled with realistic rows: the example case and its result (canonical JSON as
-stored by ``screen --save``), a real signed checklist PDF (~65 KB) for every signed record,
+stored by ``screen --save``), a real signed checklist PDF (~68 KB, embedding the audit head as a
+checklist signed into the records does) for every signed record,
 audit events (create and sign) in the hash chain, 2,500 patients, signing times spread over the
 past year with ``--today`` of them signed today, 10 % drafts and 2 % amendments. Rows are bulk
 inserted (rendering and signing 10,000 PDFs would take an hour and is measured elsewhere); the
@@ -61,13 +66,15 @@ def acknowledged_example() -> ketascreen.models.Case:
     return ketascreen.parse_case(data)
 
 
-def _template() -> tuple[str, str, bytes, str]:
-    """Case JSON, result JSON, signed PDF and signer name of the example case."""
+def _template(head: tuple[int, str] | None = None) -> tuple[str, str, bytes, str]:
+    """Case JSON, result JSON, signed PDF (embedding ``head``) and signer name of the example
+    case."""
     case = acknowledged_example()
     screening = run(case)
     pair = generate_self_signed("Dr Jane Smith", b"bench-passphrase", credentials="MD")
     pdf, checklist = produce_checklist(
-        screening, signing=SigningRequest(pair.pkcs12, b"bench-passphrase", "bench.p12"))
+        screening, signing=SigningRequest(pair.pkcs12, b"bench-passphrase", "bench.p12"),
+        audit_head=head)
     case_json = canonical_json(case.model_dump(mode="json", exclude_none=True)).decode()
     result_json = canonical_json(screening.result.model_dump(mode="json")).decode()
     assert checklist.signer is not None
@@ -82,7 +89,7 @@ def populate(store: RecordStore, count: int, today: int, rng: random.Random) -> 
     for username, role in (("drsmith", "physician"), ("rnpatel", "nurse")):
         store.add_user(admin, username=username, display_name=username, role=role,
                        password=f"bench-{username}-password")
-    case_json, result_json, pdf, signer = _template()
+    case_json, result_json, pdf, signer = _template(store.audit_head())
     pdf_sha = hashlib.sha256(pdf).hexdigest()
     content = content_sha256(case_json, result_json)
     ruleset = rule_set_in_force()
@@ -254,6 +261,62 @@ def _time(call: Callable[[], object], runs: int) -> tuple[float, float]:
     return statistics.median(samples) * 1e3, samples[int(len(samples) * 0.95)] * 1e3
 
 
+def _verify_before(store: RecordStore) -> object:
+    """``audit verify`` as it read the records before issue 15 (ORM rows, every PDF read by
+    pyHanko, each PDF hashed twice): the reference of ``tests/records/test_verify_same.py``."""
+    import sys  # noqa: PLC0415
+
+    sys.path.insert(0, str(REPO))
+    from tests.records.test_verify_same import _reference  # noqa: PLC0415
+
+    return _reference(store)
+
+
+def verify_sizes(sizes: list[int], runs: int, seed: int) -> int:
+    """``audit verify`` on fresh SQLite databases of each size; print times and ratios."""
+    print(f"audit verify on fresh SQLite databases (medians of {runs}; the machine is shared "
+          "with other work):")
+    print(f"{'records':>8} {'events':>8} {'rows':>8} {'fill':>7} {'verify':>8} "
+          f"{'per record':>11} {'x first':>8}")
+    first: float | None = None
+    failed = False
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="ketascreen-bench-") as folder:
+            url = f"sqlite:///{Path(folder) / 'records.sqlite3'}"
+            started = time.perf_counter()
+            with RecordStore.open(url) as store:
+                populate(store, size, min(40, size), random.Random(seed))
+            filled = time.perf_counter() - started
+            with RecordStore.open(url) as store:
+                now: list[float] = []
+                before: list[float] = []
+                report = store.verify_audit()
+                for _ in range(runs):
+                    began = time.perf_counter()
+                    report = store.verify_audit()
+                    now.append(time.perf_counter() - began)
+                    if size == sizes[0]:
+                        began = time.perf_counter()
+                        old = _verify_before(store)
+                        before.append(time.perf_counter() - began)
+                        assert old == report, "the reading before issue 15 differs"
+            failed |= not report.ok
+            median = statistics.median(now)
+            per = median / size
+            first = first or per
+            print(f"{size:>8} {report.events:>8} {report.rows_checked:>8} {filled:6.0f}s "
+                  f"{median:7.2f}s {per * 1e6:8.0f} us {per / first:8.2f}"
+                  + ("" if report.ok else "  NOT OK"))
+            if before:
+                old_median = statistics.median(before)
+                print(f"{'':8} before issue 15 (ORM rows, pyHanko), same database, "
+                      f"alternately: {old_median:.2f}s, {old_median / median:.1f}x now")
+            if size == 100_000:
+                print(f"{'':8} goal <= 10 s at 100,000 records: "
+                      f"{'met' if median <= 10 else 'NOT met'}")
+    return 1 if failed else 0
+
+
 def main() -> int:
     """Populate, measure and print the figures; exit 1 if a median is over budget."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -264,7 +327,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--courses", type=int, default=1_000,
                         help="courses of six infusions stored")
+    parser.add_argument("--verify-sizes", metavar="N,N,...",
+                        help="only audit verify, on fresh databases of these sizes")
+    parser.add_argument("--verify-runs", type=int, default=3)
     args = parser.parse_args()
+    if args.verify_sizes:
+        return verify_sizes([int(n) for n in args.verify_sizes.split(",")], args.verify_runs,
+                            args.seed)
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="ketascreen-bench-") as folder:
         url = args.url or f"sqlite:///{Path(folder) / 'records.sqlite3'}"

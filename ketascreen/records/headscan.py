@@ -115,7 +115,7 @@ class _Reader:
                 raise _UnsureError  # every entry is 20 bytes (ISO 32000 7.5.4)
             self.sections.append((first, count, at))
             at = _TOKEN.match(pdf, at + 20 * count).end()  # type: ignore[union-attr]
-        value, _ = self._value(at + len(b"trailer"))
+        value, _ = _trailer_as_written(pdf, at) or self._value(at + len(b"trailer"))
         if not isinstance(value, dict):
             raise _UnsureError
         return value
@@ -138,7 +138,7 @@ class _Reader:
         head = _OBJ_HEAD.match(self.pdf, offset)
         if head is None or int(head.group(1)) != value.num or int(head.group(2)) != value.gen:
             raise _UnsureError
-        obj, at = self._value(head.end())
+        obj, at = _as_written(self.pdf, head.end()) or self._value(head.end())
         if isinstance(obj, dict):
             start = _STREAM_START.match(self.pdf, at)
             if start is not None:
@@ -240,6 +240,79 @@ class _Reader:
                 at += 1
             else:
                 raise _UnsureError  # a carriage return: end-of-line normalisation
+
+
+# pyHanko's and ReportLab's own serialisation of the objects the lookup reads most: matched
+# whole, each gives what the tokenizer (_Reader._value) gives for the same bytes, in one regular
+# expression instead of a Python step per token; anything else is read by the tokenizer.
+_LIT = rb"((?:[^\\()\r]|\\[0-7]{3})*)"  # a literal string's content: octal escapes only
+_REF_ = rb"(\d+) (\d+) R"
+_FILESPEC = re.compile(
+    rb"\n<<\n/Type /Filespec\n/F \(" + _LIT + rb"\)\n/UF \(" + _LIT + rb"\)\n/EF <<\n/F "
+    + _REF_ + rb"\n/UF " + _REF_ + rb"\n>>\n/Desc \(" + _LIT + rb"\)\n/AFRelationship /Data\n>>"
+    rb"(?=\nendobj)")
+_EMBEDDED_FILE = re.compile(
+    rb"\n<<\n/Type /EmbeddedFile\n/Subtype /application#2Fjson\n/Filter /FlateDecode\n"
+    rb"/Params <<\n/Size (\d+)\n/CheckSum <([0-9a-f]{32})>\n>>\n/Length (\d+)\n>>"
+    rb"(?=\nstream\n)")
+_NAME_PAIRS = re.compile(rb"\n\[ ((?:\((?:[^\\()\r]|\\[0-7]{3})*\) \d+ \d+ R )*)\](?=\nendobj)")
+_NAME_PAIR = re.compile(rb"\(" + _LIT + rb"\) " + _REF_ + rb" ")
+_TRAILERS = (
+    re.compile(rb"trailer\n<<\n/ID \[ <([0-9a-f]*)> <([0-9a-f]*)> \]\n/Info " + _REF_
+               + rb"\n/Root " + _REF_ + rb"\n/Size (\d+)\n(?:/Prev (\d+)\n)?>>\n(?=startxref)"),
+    re.compile(rb"trailer\n<<\n/ID \n\[<([0-9a-f]*)><([0-9a-f]*)>\]\n"
+               rb"% ReportLab generated PDF document -- digest \(opensource\)\n\n/Info "
+               + _REF_ + rb"\n/Root " + _REF_ + rb"\n/Size (\d+)\n()>>\n(?=startxref)"),
+)
+
+
+def _octal(content: bytes) -> _Text:
+    return _Text(re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8) & 0xFF]),
+                        content))
+
+
+def _as_written(pdf: bytes, at: int) -> tuple[object, int] | None:
+    """An embedded file, its file specification or the names array, as pyHanko writes them."""
+    found = _EMBEDDED_FILE.match(pdf, at)
+    if found is not None:
+        return {b"/Type": b"/EmbeddedFile", b"/Subtype": b"/application/json",
+                b"/Filter": b"/FlateDecode",
+                b"/Params": {b"/Size": int(found.group(1)),
+                             b"/CheckSum": _Text(bytes.fromhex(found.group(2).decode()))},
+                b"/Length": int(found.group(3))}, found.end()
+    found = _FILESPEC.match(pdf, at)
+    if found is not None:
+        return {b"/Type": b"/Filespec", b"/F": _octal(found.group(1)),
+                b"/UF": _octal(found.group(2)),
+                b"/EF": {b"/F": _Ref(int(found.group(3)), int(found.group(4))),
+                         b"/UF": _Ref(int(found.group(5)), int(found.group(6)))},
+                b"/Desc": _octal(found.group(7)), b"/AFRelationship": b"/Data"}, found.end()
+    found = _NAME_PAIRS.match(pdf, at)
+    if found is not None:
+        items: list[object] = []
+        for text, number, gen in _NAME_PAIR.findall(found.group(1)):
+            items += [_octal(text), _Ref(int(number), int(gen))]
+        return items, found.end()
+    return None
+
+
+def _trailer_as_written(pdf: bytes, at: int) -> tuple[dict[bytes, object], int] | None:
+    """A trailer as pyHanko (an incremental update) or ReportLab writes it."""
+    for pattern in _TRAILERS:
+        found = pattern.match(pdf, at)
+        if found is not None:
+            first, second, info_num, info_gen, root_num, root_gen, size, prev = found.groups()
+            if len(first) % 2 or len(second) % 2:
+                return None
+            trailer: dict[bytes, object] = {
+                b"/ID": [_Text(bytes.fromhex(first.decode())),
+                         _Text(bytes.fromhex(second.decode()))],
+                b"/Info": _Ref(int(info_num), int(info_gen)),
+                b"/Root": _Ref(int(root_num), int(root_gen)), b"/Size": int(size)}
+            if prev:
+                trailer[b"/Prev"] = int(prev)
+            return trailer, found.end()
+    return None
 
 
 def _scalar(token: re.Match[bytes]) -> object:

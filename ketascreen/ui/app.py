@@ -163,6 +163,9 @@ class AfterFirstPaint(QObject):
         widget: the widget whose first paint is awaited (the window's loading line).
         start: what to run then.
         fallback_ms: the longest wait.
+
+    Signals:
+        none (it watches paint events).
     """
 
     def __init__(self, widget: QWidget, start: Callable[[], None], *, fallback_ms: int) -> None:

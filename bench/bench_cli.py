@@ -37,9 +37,11 @@ GOAL = 1.5
 
 PINT = [sys.executable, "-c", "import pint"]
 _SCRIPT = Path(sys.executable).parent / "ketascreen"
-"""The installed ``ketascreen`` command (as a user runs it); ``python -m ketascreen.cli`` when
-this interpreter has none."""
-CLI = [*([str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "ketascreen.cli"]),
+_ENTRY = "import sys; from ketascreen.cli import run; sys.exit(run())"
+"""What the installed ``ketascreen`` command runs (``[project.scripts]``: ``ketascreen.cli:run``);
+used as such when the installed script is older than that entry (installed before it)."""
+_INSTALLED = _SCRIPT.is_file() and "import run" in _SCRIPT.read_text(encoding="utf-8")
+CLI = [*([str(_SCRIPT)] if _INSTALLED else [sys.executable, "-c", _ENTRY]),
        "screen", str(EXAMPLE), "--json"]
 
 STAGES = """

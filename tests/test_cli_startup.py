@@ -254,3 +254,80 @@ def test_tomllib_is_imported_only_when_the_data_cache_misses(example_case_path: 
     warm = json.loads(_child(code, tmp_path, KETASCREEN_CACHE_DIR=cache).stdout.splitlines()[-1])
     assert cold["tomllib"] is True and warm["tomllib"] is False
     assert cold["result"] == warm["result"]
+
+
+def _command(args: list[str], home: Path, *, entry: str = "run"
+             ) -> subprocess.CompletedProcess[str]:
+    code = ("import sys\n"
+            f"from ketascreen.cli import {entry}\n"
+            f"sys.exit({entry}(sys.argv[1:]))\n")
+    environment = {k: v for k, v in os.environ.items() if k != "KETASCREEN_DATABASE_URL"}
+    environment["KETASCREEN_HOME"] = str(home)
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          cwd=REPO, env=environment, check=False)
+
+
+@pytest.mark.parametrize("args", [["screen", "EXAMPLE", "--json"], ["screen", "EXAMPLE"],
+                                  ["screen", "MISSING"], ["schema", "result"],
+                                  ["audit", "verify"], ["no-such-command"]],
+                         ids="-".join)
+def test_the_command_prints_and_exits_as_main_does(args: list[str], example_case_path: Path,
+                                                  tmp_path: Path) -> None:
+    """`ketascreen` (run: a fast exit after a short command) prints the same stdout and stderr
+    and exits with the same status as main() followed by a normal exit."""
+    names = {"EXAMPLE": str(example_case_path), "MISSING": str(tmp_path / "nope.json")}
+    argv = [names.get(a, a) for a in args]
+    fast = _command(argv, tmp_path)
+    normal = _command(argv, tmp_path, entry="main")
+    assert (fast.returncode, fast.stdout, fast.stderr) == \
+        (normal.returncode, normal.stdout, normal.stderr)
+
+
+def test_the_exit_handlers_still_run_before_a_fast_exit(tmp_path: Path) -> None:
+    """An atexit handler registered before the command runs at its exit, after its output."""
+    code = ("import atexit\n"
+            "atexit.register(lambda: print('exit handler ran', flush=True))\n"
+            "from ketascreen.cli import run\n"
+            "run(['schema', 'case'])\n")
+    done = _child_text(code, tmp_path)
+    assert done.returncode == 0
+    assert done.stdout.endswith("}\nexit handler ran\n")
+
+
+def _child_text(code: str, home: Path) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "KETASCREEN_DATABASE_URL"}
+    environment["KETASCREEN_HOME"] = str(home)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=REPO, env=environment, check=False)
+
+
+class _ExitedError(Exception):
+    """What the stand-in for os._exit raises."""
+
+
+@pytest.mark.parametrize(("argv", "fast"), [(["schema", "case"], True),
+                                            (["audit", "verify"], False)])
+def test_only_a_short_command_skips_the_teardown(argv: list[str], fast: bool,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    """`schema` ends with os._exit after the exit handlers; a records command exits normally."""
+    import atexit
+
+    calls: list[str] = []
+    monkeypatch.setenv("KETASCREEN_HOME", str(tmp_path))
+    monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: calls.append("handlers"))
+
+    def fake_exit(status: int) -> None:
+        calls.append(f"_exit {status}")
+        raise _ExitedError
+
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    from ketascreen.records import commands
+
+    monkeypatch.setattr(commands, "run", lambda args, out: 0)
+    with pytest.raises((_ExitedError, SystemExit)) as ended:
+        cli.run(argv)
+    if fast:
+        assert ended.type is _ExitedError and calls == ["handlers", "_exit 0"]
+    else:
+        assert ended.type is SystemExit and calls == []

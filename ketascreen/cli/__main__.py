@@ -1,7 +1,5 @@
 """``python -m ketascreen.cli``."""
 
-import sys
+from ketascreen.cli import run
 
-from ketascreen.cli import main
-
-sys.exit(main())
+run()

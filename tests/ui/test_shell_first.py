@@ -202,3 +202,35 @@ def test_the_controllers_names_are_still_importable_from_the_window_module(name:
     assert getattr(main_window, name) is getattr(controllers, name)
     with pytest.raises(AttributeError):
         main_window.no_such_name  # noqa: B018
+
+
+def test_the_start_runs_once_after_the_first_paint(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from ketascreen.ui.app import AfterFirstPaint
+
+    calls: list[str] = []
+    label = QLabel("Loading")
+    qtbot.addWidget(label)
+    watch = AfterFirstPaint(label, lambda: calls.append("start"), fallback_ms=60_000)
+    assert calls == []  # nothing before the paint
+    label.show()
+    qtbot.waitUntil(lambda: calls == ["start"], timeout=5000)
+    label.repaint()
+    qtbot.wait(50)
+    assert calls == ["start"]  # once
+    assert watch.parent() is label
+
+
+def test_an_unpainted_window_starts_after_the_fallback(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from ketascreen.ui.app import AfterFirstPaint
+
+    calls: list[str] = []
+    label = QLabel("never shown")
+    qtbot.addWidget(label)
+    AfterFirstPaint(label, lambda: calls.append("start"), fallback_ms=100)
+    qtbot.wait(20)
+    assert calls == []
+    qtbot.waitUntil(lambda: calls == ["start"], timeout=5000)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -112,12 +113,27 @@ class RowHash:
                       if self.columns.get(name) != old.get(name))
 
 
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
 def hash_values(values: Mapping[str, object]) -> RowHash:
-    """The hash of a row given as its column values by column name."""
+    """The hash of a row given as its column values by column name.
+
+    Each column's digest is over the canonical JSON of ``[name, value]``, the row's over that of
+    ``{name: value, ...}``; every value is encoded once and the two texts are put together
+    from it (the bytes the encoder writes for the list and the object, column names being
+    plain words that JSON writes as they are).
+    """
     canonical = {name: _value(value) for name, value in values.items()}
-    columns = {name: _digest([name, value])[:COLUMN_DIGEST_LENGTH]
-               for name, value in canonical.items()}
-    return RowHash(_digest(canonical), columns)
+    if not all(_PLAIN_NAME.fullmatch(name) for name in canonical):
+        return RowHash(_digest(canonical), {
+            name: _digest([name, value])[:COLUMN_DIGEST_LENGTH]
+            for name, value in canonical.items()})
+    encoded = {name: _CANONICAL.encode(value) for name, value in canonical.items()}
+    columns = {name: hashlib.sha256(f'["{name}",{text}]'.encode()).hexdigest()[
+        :COLUMN_DIGEST_LENGTH] for name, text in encoded.items()}
+    row = "{" + ",".join(f'"{name}":{encoded[name]}' for name in sorted(encoded)) + "}"
+    return RowHash(hashlib.sha256(row.encode()).hexdigest(), columns)
 
 
 def row_hash(obj: Base) -> RowHash:

@@ -21,10 +21,13 @@ Detail = Mapping[str, str | int | bool | None]
 """An event's extra facts (hashes, counts, the reason of a refusal), never patient data."""
 
 
+_ENCODER: Final = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+"""``json.dumps`` with these options, built once (``json.dumps`` builds one a call)."""
+
+
 def canonical(data: object) -> bytes:
     """The canonical bytes of a JSON value: sorted keys, no spaces, UTF-8."""
-    return json.dumps(data, sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8")
+    return _ENCODER.encode(data).encode("utf-8")
 
 
 def event_hash(*, seq: int, occurred_at: str, username: str, role: str, workstation: str,

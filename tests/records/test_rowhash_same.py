@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ketascreen.records.chain import canonical
 from ketascreen.records.rowhash import COLUMN_DIGEST_LENGTH, RowHash, _value, hash_values
 
 
@@ -49,3 +50,11 @@ def test_named_rows() -> None:
            "ratio": 0.1}
     assert hash_values(row) == _reference(row)
     assert hash_values({}) == _reference({})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _VALUES.filter(
+    lambda v: not isinstance(v, bytes | date)), max_size=8))
+def test_canonical_event_json_as_before(data: dict[str, object]) -> None:
+    assert canonical(data) == json.dumps(data, sort_keys=True, ensure_ascii=False,
+                                         separators=(",", ":")).encode("utf-8")

@@ -267,12 +267,16 @@ _TRAILERS = (
 
 
 def _octal(content: bytes) -> _Text:
+    if b"\\" not in content:
+        return _Text(content)
     return _Text(re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8) & 0xFF]),
                         content))
 
 
 def _as_written(pdf: bytes, at: int) -> tuple[object, int] | None:
     """An embedded file, its file specification or the names array, as pyHanko writes them."""
+    if not pdf.startswith((b"\n<<\n/Type /", b"\n[ ("), at):
+        return None
     found = _EMBEDDED_FILE.match(pdf, at)
     if found is not None:
         return {b"/Type": b"/EmbeddedFile", b"/Subtype": b"/application/json",

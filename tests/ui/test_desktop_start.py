@@ -5,6 +5,7 @@ missing, which is what `make run` on a fresh machine would hit."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -53,3 +54,17 @@ def test_ketascreen_gui_opens_its_window_on_xcb(tmp_path: Path) -> None:
     assert (image.width(), image.height()) == (1400, 900)
     colours = {image.pixel(x, y) for x in range(0, 1400, 35) for y in range(0, 900, 30)}
     assert len(colours) > 20  # a drawn window, not a blank frame
+
+
+def test_the_interactive_app_paints_before_the_core_loads_on_xcb(tmp_path: Path) -> None:
+    """On an X server, whose expose events come when the server sends them, the window still
+    paints before the core is imported, then shows the screened case (shell first)."""
+    from tests.ui.test_shell_first import _DRIVER, CORE
+
+    done = _under_xvfb([sys.executable, "-c", _DRIVER, str(EXAMPLE_CASE), json.dumps(CORE),
+                        "close"], tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["first_paint"] == []
+    assert seen["decision"] == "needs-review"
+    assert seen["status"] == 0

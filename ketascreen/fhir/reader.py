@@ -174,8 +174,17 @@ def _shown(value: object) -> str:
         return value.text
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _FLOAT_MAX:
         return f"{str(value)[:12]}... ({len(str(value))} digits)"
-    text = json.dumps(value, ensure_ascii=True)
+    # A list or object may hold NaN or Infinity too ({"value": [NaN]}): shown as written.
+    text = json.dumps(value, ensure_ascii=True, default=_as_written)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _as_written(value: object) -> float:
+    """A non-finite number inside a list or object, for :func:`json.dumps` (which writes
+    ``NaN``, ``Infinity`` or ``-Infinity``)."""
+    if isinstance(value, _NotANumber):
+        return float(value.text)
+    raise TypeError(type(value).__name__)
 
 
 _FLOAT_MAX = sys.float_info.max

@@ -72,6 +72,19 @@ def test_quantity_value_out_of_range_is_refused(tmp_path: Path, literal: str,
     assert error.reason == f"{shown} is out of range (not a finite number)"
 
 
+@pytest.mark.parametrize(("literal", "shown"), [
+    ("[NaN]", "[NaN]"), ("[70, -Infinity]", "[70, -Infinity]"), ('{"n": NaN}', '{"n": NaN}'),
+])
+def test_a_list_or_object_holding_nan_is_refused_not_crashed(tmp_path: Path, literal: str,
+                                                             shown: str) -> None:
+    """A value that is a list or object holding NaN is refused with the typed error that names
+    the element (it once raised TypeError while writing the message)."""
+    text = json.dumps(bundle(patient(), _weight(70))).replace('"value": 70', f'"value": {literal}')
+    error = _refusal(tmp_path, text)
+    assert (error.resource, error.field) == ("Observation/w1", "valueQuantity.value")
+    assert error.reason == f"{shown} is not a number"
+
+
 def test_component_value_is_named_by_its_index(tmp_path: Path) -> None:
     """A diastolic component's boolean value names component[1].valueQuantity.value."""
     panel = blood_pressure("bp1", "2026-11-25", 120, 80)

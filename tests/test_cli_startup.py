@@ -33,13 +33,7 @@ def _child(code: str, home: Path, **env: str) -> subprocess.CompletedProcess[str
 
 
 def _loaded_after_screen(example: Path, home: Path) -> dict[str, bool]:
-    code = ("import contextlib, io, json, sys\n"
-            "from ketascreen.cli import main\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            f"    assert main(['screen', {str(example)!r}, '--json']) == 0\n"
-            f"print(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))\n")
-    loaded: dict[str, bool] = json.loads(_child(code, home).stdout.splitlines()[-1])
-    return loaded
+    return _loaded_after(["screen", str(example), "--json"], home, HEAVY)
 
 
 def test_screen_without_a_database_loads_no_records_pdf_or_qt(example_case_path: Path,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -141,7 +141,30 @@ class Patient(_Strict):
     breastfeeding: YesNoUnknown = "unknown"
 
 
-class Measurements(_Strict):
+class VitalSignReadings:
+    """The vital-sign fields of a model read as values (the case's measurements and a day-of
+    check share them): each ``None`` when the field is not given."""
+
+    if TYPE_CHECKING:  # the fields are each model's own (pydantic collects no mixin field)
+        blood_pressure: str | None
+        heart_rate: str | None
+        spo2: str | None
+
+    def blood_pressure_value(self) -> BloodPressure | None:
+        """The blood pressure, or ``None`` when not given."""
+        return None if self.blood_pressure is None else parse_blood_pressure(self.blood_pressure)
+
+    def heart_rate_quantity(self) -> Quantity | None:
+        """The heart rate as a per-minute quantity, or ``None`` when not given."""
+        return (None if self.heart_rate is None
+                else parse_quantity(self.heart_rate, Dimension.FREQUENCY))
+
+    def spo2_quantity(self) -> Quantity | None:
+        """The oxygen saturation as a percentage, or ``None`` when not given."""
+        return None if self.spo2 is None else parse_quantity(self.spo2, Dimension.FRACTION)
+
+
+class Measurements(_Strict, VitalSignReadings):
     """Vital signs and body size, each a quantity string with its unit; each optional."""
 
     weight: str | None = None
@@ -193,19 +216,6 @@ class Measurements(_Strict):
     def height_quantity(self) -> Quantity | None:
         """The height as a length quantity, or ``None`` when not given."""
         return None if self.height is None else parse_quantity(self.height, Dimension.LENGTH)
-
-    def blood_pressure_value(self) -> BloodPressure | None:
-        """The blood pressure, or ``None`` when not given."""
-        return None if self.blood_pressure is None else parse_blood_pressure(self.blood_pressure)
-
-    def heart_rate_quantity(self) -> Quantity | None:
-        """The heart rate as a per-minute quantity, or ``None`` when not given."""
-        return (None if self.heart_rate is None
-                else parse_quantity(self.heart_rate, Dimension.FREQUENCY))
-
-    def spo2_quantity(self) -> Quantity | None:
-        """The oxygen saturation as a percentage, or ``None`` when not given."""
-        return None if self.spo2 is None else parse_quantity(self.spo2, Dimension.FRACTION)
 
 
 class _Coded(_Strict):

@@ -43,14 +43,13 @@ from ketascreen.models.case import (
     Medication,
     Protocol,
     VisibleWords,
+    VitalSignReadings,
     YesNoUnknown,
 )
 from ketascreen.models.scales import Gad7Value, Phq9Value, gad7_total, phq9_item9, phq9_total
 from ketascreen.units import (
-    BloodPressure,
     Dimension,
     Quantity,
-    parse_blood_pressure,
     parse_quantity,
 )
 
@@ -152,26 +151,13 @@ class Plan(_Strict):
     weeks: Annotated[StrictInt, Field(ge=1)]
 
 
-class VitalSigns(_Strict):
+class VitalSigns(_Strict, VitalSignReadings):
     """Blood pressure, heart rate and SpO2, each a quantity string with its unit; each optional
     (an absent value fires nothing, concepts.md)."""
 
     blood_pressure: BloodPressureText | None = None
     heart_rate: HeartRate | None = None
     spo2: Spo2 | None = None
-
-    def blood_pressure_value(self) -> BloodPressure | None:
-        """The blood pressure, or ``None`` when not given."""
-        return None if self.blood_pressure is None else parse_blood_pressure(self.blood_pressure)
-
-    def heart_rate_quantity(self) -> Quantity | None:
-        """The heart rate as a per-minute quantity, or ``None`` when not given."""
-        return (None if self.heart_rate is None
-                else parse_quantity(self.heart_rate, Dimension.FREQUENCY))
-
-    def spo2_quantity(self) -> Quantity | None:
-        """The oxygen saturation as a percentage, or ``None`` when not given."""
-        return None if self.spo2 is None else parse_quantity(self.spo2, Dimension.FRACTION)
 
 
 class DayOfCheck(VitalSigns):

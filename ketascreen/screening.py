@@ -39,7 +39,7 @@ from ketascreen.models.checklist import (
     record_id_for,
 )
 from ketascreen.models.course import Course
-from ketascreen.models.result import CourseSummary, Decision, Result
+from ketascreen.models.result import Decision, Result
 from ketascreen.rules.engine import Evaluation, RuleSet
 from ketascreen.rules.facts import Facts
 
@@ -258,8 +258,7 @@ def _screened(facts: Facts, rules: RuleSet, course: CourseScreening | None = Non
     evaluation = evaluation or rules.evaluate(facts)
     result = evaluation.result
     if course is not None:
-        result = result.model_copy(update={"course": CourseSummary.model_validate(
-            course.figures.to_result_json())})
+        result = result.model_copy(update={"course": course.figures.summary()})
     acknowledgeable = evaluation.acknowledgeable
     waiting = tuple(f.rule_id for f in result.findings
                     if f.rule_id in acknowledgeable and not f.acknowledged)

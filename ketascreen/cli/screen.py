@@ -150,18 +150,18 @@ def course_lines(screening: Screening) -> str:
     course = screening.course
     if course is None:
         return ""
-    figures = course.figures.to_result_json()
-    planned = f" of {figures['planned']}" if figures["planned"] is not None else ""
+    figures = course.figures.summary()
+    planned = f" of {figures.planned}" if figures.planned is not None else ""
     since = ("the screening" if course.last_signed == 0
              else f"infusion {course.last_signed}")
-    phq9 = figures["phq9"]
+    phq9 = figures.phq9
     lines = [
-        f"COURSE: infusion {course.infusion}{planned}; status {figures['status']}",
-        f"  days since previous: {figures['days_since_previous']}; infusions in 7 days: "
-        f"{figures['infusions_last_7_days']}, in 30 days: {figures['infusions_last_30_days']}; "
-        f"ketamine before this infusion: {figures['cumulative_mg']} mg",
-        f"  PHQ-9 baseline {phq9['baseline']}, latest {phq9['latest']}, change "
-        f"{phq9['change_percent']} %",
+        f"COURSE: infusion {course.infusion}{planned}; status {figures.status}",
+        f"  days since previous: {figures.days_since_previous}; infusions in 7 days: "
+        f"{figures.infusions_last_7_days}, in 30 days: {figures.infusions_last_30_days}; "
+        f"ketamine before this infusion: {figures.cumulative_mg} mg",
+        f"  PHQ-9 baseline {phq9.baseline}, latest {phq9.latest}, change "
+        f"{phq9.change_percent} %",
         f"  protocol from: {course.protocol.source}",
         f"  changed since the last signed checklist ({since}):",
         *(f"    {c.item}: {c.state}" + (f" ({c.detail})" if c.detail else "")

@@ -9,7 +9,7 @@ the same figures from whatever holds the course (the course file, the records da
 - :func:`phq9_change` and :func:`course_status`: the PHQ-9 change from the course baseline and
   the status it means (too-early, improving, no-improvement, response, remission, unknown);
 - :func:`course_figures`: all of the above for one infusion, as a :class:`CourseFigures` whose
-  :meth:`~CourseFigures.to_result_json` is exactly the result's ``course`` key.
+  :meth:`~CourseFigures.summary` is exactly the result's ``course`` key.
 
 Percentages are computed exactly (:class:`fractions.Fraction` from integer PHQ-9 totals) and
 compared exactly with the thresholds; only the JSON rounds (to one decimal). A bad input is a
@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import TypedDict
 
 from ketascreen.errors import FieldProblem, KetascreenError
 from ketascreen.models.doses import MG, as_decimal, in_unit, quantity_of
+from ketascreen.models.result import CoursePhq9, CourseSummary
 from ketascreen.units import Quantity, ureg
 
 PHQ9_MAX = 27
@@ -427,27 +427,6 @@ def course_status(infusion_number: int, baseline: int | None, latest: int | None
 
 # --- all figures of one infusion ------------------------------------------------------------------
 
-class Phq9Json(TypedDict):
-    """The ``course.phq9`` object of the result."""
-
-    baseline: int | None
-    latest: int | None
-    change_percent: float | None
-
-
-class CourseJson(TypedDict):
-    """The result's ``course`` key, in the order ``course-format.md`` lists it."""
-
-    infusion: int
-    planned: int | None
-    days_since_previous: int | None
-    infusions_last_7_days: int
-    infusions_last_30_days: int
-    cumulative_mg: float
-    phq9: Phq9Json
-    status: str
-
-
 @dataclass(frozen=True)
 class CourseFigures:
     """The course figures of one infusion: what the result's ``course`` key carries.
@@ -473,22 +452,20 @@ class CourseFigures:
     phq9: Phq9Change
     status: CourseStatus
 
-    def to_result_json(self) -> CourseJson:
+    def summary(self) -> CourseSummary:
         """Exactly the result's ``course`` key: milligrams to 0.01 mg and the change to 0.1 %,
-        both rounded half up; ``null`` where a value is not given."""
+        both rounded half up; ``None`` (JSON ``null``) where a value is not given."""
         milligrams = as_decimal(in_unit(self.cumulative_mg, MG))
         change = self.phq9.change_percent_rounded()
-        return {
-            "infusion": self.infusion,
-            "planned": self.planned,
-            "days_since_previous": self.days_since_previous,
-            "infusions_last_7_days": self.infusions_last_7_days,
-            "infusions_last_30_days": self.infusions_last_30_days,
-            "cumulative_mg": float(milligrams.quantize(_MG_STEP, rounding=ROUND_HALF_UP)),
-            "phq9": {"baseline": self.phq9.baseline, "latest": self.phq9.latest,
-                     "change_percent": None if change is None else float(change)},
-            "status": self.status.value,
-        }
+        return CourseSummary(
+            infusion=self.infusion, planned=self.planned,
+            days_since_previous=self.days_since_previous,
+            infusions_last_7_days=self.infusions_last_7_days,
+            infusions_last_30_days=self.infusions_last_30_days,
+            cumulative_mg=float(milligrams.quantize(_MG_STEP, rounding=ROUND_HALF_UP)),
+            phq9=CoursePhq9(baseline=self.phq9.baseline, latest=self.phq9.latest,
+                            change_percent=None if change is None else float(change)),
+            status=self.status.value)
 
 
 def course_figures(*, infusion: int, starts: Sequence[date], doses_given: Iterable[Quantity],
@@ -508,7 +485,7 @@ def course_figures(*, infusion: int, starts: Sequence[date], doses_given: Iterab
         thresholds: the status thresholds (the spec's by default).
 
     Returns:
-        The figures; :meth:`CourseFigures.to_result_json` gives the result's ``course`` key.
+        The figures; :meth:`CourseFigures.summary` gives the result's ``course`` key.
 
     Raises:
         CourseFigureError: an input as described by the functions above, ``starts`` not one per

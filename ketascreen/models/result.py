@@ -84,7 +84,7 @@ class CoursePhq9(_Out):
 
 class CourseSummary(_Out):
     """The result's ``course`` key (``course-format.md``, "Result"): the course figures of the
-    infusion screened, exactly as ``CourseFigures.to_result_json`` gives them."""
+    infusion screened, exactly as ``CourseFigures.summary`` gives them."""
 
     infusion: int
     planned: int | None

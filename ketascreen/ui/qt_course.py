@@ -48,18 +48,18 @@ def _dash(value: object) -> str:
 
 def figure_lines(figures: CourseFigures) -> tuple[tuple[str, str], ...]:
     """The course figures as (label, text) rows, as the view shows them."""
-    result = figures.to_result_json()
-    phq9 = result["phq9"]
-    change = phq9["change_percent"]
+    result = figures.summary()
+    phq9 = result.phq9
+    change = phq9.change_percent
     return (
-        ("Infusion", f"{result['infusion']} of {_dash(result['planned'])}"),
-        ("Days since previous", _dash(result["days_since_previous"])),
-        ("Infusions in 7 days", str(result["infusions_last_7_days"])),
-        ("Infusions in 30 days", str(result["infusions_last_30_days"])),
-        ("Ketamine given before this infusion", f"{result['cumulative_mg']:g} mg"),
-        ("PHQ-9", f"baseline {_dash(phq9['baseline'])}, latest {_dash(phq9['latest'])}, "
+        ("Infusion", f"{result.infusion} of {_dash(result.planned)}"),
+        ("Days since previous", _dash(result.days_since_previous)),
+        ("Infusions in 7 days", str(result.infusions_last_7_days)),
+        ("Infusions in 30 days", str(result.infusions_last_30_days)),
+        ("Ketamine given before this infusion", f"{result.cumulative_mg:g} mg"),
+        ("PHQ-9", f"baseline {_dash(phq9.baseline)}, latest {_dash(phq9.latest)}, "
                   f"change {'—' if change is None else f'{change:+g} %'}"),
-        ("Course status", result["status"]),
+        ("Course status", result.status),
     )
 
 

@@ -391,7 +391,7 @@ def test_result_json_is_exactly_the_spec_example() -> None:
         starts=[at("2026-11-27"), at("2026-11-29"), at("2026-12-01")],
         doses_given=[Q_(63.6, "mg"), Q_(63600, "microgram")],
         baseline=18, latest=9)
-    produced = figures.to_result_json()
+    produced = figures.summary().model_dump()
     expected = spec_course_example()
     assert produced == expected
     assert json.dumps(produced) == json.dumps(expected)
@@ -403,7 +403,7 @@ def test_result_json_at_infusion_one() -> None:
     baseline is the latest (0.0 % change)."""
     figures = course_figures(infusion=1, planned=None, starts=[at("2028-02-29")],
                              doses_given=[], baseline=18, latest=18)
-    assert figures.to_result_json() == {
+    assert figures.summary().model_dump() == {
         "infusion": 1, "planned": None, "days_since_previous": None,
         "infusions_last_7_days": 1, "infusions_last_30_days": 1, "cumulative_mg": 0.0,
         "phq9": {"baseline": 18, "latest": 18, "change_percent": 0.0}, "status": "too-early"}
@@ -413,7 +413,7 @@ def test_result_json_nulls_where_not_given() -> None:
     """No PHQ-9 at all: null baseline, latest and change; status unknown."""
     figures = course_figures(infusion=2, planned=6, starts=[at("2026-11-30"), at("2026-12-01")],
                              doses_given=[Q_(42.41, "mg")], baseline=None, latest=None)
-    result = figures.to_result_json()
+    result = figures.summary().model_dump()
     assert result["phq9"] == {"baseline": None, "latest": None, "change_percent": None}
     assert result["status"] == "unknown"
     assert result["days_since_previous"] == 1
@@ -425,7 +425,7 @@ def test_result_json_baseline_zero_has_null_change() -> None:
     figures = course_figures(infusion=5, planned=6,
                              starts=[at(f"2026-12-{d:02d}") for d in (1, 3, 5, 8, 10)],
                              doses_given=[], baseline=0, latest=7)
-    assert figures.to_result_json()["phq9"]["change_percent"] is None
+    assert figures.summary().model_dump()["phq9"]["change_percent"] is None
     assert figures.status == "no-improvement"
 
 
@@ -440,7 +440,7 @@ def test_result_json_rounds_mg_as_the_dose_json(doses: list[pint.Quantity],  # t
     """cumulative_mg is rounded to 0.01 mg half up, as the dose JSON rounds mg."""
     figures = course_figures(infusion=2, planned=6, starts=[at("2026-11-30"), at("2026-12-01")],
                              doses_given=doses, baseline=None, latest=None)
-    assert figures.to_result_json()["cumulative_mg"] == shown
+    assert figures.summary().model_dump()["cumulative_mg"] == shown
 
 
 def test_mg_step_is_the_dose_jsons() -> None:

@@ -185,12 +185,8 @@ def course_with_recheck(course: Course, prefill: RecheckPrefill, *, start: str,
             field path (``infusions[3].pre.blood_pressure``).
     """
     data = course.model_dump(mode="json", exclude_none=True)
-    infusion: dict[str, Any] = {"number": prefill.number, "start": start,
-                                "pre": {k: v for k, v in pre.items() if v not in (None, "")}}
-    if protocol:
-        infusion["dose"] = dict(protocol)
-    if acknowledgements:
-        infusion["acknowledgements"] = [dict(a) for a in acknowledgements]
+    infusion = recheck_infusion(prefill, start=start, pre=pre, protocol=protocol,
+                                acknowledgements=acknowledgements)
     if prefill.new:
         data["infusions"].append(infusion)
     else:

@@ -143,28 +143,15 @@ class QtMonitoringForm(QWidget):
         self.rescue_given.setObjectName("rescue-given")
         self.rescue_given.setWordWrap(True)
         form.addRow("Rescue drugs given:", self.rescue_given)
-        self.rescue: dict[str, QLineEdit] = {}
-        for name, label, hint in (("drug", "Rescue &drug", "e.g. ondansetron"),
-                                  ("dose", "Rescue d&ose", "e.g. 4 mg"),
-                                  ("minute", "Rescue &minute", "minutes from the start")):
-            edit = QLineEdit(self)
-            edit.setObjectName(f"rescue-{name}")
-            edit.setPlaceholderText(hint)
-            edit.setAccessibleName(label.replace("&", ""))
-            self.rescue[name] = edit
-            form.addRow(label + ":", edit)
+        self.rescue = self._line_edits(form, "rescue", (
+            ("drug", "Rescue &drug", "e.g. ondansetron"), ("dose", "Rescue d&ose", "e.g. 4 mg"),
+            ("minute", "Rescue &minute", "minutes from the start")))
         self.discharge_recorded = QLabel(self)
         self.discharge_recorded.setObjectName("discharge-recorded")
         form.addRow("Discharge:", self.discharge_recorded)
-        self.discharge: dict[str, QLineEdit] = {}
-        for name, label, hint in (("minute", "Discharge minu&te", "minutes from the start"),
-                                  ("aldrete", "&Aldrete score", "0-10")):
-            edit = QLineEdit(self)
-            edit.setObjectName(f"discharge-{name}")
-            edit.setPlaceholderText(hint)
-            edit.setAccessibleName(label.replace("&", ""))
-            self.discharge[name] = edit
-            form.addRow(label + ":", edit)
+        self.discharge = self._line_edits(form, "discharge", (
+            ("minute", "Discharge minu&te", "minutes from the start"),
+            ("aldrete", "&Aldrete score", "0-10")))
         self.discharge_escort = QComboBox(self)
         self.discharge_escort.setObjectName("discharge-escort")
         self.discharge_escort.addItems(["unknown", "yes", "no"])
@@ -172,6 +159,19 @@ class QtMonitoringForm(QWidget):
         form.addRow("&Escort home:", self.discharge_escort)
         self._recorded_rescue: tuple[Rescue, ...] = ()
         self._discharged = False
+
+    def _line_edits(self, form: QFormLayout, prefix: str,
+                    rows: tuple[tuple[str, str, str], ...]) -> dict[str, QLineEdit]:
+        """One labelled line edit per (name, label with mnemonic, placeholder) row, by name."""
+        edits: dict[str, QLineEdit] = {}
+        for name, label, hint in rows:
+            edit = QLineEdit(self)
+            edit.setObjectName(f"{prefix}-{name}")
+            edit.setPlaceholderText(hint)
+            edit.setAccessibleName(label.replace("&", ""))
+            edits[name] = edit
+            form.addRow(label + ":", edit)
+        return edits
 
     def load_after(self, rescue: Sequence[Rescue], discharge: Discharge | None) -> None:
         """Show the rescue drugs recorded (with the cumulative total per drug) and the

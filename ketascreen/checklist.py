@@ -11,11 +11,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from typing import TYPE_CHECKING
 
-from ketascreen.course.outcome import CourseScreening
 from ketascreen.display import format_local_time, format_number, format_threshold
 from ketascreen.dosing import DoseOutcome
-from ketascreen.infusion_checklist import build_infusion_section
 from ketascreen.knowledge.policy import Policy
 from ketascreen.models.case import Case
 from ketascreen.models.checklist import (
@@ -48,6 +47,11 @@ from ketascreen.models.doses import (
     show_duration,
 )
 from ketascreen.models.result import Finding, Result
+
+if TYPE_CHECKING:
+    # The infusion section of a course's checklist is built only for a course: a plain
+    # screening never imports the course modules.
+    from ketascreen.course.outcome import CourseScreening
 
 
 def dose_box_from(outcome: DoseOutcome) -> tuple[DoseBox | None, str | None]:
@@ -262,6 +266,8 @@ def build_checklist(
     reasons = {a.concept: a.reason for a in case.acknowledgements}
     infusion = None
     if course is not None:
+        from ketascreen.infusion_checklist import build_infusion_section  # noqa: PLC0415
+
         infusion = build_infusion_section(course, policy=policy, dose_outcome=dose_outcome)
         if signer is not None:
             signer = dataclasses.replace(

@@ -20,11 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from ketascreen.checklist import build_checklist, dose_box_from
-from ketascreen.course.outcome import CourseScreening
-from ketascreen.course.prepare import prepare_infusion
 from ketascreen.dosing import DoseOutcome, calculate_dose
 from ketascreen.errors import ClinicFileConflictError, KetascreenError
 from ketascreen.models.case import Case
@@ -38,10 +36,15 @@ from ketascreen.models.checklist import (
     infusion_signature_meaning,
     record_id_for,
 )
-from ketascreen.models.course import Course
 from ketascreen.models.result import Decision, Result
 from ketascreen.rules.engine import Evaluation, RuleSet
 from ketascreen.rules.facts import Facts
+
+if TYPE_CHECKING:
+    # A course is screened by run_course only: a plain screening never imports the course
+    # modules (their import is paid by the first course screening).
+    from ketascreen.course.outcome import CourseScreening
+    from ketascreen.models.course import Course
 
 POLICY_ENV = "KETASCREEN_POLICY"
 """A clinic policy file replacing the shipped one (when the records database holds none)."""
@@ -296,6 +299,8 @@ def run_course(course: Course, *, infusion: int | None = None, rules: RuleSet | 
         CourseFigureError: a course figure cannot be computed.
         KnowledgeBaseError: the rule set in force does not load.
     """
+    from ketascreen.course.prepare import prepare_infusion  # noqa: PLC0415 - courses only
+
     rules = rules or rule_set_in_force()
     prepared = prepare_infusion(course, infusion, last_signed=last_signed, rules=rules,
                                 dose_for=functools.partial(dose_for, rules=rules))

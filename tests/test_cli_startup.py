@@ -184,6 +184,40 @@ def test_the_course_models_are_built_only_for_a_course(example_case_path: Path,
     assert state == {"before": False, "after": True}
 
 
+COURSE_MODULES = ("ketascreen.course.outcome", "ketascreen.course.prepare",
+                  "ketascreen.course.figures", "ketascreen.course.context",
+                  "ketascreen.course.monitoring", "ketascreen.infusion_checklist")
+
+
+def test_screening_a_case_loads_no_course_module(example_case_path: Path,
+                                                 tmp_path: Path) -> None:
+    """`screen --json` of a case (no course) imports none of the course modules; screening a
+    course file imports those the screening of an infusion uses (the checklist's infusion
+    section and the monitoring grid come with a course's checklist)."""
+    assert not any(_loaded_after_screen_of(example_case_path, tmp_path).values())
+    course = REPO / "tests" / "course" / "data" / "course-example.json"
+    loaded = _loaded_after_screen_of(course, tmp_path)
+    assert all(loaded[name] for name in COURSE_MODULES[:4]), loaded
+
+
+def _loaded_after_screen_of(path: Path, home: Path) -> dict[str, bool]:
+    return _loaded_after(["screen", str(path), "--json"], home, COURSE_MODULES)
+
+
+def test_a_course_file_screens_as_run_course(capsys: pytest.CaptureFixture[str]) -> None:
+    """The other side in this process: `screen --json` of a course file prints the result of
+    run_course on its last infusion, with its course key."""
+    from ketascreen.models.parsing import load_course
+    from ketascreen.screening import run_course
+
+    course = REPO / "tests" / "course" / "data" / "course-example.json"
+    assert main(["screen", str(course), "--json"]) == 0
+    expected = run_course(load_course(course), rules=rule_set_in_force()).result
+    printed = capsys.readouterr().out
+    assert printed == expected.model_dump_json(indent=2) + "\n"
+    assert json.loads(printed)["course"] is not None
+
+
 CORE_ARGVS = [
     ["screen", "case.json", "--json"],
     ["screen", "a.json", "b/", "--summary", "--as-of", "2026-12-01"],

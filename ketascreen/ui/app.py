@@ -30,7 +30,6 @@ from ketascreen.ui.main_window import MainWindow
 from ketascreen.ui.paths import APPLICATION, ORGANISATION, drafts_dir, open_settings
 from ketascreen.ui.pyside_hook import lighten_feature_hook
 from ketascreen.ui.settings import AppSettings
-from ketascreen.ui.wheel_guard import install_wheel_guard
 
 EXIT_OK = 0
 EXIT_INVALID_INPUT = 2
@@ -67,17 +66,18 @@ class StderrDialogs(Dialogs):
 
 
 def application() -> QApplication:
-    """The process's QApplication, created with the app's names if there is none yet, with the
-    wheel policy of :mod:`ketascreen.ui.wheel_guard` installed."""
+    """The process's QApplication, created with the app's names if there is none yet.
+
+    The wheel policy of :mod:`ketascreen.ui.wheel_guard` is installed by the main window once
+    its widgets are built, before any input can reach them (an application-wide event filter
+    costs every event a call into Python: start-up sends some ten thousand)."""
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
-        install_wheel_guard(existing)
         return existing
     app = QApplication([sys.argv[0] if sys.argv else "ketascreen"])
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("ketascreen")
-    install_wheel_guard(app)  # no value changes from a wheel the user did not mean
     return app
 
 
@@ -109,7 +109,7 @@ def screenshot(case: Path | None, out: Path) -> int:
     with tempfile.TemporaryDirectory(prefix="ketascreen-shot-") as folder:
         settings = AppSettings(QSettings(str(Path(folder) / "settings.ini"),
                                          QSettings.Format.IniFormat))
-        window = MainWindow(settings, drafts=None)
+        window = MainWindow(settings, drafts=None, unattended=True)
         dialogs = StderrDialogs(window)
         window.dialogs = dialogs
         window.resize(*SCREENSHOT_SIZE)

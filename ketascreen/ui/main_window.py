@@ -96,6 +96,10 @@ class MainWindow(QMainWindow):
         clinic: the clinic name printed on checklists (``None``: the default).
         records: a records database URL to open at once, asking who is using the app (``None``:
             files only until Records > Sign in).
+        shell_first: build only the frame; :meth:`finish_start` builds the rest (see the
+            module).
+        unattended: a window no one uses (a screenshot): it takes no input, so the wheel
+            policy (:mod:`ketascreen.ui.wheel_guard`) is not installed for it.
 
     Signals:
         screened: a screening of the form finished (the outcome is in :attr:`outcome`).
@@ -108,7 +112,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: AppSettings, *, drafts: DraftStore | None,
                  dialogs: Dialogs | None = None, autosave_ms: int | None = None,
                  clinic: str | None = None, records: str | None = None,
-                 shell_first: bool = False) -> None:
+                 shell_first: bool = False, unattended: bool = False) -> None:
         super().__init__()
         self.settings = settings
         self.drafts = drafts
@@ -116,6 +120,7 @@ class MainWindow(QMainWindow):
         self.ready = False
         """Whether the whole window is built (:meth:`finish_start` ran)."""
         self._start = (dialogs, autosave_ms, records)
+        self._unattended = unattended
         self._closed = False
         self.setWindowTitle("ketascreen")
         self.resize(1400, 900)
@@ -134,8 +139,9 @@ class MainWindow(QMainWindow):
 
     def finish_start(self) -> bool:
         """Build the rest of the window: import the controllers and widgets (and with them the
-        core), screen the new form, offer a draft and open the records database if one was
-        given. Does nothing if already built or closed; True if the window is built."""
+        core), install the wheel policy, screen the new form, offer a draft and open the records
+        database if one was given. Does nothing if already built or closed; True if the window
+        is built."""
         if self.ready or self._closed:
             return self.ready
         from ketascreen.ui.controllers.bedside import BedsideController  # noqa: PLC0415
@@ -159,6 +165,7 @@ class MainWindow(QMainWindow):
             RecoveredDrafts,
             SignedChecklists,
         )
+        from ketascreen.ui.wheel_guard import install_wheel_guard  # noqa: PLC0415
 
         given_dialogs, autosave_ms, records = self._start
         settings, drafts, clinic = self.settings, self.drafts, self.clinic
@@ -201,6 +208,11 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_menus()
         self._connect()
+        if not self._unattended:
+            # Now, not earlier: the widgets' construction sends some thousand events that an
+            # application-wide filter would each take into Python; no input reaches them before
+            # this (the next lines may open dialogs, with their own event loops).
+            install_wheel_guard()
         self.ready = True
         self.document.mark_saved()
         self.rescreen_now()

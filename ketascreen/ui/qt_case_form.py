@@ -36,7 +36,6 @@ from ketascreen.ui.qt_measurements import QtMeasurements
 from ketascreen.ui.qt_patient import QtPatient
 from ketascreen.ui.qt_protocol import QtProtocol
 from ketascreen.ui.qt_substance_use import QtSubstanceUse
-from ketascreen.ui.wheel_guard import install_wheel_guard
 
 CASE_FORMAT = "ketascreen-case/1"
 _LOCKED = "ketascreen-locked"
@@ -71,7 +70,6 @@ class QtCaseForm(QWidget):
     def __init__(self, document: Mapping[str, Any] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        install_wheel_guard()  # once per application: a wheel never changes an answer unasked
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 0, 8, 16)
         self.patient = QtPatient(self)

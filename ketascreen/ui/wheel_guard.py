@@ -3,12 +3,13 @@
 A combo box, spin box (date and time edits included) or slider changes its value when the mouse
 wheel turns over it, even when the pointer only rests there while the form is scrolled; a weight
 unit turned from lb to kg that way more than doubles the dose. The :class:`WheelGuard` is an
-application-wide event filter, installed once (:func:`install_wheel_guard`), so it covers every
-such widget of every window and dialog, including those created later (list rows added at run
-time). Such a widget reacts to the wheel only while it has the keyboard focus *and* the user
-clicked into it; otherwise the wheel scrolls the scroll area around it, as if the widget were not
-there. Focus by Tab alone is not enough (a Tab stop is passed through, not chosen), and the wheel
-never gives such a widget the focus (``Qt.WheelFocus`` is lowered to ``Qt.StrongFocus``).
+application-wide event filter, installed once (:func:`install_wheel_guard`, by the main window
+as soon as its widgets are built, before any input can reach them), so it covers every such
+widget of every window and dialog, including those created later (list rows added at run time).
+Such a widget reacts to the wheel only while it has the keyboard focus *and* the user clicked
+into it; otherwise the wheel scrolls the scroll area around it, as if the widget were not there.
+Focus by Tab alone is not enough (a Tab stop is passed through, not chosen), and the wheel never
+gives such a widget the focus (``Qt.WheelFocus`` is lowered to ``Qt.StrongFocus``).
 Scroll bars are sliders whose whole purpose is the wheel: they are left alone.
 """
 

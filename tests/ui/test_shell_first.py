@@ -27,9 +27,17 @@ CORE = ("pint", "pydantic", "numpy", "sqlalchemy", "alembic", "reportlab", "pyha
 # are loaded at the first paint, what the window shows once screened; then closes the window.
 _DRIVER = r"""
 import gc, json, sys, threading
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 from ketascreen.ui.app import application
+from ketascreen.ui.wheel_guard import WheelGuard, guarded_widget
+
+def guarded():
+    # (the wheel policy installed, value widgets the wheel would still give the focus)
+    window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMainWindow))
+    wheel_focus = [w for w in window.findChildren(QWidget) if guarded_widget(w) is w
+                   and w.focusPolicy() == Qt.FocusPolicy.WheelFocus]
+    return [QApplication.instance().findChild(WheelGuard) is not None, len(wheel_focus)]
 
 seen = {}
 core = json.loads(sys.argv[2])
@@ -42,6 +50,7 @@ class Watch(QObject):
                 seen["first_paint"] = sorted(name for name in core if name in sys.modules)
                 seen["loading"] = window.loading.text()
                 seen["menus"] = [a.text() for a in window.menuBar().actions()]
+                seen["guard_at_first_paint"] = guarded()
             if (isinstance(window, QMainWindow) and "decision" not in seen
                     and getattr(window, "ready", False) and window.outcome is not None):
                 seen["decision"] = window.outcome.screening.result.decision
@@ -50,6 +59,7 @@ class Watch(QObject):
                 seen["collecting"] = gc.isenabled()
                 seen["shown_with"] = sorted(name for name in core if name in sys.modules)
                 seen["preloading"] = preloading()
+                seen["guard_when_shown"] = guarded()
                 if sys.argv[3] == "focus-problems":
                     window.activateWindow()
                     window.form.conditions.add_button.setFocus()
@@ -100,6 +110,10 @@ def test_the_window_paints_before_the_core_loads_then_shows_the_screened_case(
     assert seen["shown_with"] == ["ketascreen.screening", "ketascreen.ui.actions", "pint",
                                   "pydantic"]
     assert seen["preloading"] is False
+    # The wheel policy comes with the form: not filtering start-up's events, in place before
+    # any input reaches a value widget (none left that the wheel would give the focus).
+    assert seen["guard_at_first_paint"] == [False, 0]
+    assert seen["guard_when_shown"] == [True, 0]
 
 
 def test_the_context_reader_loads_in_the_background_once_the_problem_list_has_the_focus(

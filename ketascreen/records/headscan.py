@@ -17,6 +17,7 @@ inflate) is handed to that function instead, so the result is pyHanko's in every
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 from typing import Final
@@ -30,12 +31,10 @@ class _UnsureError(Exception):
     """The fast reading cannot promise pyHanko's result: ask pyHanko."""
 
 
-class _Ref:
-    __slots__ = ("gen", "num")
+class _Ref(tuple[int, int]):
+    """An indirect reference ``num gen R``: ``(object number, generation)``."""
 
-    def __init__(self, num: int, gen: int) -> None:
-        self.num = num
-        self.gen = gen
+    __slots__ = ()
 
 
 class _Stream:
@@ -62,6 +61,8 @@ _TOKEN_AT = re.compile(
     rb")")
 (_T_NAME, _T_REF_NUM, _T_REF, _T_DICT, _T_END_DICT, _T_ARRAY, _T_END_ARRAY, _T_INT, _T_REAL,
  _T_STRING, _T_HEX, _T_WORD) = range(1, 13)
+_XREF_AS_WRITTEN = re.compile(rb"xref\n((?:\d+ \d+\n(?:\d{10} \d{5} [nf] \n)*)+)(?=trailer\n)")
+_SUBSECTION_AS_WRITTEN = re.compile(rb"(\d+) (\d+)\n(?:\d{10} \d{5} [nf] \n)*")
 _STARTXREF = re.compile(rb"startxref[\t\n\f\r ]+(\d+)[\t\n\f\r ]+%%EOF[\t\n\f\r ]*\Z")
 _SUBSECTION = re.compile(rb"(\d+) (\d+)[ \t]*\r?\n")
 _ENTRIES = re.compile(rb"(?:\d{10} \d{5} [nf](?: \r| \n|\r\n))*")
@@ -104,7 +105,16 @@ class _Reader:
         pdf = self.pdf
         if not pdf.startswith(b"xref", offset):
             raise _UnsureError  # a cross-reference stream, or not where startxref says
-        at = _TOKEN.match(pdf, offset + 4).end()  # type: ignore[union-attr]
+        written = _XREF_AS_WRITTEN.match(pdf, offset)
+        if written is not None:  # as pyHanko and ReportLab write it: the same reading
+            for sub in _SUBSECTION_AS_WRITTEN.finditer(pdf, written.start(1), written.end()):
+                first, count = int(sub.group(1)), int(sub.group(2))
+                if sub.end() - sub.end(2) - 1 != 20 * count:
+                    raise _UnsureError  # not as many entries as it says
+                self.sections.append((first, count, sub.end(2) + 1))
+            at = written.end()
+        else:
+            at = _TOKEN.match(pdf, offset + 4).end()  # type: ignore[union-attr]
         while not pdf.startswith(b"trailer", at):
             header = _SUBSECTION.match(pdf, at)
             if header is None:
@@ -132,14 +142,20 @@ class _Reader:
         """The object a reference names (a direct value is itself)."""
         if not isinstance(value, _Ref):
             return value
-        offset, gen, used = self._entry(value.num)
-        if not used or gen != value.gen:
+        offset, gen, used = self._entry(value[0])
+        if not used or gen != value[1]:
             raise _UnsureError
-        head = _OBJ_HEAD.match(self.pdf, offset)
-        if head is None or int(head.group(1)) != value.num or int(head.group(2)) != value.gen:
-            raise _UnsureError
-        obj, at = _as_written(self.pdf, head.end()) or self._value(head.end())
-        if isinstance(obj, dict):
+        pdf = self.pdf
+        start_text = b"%d %d obj" % value
+        if pdf.startswith(start_text, offset):
+            at = offset + len(start_text)
+        else:  # other white space, leading zeros
+            head = _OBJ_HEAD.match(pdf, offset)
+            if head is None or int(head.group(1)) != value[0] or int(head.group(2)) != value[1]:
+                raise _UnsureError
+            at = head.end()
+        obj, at = _as_written(pdf, at) or self._value(at)
+        if isinstance(obj, dict) and not pdf.startswith(b"\nendobj", at):
             start = _STREAM_START.match(self.pdf, at)
             if start is not None:
                 length = obj.get(b"/Length")
@@ -245,7 +261,7 @@ class _Reader:
 # pyHanko's and ReportLab's own serialisation of the objects the lookup reads most: matched
 # whole, each gives what the tokenizer (_Reader._value) gives for the same bytes, in one regular
 # expression instead of a Python step per token; anything else is read by the tokenizer.
-_LIT = rb"((?:[^\\()\r]|\\[0-7]{3})*)"  # a literal string's content: octal escapes only
+_LIT = rb"([^\\()\r]*(?:\\[0-7]{3}[^\\()\r]*)*)"  # a literal string's content: octal escapes only
 _REF_ = rb"(\d+) (\d+) R"
 _FILESPEC = re.compile(
     rb"\n<<\n/Type /Filespec\n/F \(" + _LIT + rb"\)\n/UF \(" + _LIT + rb"\)\n/EF <<\n/F "
@@ -255,8 +271,16 @@ _EMBEDDED_FILE = re.compile(
     rb"\n<<\n/Type /EmbeddedFile\n/Subtype /application#2Fjson\n/Filter /FlateDecode\n"
     rb"/Params <<\n/Size (\d+)\n/CheckSum <([0-9a-f]{32})>\n>>\n/Length (\d+)\n>>"
     rb"(?=\nstream\n)")
-_NAME_PAIRS = re.compile(rb"\n\[ ((?:\((?:[^\\()\r]|\\[0-7]{3})*\) \d+ \d+ R )*)\](?=\nendobj)")
+_LIT_ = rb"[^\\()\r]*(?:\\[0-7]{3}[^\\()\r]*)*"  # the same, not captured
+_NAME_PAIRS = re.compile(rb"\n\[ ((?:\(" + _LIT_ + rb"\) \d+ \d+ R )*)\](?=\nendobj)")
 _NAME_PAIR = re.compile(rb"\(" + _LIT + rb"\) " + _REF_ + rb" ")
+_ENTRY_ = rb"/[A-Za-z0-9_.]+ (?:\d+ \d+ R|/[A-Za-z0-9_.]+|\d+)\n"
+_ENTRY = re.compile(rb"(/[A-Za-z0-9_.]+) (?:(\d+) (\d+) R|(/[A-Za-z0-9_.]+)|(\d+))\n")
+_FLAT_DICT = re.compile(rb"\n<<\n((?:" + _ENTRY_ + rb")*)>>(?=\nendobj)")
+_CATALOG = re.compile(
+    rb"\n<<\n((?:" + _ENTRY_ + rb")*)/Extensions <<\n/ISO_ \[ <<\n/Type /DeveloperExtensions\n"
+    rb"/BaseVersion /(\d\.\d)\n/ExtensionLevel (\d+)\n/URL \(" + _LIT + rb"\)\n"
+    rb"/ExtensionRevision \(" + _LIT + rb"\)\n>> \]\n>>\n((?:" + _ENTRY_ + rb")*)>>(?=\nendobj)")
 _TRAILERS = (
     re.compile(rb"trailer\n<<\n/ID \[ <([0-9a-f]*)> <([0-9a-f]*)> \]\n/Info " + _REF_
                + rb"\n/Root " + _REF_ + rb"\n/Size (\d+)\n(?:/Prev (\d+)\n)?>>\n(?=startxref)"),
@@ -266,38 +290,73 @@ _TRAILERS = (
 )
 
 
+@functools.lru_cache(maxsize=256)
 def _octal(content: bytes) -> _Text:
+    """A literal string's content with its octal escapes decoded (the same few names and
+    descriptions recur in every document: kept)."""
     if b"\\" not in content:
         return _Text(content)
     return _Text(re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8) & 0xFF]),
                         content))
 
 
+def _entries(text: bytes, into: dict[bytes, object]) -> bool:
+    """Add the entries of a flat dictionary's body (:data:`_ENTRY` lines) to ``into``;
+    ``False`` on a repeated key (the tokenizer decides)."""
+    for key, number, gen, name, integer in _ENTRY.findall(text):
+        if key in into:
+            return False
+        into[key] = _Ref((int(number), int(gen))) if number else name or int(integer)
+    return True
+
+
 def _as_written(pdf: bytes, at: int) -> tuple[object, int] | None:
-    """An embedded file, its file specification or the names array, as pyHanko writes them."""
-    if not pdf.startswith((b"\n<<\n/Type /", b"\n[ ("), at):
+    """An embedded file, its file specification, the names array, a catalog or a dictionary
+    of names, numbers and references, as pyHanko writes them."""
+    if pdf.startswith(b"\n[ (", at):
+        found = _NAME_PAIRS.match(pdf, at)
+        if found is None:
+            return None
+        items: list[object] = []
+        for text, number, gen in _NAME_PAIR.findall(found.group(1)):
+            items += [_octal(text), _Ref((int(number), int(gen)))]
+        return items, found.end()
+    if not pdf.startswith(b"\n<<\n/", at):
         return None
-    found = _EMBEDDED_FILE.match(pdf, at)
-    if found is not None:
+    if pdf.startswith(b"\n<<\n/Type /EmbeddedFile\n", at):
+        found = _EMBEDDED_FILE.match(pdf, at)
+        if found is None:
+            return None
         return {b"/Type": b"/EmbeddedFile", b"/Subtype": b"/application/json",
                 b"/Filter": b"/FlateDecode",
                 b"/Params": {b"/Size": int(found.group(1)),
                              b"/CheckSum": _Text(bytes.fromhex(found.group(2).decode()))},
                 b"/Length": int(found.group(3))}, found.end()
-    found = _FILESPEC.match(pdf, at)
-    if found is not None:
+    if pdf.startswith(b"\n<<\n/Type /Filespec\n", at):
+        found = _FILESPEC.match(pdf, at)
+        if found is None:
+            return None
         return {b"/Type": b"/Filespec", b"/F": _octal(found.group(1)),
                 b"/UF": _octal(found.group(2)),
-                b"/EF": {b"/F": _Ref(int(found.group(3)), int(found.group(4))),
-                         b"/UF": _Ref(int(found.group(5)), int(found.group(6)))},
+                b"/EF": {b"/F": _Ref((int(found.group(3)), int(found.group(4)))),
+                         b"/UF": _Ref((int(found.group(5)), int(found.group(6))))},
                 b"/Desc": _octal(found.group(7)), b"/AFRelationship": b"/Data"}, found.end()
-    found = _NAME_PAIRS.match(pdf, at)
+    found = _FLAT_DICT.match(pdf, at)
     if found is not None:
-        items: list[object] = []
-        for text, number, gen in _NAME_PAIR.findall(found.group(1)):
-            items += [_octal(text), _Ref(int(number), int(gen))]
-        return items, found.end()
-    return None
+        flat: dict[bytes, object] = {}
+        return (flat, found.end()) if _entries(found.group(1), flat) else None
+    found = _CATALOG.match(pdf, at)
+    if found is None:
+        return None
+    before, version, level, url, revision, after = found.groups()
+    catalog: dict[bytes, object] = {}
+    if not _entries(before, catalog) or b"/Extensions" in catalog:
+        return None
+    catalog[b"/Extensions"] = {b"/ISO_": [{
+        b"/Type": b"/DeveloperExtensions", b"/BaseVersion": b"/" + version,
+        b"/ExtensionLevel": int(level), b"/URL": _octal(url),
+        b"/ExtensionRevision": _octal(revision)}]}
+    return (catalog, found.end()) if _entries(after, catalog) else None
 
 
 def _trailer_as_written(pdf: bytes, at: int) -> tuple[dict[bytes, object], int] | None:
@@ -311,8 +370,8 @@ def _trailer_as_written(pdf: bytes, at: int) -> tuple[dict[bytes, object], int] 
             trailer: dict[bytes, object] = {
                 b"/ID": [_Text(bytes.fromhex(first.decode())),
                          _Text(bytes.fromhex(second.decode()))],
-                b"/Info": _Ref(int(info_num), int(info_gen)),
-                b"/Root": _Ref(int(root_num), int(root_gen)), b"/Size": int(size)}
+                b"/Info": _Ref((int(info_num), int(info_gen))),
+                b"/Root": _Ref((int(root_num), int(root_gen))), b"/Size": int(size)}
             if prev:
                 trailer[b"/Prev"] = int(prev)
             return trailer, found.end()
@@ -325,7 +384,7 @@ def _scalar(token: re.Match[bytes]) -> object:
     if kind == _T_NAME:
         return _name(token.group(kind))
     if kind == _T_REF:
-        return _Ref(int(token.group(_T_REF_NUM)), int(token.group(_T_REF)))
+        return _Ref((int(token.group(_T_REF_NUM)), int(token.group(_T_REF))))
     if kind == _T_INT:
         return int(token.group(kind))
     if kind == _T_REAL:

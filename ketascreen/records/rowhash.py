@@ -20,7 +20,7 @@ import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from sqlalchemy import Connection, MetaData, Table, inspect, select
 from sqlalchemy.orm import Session
@@ -57,12 +57,15 @@ COLUMN_DIGEST_LENGTH: Final = 12
 """Hex digits kept per column, enough to say which column changed (the row hash decides)."""
 
 
+_TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def _value(value: object) -> object:
     """A column value as canonical JSON: times in UTC text, bytes by their sha256."""
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        if value.tzinfo is None:  # read as UTC: the same fields as when made aware
+            return value.strftime(_TIME_FORMAT)
+        return value.astimezone(UTC).strftime(_TIME_FORMAT)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, memoryview):
@@ -74,6 +77,20 @@ def _value(value: object) -> object:
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 """One encoder for every digest (``json.dumps`` with options builds one a call)."""
+_STRING: Final = json.encoder.encode_basestring  # what _CANONICAL writes for a str (C)
+
+
+def _encoded(value: object) -> str:
+    """``_CANONICAL.encode(_value(value))``: strings, integers and nulls written directly, as
+    the encoder writes them."""
+    kind = type(value)
+    if kind is str:
+        return _STRING(cast("str", value))
+    if kind is int:
+        return int.__repr__(cast("int", value))
+    if value is None:
+        return "null"
+    return _CANONICAL.encode(_value(value))
 
 
 def _digest(data: object) -> str:
@@ -124,16 +141,24 @@ def hash_values(values: Mapping[str, object]) -> RowHash:
     from it (the bytes the encoder writes for the list and the object, column names being
     plain words that JSON writes as they are).
     """
-    canonical = {name: _value(value) for name, value in values.items()}
-    if not all(_PLAIN_NAME.fullmatch(name) for name in canonical):
+    if not all(_PLAIN_NAME.fullmatch(name) for name in values):
+        canonical = {name: _value(value) for name, value in values.items()}
         return RowHash(_digest(canonical), {
             name: _digest([name, value])[:COLUMN_DIGEST_LENGTH]
             for name, value in canonical.items()})
-    encoded = {name: _CANONICAL.encode(value) for name, value in canonical.items()}
+    encoded = {name: _encoded(value) for name, value in values.items()}
     columns = {name: hashlib.sha256(f'["{name}",{text}]'.encode()).hexdigest()[
         :COLUMN_DIGEST_LENGTH] for name, text in encoded.items()}
     row = "{" + ",".join(f'"{name}":{encoded[name]}' for name in sorted(encoded)) + "}"
     return RowHash(hashlib.sha256(row.encode()).hexdigest(), columns)
+
+
+def row_sha256(values: Mapping[str, object]) -> str:
+    """``hash_values(values).sha256`` alone (no column digests): the row's hash."""
+    if not all(_PLAIN_NAME.fullmatch(name) for name in values):
+        return hash_values(values).sha256
+    text = ",".join([f'"{name}":{_encoded(values[name])}' for name in sorted(values)])
+    return hashlib.sha256(("{" + text + "}").encode()).hexdigest()
 
 
 def row_hash(obj: Base) -> RowHash:
@@ -250,6 +275,13 @@ def table_row_hashes(session: Session, pdf_digests: Mapping[int, str | None] | N
             computed (:func:`ketascreen.records.integrity.verify_audit` reads each document
             once); those rows are read without their PDF. A row not in it is read whole.
     """
+    for key, shown, values in _table_rows(session, pdf_digests):
+        yield key, shown, hash_values(values)
+
+
+def _table_rows(session: Session, pdf_digests: Mapping[int, str | None] | None
+                ) -> Iterator[tuple[str, str, dict[str, object]]]:
+    """Every row of every tracked table as plain values: ``(key, label, values)``."""
     for model in TRACKED:
         table = model.__table__
         assert isinstance(table, Table)
@@ -272,8 +304,7 @@ def table_row_hashes(session: Session, pdf_digests: Mapping[int, str | None] | N
                         values["pdf"] = session.execute(
                             select(table.c.pdf).where(table.c.id == ident)).scalar_one()
                 key = "/".join([table.name, *(str(values[column]) for column in keys)])
-                shown = key if named is None else f"{key} ({values[named]})"
-                yield key, shown, hash_values(values)
+                yield key, key if named is None else f"{key} ({values[named]})", values
         finally:
             result.close()
 
@@ -296,7 +327,7 @@ def row_problems(session: Session, recorded: dict[str, tuple[int, object]],
         (changed: name)``.
     """
     seen = set() if seen is None else seen
-    for key, shown, digest in table_row_hashes(session, pdf_digests):
+    for key, shown, values in _table_rows(session, pdf_digests):
         seen.add(key)
         found = recorded.get(key)
         if found is None:
@@ -307,8 +338,9 @@ def row_problems(session: Session, recorded: dict[str, tuple[int, object]],
         if stored is None:
             yield f"{shown}: inserted outside ketascreen after its deletion in event #{seq}"
             continue
-        if not isinstance(stored, dict) or stored.get("sha256") != digest.sha256:
-            changed = ", ".join(digest.changed_columns(stored))
+        if not isinstance(stored, dict) or stored.get("sha256") != row_sha256(values):
+            # the column digests only where the row changed
+            changed = ", ".join(hash_values(values).changed_columns(stored))
             yield f"{shown}: edited after its event #{seq} (changed: {changed})"
     for key in sorted(set(recorded) - seen):
         seq, stored = recorded[key]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,95 @@ def test_damaged_documents_read_as_pyhanko_reads_them(
             pdf[at] = ord("0123456789"[byte % 10])
     damaged = bytes(pdf)
     assert embedded_head(damaged) == by_pyhanko(damaged)
+
+
+def _objects(pdf: bytes) -> dict[str, int]:
+    """Where the body of each object the lookup reads starts (after ``N G obj``)."""
+    reader = headscan._Reader(pdf)
+
+    def body(ref: object) -> int:
+        assert isinstance(ref, headscan._Ref)
+        offset = reader._entry(ref[0])[0]
+        return pdf.index(b"obj", offset) + 3
+
+    root_ref = reader.trailer[b"/Root"]
+    root = reader.resolve(root_ref)
+    assert isinstance(root, dict)
+    names = reader.resolve(root[b"/Names"])
+    assert isinstance(names, dict)
+    tree = reader.resolve(names[b"/EmbeddedFiles"])
+    assert isinstance(tree, dict)
+    pairs = reader.resolve(tree[b"/Names"])
+    assert isinstance(pairs, list)
+    spec = reader.resolve(pairs[1])
+    assert isinstance(spec, dict) and isinstance(spec[b"/EF"], dict)
+    return {"catalog": body(root_ref), "names": body(root[b"/Names"]),
+            "tree": body(names[b"/EmbeddedFiles"]), "pairs": body(tree[b"/Names"]),
+            "file specification": body(pairs[1]), "embedded file": body(spec[b"/EF"][b"/F"])}
+
+
+@pytest.mark.parametrize("kind", ["catalog", "names", "tree", "pairs", "file specification",
+                                  "embedded file"])
+def test_each_written_object_reads_as_the_tokenizer_reads_it(documents: dict[str, bytes],
+                                                             kind: str) -> None:
+    pdf = documents["signed with head"]
+    at = _objects(pdf)[kind]
+    written = headscan._as_written(pdf, at)
+    assert written is not None, kind  # the pattern matches pyHanko's own writing
+    assert written == headscan._Reader(pdf)._value(at)
+
+
+# near misses: each still a valid object, but not as the patterns read it (or read alike)
+_NEAR_MISSES = [
+    ("catalog", b"/Type /Catalog\n", b"/Type /Catalog\n/Type /Catalog\n"),  # a repeated key
+    ("catalog", b"/Version /2.0\n", b"/Version /2#2E0\n"),  # an escaped name
+    ("catalog", b"/ExtensionRevision (\\0722022)", b"/ExtensionRevision (\\n2022)"),
+    ("catalog", b"/Metadata ", b"/Extensions 1\n/Metadata "),  # /Extensions twice
+    ("names", b"/EmbeddedFiles ", b"/Limit -1\n/EmbeddedFiles "),  # a signed number
+    ("tree", b"/Names ", b"/Names 1.5\n/Names "),  # a real, a repeated key
+]
+
+
+@pytest.mark.parametrize(("kind", "old", "new"), _NEAR_MISSES)
+def test_a_near_miss_is_left_to_the_tokenizer(documents: dict[str, bytes], kind: str,
+                                              old: bytes, new: bytes) -> None:
+    pdf = documents["signed with head"]
+    at = _objects(pdf)[kind]
+    end = pdf.index(b"endobj", at)
+    assert pdf.count(old, at, end) == 1
+    changed = pdf[:at] + pdf[at:end].replace(old, new) + pdf[end:]
+    assert headscan._as_written(changed, at) is None
+    shifted = _with_offsets_fixed(changed, at, len(new) - len(old))
+    try:  # the tokenizer reads it, or is unsure (a repeated key) and pyHanko decides
+        fast = headscan._fast(shifted)
+    except headscan._UnsureError:
+        assert b"\n/Type /Catalog\n/Type" in shifted or b"/Extensions 1" in shifted \
+            or b"/Names 1.5" in shifted
+    else:
+        assert fast == by_pyhanko(shifted) == HEAD
+    assert embedded_head(shifted) == by_pyhanko(shifted)
+
+
+def _with_offsets_fixed(pdf: bytes, at: int, shift: int) -> bytes:
+    """``pdf`` with the cross-reference entries and ``startxref``/``/Prev`` after ``at`` moved by
+    ``shift`` bytes (an edit that keeps the file well formed)."""
+    def entry(found: re.Match[bytes]) -> bytes:
+        offset = int(found.group(1))
+        return b"%010d" % (offset + shift if offset > at else offset) + found.group(2)
+
+    body = re.sub(rb"(?m)^(\d{10})( \d{5} n \n)", entry, pdf)
+    return re.sub(rb"startxref\n(\d+)\n", lambda m: b"startxref\n%d\n" % (
+        int(m.group(1)) + shift if int(m.group(1)) > at else int(m.group(1))), body)
+
+
+def test_a_cross_reference_section_not_as_long_as_it_says_is_unsure(
+        documents: dict[str, bytes]) -> None:
+    pdf = documents["signed with head"]
+    last = pdf.rindex(b"\nxref\n") + 1
+    header = re.compile(rb"\n(\d+) (\d+)\n").search(pdf, last + 4)
+    assert header is not None
+    count = int(header.group(2))
+    fewer = pdf[:header.start(2)] + b"%d" % (count - 1) + pdf[header.end(2):]
+    with pytest.raises(headscan._UnsureError):
+        headscan._fast(fewer)
+    assert embedded_head(fewer) == by_pyhanko(fewer)

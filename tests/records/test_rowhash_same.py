@@ -3,15 +3,22 @@ the hash of the canonical JSON written whole, as before, for any column values."
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ketascreen.records.chain import canonical
-from ketascreen.records.rowhash import COLUMN_DIGEST_LENGTH, RowHash, _value, hash_values
+from ketascreen.records.rowhash import (
+    COLUMN_DIGEST_LENGTH,
+    RowHash,
+    hash_values,
+    row_sha256,
+)
 
 
 def _digest(data: object) -> str:
@@ -19,9 +26,24 @@ def _digest(data: object) -> str:
                                      separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
+def _old_value(value: object) -> object:
+    """A column value as the row hash has always read it."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, memoryview):
+        value = value.tobytes()
+    if isinstance(value, bytes):
+        return "sha256:" + hashlib.sha256(value).hexdigest()
+    return value
+
+
 def _reference(values: dict[str, object]) -> RowHash:
     """``hash_values`` as it was written before."""
-    canonical = {name: _value(value) for name, value in values.items()}
+    canonical = {name: _old_value(value) for name, value in values.items()}
     return RowHash(_digest(canonical), {name: _digest([name, value])[:COLUMN_DIGEST_LENGTH]
                                         for name, value in canonical.items()})
 
@@ -42,6 +64,7 @@ _NAMES = st.one_of(st.from_regex(r"[a-z_][a-z0-9_]{0,20}", fullmatch=True),
 @given(st.dictionaries(_NAMES, _VALUES, max_size=12))
 def test_row_hashes_as_before(values: dict[str, object]) -> None:
     assert hash_values(values) == _reference(values)
+    assert row_sha256(values) == _reference(values).sha256
 
 
 def test_named_rows() -> None:
@@ -50,6 +73,26 @@ def test_named_rows() -> None:
            "ratio": 0.1}
     assert hash_values(row) == _reference(row)
     assert hash_values({}) == _reference({})
+    assert row_sha256(row) == _reference(row).sha256 and row_sha256({}) == _reference({}).sha256
+
+
+class _Level(enum.IntEnum):
+    HIGH = 2
+
+
+class _Text(str):
+    __slots__ = ()
+
+
+@pytest.mark.parametrize("value", [
+    True, False, None, 0, -7, 10**30, _Level.HIGH, _Text('a "b"'), "\u2028\x00\\", 1e-7,
+    float("inf"), datetime(2026, 12, 5, 9, 0, 1, 7, tzinfo=UTC),
+    datetime(2026, 12, 5, 9, 0, tzinfo=timezone(timedelta(hours=-5))),
+    datetime(999, 1, 1), date(2026, 1, 2), memoryview(b"x"), b"", [1, "a"], {"b": 1, "a": None}])
+def test_each_kind_of_value_is_encoded_as_before(value: object) -> None:
+    row = {"id": 1, "value": value}
+    assert hash_values(row) == _reference(row)
+    assert row_sha256(row) == _reference(row).sha256
 
 
 @settings(max_examples=300, deadline=None)

@@ -3,6 +3,11 @@
 Every error the core raises for bad input or bad configuration is one of these. Each carries the
 offending field, what was expected and what was given, so a caller (the CLI, the desktop app) can
 format it without parsing message strings.
+
+An error class is a dataclass for its typed fields and generated ``__init__`` only
+(``eq=False, repr=False``): errors compare by identity, hash and show (``repr``) as any exception
+does, with their message; nothing compares errors by their fields, and generating those methods
+for every class was a third of this module's import time.
 """
 
 from __future__ import annotations
@@ -116,7 +121,7 @@ class UnitInputError(KetascreenError, ValueError):
         )
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class CaseValidationError(KetascreenError, ValueError):
     """A case document is invalid. Lists every problem found, each naming its field.
 
@@ -141,7 +146,7 @@ class CaseValidationError(KetascreenError, ValueError):
         return f"{where}invalid case ({len(lines)} problems):\n  " + "\n  ".join(lines)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class KnowledgeBaseError(KetascreenError):
     """A shipped or clinic-edited data file (rules, policy, drugs, conditions) is invalid.
 
@@ -164,7 +169,7 @@ class KnowledgeBaseError(KetascreenError):
         return f"{self.file}: {self.entry}: {self.problem}"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ClinicFileConflictError(KnowledgeBaseError):
     """A clinic policy or formulary is given twice: installed in the records database and named
     by an environment variable. Neither is chosen silently.
@@ -178,7 +183,7 @@ class ClinicFileConflictError(KnowledgeBaseError):
     variable: str = ""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class FhirImportError(KetascreenError, ValueError):
     """A FHIR source cannot be turned into a screening case.
 
@@ -213,7 +218,7 @@ class FhirImportError(KetascreenError, ValueError):
         return f"{self.source}: cannot import{where}: {self.reason}"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class FhirValueError(FhirImportError):
     """A FHIR file holds JSON that is read two ways or a value that is not what it claims: a
     repeated key (``{"value": 70, "value": 700}``), a quantity value that is text, a boolean,
@@ -223,7 +228,7 @@ class FhirValueError(FhirImportError):
     """
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class DeceasedPatientError(FhirImportError):
     """The record says the patient has died; a screening case is not produced.
 
@@ -235,7 +240,7 @@ class DeceasedPatientError(FhirImportError):
     deceased_on: str | None = None
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class CalculationMismatchError(KetascreenError):
     """The independent inverse check of a dose disagrees with the forward calculation.
 
@@ -287,7 +292,7 @@ class InputFileError(KetascreenError):
         super().__init__(f"{path}: {reason}")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class StorageError(KetascreenError):
     """The records database cannot be opened or used.
 
@@ -306,7 +311,7 @@ class StorageError(KetascreenError):
         return f"records database {self.database}: {self.reason}"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class RecordError(KetascreenError):
     """A stored screening cannot be found, created or changed as asked.
 
@@ -325,17 +330,17 @@ class RecordError(KetascreenError):
         return f"record {self.record_id}: {self.reason}" if self.record_id else self.reason
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class RecordNotFoundError(RecordError):
     """No stored screening has this record id (or the user may not see it)."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class SignedRecordImmutableError(RecordError):
     """A signed screening was to be changed; a change to a signed record is an amendment."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class RecordExistsError(RecordError):
     """A screening with exactly this content is already stored.
 
@@ -346,7 +351,7 @@ class RecordExistsError(RecordError):
     status: str = "draft"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class SameDaySigningError(RecordError):
     """A second checklist for a patient would be signed on the same local day without amending
     the first. The refusal is recorded in the audit trail.
@@ -366,12 +371,12 @@ class SameDaySigningError(RecordError):
     how_to_amend: str = ""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class AmendmentReasonMissingError(RecordError):
     """An amendment was asked for without a typed reason (the ``record_id`` is the amended one)."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class CertificateNotRegisteredError(KetascreenError):
     """A checklist was signed with a certificate that is not registered to the signed-in account.
 
@@ -416,12 +421,12 @@ class CertificateNotRegisteredError(KetascreenError):
                 f"...) may not sign{what}: {why}; the refusal is recorded in the audit trail")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class CertificateOwnedByAnotherError(CertificateNotRegisteredError):
     """The signing certificate is registered to another account (``owner``); never registrable."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class CertificateNameMismatchError(CertificateNotRegisteredError):
     """A physician tried to register, as their own, a certificate that names somebody else.
 
@@ -449,7 +454,7 @@ class CertificateNameMismatchError(CertificateNotRegisteredError):
                 "trail")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class PermissionDeniedError(KetascreenError):
     """The user's role does not allow the action. The refusal is recorded in the audit trail.
 
@@ -474,7 +479,7 @@ class PermissionDeniedError(KetascreenError):
                 "the refusal is recorded in the audit trail")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class AuthenticationFailedError(KetascreenError):
     """A login was refused: unknown user, wrong password or a deactivated account.
 
@@ -495,7 +500,7 @@ class AuthenticationFailedError(KetascreenError):
         return f"login refused for {self.user!r}: {self.reason}"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class LoginThrottledError(AuthenticationFailedError):
     """A login was refused without checking the password: too many failed logins for the
     account in a row, and its wait is not over. The refusal is recorded in the audit trail.
@@ -517,7 +522,7 @@ class LoginThrottledError(AuthenticationFailedError):
         super().__post_init__()
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class UserAccountError(KetascreenError):
     """A user account cannot be created or changed as asked.
 
@@ -538,7 +543,7 @@ class UserAccountError(KetascreenError):
         return f"user {self.user!r}: {self.field}: {self.reason}"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class AuditChainBrokenError(KetascreenError):
     """The audit trail does not verify: an event was edited, inserted or deleted.
 
@@ -558,7 +563,7 @@ class AuditChainBrokenError(KetascreenError):
         return f"audit trail broken at event {self.event_id}: {self.reason}"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class TextInputError(KetascreenError, ValueError):
     """Typed text (a name, a reason) is blank, has no letter, or holds an invisible character.
 
@@ -579,7 +584,7 @@ class TextInputError(KetascreenError, ValueError):
         return f"{self.field}: {_show(self.got)} {self.reason}"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class DoubleCheckEntryError(KetascreenError, ValueError):
     """What the checking nurse typed at the bedside cannot be read: each field named.
 
@@ -601,7 +606,7 @@ class DoubleCheckEntryError(KetascreenError, ValueError):
         return f"double check ({len(lines)} problems):\n  " + "\n  ".join(lines)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class OrderNotRederivableError(KetascreenError):
     """The order of a signed checklist cannot be re-derived as it was signed (its result has
     no dose, or the rules in force now give another dose, VTBI, concentration or rate: the
@@ -622,7 +627,7 @@ class OrderNotRederivableError(KetascreenError):
         return f"record {self.record_id}: the signed order cannot be re-derived: {self.reason}"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class DoubleCheckRefusedError(KetascreenError):
     """A bedside double check was refused before anything was compared (recorded in the audit
     trail first): the checker or the witness signed the order, the witness is the checker or
@@ -646,7 +651,7 @@ class DoubleCheckRefusedError(KetascreenError):
                 "the refusal is recorded in the audit trail")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class CountersignRefusedError(KetascreenError):
     """A nurse's countersigned checklist was not stored (recorded in the audit trail first).
 

@@ -272,14 +272,68 @@ def _verify_before(store: RecordStore) -> object:
     return _reference(store)
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the second reader)."""
+    import resource  # noqa: PLC0415
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _phases(store: RecordStore) -> dict[str, float]:
+    """One serial ``audit verify`` with each phase timed (seconds)."""
+    from ketascreen.records import docscan, integrity  # noqa: PLC0415
+
+    spent: dict[str, float] = {}
+
+    def timed(module: object, name: str, label: str, *, generator: bool = False) -> None:
+        original = getattr(module, name)
+
+        def call(*args: object, **kwargs: object) -> object:
+            began = time.perf_counter()
+            result = original(*args, **kwargs)
+            if generator:
+                result = iter(list(result))
+            spent[label] = spent.get(label, 0.0) + time.perf_counter() - began
+            return result
+
+        setattr(module, name, call)
+
+    saved = {name: getattr(integrity, name) for name in (
+        "read_documents", "verify_chain", "record_problems", "row_problems")}
+    head_scan = docscan.embedded_head
+    limit = docscan.MIN_SHARED
+    try:
+        docscan.MIN_SHARED = 10**12  # type: ignore[misc]
+        timed(integrity, "read_documents", "documents (read, sha256, head)")
+        timed(docscan, "embedded_head", "  of which the head scan")
+        timed(integrity, "verify_chain", "chain")
+        timed(integrity, "record_problems", "signed records", generator=True)
+        timed(integrity, "row_problems", "rows", generator=True)
+        began = time.perf_counter()
+        store.verify_audit()
+        spent["total (one process)"] = time.perf_counter() - began
+    finally:
+        for name, function in saved.items():
+            setattr(integrity, name, function)
+        docscan.embedded_head = head_scan  # type: ignore[assignment]
+        docscan.MIN_SHARED = limit  # type: ignore[misc]
+    return spent
+
+
 def verify_sizes(sizes: list[int], runs: int, seed: int) -> int:
     """``audit verify`` on fresh SQLite databases of each size; print times and ratios."""
-    print(f"audit verify on fresh SQLite databases (medians of {runs}; the machine is shared "
-          "with other work):")
-    print(f"{'records':>8} {'events':>8} {'rows':>8} {'fill':>7} {'verify':>8} "
-          f"{'per record':>11} {'x first':>8}")
+    from ketascreen.records import docscan  # noqa: PLC0415
+
+    print(f"audit verify on fresh SQLite databases (medians of {runs}, wall and CPU; the "
+          "machine is shared with other work). 'now': as ketascreen runs it (a second "
+          "process reads part of the documents); 'one process': everything here, alternately")
+    print(f"{'records':>8} {'events':>8} {'rows':>8} {'fill':>7} {'now':>8} {'cpu':>7} "
+          f"{'per record':>11} {'x first':>8} {'one process':>12} {'cpu':>7}")
     first: float | None = None
     failed = False
+    limit = docscan.MIN_SHARED
     for size in sizes:
         with tempfile.TemporaryDirectory(prefix="ketascreen-bench-") as folder:
             url = f"sqlite:///{Path(folder) / 'records.sqlite3'}"
@@ -288,25 +342,36 @@ def verify_sizes(sizes: list[int], runs: int, seed: int) -> int:
                 populate(store, size, min(40, size), random.Random(seed))
             filled = time.perf_counter() - started
             with RecordStore.open(url) as store:
-                now: list[float] = []
+                samples: dict[str, list[tuple[float, float]]] = {"now": [], "one": []}
                 before: list[float] = []
                 report = store.verify_audit()
                 for _ in range(runs):
-                    began = time.perf_counter()
-                    report = store.verify_audit()
-                    now.append(time.perf_counter() - began)
+                    for mode in ("now", "one"):
+                        docscan.MIN_SHARED = limit if mode == "now" else 10**12  # type: ignore[misc]
+                        began, cpu = time.perf_counter(), _cpu()
+                        again = store.verify_audit()
+                        samples[mode].append((time.perf_counter() - began, _cpu() - cpu))
+                        assert again == report, "the two readings differ"
+                    docscan.MIN_SHARED = limit  # type: ignore[misc]
                     if size == sizes[0]:
                         began = time.perf_counter()
                         old = _verify_before(store)
                         before.append(time.perf_counter() - began)
                         assert old == report, "the reading before issue 15 differs"
+                phases = _phases(store)
             failed |= not report.ok
-            median = statistics.median(now)
+            median = statistics.median(wall for wall, _ in samples["now"])
+            cpu_now = statistics.median(cpu for _, cpu in samples["now"])
+            one = statistics.median(wall for wall, _ in samples["one"])
+            cpu_one = statistics.median(cpu for _, cpu in samples["one"])
             per = median / size
             first = first or per
             print(f"{size:>8} {report.events:>8} {report.rows_checked:>8} {filled:6.0f}s "
-                  f"{median:7.2f}s {per * 1e6:8.0f} us {per / first:8.2f}"
-                  + ("" if report.ok else "  NOT OK"))
+                  f"{median:7.2f}s {cpu_now:6.2f}s {per * 1e6:8.0f} us {per / first:8.2f} "
+                  f"{one:11.2f}s {cpu_one:6.2f}s" + ("" if report.ok else "  NOT OK"))
+            print(f"{'':8} phases (one process, one run): " + ", ".join(
+                f"{label.strip()} {seconds:.2f}s ({seconds / size * 1e6:.0f} us/record)"
+                for label, seconds in phases.items()))
             if before:
                 old_median = statistics.median(before)
                 print(f"{'':8} before issue 15 (ORM rows, pyHanko), same database, "

@@ -253,7 +253,8 @@ def verify_chain(rows: Iterable[EventRow], head: AuditHead | None,
                  signed_hashes: dict[str, dict[str, object]] | None = None,
                  anchor: tuple[int, str] | None = None, *,
                  row_hashes: dict[str, tuple[int, object]] | None = None,
-                 hashes_by_seq: dict[int, str] | None = None) -> AuditReport:
+                 hashes_by_seq: dict[int, str] | None = None,
+                 hashes: list[str] | None = None) -> AuditReport:
     """Recompute the chain over ``rows`` (in ``seq`` order) and compare the end with ``head``.
 
     Args:
@@ -266,6 +267,8 @@ def verify_chain(rows: Iterable[EventRow], head: AuditHead | None,
         row_hashes: filled, by row key, with the last event that recorded each tracked row and
             what it recorded (for :func:`ketascreen.records.rowhash.row_problems`).
         hashes_by_seq: with keys set to the event numbers wanted, filled with their hashes.
+        hashes: filled with the hash of every event verified, in order (event ``n`` at
+            ``n - 1``).
 
     Returns:
         The report; ``broken_at`` names the first event that does not verify.
@@ -302,6 +305,8 @@ def verify_chain(rows: Iterable[EventRow], head: AuditHead | None,
                 row_hashes[key] = (row.seq, value)
         if hashes_by_seq is not None and row.seq in hashes_by_seq:
             hashes_by_seq[row.seq] = row.hash
+        if hashes is not None:
+            hashes.append(row.hash)
         if anchor is not None and row.seq == anchor[0]:
             found_anchor = row.hash
         previous_hash, previous_seq = row.hash, row.seq
@@ -327,7 +332,8 @@ def verify_chain(rows: Iterable[EventRow], head: AuditHead | None,
 
 
 def record_problems(session: Session, signed: dict[str, dict[str, object]],
-                    seen: set[str], *, pdf_digests: Mapping[int, str | None] | None = None
+                    seen: set[str], *, pdf_digests: Mapping[int, str | None] | None = None,
+                    documents: Mapping[int, list[tuple[int, str]]] | None = None
                     ) -> Iterator[tuple[str, str]]:
     """Signed records whose content or document no longer matches the hashes their ``sign`` or
     ``amend`` event recorded, and signed events whose record is gone.
@@ -340,11 +346,17 @@ def record_problems(session: Session, signed: dict[str, dict[str, object]],
         pdf_digests: the sha256 (hex) of each signed document's PDF by its screening's id,
             already computed (``None`` for a document without one); a record not in it has its
             PDF read and hashed here.
+        documents: with ``pdf_digests`` of every document, each screening's signed documents
+            as stored, ``(document id, sha256 column)`` (read with the PDFs): the screenings
+            are then read alone.
 
     Yields:
         ``(record_id, problem)`` pairs.
     """
     digests: Mapping[int, str | None] = {} if pdf_digests is None else pdf_digests
+    if documents is not None:
+        yield from _record_problems_with(session, signed, seen, digests, documents)
+        return
     query = (select(ScreeningRow.id, ScreeningRow.record_id, ScreeningRow.case_json,
                     ScreeningRow.result_json, ScreeningRow.content_sha256,
                     SignedDocument.sha256, SignedDocument.id,
@@ -379,6 +391,45 @@ def record_problems(session: Session, signed: dict[str, dict[str, object]],
                 yield record_id, "its signed document is missing"
             elif pdf_sha != document_sha or document_sha != event.get("document_sha256"):
                 yield record_id, "its signed document changed after it was signed"
+    finally:
+        result.close()
+    for record_id in sorted(set(signed) - seen):
+        yield record_id, "signed in the audit trail, but missing from the records"
+
+
+def _record_problems_with(session: Session, signed: dict[str, dict[str, object]],
+                          seen: set[str], digests: Mapping[int, str | None],
+                          documents: Mapping[int, list[tuple[int, str]]]
+                          ) -> Iterator[tuple[str, str]]:
+    """:func:`record_problems` with the signed documents read already: the screenings alone
+    are read, and each is checked against its documents as the outer join would give them."""
+    query = (select(ScreeningRow.id, ScreeningRow.record_id, ScreeningRow.case_json,
+                    ScreeningRow.result_json, ScreeningRow.content_sha256,
+                    ScreeningRow.signer_certificate_sha256)
+             .where(ScreeningRow.status != "draft").order_by(ScreeningRow.id)
+             .execution_options(yield_per=500))
+    result = session.connection().execute(query)
+    no_document: list[tuple[int | None, str | None]] = [(None, None)]
+    try:
+        for (screening_id, record_id, case_json, result_json, stored_sha,
+             certificate_sha) in result:
+            for document_id, document_sha in documents.get(screening_id) or no_document:
+                seen.add(record_id)
+                event = signed.get(record_id)
+                if event is None:
+                    yield record_id, "signed, but no sign or amend event in the audit trail"
+                    continue
+                if content_sha256(case_json, result_json) != stored_sha or (
+                        stored_sha != event.get("content_sha256")):
+                    yield record_id, "its case or result changed after it was signed"
+                if "certificate_sha256" in event and (
+                        certificate_sha != event["certificate_sha256"]):
+                    yield record_id, "its signing certificate changed after it was signed"
+                pdf_sha = None if document_id is None else digests.get(screening_id)
+                if pdf_sha is None:
+                    yield record_id, "its signed document is missing"
+                elif pdf_sha != document_sha or document_sha != event.get("document_sha256"):
+                    yield record_id, "its signed document changed after it was signed"
     finally:
         result.close()
     for record_id in sorted(set(signed) - seen):

@@ -23,6 +23,8 @@ Detail = Mapping[str, str | int | bool | None]
 
 _ENCODER: Final = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 """``json.dumps`` with these options, built once (``json.dumps`` builds one a call)."""
+_STRING: Final = json.encoder.encode_basestring
+"""What :data:`_ENCODER` writes for a ``str`` (the C function)."""
 
 
 def canonical(data: object) -> bytes:
@@ -53,7 +55,22 @@ def event_hash(*, seq: int, occurred_at: str, username: str, role: str, workstat
     Returns:
         64 lowercase hex digits.
     """
-    fields: dict[str, object] = {
+    if (type(seq) is int and type(occurred_at) is str and type(username) is str
+            and type(role) is str and type(workstation) is str and type(action) is str
+            and type(outcome) is str and (record_id is None or type(record_id) is str)
+            and type(detail) is str and type(prev_hash) is str
+            and (row_hashes is None or type(row_hashes) is str)):
+        # the canonical text written directly: keys in sorted order, as the encoder writes it
+        text = (f'{{"action":{_STRING(action)},"at":{_STRING(occurred_at)},'
+                f'"detail":{_STRING(detail)},"outcome":{_STRING(outcome)},'
+                f'"prev":{_STRING(prev_hash)},'
+                f'"record":{"null" if record_id is None else _STRING(record_id)},'
+                f'"role":{_STRING(role)},'
+                f'{"" if row_hashes is None else f""""rows":{_STRING(row_hashes)},"""}'
+                f'"seq":{int.__repr__(seq)},"user":{_STRING(username)},"v":{FORMAT_VERSION},'
+                f'"workstation":{_STRING(workstation)}}}')
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    fields: dict[str, object] = {  # values of other types (a tampered row): as the encoder
         "v": FORMAT_VERSION, "seq": seq, "at": occurred_at, "user": username, "role": role,
         "workstation": workstation, "action": action, "outcome": outcome,
         "record": record_id, "detail": detail, "prev": prev_hash,

@@ -76,6 +76,13 @@ _ESCAPES: Final = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): 
                    ord("f"): b"\f", ord("("): b"(", ord(")"): b")", ord("\\"): b"\\"}
 
 
+_KEPT: dict[bytes, object] = {}
+"""Objects without a stream read before, by their bytes from after ``obj`` up to ``endobj``
+(never changed once read)."""
+_KEPT_SIZE: Final = 2048
+_KEPT_COUNT: Final = 4096
+
+
 class _Reader:
     """Just enough of a PDF reader for the attachment lookup; raises :class:`_UnsureError`."""
 
@@ -154,17 +161,30 @@ class _Reader:
             if head is None or int(head.group(1)) != value[0] or int(head.group(2)) != value[1]:
                 raise _UnsureError
             at = head.end()
-        obj, at = _as_written(pdf, at) or self._value(at)
-        if isinstance(obj, dict) and not pdf.startswith(b"\nendobj", at):
-            start = _STREAM_START.match(self.pdf, at)
+        # an object without a stream reads the same wherever its bytes up to ``endobj`` recur
+        # (every checklist has the same catalog, names and file specifications): kept by them
+        end = pdf.find(b"endobj", at, at + _KEPT_SIZE)
+        text = pdf[at:end] if end >= 0 else b""
+        if text:
+            kept = _KEPT.get(text)
+            if kept is not None:
+                return kept
+        obj, after = _as_written(pdf, at) or self._value(at)
+        if isinstance(obj, dict) and not pdf.startswith(b"\nendobj", after):
+            start = _STREAM_START.match(self.pdf, after)
             if start is not None:
                 length = obj.get(b"/Length")
                 if not isinstance(length, int) or isinstance(length, bool) or length < 0:
                     raise _UnsureError
-                end = start.end() + length
-                if end > len(self.pdf) or _END_STREAM.match(self.pdf, end) is None:
+                stop = start.end() + length
+                if stop > len(self.pdf) or _END_STREAM.match(self.pdf, stop) is None:
                     raise _UnsureError
-                return _Stream(obj, self.pdf[start.end():end])
+                return _Stream(obj, self.pdf[start.end():stop])
+        if text and after <= end and b"stream" not in text:
+            # read from these bytes alone: what follows them is ``endobj``, not a stream
+            if len(_KEPT) >= _KEPT_COUNT:
+                _KEPT.clear()
+            _KEPT[text] = obj
         return obj
 
     def _value(self, at: int) -> tuple[object, int]:

@@ -8,16 +8,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import cast
 
 from sqlalchemy import select
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
 from ketascreen.records.audit import AuditReport, record_problems, verify_chain
 from ketascreen.records.core import StoreCore
-from ketascreen.records.headscan import embedded_head
+from ketascreen.records.docscan import Documents, DocumentWorker, read_documents, split_point
 from ketascreen.records.models import (
     AuditEventRow,
     AuditHead,
@@ -36,6 +36,10 @@ def verify_audit(store: StoreCore, *, records: bool = True,
     tables against the hash the trail recorded for it, and the chain against the heads
     embedded in the stored signed checklists.
 
+    With many signed documents in a SQLite file, a second process reads the last part of them
+    while this one verifies the chain (:class:`ketascreen.records.docscan.DocumentWorker`);
+    the report is the same.
+
     Args:
         store: the records store.
         records: cross-check the signed records, the rows and the embedded heads (reads
@@ -47,71 +51,54 @@ def verify_audit(store: StoreCore, *, records: bool = True,
     signed: dict[str, dict[str, object]] = {}
     seen: set[str] = set()
     rows: dict[str, tuple[int, object]] = {}
-    with store.database.read() as session:
-        documents = _read_documents(session) if records else _Documents()
-        wanted = [*heads, *documents.heads]
-        by_seq: dict[int, str] = {seq: "" for seq, _, _ in wanted}
-        head = session.get(AuditHead, 1)
-        table = AuditEventRow.__table__
-        result = session.connection().execute(  # plain rows, no ORM
-            select(table).order_by(table.c.seq).execution_options(yield_per=1000))
+    database = store.database
+    with database.read() as session:
+        head = session.get(AuditHead, 1)  # the first read: this transaction's snapshot
+        split = _split(session, database.url) if records and database.is_sqlite else None
+        worker = None if split is None else DocumentWorker(database.url, split)
         try:
-            report = verify_chain(result, head, signed, anchor, row_hashes=rows,
-                                  hashes_by_seq=by_seq)
+            documents = read_documents(session, upto=split) if records else Documents()
+            hashes: list[str] = []
+            table = AuditEventRow.__table__
+            result = session.connection().execute(  # plain rows, no ORM
+                select(table).order_by(table.c.seq).execution_options(yield_per=1000))
+            try:
+                report = verify_chain(result, head, signed, anchor, row_hashes=rows,
+                                      hashes=hashes)
+            finally:
+                result.close()  # a server-side cursor on PostgreSQL, maybe not read to the end
+            if worker is not None and split is not None:
+                later = worker.result(None if head is None else (head.last_seq, head.last_hash))
+                documents.extend(read_documents(session, after=split) if later is None
+                                 else later)
         finally:
-            result.close()  # a server-side cursor on PostgreSQL, maybe not read to the end
+            if worker is not None:
+                worker.close()
+        wanted = [*heads, *documents.heads]
+        by_seq = {seq: hashes[seq - 1] for seq, _, _ in wanted if 0 < seq <= len(hashes)}
         head_problems = tuple(_head_problems(wanted, by_seq))
         if not records or report.broken_at is not None:
             return dataclasses.replace(report, head_problems=head_problems)
         problems = (*record_problems(session, signed, seen,
-                                     pdf_digests=documents.by_screening),
+                                     pdf_digests=documents.by_screening,
+                                     documents=documents.stored),
                     *countersigned_problems(session))
         checked_rows: set[str] = set()
-        changed_rows = tuple(row_problems(session, rows, checked_rows,
-                                          pdf_digests=documents.by_id))
+        changed_rows = tuple(row_problems(
+            session, rows, checked_rows, pdf_digests=documents.by_id,
+            document_rows=documents.rows if database.is_sqlite else None))
     return dataclasses.replace(report, record_problems=problems, records_checked=len(seen),
                                row_problems=changed_rows, rows_checked=len(checked_rows),
                                head_problems=head_problems)
 
 
-@dataclass
-class _Documents:
-    """What one read of the signed documents gives: each PDF's sha256 (by the document's id
-    and by its screening's id) and the audit heads they embed ``(seq, hash, where)``, in the
-    order of their screenings."""
-
-    by_id: dict[int, str | None] = field(default_factory=dict)
-    by_screening: dict[int, str | None] = field(default_factory=dict)
-    heads: list[tuple[int, str, str]] = field(default_factory=list)
-
-
-def _read_documents(session: Session) -> _Documents:
-    """Read every signed document once: hash its PDF and read the head it embeds."""
-    found = _Documents()
-    connection = session.connection()  # plain rows, no ORM
-    screenings = ScreeningRow.__table__.c
-    record_ids = dict(connection.execute(select(screenings.id, screenings.record_id)).all())
-    documents = SignedDocument.__table__.c
-    # in the order of their screenings, along the unique index (no sort of the PDFs)
-    result = connection.execute(
-        select(documents.id, documents.screening_id, documents.pdf)
-        .order_by(documents.screening_id, documents.id).execution_options(yield_per=100))
-    try:
-        for document_id, screening_id, pdf in result:
-            record_id = record_ids.get(screening_id)
-            data = None if cast("bytes | None", pdf) is None else bytes(pdf)
-            digest = None if data is None else hashlib.sha256(data).hexdigest()
-            found.by_id[document_id] = digest
-            found.by_screening[screening_id] = digest
-            if cast("str | None", record_id) is None or data is None:
-                continue  # no screening (no record to name) or no PDF: no head, as before
-            embedded = embedded_head(data)
-            if embedded is not None:
-                found.heads.append((embedded[0], embedded[1],
-                                    f"the signed checklist {record_id}"))
-    finally:
-        result.close()
-    return found
+def _split(session: Session, url: URL) -> int | None:
+    """Where a second process takes over the documents (a SQLite file with many of them), or
+    ``None``."""
+    name = url.database
+    if not name or name == ":memory:" or name.startswith("file:") or getattr(sys, "frozen", False):
+        return None
+    return split_point(session)
 
 
 def _head_problems(heads: list[tuple[int, str, str]], found: dict[int, str]) -> Iterator[str]:

@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final, cast
@@ -63,7 +63,7 @@ _TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
 def _value(value: object) -> object:
     """A column value as canonical JSON: times in UTC text, bytes by their sha256."""
     if isinstance(value, datetime):
-        if value.tzinfo is None:  # read as UTC: the same fields as when made aware
+        if value.tzinfo is None or value.tzinfo is UTC:  # UTC already: the same fields
             return value.strftime(_TIME_FORMAT)
         return value.astimezone(UTC).strftime(_TIME_FORMAT)
     if isinstance(value, date):
@@ -153,12 +153,26 @@ def hash_values(values: Mapping[str, object]) -> RowHash:
     return RowHash(hashlib.sha256(row.encode()).hexdigest(), columns)
 
 
-def row_sha256(values: Mapping[str, object]) -> str:
-    """``hash_values(values).sha256`` alone (no column digests): the row's hash."""
-    if not all(_PLAIN_NAME.fullmatch(name) for name in values):
-        return hash_values(values).sha256
-    text = ",".join([f'"{name}":{_encoded(values[name])}' for name in sorted(values)])
+def row_sha256(values: Mapping[str, object], order: list[str] | None = None) -> str:
+    """``hash_values(values).sha256`` alone (no column digests): the row's hash.
+
+    Args:
+        values: the row's column values by name.
+        order: ``sorted(values)`` when every name is a plain word (:func:`plain_order`), known
+            already for a table's rows.
+    """
+    if order is None:
+        order = plain_order(values)
+        if order is None:
+            return hash_values(values).sha256
+    text = ",".join([f'"{name}":{_encoded(values[name])}' for name in order])
     return hashlib.sha256(("{" + text + "}").encode()).hexdigest()
+
+
+def plain_order(names: Iterable[str]) -> list[str] | None:
+    """The names sorted, or ``None`` when one is not a plain word (JSON would escape it)."""
+    ordered = sorted(names)
+    return ordered if all(_PLAIN_NAME.fullmatch(name) for name in ordered) else None
 
 
 def row_hash(obj: Base) -> RowHash:
@@ -275,18 +289,28 @@ def table_row_hashes(session: Session, pdf_digests: Mapping[int, str | None] | N
             computed (:func:`ketascreen.records.integrity.verify_audit` reads each document
             once); those rows are read without their PDF. A row not in it is read whole.
     """
-    for key, shown, values in _table_rows(session, pdf_digests):
+    for key, shown, values, _ in _table_rows(session, pdf_digests):
         yield key, shown, hash_values(values)
 
 
-def _table_rows(session: Session, pdf_digests: Mapping[int, str | None] | None
-                ) -> Iterator[tuple[str, str, dict[str, object]]]:
-    """Every row of every tracked table as plain values: ``(key, label, values)``."""
+def _table_rows(session: Session, pdf_digests: Mapping[int, str | None] | None,
+                document_rows: Mapping[int, dict[str, object]] | None = None
+                ) -> Iterator[tuple[str, str, dict[str, object], list[str] | None]]:
+    """Every row of every tracked table as plain values: ``(key, label, values, order)``, the
+    order being :func:`plain_order` of the table's columns. ``document_rows``: the rows of
+    ``signed_documents`` by id, already read (SQLite: in the table's order, by id)."""
     for model in TRACKED:
         table = model.__table__
         assert isinstance(table, Table)
         keys = [column.name for column in table.primary_key.columns]
         named = _LABELS.get(table.name)
+        order = plain_order(column.name for column in table.columns)
+        if document_rows is not None and table.name == "signed_documents":
+            for number in sorted(document_rows):
+                values = document_rows[number]
+                key = "/".join([table.name, *(str(values[column]) for column in keys)])
+                yield key, key if named is None else f"{key} ({values[named]})", values, order
+            continue
         skip_pdf = pdf_digests is not None and table.name == "signed_documents"
         columns = [c for c in table.columns if not (skip_pdf and c.name == "pdf")]
         result = session.connection().execute(  # plain rows, no ORM
@@ -296,7 +320,7 @@ def _table_rows(session: Session, pdf_digests: Mapping[int, str | None] | None
                 values = dict(row)
                 if skip_pdf:
                     assert pdf_digests is not None
-                    ident = values["id"]
+                    ident = cast("int", values["id"])
                     if ident in pdf_digests:
                         digest = pdf_digests[ident]
                         values["pdf"] = None if digest is None else "sha256:" + digest
@@ -304,14 +328,15 @@ def _table_rows(session: Session, pdf_digests: Mapping[int, str | None] | None
                         values["pdf"] = session.execute(
                             select(table.c.pdf).where(table.c.id == ident)).scalar_one()
                 key = "/".join([table.name, *(str(values[column]) for column in keys)])
-                yield key, key if named is None else f"{key} ({values[named]})", values
+                yield key, key if named is None else f"{key} ({values[named]})", values, order
         finally:
             result.close()
 
 
 def row_problems(session: Session, recorded: dict[str, tuple[int, object]],
                  seen: set[str] | None = None, *,
-                 pdf_digests: Mapping[int, str | None] | None = None) -> Iterator[str]:
+                 pdf_digests: Mapping[int, str | None] | None = None,
+                 document_rows: Mapping[int, dict[str, object]] | None = None) -> Iterator[str]:
     """Rows that differ from the latest hash the chain recorded for them.
 
     Args:
@@ -321,13 +346,16 @@ def row_problems(session: Session, recorded: dict[str, tuple[int, object]],
         seen: filled with the key of every row checked.
         pdf_digests: the signed documents' PDF hashes already computed
             (:func:`table_row_hashes`).
+        document_rows: every row of ``signed_documents`` by id, read already with the PDF's
+            ``sha256:`` digest in place of the PDF (SQLite only: they are checked by id, the
+            order a table read gives there).
 
     Yields:
         One message per row, e.g. ``patients/3 (MRN-0042): edited after its event #12
         (changed: name)``.
     """
     seen = set() if seen is None else seen
-    for key, shown, values in _table_rows(session, pdf_digests):
+    for key, shown, values, order in _table_rows(session, pdf_digests, document_rows):
         seen.add(key)
         found = recorded.get(key)
         if found is None:
@@ -338,7 +366,7 @@ def row_problems(session: Session, recorded: dict[str, tuple[int, object]],
         if stored is None:
             yield f"{shown}: inserted outside ketascreen after its deletion in event #{seq}"
             continue
-        if not isinstance(stored, dict) or stored.get("sha256") != row_sha256(values):
+        if not isinstance(stored, dict) or stored.get("sha256") != row_sha256(values, order):
             # the column digests only where the row changed
             changed = ", ".join(hash_values(values).changed_columns(stored))
             yield f"{shown}: edited after its event #{seq} (changed: {changed})"

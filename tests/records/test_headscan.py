@@ -204,3 +204,44 @@ def test_a_cross_reference_section_not_as_long_as_it_says_is_unsure(
     with pytest.raises(headscan._UnsureError):
         headscan._fast(fewer)
     assert embedded_head(fewer) == by_pyhanko(fewer)
+
+
+def _tiny_pdf(*objects: bytes) -> bytes:
+    """A classic PDF of these object bodies (1, 2, ...), the first being the catalog."""
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_an_object_read_once_is_kept_by_its_bytes() -> None:
+    catalog = b"<< /Type /Catalog /Pages 2 0 R >>"
+    first = headscan._Reader(_tiny_pdf(catalog, b"<< /Type /Pages >>"))
+    read = first.resolve(headscan._Ref((1, 0)))
+    assert read == {b"/Type": b"/Catalog", b"/Pages": headscan._Ref((2, 0))}
+    # another document, the same bytes elsewhere: the object kept is returned
+    other = headscan._Reader(_tiny_pdf(catalog, b"<< /Type /Pages /Count 0 >>"))
+    assert other.resolve(headscan._Ref((1, 0))) is read
+    # different bytes: read again
+    changed = headscan._Reader(_tiny_pdf(b"<< /Type /Catalog /Pages 2 0 R /X 1 >>", b"1"))
+    assert changed.resolve(headscan._Ref((1, 0))) == {**read, b"/X": 1}
+
+
+def test_an_object_with_endobj_in_a_string_or_a_stream_is_not_kept() -> None:
+    tricky = b"<< /Title (a endobj b) /N 7 >>"
+    reader = headscan._Reader(_tiny_pdf(tricky))
+    value = reader.resolve(headscan._Ref((1, 0)))
+    assert value == {b"/Title": b"a endobj b", b"/N": 7}
+    assert not any(text.startswith(b"\n<< /Title") for text in headscan._KEPT)
+    assert reader.resolve(headscan._Ref((1, 0))) is not value
+    streamed = headscan._Reader(_tiny_pdf(b"<< /Length 3 >>\nstream\nabc\nendstream"))
+    first = streamed.resolve(headscan._Ref((1, 0)))
+    assert isinstance(first, headscan._Stream) and first.data == b"abc"
+    assert streamed.resolve(headscan._Ref((1, 0))) is not first

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketascreen.records.chain import canonical
+from ketascreen.records.chain import canonical, event_hash
 from ketascreen.records.rowhash import (
     COLUMN_DIGEST_LENGTH,
     RowHash,
@@ -101,3 +101,30 @@ def test_each_kind_of_value_is_encoded_as_before(value: object) -> None:
 def test_canonical_event_json_as_before(data: dict[str, object]) -> None:
     assert canonical(data) == json.dumps(data, sort_keys=True, ensure_ascii=False,
                                          separators=(",", ":")).encode("utf-8")
+
+
+_EVENT_VALUES = st.one_of(st.text(), st.none(), st.integers(), st.booleans())
+
+
+@settings(max_examples=400, deadline=None)
+@given(seq=st.one_of(st.integers(), st.booleans(), st.text(max_size=3)),
+       values=st.lists(_EVENT_VALUES, min_size=10, max_size=10),
+       plain=st.lists(st.text(), min_size=10, max_size=10), mix=st.booleans())
+def test_event_hash_as_the_canonical_json(seq: object, values: list[object], plain: list[str],
+                                          mix: bool) -> None:
+    """An event's hash written directly (text columns) or through the encoder (any other
+    value, e.g. a tampered row): the sha256 of ``json.dumps`` of its fields, as always."""
+    texts: list[object] = list(values if mix else plain)
+    names = ("occurred_at", "username", "role", "workstation", "action", "outcome",
+             "record_id", "detail", "prev_hash", "row_hashes")
+    event = dict(zip(names, texts, strict=True))
+    fields = {"v": 1, "seq": seq, "at": event["occurred_at"], "user": event["username"],
+              "role": event["role"], "workstation": event["workstation"],
+              "action": event["action"], "outcome": event["outcome"],
+              "record": event["record_id"], "detail": event["detail"],
+              "prev": event["prev_hash"]}
+    if event["row_hashes"] is not None:
+        fields["rows"] = event["row_hashes"]
+    expected = hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False,
+                                         separators=(",", ":")).encode("utf-8")).hexdigest()
+    assert event_hash(seq=seq, **event) == expected  # type: ignore[arg-type]

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select, text
 
+from ketascreen.records import docscan
 from ketascreen.records.audit import AuditReport, record_problems, verify_chain
 from ketascreen.records.documents import embedded_head
 from ketascreen.records.integrity import _head_problems, countersigned_problems
@@ -25,6 +27,29 @@ OTHER = {
     "deleted document": "DELETE FROM signed_documents",
     "changed pdf": "UPDATE signed_documents SET pdf = :pdf",
 }
+
+
+@pytest.fixture(autouse=True, params=["serial", "second process"])
+def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+            ) -> Iterator[str]:
+    """``audit verify`` reading every document here, or (SQLite) all of them in a second
+    process (:mod:`ketascreen.records.docscan`), whose result is taken."""
+    taken: list[object] = []
+    if request.param == "second process":
+        monkeypatch.setattr(docscan, "MIN_SHARED", 0)
+        monkeypatch.setattr(docscan, "SHARE", 1.0)
+        result = docscan.DocumentWorker.result
+
+        def spy(worker: docscan.DocumentWorker, head: tuple[int, str] | None
+                ) -> docscan.Documents | None:
+            taken.append(result(worker, head))
+            return taken[-1]  # type: ignore[return-value]
+
+        monkeypatch.setattr(docscan.DocumentWorker, "result", spy)
+    else:
+        monkeypatch.setattr(docscan, "MIN_SHARED", 10**9)
+    yield str(request.param)
+    assert None not in taken
 
 
 def _reference(store: RecordStore) -> AuditReport:

@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 
 from PySide6.QtGui import QImage
+from pytestqt.qtbot import QtBot
 
+from ketascreen.ui.app import SCREENSHOT_SIZE, grab_window, screenshot
+from ketascreen.ui.main_window import MainWindow
 from tests.helpers.cases import EXAMPLE_CASE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,3 +52,19 @@ def test_the_cli_does_not_import_qt_for_other_commands() -> None:
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "[]"
+
+
+def test_the_screenshot_shows_what_the_window_shows_and_its_png_holds_the_grabbed_pixels(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    """The unattended window of a screenshot is the one a user opening the case sees, pixel for
+    pixel; and the PNG (written at a fast compression level) holds exactly the grabbed pixels."""
+    assert screenshot(EXAMPLE_CASE, tmp_path / "shot.png") == 0
+    window.resize(*SCREENSHOT_SIZE)
+    assert window.open_path(EXAMPLE_CASE, ask=False)
+    window.rescreen_now()
+    grab_window(window, tmp_path / "window.png")
+    grabbed = window.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    written = QImage(str(tmp_path / "window.png")).convertToFormat(QImage.Format.Format_RGB32)
+    shot = QImage(str(tmp_path / "shot.png")).convertToFormat(QImage.Format.Format_RGB32)
+    assert written == grabbed
+    assert shot == written

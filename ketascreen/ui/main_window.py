@@ -6,8 +6,8 @@ The window keeps the widgets and the menus and connects them to its controllers
 checklist (screen the form, show a signed one read-only, preview, print, export), signing (sign,
 amend), the records session (sign in and out, today's signed checklists, printing), the bedside
 (the nurse's worklist, the blinded double check, the countersignature) and the course view (its
-menu entries are the course controller's). The methods and attributes below that the menus and
-tests use are the controllers', passed through.
+menu entries are the course controller's, built when first used). The methods and attributes
+below that the menus and tests use are the controllers', passed through.
 
 The app is shaped by the role signed in. A nurse opens on the bedside page; the physician's
 page (the form, the findings with their Acknowledge buttons, the signed bar with Amend) is not
@@ -51,6 +51,7 @@ from ketascreen.ui.settings import AppSettings
 if TYPE_CHECKING:
     from ketascreen.ui.actions import FormScreening
     from ketascreen.ui.controllers.checklist import Amending, SignedView
+    from ketascreen.ui.controllers.course import CourseController
     from ketascreen.ui.drafts import Draft, DraftStore
     from ketascreen.ui.qt_double_check import QtCountersignDialog, QtDoubleCheckDialog
     from ketascreen.ui.qt_pdf_preview import QtPdfPreview
@@ -146,7 +147,6 @@ class MainWindow(QMainWindow):
             return self.ready
         from ketascreen.ui.controllers.bedside import BedsideController  # noqa: PLC0415
         from ketascreen.ui.controllers.checklist import ChecklistController  # noqa: PLC0415
-        from ketascreen.ui.controllers.course import CourseController  # noqa: PLC0415
         from ketascreen.ui.controllers.document import (  # noqa: PLC0415
             AUTOSAVE_INTERVAL_MS,
             DocumentController,
@@ -196,11 +196,7 @@ class MainWindow(QMainWindow):
         self.signing = SigningController(checklist=self.checklist, document=self.document,
                                          session=self.records_session, dialogs=dialogs,
                                          window=self)
-        self.course = CourseController(dialogs=dialogs, window=self,
-                                       rule_set=self.records_session.rule_set,
-                                       session=self.records_session, settings=settings,
-                                       clinic=clinic, checklist=self.checklist,
-                                       open_file=self.open_case)
+        self._course: CourseController | None = None  # built on first use: see course
         self._dialogs = dialogs
 
         self.signed_bar.amend_requested.connect(self.amend)
@@ -224,8 +220,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         document, checklist, session = self.document, self.checklist, self.records_session
-        for controller in (document, checklist, self.signing, session, self.course,
-                           self.bedside):
+        for controller in (document, checklist, self.signing, session, self.bedside):
             controller.message.connect(self._show_message)
         session.recorded.connect(self._bedside_recorded)
         document.replacing.connect(checklist.leave)
@@ -355,9 +350,9 @@ class MainWindow(QMainWindow):
                  self.double_check),
                 ("countersign", "Cou&ntersign the bedside copy...", "", self.countersign),
                 ("patient-courses", "Co&urses of this patient", "",
-                 self.course.courses_of_open_patient),
+                 self._courses_of_open_patient),
                 ("start-course", "Start a &course from this screening", "",
-                 self.course.start_from_open_screening)):
+                 self._start_course)):
             action = self._action(name, text, shortcut, slot)
             records.addAction(action)
             self.actions_by_name[name] = action
@@ -369,7 +364,7 @@ class MainWindow(QMainWindow):
         findings = self._action("findings", "Go to the f&indings", "Ctrl+2",
                                 self._focus_findings)
         course = self._action("course", "Go to the &course view", "Ctrl+3",
-                              self.course.show_window)
+                              self._show_course)
         for action in (find, form, findings, course):
             go.addAction(action)
             self.actions_by_name[action.objectName()] = action
@@ -396,6 +391,16 @@ class MainWindow(QMainWindow):
             return
         self.screenings.filter.setFocus()
         self.screenings.filter.selectAll()
+
+    # The course entries: the controller is built when one is first chosen (see course).
+    def _courses_of_open_patient(self) -> bool:
+        return self.course.courses_of_open_patient()
+
+    def _start_course(self) -> bool:
+        return self.course.start_from_open_screening()
+
+    def _show_course(self) -> bool:
+        return self.course.show_window()
 
     def _focus_findings(self) -> None:
         rows = self.findings.finding_rows()
@@ -436,7 +441,9 @@ class MainWindow(QMainWindow):
         opened = record is not None
         self.actions_by_name["refresh-worklist"].setEnabled(actor is not None)
         self.actions_by_name["print-record"].setEnabled(opened and may_print)
-        patient_courses, start_course = self.course.offered()
+        # No one signed in: neither course entry is offered (CourseController.offered), and
+        # the course controller need not be built to say so.
+        patient_courses, start_course = (False, False) if actor is None else self.course.offered()
         self.actions_by_name["patient-courses"].setEnabled(patient_courses)
         self.actions_by_name["start-course"].setEnabled(start_course)
         check = self.actions_by_name["double-check"]
@@ -503,8 +510,24 @@ class MainWindow(QMainWindow):
             self._start = (dialogs, autosave_ms, records)
             return
         for controller in (self.document, self.checklist, self.signing, self.records_session,
-                           self.course, self.bedside):
-            controller.dialogs = dialogs
+                           self._course, self.bedside):
+            if controller is not None:
+                controller.dialogs = dialogs
+
+    @property
+    def course(self) -> CourseController:
+        """The course view's controller (a course file, or a course of the records), built on
+        first use: a session that opens no course does not import the course modules."""
+        if self._course is None:
+            from ketascreen.ui.controllers.course import CourseController  # noqa: PLC0415
+
+            self._course = CourseController(dialogs=self._dialogs, window=self,
+                                            rule_set=self.records_session.rule_set,
+                                            session=self.records_session,
+                                            settings=self.settings, clinic=self.clinic,
+                                            checklist=self.checklist, open_file=self.open_case)
+            self._course.message.connect(self._show_message)
+        return self._course
 
     @property
     def path(self) -> Path | None:
@@ -610,9 +633,9 @@ class MainWindow(QMainWindow):
         """Open the case file ``path`` (refused if the form could not show it losslessly), or
         the ``ketascreen-course/1`` file ``path`` in the course view (the form is left as it
         is, so nothing is asked about its changes)."""
-        from ketascreen.ui.actions import course as actions_course  # noqa: PLC0415
+        from ketascreen.ui.actions.files import is_course_file  # noqa: PLC0415
 
-        if actions_course.is_course_file(path):
+        if is_course_file(path):
             return self.course.open_path(path)
         return self.document.open_path(path, ask=ask)
 

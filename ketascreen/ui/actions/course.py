@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ketascreen.course.figures import DEFAULT_THRESHOLDS, CourseThresholds
 from ketascreen.course.outcome import CourseScreening
 from ketascreen.errors import FieldProblem
-from ketascreen.models.course import COURSE_FORMAT, Course, DayOfCheck, Infusion
+from ketascreen.models.course import Course, DayOfCheck, Infusion
 from ketascreen.models.parsing import CourseValidationError, load_course
 from ketascreen.screening import run_course
 from ketascreen.ui.actions.screening import FormScreening, ruleset
@@ -56,18 +56,6 @@ _STATE_MARK = {
 def state_label(state: InfusionState) -> str:
     """The state as shown in the infusion list: a mark and the word (never colour alone)."""
     return f"{_STATE_MARK[state]} {state.value}"
-
-
-def is_course_file(path: Path) -> bool:
-    """Whether ``path`` holds a JSON object whose ``format`` is ``ketascreen-course/1``.
-
-    An unreadable or non-JSON file is not a course file (the case opener reports it).
-    """
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and data.get("format") == COURSE_FORMAT
 
 
 def open_course_file(*, path: Path) -> Course:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ketascreen.errors import CaseValidationError, FieldProblem
+from ketascreen.models.course import COURSE_FORMAT
 from ketascreen.models.parsing import parse_case, parse_case_json
 
 
@@ -35,6 +36,18 @@ class OpenedCase:
     path: Path
     document: dict[str, Any]
     problems: tuple[FieldProblem, ...]
+
+
+def is_course_file(path: Path) -> bool:
+    """Whether ``path`` holds a JSON object whose ``format`` is ``ketascreen-course/1``.
+
+    An unreadable or non-JSON file is not a course file (the case opener reports it).
+    """
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("format") == COURSE_FORMAT
 
 
 def open_case_file(*, path: Path) -> OpenedCase:

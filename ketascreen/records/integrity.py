@@ -6,10 +6,12 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import select
 from sqlalchemy.engine import URL
@@ -48,6 +50,60 @@ def verify_audit(store: StoreCore, *, records: bool = True,
         heads: more heads noted earlier: ``(event number, hash, where it was noted)``,
             e.g. from a checkpoint file.
     """
+    with _collector_paused():
+        return _verify(store, records=records, anchor=anchor, heads=heads)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the records are read: they hold hundreds of
+    thousands of small containers, which each collection would walk again (no cycles are
+    made; reference counting frees what is dropped)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _Reading:
+    """The documents: those read here, and those of a second process, joined when first
+    needed (then as if read here)."""
+
+    def __init__(self, session: Session, documents: Documents, worker: DocumentWorker | None,
+                 split: int | None, head: tuple[int, str] | None) -> None:
+        self._session = session
+        self._documents = documents
+        self._worker = worker
+        self._split = split
+        self._head = head
+
+    def own(self) -> Documents:
+        """The documents read here so far."""
+        return self._documents
+
+    def documents(self) -> Documents:
+        """Every document (waits for the second process)."""
+        if self._worker is not None and self._split is not None:
+            worker, self._worker = self._worker, None
+            try:
+                later = worker.result(self._head)
+            finally:
+                worker.close()
+            self._documents.extend(read_documents(self._session, after=self._split)
+                                   if later is None else later)
+        return self._documents
+
+    def close(self) -> None:
+        """Stop the second process if it was not needed."""
+        if self._worker is not None:
+            self._worker.close()
+
+
+def _verify(store: StoreCore, *, records: bool, anchor: tuple[int, str] | None,
+            heads: tuple[tuple[int, str, str], ...]) -> AuditReport:
     signed: dict[str, dict[str, object]] = {}
     seen: set[str] = set()
     rows: dict[str, tuple[int, object]] = {}
@@ -56,8 +112,11 @@ def verify_audit(store: StoreCore, *, records: bool = True,
         head = session.get(AuditHead, 1)  # the first read: this transaction's snapshot
         split = _split(session, database.url) if records and database.is_sqlite else None
         worker = None if split is None else DocumentWorker(database.url, split)
+        reading = _Reading(session, Documents(), worker, split,
+                           None if head is None else (head.last_seq, head.last_hash))
         try:
-            documents = read_documents(session, upto=split) if records else Documents()
+            if records:  # this process's part, while the second process reads the rest
+                reading.own().extend(read_documents(session, upto=split))
             hashes: list[str] = []
             table = AuditEventRow.__table__
             result = session.connection().execute(  # plain rows, no ORM
@@ -67,13 +126,19 @@ def verify_audit(store: StoreCore, *, records: bool = True,
                                       hashes=hashes)
             finally:
                 result.close()  # a server-side cursor on PostgreSQL, maybe not read to the end
-            if worker is not None and split is not None:
-                later = worker.result(None if head is None else (head.last_seq, head.last_hash))
-                documents.extend(read_documents(session, after=split) if later is None
-                                 else later)
+            changed_rows: tuple[str, ...] = ()
+            checked_rows: set[str] = set()
+            if records and report.broken_at is None:
+                # the rows first: those of the tables before the documents while the second
+                # process still reads (the two lists are reported apart)
+                changed_rows = tuple(row_problems(
+                    session, rows, checked_rows, pdf_digests=reading.documents().by_id
+                    if not database.is_sqlite else None,
+                    document_rows=(lambda: reading.documents().rows)
+                    if database.is_sqlite else None))
+            documents = reading.documents()
         finally:
-            if worker is not None:
-                worker.close()
+            reading.close()
         wanted = [*heads, *documents.heads]
         by_seq = {seq: hashes[seq - 1] for seq, _, _ in wanted if 0 < seq <= len(hashes)}
         head_problems = tuple(_head_problems(wanted, by_seq))
@@ -83,10 +148,6 @@ def verify_audit(store: StoreCore, *, records: bool = True,
                                      pdf_digests=documents.by_screening,
                                      documents=documents.stored),
                     *countersigned_problems(session))
-        checked_rows: set[str] = set()
-        changed_rows = tuple(row_problems(
-            session, rows, checked_rows, pdf_digests=documents.by_id,
-            document_rows=documents.rows if database.is_sqlite else None))
     return dataclasses.replace(report, record_problems=problems, records_checked=len(seen),
                                row_problems=changed_rows, rows_checked=len(checked_rows),
                                head_problems=head_problems)

@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 import socket
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final, cast
@@ -294,11 +294,12 @@ def table_row_hashes(session: Session, pdf_digests: Mapping[int, str | None] | N
 
 
 def _table_rows(session: Session, pdf_digests: Mapping[int, str | None] | None,
-                document_rows: Mapping[int, dict[str, object]] | None = None
+                document_rows: Callable[[], Mapping[int, dict[str, object]]] | None = None
                 ) -> Iterator[tuple[str, str, dict[str, object], list[str] | None]]:
     """Every row of every tracked table as plain values: ``(key, label, values, order)``, the
-    order being :func:`plain_order` of the table's columns. ``document_rows``: the rows of
-    ``signed_documents`` by id, already read (SQLite: in the table's order, by id)."""
+    order being :func:`plain_order` of the table's columns. ``document_rows``: gives the rows
+    of ``signed_documents`` by id, already read (SQLite: in the table's order, by id), when
+    that table is reached."""
     for model in TRACKED:
         table = model.__table__
         assert isinstance(table, Table)
@@ -306,8 +307,9 @@ def _table_rows(session: Session, pdf_digests: Mapping[int, str | None] | None,
         named = _LABELS.get(table.name)
         order = plain_order(column.name for column in table.columns)
         if document_rows is not None and table.name == "signed_documents":
-            for number in sorted(document_rows):
-                values = document_rows[number]
+            by_id = document_rows()
+            for number in sorted(by_id):
+                values = by_id[number]
                 key = "/".join([table.name, *(str(values[column]) for column in keys)])
                 yield key, key if named is None else f"{key} ({values[named]})", values, order
             continue
@@ -336,7 +338,8 @@ def _table_rows(session: Session, pdf_digests: Mapping[int, str | None] | None,
 def row_problems(session: Session, recorded: dict[str, tuple[int, object]],
                  seen: set[str] | None = None, *,
                  pdf_digests: Mapping[int, str | None] | None = None,
-                 document_rows: Mapping[int, dict[str, object]] | None = None) -> Iterator[str]:
+                 document_rows: Callable[[], Mapping[int, dict[str, object]]] | None = None
+                 ) -> Iterator[str]:
     """Rows that differ from the latest hash the chain recorded for them.
 
     Args:
@@ -346,9 +349,9 @@ def row_problems(session: Session, recorded: dict[str, tuple[int, object]],
         seen: filled with the key of every row checked.
         pdf_digests: the signed documents' PDF hashes already computed
             (:func:`table_row_hashes`).
-        document_rows: every row of ``signed_documents`` by id, read already with the PDF's
-            ``sha256:`` digest in place of the PDF (SQLite only: they are checked by id, the
-            order a table read gives there).
+        document_rows: gives every row of ``signed_documents`` by id, read already with the
+            PDF's ``sha256:`` digest in place of the PDF, when that table is reached (SQLite
+            only: they are checked by id, the order a table read gives there).
 
     Yields:
         One message per row, e.g. ``patients/3 (MRN-0042): edited after its event #12

@@ -21,7 +21,8 @@ from tests.ui.helpers import FakeDialogs
 
 REPO = Path(__file__).resolve().parents[2]
 CORE = ("pint", "pydantic", "numpy", "sqlalchemy", "alembic", "reportlab", "pyhanko",
-        "PySide6.QtPdf", "spacy", "ketascreen.api", "ketascreen.screening", "ketascreen.ui.actions")
+        "PySide6.QtPdf", "spacy", "ketascreen.api", "ketascreen.screening", "ketascreen.ui.actions",
+        "ketascreen.ui.controllers.course", "ketascreen.course.figures")
 
 # Runs `ketascreen gui CASE` as the entry point does, watching paints from inside: which of CORE
 # are loaded at the first paint, what the window shows once screened; then closes the window.
@@ -106,7 +107,8 @@ def test_the_window_paints_before_the_core_loads_then_shows_the_screened_case(
     assert isinstance(seen["frozen"], int) and seen["frozen"] > 0  # frozen after start-up
     assert seen["collecting"] is True  # and the collector runs again
     # Shown with the core, but without what a physician's start does not use: the records
-    # database, the PDF and signing libraries, QtPdf, NumPy (pint runs without it) and spaCy.
+    # database, the PDF and signing libraries, QtPdf, NumPy (pint runs without it), spaCy and
+    # the course view.
     assert seen["shown_with"] == ["ketascreen.screening", "ketascreen.ui.actions", "pint",
                                   "pydantic"]
     assert seen["preloading"] is False

@@ -111,7 +111,9 @@ def _verify(store: StoreCore, *, records: bool, anchor: tuple[int, str] | None,
     with database.read() as session:
         head = session.get(AuditHead, 1)  # the first read: this transaction's snapshot
         split = _split(session, database.url) if records and database.is_sqlite else None
-        worker = None if split is None else DocumentWorker(database.url, split)
+        worker = None if split is None else _started(database.url, split)
+        if worker is None:
+            split = None  # every document read here
         reading = _Reading(session, Documents(), worker, split,
                            None if head is None else (head.last_seq, head.last_hash))
         try:
@@ -151,6 +153,15 @@ def _verify(store: StoreCore, *, records: bool, anchor: tuple[int, str] | None,
     return dataclasses.replace(report, record_problems=problems, records_checked=len(seen),
                                row_problems=changed_rows, rows_checked=len(checked_rows),
                                head_problems=head_problems)
+
+
+def _started(url: URL, split: int) -> DocumentWorker | None:
+    """The second process, or ``None`` when it cannot be started (the documents are then read
+    here)."""
+    try:
+        return DocumentWorker(url, split)
+    except OSError:
+        return None
 
 
 def _split(session: Session, url: URL) -> int | None:

@@ -93,3 +93,16 @@ def test_without_the_second_process_its_documents_are_read_here(
     assert reads == [(None, 0), (0, None)]
     assert report.ok and report.records_checked == 1
     assert report == _serial(store, monkeypatch)
+
+
+def test_a_second_process_that_cannot_start_leaves_the_documents_here(
+        store: RecordStore, signed: StoredScreening,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(worker: DocumentWorker, url: object, after: int) -> None:
+        raise FileNotFoundError("no interpreter")
+
+    monkeypatch.setattr(DocumentWorker, "__init__", refuse)
+    monkeypatch.setattr(docscan, "MIN_SHARED", 0)
+    report = store.verify_audit()
+    assert report.ok and report.records_checked == 1 and len(report.head_problems) == 0
+    assert report == _serial(store, monkeypatch)

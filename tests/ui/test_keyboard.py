@@ -53,6 +53,11 @@ def test_the_focused_question_row_is_visibly_highlighted(
     # The highlight follows the focus: a key answer moves it to the next question.
     qtbot.keyClick(focused, "n")
     assert other.hasFocus() and other.highlighted() and not focused.highlighted()
+    moved, left = other.grab().toImage(), focused.grab().toImage()
+    assert moved.pixelColor(2, moved.height() // 2) == HIGHLIGHT_BORDER  # its first focus
+    assert moved.pixelColor(moved.width() // 2, 1) == HIGHLIGHT_BACKGROUND
+    assert left.pixelColor(2, middle) != HIGHLIGHT_BORDER
+    assert left.pixelColor(left.width() // 2, 1) != HIGHLIGHT_BACKGROUND
 
 
 def test_a_row_added_with_its_shortcut_scrolls_into_view_and_takes_the_focus(

@@ -100,7 +100,8 @@ class MainWindow(QMainWindow):
         shell_first: build only the frame; :meth:`finish_start` builds the rest (see the
             module).
         unattended: a window no one uses (a screenshot): it takes no input, so the wheel
-            policy (:mod:`ketascreen.ui.wheel_guard`) is not installed for it.
+            policy (:mod:`ketascreen.ui.wheel_guard`) is not installed for it, and it does not
+            remember its geometry when closed.
 
     Signals:
         screened: a screening of the form finished (the outcome is in :attr:`outcome`).
@@ -776,6 +777,7 @@ class MainWindow(QMainWindow):
             return
         self.document.close()
         self.checklist.stop()
-        self.save_window_settings()
+        if not self._unattended:  # a screenshot's window leaves no settings behind
+            self.save_window_settings()
         self.records_session.close_database()
         event.accept()

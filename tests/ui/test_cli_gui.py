@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from ketascreen.ui.app import SCREENSHOT_SIZE, grab_window, screenshot
 from ketascreen.ui.main_window import MainWindow
 from tests.helpers.cases import EXAMPLE_CASE
+from tests.ui.helpers import ini_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -68,3 +69,15 @@ def test_the_screenshot_shows_what_the_window_shows_and_its_png_holds_the_grabbe
     shot = QImage(str(tmp_path / "shot.png")).convertToFormat(QImage.Format.Format_RGB32)
     assert written == grabbed
     assert shot == written
+
+
+def test_an_unattended_window_leaves_no_settings(qtbot: QtBot, tmp_path: Path) -> None:
+    """A screenshot's window (unattended) writes no settings when closed; an attended one
+    remembers its geometry."""
+    for unattended in (True, False):
+        folder = tmp_path / f"unattended-{unattended}"
+        window = MainWindow(ini_settings(folder), drafts=None, unattended=unattended)
+        qtbot.addWidget(window)
+        window.show()
+        window.close()
+        assert (folder / "settings.ini").exists() is not unattended

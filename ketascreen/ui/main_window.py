@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         self._start = (dialogs, autosave_ms, records)
         self._unattended = unattended
         self._closed = False
+        self._course: CourseController | None = None  # built on first use: see course
         self.setWindowTitle("ketascreen")
         self.resize(1400, 900)
         bar = self.menuBar()
@@ -197,7 +198,6 @@ class MainWindow(QMainWindow):
         self.signing = SigningController(checklist=self.checklist, document=self.document,
                                          session=self.records_session, dialogs=dialogs,
                                          window=self)
-        self._course: CourseController | None = None  # built on first use: see course
         self._dialogs = dialogs
 
         self.signed_bar.amend_requested.connect(self.amend)

@@ -25,7 +25,7 @@ import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, cast
+from typing import NamedTuple, Protocol, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,8 +43,8 @@ from ketascreen.records.models import (
 from ketascreen.records.rowhash import RowTracker
 
 __all__ = [
-    "GENESIS", "AuditEvent", "AuditReport", "AuditTrail", "Detail", "canonical", "event_hash",
-    "record_problems", "timestamp", "verify_chain",
+    "GENESIS", "AuditEvent", "AuditReport", "AuditTrail", "Detail", "PlainEvent", "canonical",
+    "event_hash", "plain_events", "record_problems", "timestamp", "verify_chain",
 ]
 
 
@@ -76,6 +76,34 @@ class EventRow(Protocol):
     def hash(self) -> str: ...
     @property
     def row_hashes(self) -> str | None: ...
+
+
+class PlainEvent(NamedTuple):
+    """An audit event's stored columns as a plain tuple (:func:`plain_events`): an
+    :class:`EventRow` whose fields are read without SQLAlchemy's row attribute lookup."""
+
+    seq: int
+    occurred_at: str
+    username: str
+    role: str
+    workstation: str
+    action: str
+    outcome: str
+    record_id: str | None
+    detail: str
+    prev_hash: str
+    hash: str
+    row_hashes: str | None
+
+
+def plain_events(session: Session) -> tuple[Iterator[PlainEvent], Callable[[], None]]:
+    """Every audit event in ``seq`` order as :class:`PlainEvent` (streamed), and the call
+    that closes the cursor (a server-side cursor on PostgreSQL, maybe not read to the end)."""
+    columns = AuditEventRow.__table__.c
+    result = session.connection().execute(
+        select(*(columns[name] for name in PlainEvent._fields)).order_by(columns.seq)
+        .execution_options(yield_per=1000))
+    return map(PlainEvent._make, result), result.close
 
 
 def _row_hash(row: EventRow) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from ketascreen.records.audit import AuditReport, record_problems, verify_chain
+from ketascreen.records.audit import AuditReport, plain_events, record_problems, verify_chain
 from ketascreen.records.core import StoreCore
 from ketascreen.records.docscan import Documents, DocumentWorker, read_documents, split_point
 from ketascreen.records.models import (
@@ -120,14 +120,12 @@ def _verify(store: StoreCore, *, records: bool, anchor: tuple[int, str] | None,
             if records:  # this process's part, while the second process reads the rest
                 reading.own().extend(read_documents(session, upto=split))
             hashes: list[str] = []
-            table = AuditEventRow.__table__
-            result = session.connection().execute(  # plain rows, no ORM
-                select(table).order_by(table.c.seq).execution_options(yield_per=1000))
+            events, close = plain_events(session)  # plain tuples, no ORM
             try:
-                report = verify_chain(result, head, signed, anchor, row_hashes=rows,
+                report = verify_chain(events, head, signed, anchor, row_hashes=rows,
                                       hashes=hashes)
             finally:
-                result.close()  # a server-side cursor on PostgreSQL, maybe not read to the end
+                close()
             changed_rows: tuple[str, ...] = ()
             checked_rows: set[str] = set()
             if records and report.broken_at is None:

@@ -317,9 +317,10 @@ def _table_rows(session: Session, pdf_digests: Mapping[int, str | None] | None,
         columns = [c for c in table.columns if not (skip_pdf and c.name == "pdf")]
         result = session.connection().execute(  # plain rows, no ORM
             select(*columns).execution_options(yield_per=500))
+        names = [column.name for column in columns]
         try:
-            for row in result.mappings():
-                values = dict(row)
+            for row in result:  # a tuple in the columns' order
+                values = dict(zip(names, row, strict=True))
                 if skip_pdf:
                     assert pdf_digests is not None
                     ident = cast("int", values["id"])

@@ -1,5 +1,5 @@
 """Benchmarks of the desktop app (issues 5 and 15), stand-alone: ``QT_QPA_PLATFORM=offscreen
-.venv/bin/python bench/bench_gui.py [runs] [--no-keystroke]``.
+.venv/bin/python bench/bench_gui.py [runs] [--no-keystroke] [--phases]``.
 
 Every process figure is measured alternately (app, bare, app, bare ...) in one run so both see
 the same machine load; medians are printed, with their ratios.
@@ -22,6 +22,8 @@ the same machine load; medians are printed, with their ratios.
    window.
 4. Keystroke: one key press in the weight field, then the re-screen the debounce timer would run
    and a synchronous repaint of the whole window. Goal: median <= 16 ms (one 60 Hz frame).
+
+With ``--phases``, only where ``gui CASE --screenshot`` spends its time, step by step.
 """
 
 from __future__ import annotations
@@ -161,6 +163,66 @@ def cold_start(runs: int) -> dict[str, list[float]]:
     return figures
 
 
+_PHASES = r"""
+import json, sys, time
+marks = [("interpreter up", time.monotonic())]  # CLOCK_MONOTONIC, as the parent's clock
+def mark(label):
+    marks.append((label, time.monotonic()))
+
+import PySide6.QtWidgets
+mark("PySide6.QtWidgets imported")
+import ketascreen.cli
+mark("ketascreen.cli imported")
+from ketascreen.ui import app
+mark("ketascreen.ui.app imported")
+from ketascreen.ui.main_window import MainWindow
+
+def wrap(owner, name, label):
+    original = getattr(owner, name)
+    def wrapped(*args, **kwargs):
+        result = original(*args, **kwargs)
+        mark(label)
+        return result
+    setattr(owner, name, wrapped)
+
+wrap(app, "_rule_set_error", "the core imported, the rule set loaded")
+wrap(MainWindow, "finish_start", "the window built (the empty form screened)")
+wrap(MainWindow, "open_path", "the case opened and screened")
+original_grab = app.grab_window
+def grab(window, path, over=None):
+    mark("the window shown")
+    original_grab(window, path, over=over)
+    mark("laid out, grabbed, PNG written")
+app.grab_window = grab
+status = ketascreen.cli.main(["gui", sys.argv[1], "--screenshot", sys.argv[2]])
+mark("window closed, settings folder removed")
+print(json.dumps({"status": status, "marks": marks}))
+"""
+
+
+def phases(runs: int) -> list[tuple[str, float]]:
+    """Where ``gui CASE --screenshot`` spends its time: the median ms of each step, from the
+    spawn of the process to its exit (the steps marked inside it on the same monotonic clock)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    steps: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        env["KETASCREEN_HOME"] = str(Path(folder) / "home")
+        png = str(Path(folder) / "shot.png")
+        for run in range(runs + 1):  # the first warms the OS file cache
+            start = time.monotonic()
+            elapsed, _, out = _run([sys.executable, "-c", _PHASES, str(EXAMPLE), png], env)
+            result = json.loads(out.strip().splitlines()[-1])
+            if result["status"] != 0:
+                raise RuntimeError(f"the screenshot failed: {result}")
+            previous = start
+            for label, at in [*result["marks"], ("exit (interpreter and Qt teardown)",
+                                                 start + elapsed)]:
+                if run:
+                    steps.setdefault(label, []).append((at - previous) * 1000)
+                previous = at
+    return [(label, statistics.median(values)) for label, values in steps.items()]
+
+
 def _median_p95(values: list[float]) -> tuple[float, float]:
     ordered = sorted(values)
     return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]
@@ -227,6 +289,11 @@ def main() -> int:
     """Run the benchmarks and print the figures with their goals."""
     args = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
     runs = int(args[0]) if args else 7
+    if "--phases" in sys.argv:
+        print(f"gui CASE --screenshot, step by step (medians of {runs} runs, ms):")
+        for label, ms in phases(runs):
+            print(f"  {ms:6.1f}  {label}")
+        return 0
     figures = cold_start(runs)
     median = {name: statistics.median(values) for name, values in figures.items()}
 

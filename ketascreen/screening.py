@@ -60,7 +60,7 @@ RefusalCode = Literal["invalid", "insufficient-data", "needs-review", "do-not-in
 # Signing refusal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SigningRefusal:
     """Why a screening's checklist may not be signed (``None`` on a screening that may be).
 
@@ -168,7 +168,7 @@ DO_NOT_INFUSE_NO_DOSE = "do not infuse."
 """The no-dose reason of a DO NOT INFUSE screening: its dose is never shown or printed."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Screening:
     """A screened case: the result JSON and everything the surfaces present besides it.
 
@@ -316,7 +316,7 @@ def screen(case: Case, *, rules: RuleSet | None = None) -> Result:
 # The rule set in force
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ClinicFiles:
     """The clinic policy and formulary installed in the records database (TOML bytes), each
     ``None`` when none is installed."""

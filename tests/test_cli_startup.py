@@ -184,6 +184,31 @@ def test_the_course_models_are_built_only_for_a_course(example_case_path: Path,
     assert state == {"before": False, "after": True}
 
 
+def test_the_records_a_screening_builds_compare_by_identity_value_types_by_value() -> None:
+    """The records built at every start and for every screening (data files, formulary, dose
+    steps, facts, rules, the screening, the checklist rows) generate only their __init__ (no
+    field-by-field __eq__ or __repr__, which nothing uses); the value types that are compared
+    (a dose per weight, a field problem, a recognised medication) keep value equality."""
+    from ketascreen.dosing.outcome import DoseOutcome
+    from ketascreen.errors import FieldProblem
+    from ketascreen.knowledge.formulary import Formulary
+    from ketascreen.knowledge.policy import Policy
+    from ketascreen.models.checklist import Checklist, DoseBox
+    from ketascreen.models.doses import DosePerWeight
+    from ketascreen.rules.facts import Facts
+    from ketascreen.screening import Screening
+
+    for record in (DoseOutcome, Formulary, Policy, Checklist, Facts, Screening):
+        assert record.__eq__ is object.__eq__ and record.__repr__ is object.__repr__, record
+    for value in (DosePerWeight, FieldProblem, DoseBox):
+        assert value.__eq__ is not object.__eq__, value
+    assert FieldProblem("a", "b") == FieldProblem("a", "b")
+    screened = [run(load_case(REPO.parent / "shared" / "spec" / "examples" / "case-example.json"),
+                    rules=rule_set_in_force()) for _ in range(2)]
+    assert screened[0] != screened[1] and screened[0] == screened[0]
+    assert screened[0].result == screened[1].result  # the result (pydantic) compares by value
+
+
 COURSE_MODULES = ("ketascreen.course.outcome", "ketascreen.course.prepare",
                   "ketascreen.course.figures", "ketascreen.course.context",
                   "ketascreen.course.monitoring", "ketascreen.infusion_checklist")

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ketascreen.screening import Screening
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Loaded:
     """A case to screen, with the warnings of its import (if it came from FHIR)."""
 

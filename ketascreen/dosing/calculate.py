@@ -63,7 +63,7 @@ _JSON_STEP = {"kg": Decimal("0.01"), "mg": Decimal("0.01"), "mg/kg": Decimal("0.
               "min": Decimal("0.01"), "mg/h": Decimal("0.01"), "mg/mL": Decimal("0.0001")}
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Run:
     """What a calculation has produced so far (kept when it is refused)."""
 

@@ -40,7 +40,7 @@ from ketascreen.units import Dimension, Quantity, parse_quantity
 from .outcome import DoseRefusal, WorkingStep
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class _Duration:
     """A duration parsed once: in hours (for arithmetic), in minutes and as shown."""
 
@@ -49,7 +49,7 @@ class _Duration:
     shown: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Order:
     """The infusion as ordered, every field resolved against the formulary.
 

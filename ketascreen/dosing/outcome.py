@@ -43,7 +43,7 @@ RefusalCode = Literal[
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class DoseFinding:
     """A dose limit that fired; the engine turns it into a ``KS-DOSE-000x`` finding.
 
@@ -61,7 +61,7 @@ class DoseFinding:
     blocks_dose: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class DosingWeight:
     """The weight the dose is calculated on, and why.
 
@@ -83,7 +83,7 @@ class DosingWeight:
     bmi: Quantity | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class PumpProgramme:
     """What the bedside prepares and programs, with the dose it really delivers.
 
@@ -174,7 +174,7 @@ class PumpProgramme:
         return tuple(f"{label}: {value}" for label, value in self.rows())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class InverseCheck:
     """The independent inverse check that passed (see :mod:`ketascreen.dosing.inverse`).
 
@@ -201,7 +201,7 @@ class InverseCheck:
         return self.write_line()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class DoseOutcome:
     """The result of :func:`~ketascreen.dosing.calculate_dose`.
 

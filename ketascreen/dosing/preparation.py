@@ -34,14 +34,14 @@ from .outcome import DoseRefusal, WorkingStep
 from .rounding import magnitude_half_up
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class GivenConcentration:
     """The case orders the final concentration itself (mg/mL)."""
 
     concentration: Quantity     # mg/mL
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class VialIntoBag:
     """A vial drawn up into a bag of diluent.
 
@@ -62,7 +62,7 @@ Preparation: TypeAlias = GivenConcentration | VialIntoBag
 """How the dose is to be prepared, as ordered (or by the formulary's default)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Prepared:
     """The infusion as prepared: what is in the bag or syringe, as magnitudes
     (:mod:`~ketascreen.dosing.magnitudes`)."""

@@ -69,7 +69,7 @@ _RELATIVES: Final = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Assertion:
     """How the text around one condition name reads, and the words that made it read so."""
 

@@ -42,7 +42,7 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class DataFile:
     """A parsed data file with its name and the sha256 of its bytes."""
 

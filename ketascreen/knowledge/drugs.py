@@ -81,7 +81,7 @@ class _DrugsFile(Record):
     product: tuple[Any, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Ingredient:
     """One active ingredient and the medication classes it belongs to."""
 

@@ -86,7 +86,7 @@ class PolicyFile(Record):
     thresholds: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Policy:
     """A loaded, validated clinic policy."""
 

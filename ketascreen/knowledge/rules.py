@@ -58,7 +58,7 @@ class _RulesFile(Record):
     rule: list[Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class RuleFile:
     """A rules file read and checked for its form.
 

@@ -78,7 +78,7 @@ ORDER_ROW_LABELS = ("Patient name", "Date of birth", "Patient ID", "Vial concent
 double check's items and as the nurse's countersignature stamp."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class FindingRow:
     """One finding as printed."""
 
@@ -107,7 +107,7 @@ class DoseBox:
     bmi: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class VitalSign:
     """One screening vital sign as printed on page 1, with the limits the checks refer to.
 
@@ -162,7 +162,7 @@ RESCUE_ROWS = 4
 """Blank rows of the rescue-drug table."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ChangeRow:
     """One item of "changed since the last signed checklist" as printed.
 
@@ -177,7 +177,7 @@ class ChangeRow:
     detail: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Phq9Trend:
     """The PHQ-9 points and thresholds the course chart draws (plain numbers).
 
@@ -197,7 +197,7 @@ class Phq9Trend:
     improvement_percent: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class InfusionSection:
     """What an infusion's checklist adds to the first screening's content.
 
@@ -253,7 +253,7 @@ def infusion_signature_meaning(number: int, planned: int | None) -> str:
     return f"Day-of re-check: approved for infusion {number}{of}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Checklist:
     """Everything the printed checklist shows."""
 

@@ -114,7 +114,7 @@ def gad7_severity(total: int) -> Gad7Severity:
     return next(band for low, band in _GAD7_BANDS if total >= low)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ScaleScore:
     """One validated PHQ-9 or GAD-7.
 

@@ -27,7 +27,7 @@ _BOOL_PARAMS = {"counts_inactive", "needed", "diazepam_equivalent", "first"}
 _DURATION_PARAMS = {"solids", "clear_fluids"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Rule:
     """One validated rule."""
 
@@ -45,7 +45,7 @@ class Rule:
     sources: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class RuleCatalogue:
     """The loaded rules and the sources they cite."""
 

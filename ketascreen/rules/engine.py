@@ -34,7 +34,7 @@ from ketascreen.rules.logic import Context
 _KIND_ORDER = {"contraindication": 0, "dose": 1, "interaction": 2, "abuse-risk": 3, "data": 4}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class FiredRule:
     """A rule that fired, before it is turned into a :class:`Finding`."""
 
@@ -45,7 +45,7 @@ class FiredRule:
     """Whether the policy lets the physician acknowledge it (the one place this is decided)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Evaluation:
     """What the rules made of a case's facts.
 

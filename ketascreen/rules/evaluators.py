@@ -90,7 +90,7 @@ def _bp_above(facts: Facts, concept: str, params: Params, ctx: Context) -> Fired
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class VitalSign:
     """A vital sign a ``vital-sign-limit`` rule may compare with a policy threshold.
 

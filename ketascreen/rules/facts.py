@@ -28,7 +28,7 @@ from ketascreen.models.course import DayOfCheck, Infusion
 from ketascreen.units import BloodPressure, Quantity, magnitude_in
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ConditionEvidence:
     """A problem-list entry that supports a concept."""
 
@@ -44,7 +44,7 @@ class ConditionEvidence:
         return f'problem list: "{self.text}" ({self.matched}, {self.status}{extra})'
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class UncertainMention:
     """A problem-list entry that names a concept only as a possibility ("possible AAA", "r/o AVM").
 
@@ -65,7 +65,7 @@ class UncertainMention:
                 f"uncertain: '{self.cue}') — answer the question")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class MedicationEvidence:
     """A counted medication-list entry and what it was recognised as."""
 
@@ -73,7 +73,7 @@ class MedicationEvidence:
     match: MedicationMatch
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class DayOf:
     """The day-of facts of one infusion of a course: what the day-of rules read.
 
@@ -130,7 +130,7 @@ class DayOf:
     course_status: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Facts:
     """The case, reduced to what the rules read."""
 

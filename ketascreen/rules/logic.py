@@ -18,7 +18,7 @@ Fired = dict[str, str] | None
 """The placeholder values of a rule's basis when it fires; ``None`` when it stays silent."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Context:
     """What an evaluator may consult besides the facts."""
 
@@ -26,7 +26,7 @@ class Context:
     drugs: DrugKnowledge
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Evaluator:
     """One kind of rule logic.
 

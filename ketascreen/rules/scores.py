@@ -34,7 +34,7 @@ def audit_c_total(items: list[int] | int | None) -> int | None:
     return sum(items)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class AbuseAssessment:
     """The abuse-risk tier with every reason that put the patient in it."""
 

@@ -101,7 +101,7 @@ class _WeightTable(Record):
     ideal_weight_when_bmi_at_least: object = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Formulary:
     """A loaded, validated clinic formulary.
 

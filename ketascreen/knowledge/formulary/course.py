@@ -27,7 +27,7 @@ _PLAN = re.compile(
     r"^\s*(?P<infusions>[0-9]+)\s+infusions?\s+(?:over|in)\s+(?P<weeks>[0-9]+)\s+weeks?\s*$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class CourseDefaults:
     """The formulary's course entry for one indication.
 

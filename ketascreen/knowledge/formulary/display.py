@@ -26,7 +26,7 @@ from ketascreen.models.doses import (
 from ketascreen.units import Quantity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class DisplayResolutions:
     """The ``[display]`` section: the one resolution each dose quantity is shown with.
 
@@ -51,7 +51,7 @@ def decimal_places(step: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class QuantityFormats:
     """The one formatter of every dose quantity, at the formulary's one resolution for it.
 

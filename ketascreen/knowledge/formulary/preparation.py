@@ -10,7 +10,7 @@ from ketascreen.models.doses import MG_PER_ML, in_unit
 from ketascreen.units import Dimension, Quantity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Vial:
     """A vial strength the clinic stocks.
 

@@ -22,7 +22,7 @@ D = TypeVar("D", DosePerWeight, DoseRatePerWeight)
 _BMI = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*kg/m(?:²|2)\s*$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class DoseLimits(Generic[D]):
     """The dose limits of one protocol, all per session (mg/kg) or all per hour (mg/kg/h)."""
 
@@ -31,7 +31,7 @@ class DoseLimits(Generic[D]):
     hard_max: Sourced[D]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class IndicationProtocol:
     """The formulary's protocol for one indication.
 

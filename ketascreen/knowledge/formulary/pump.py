@@ -16,7 +16,7 @@ from ketascreen.units import Dimension, Quantity, quantity
 _PUMP_RATE = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*mL/h\s*$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class PumpSettings:
     """Smart-pump settings of the clinic (all local policy).
 

@@ -52,7 +52,7 @@ class SourcedTable(Record):
         return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Sourced(Generic[T]):
     """A formulary value with the text it was written as and its sources.
 

@@ -61,7 +61,6 @@ _TOKEN_AT = re.compile(
     rb")")
 (_T_NAME, _T_REF_NUM, _T_REF, _T_DICT, _T_END_DICT, _T_ARRAY, _T_END_ARRAY, _T_INT, _T_REAL,
  _T_STRING, _T_HEX, _T_WORD) = range(1, 13)
-_XREF_AS_WRITTEN = re.compile(rb"xref\n((?:\d+ \d+\n(?:\d{10} \d{5} [nf] \n)*)+)(?=trailer\n)")
 _SUBSECTION_AS_WRITTEN = re.compile(rb"(\d+) (\d+)\n(?:\d{10} \d{5} [nf] \n)*")
 _STARTXREF = re.compile(rb"startxref[\t\n\f\r ]+(\d+)[\t\n\f\r ]+%%EOF[\t\n\f\r ]*\Z")
 _SUBSECTION = re.compile(rb"(\d+) (\d+)[ \t]*\r?\n")
@@ -112,14 +111,15 @@ class _Reader:
         pdf = self.pdf
         if not pdf.startswith(b"xref", offset):
             raise _UnsureError  # a cross-reference stream, or not where startxref says
-        written = _XREF_AS_WRITTEN.match(pdf, offset)
-        if written is not None:  # as pyHanko and ReportLab write it: the same reading
-            for sub in _SUBSECTION_AS_WRITTEN.finditer(pdf, written.start(1), written.end()):
+        if pdf.startswith(b"xref\n", offset):  # as pyHanko and ReportLab write it
+            at = offset + 5
+            while (sub := _SUBSECTION_AS_WRITTEN.match(pdf, at)) is not None:
                 first, count = int(sub.group(1)), int(sub.group(2))
                 if sub.end() - sub.end(2) - 1 != 20 * count:
                     raise _UnsureError  # not as many entries as it says
                 self.sections.append((first, count, sub.end(2) + 1))
-            at = written.end()
+                at = sub.end()
+            at = _TOKEN.match(pdf, at).end()  # type: ignore[union-attr]
         else:
             at = _TOKEN.match(pdf, offset + 4).end()  # type: ignore[union-attr]
         while not pdf.startswith(b"trailer", at):
@@ -456,14 +456,9 @@ def _fast(pdf: bytes) -> tuple[int, str] | None:
     found: dict[str, bytes] = {}
     for index in range(0, len(pairs), 2):
         key, spec_ref = pairs[index], pairs[index + 1]
-        if not isinstance(key, _Text) or key.startswith((b"\xfe\xff", b"\xef\xbb\xbf")):
+        if not isinstance(key, _Text):
             raise _UnsureError
-        try:
-            name = key.decode("ascii")
-        except UnicodeDecodeError:
-            raise _UnsureError from None
-        if not name.isprintable():
-            raise _UnsureError
+        name = _NAMES.get(key) or _name_of(key)
         spec = reader.resolve(spec_ref)
         if not isinstance(spec_ref, _Ref) or not isinstance(spec, dict):
             raise _UnsureError
@@ -477,6 +472,26 @@ def _fast(pdf: bytes) -> tuple[int, str] | None:
         found[name] = _decoded(stream)
     data = found.get(HEAD_ATTACHMENT)
     return None if data is None else read_head_attachment(data)
+
+
+_NAMES: dict[bytes, str] = {}
+"""Attachment names read before, by their string's bytes."""
+
+
+def _name_of(key: _Text) -> str:
+    """An attachment's name as pyHanko gives it, where it is plain ASCII text."""
+    if key.startswith((b"\xfe\xff", b"\xef\xbb\xbf")):
+        raise _UnsureError
+    try:
+        name = key.decode("ascii")
+    except UnicodeDecodeError:
+        raise _UnsureError from None
+    if not name.isprintable():
+        raise _UnsureError
+    if len(_NAMES) >= _KEPT_COUNT:
+        _NAMES.clear()
+    _NAMES[bytes(key)] = name
+    return name
 
 
 def _decoded(stream: _Stream) -> bytes:

@@ -75,14 +75,17 @@ def read_documents(session: Session, *, after: int | None = None, upto: int | No
     found = Documents()
     connection = session.connection()  # plain rows, no ORM
     screenings = ScreeningRow.__table__.c
-    record_ids = dict(connection.execute(select(screenings.id, screenings.record_id)).all())
+    names = select(screenings.id, screenings.record_id)
     table = SignedDocument.__table__
     documents = table.c
     query = select(*table.columns)
     if after is not None:
+        names = names.where(screenings.id > after)
         query = query.where(documents.screening_id > after)
     if upto is not None:
+        names = names.where(screenings.id <= upto)
         query = query.where(documents.screening_id <= upto)
+    record_ids = dict(connection.execute(names).all())
     # in the order of their screenings, along the unique index (no sort of the PDFs)
     result = connection.execute(query.order_by(documents.screening_id, documents.id)
                                 .execution_options(yield_per=100))

@@ -16,15 +16,19 @@ from typing import Any, Final
 from sqlalchemy import Connection, Select
 from sqlalchemy.engine.cursor import CursorFetchStrategy, CursorResult
 
-__all__ = ["plain_rows"]
+__all__ = ["AnySelect", "CursorRows", "Processor", "cursor_rows", "plain_rows"]
 
 _PLAIN_DRIVERS: Final = frozenset({("sqlite", "pysqlite")})
 """``(dialect, driver)`` pairs read through the DBAPI cursor (elsewhere: the Core route)."""
 
-_Processor = Callable[[Any], Any]
+AnySelect = Select[*tuple[Any, ...]]
+"""A ``SELECT`` of any columns."""
+_AnyResult = CursorResult[*tuple[Any, ...]]
+Processor = Callable[[Any], Any]
+"""A column type's result processor: the stored value to the Python value."""
 
 
-def plain_rows(connection: Connection, statement: Select[Any], *, batch: int = 500
+def plain_rows(connection: Connection, statement: AnySelect, *, batch: int = 500
                ) -> Iterator[tuple[Any, ...]]:
     """The statement's rows as plain tuples, each value converted exactly as SQLAlchemy's
     ``Result`` would convert it (the column types' own result processors, TypeDecorators
@@ -44,25 +48,60 @@ def plain_rows(connection: Connection, statement: Select[Any], *, batch: int = 5
         One tuple per row, in the statement's column order (streamed; the cursor is closed when
         the iterator is exhausted or closed).
     """
-    dialect = connection.dialect
     result = connection.execute(statement)
     try:
-        convert = None
-        if (dialect.name, dialect.driver) in _PLAIN_DRIVERS:
-            convert = _converter(result, statement)
-        if convert is None:  # the Core route
+        processors = _processors(result, statement)
+        if processors is None:  # the Core route
             for row in result:
                 yield tuple(row)
             return
-        cursor = result.cursor
-        fetch = cursor.fetchmany
-        while rows := fetch(batch):
-            if convert is _AS_IS:
-                yield from rows
-            else:
-                yield from map(convert, rows)
+        convert = _compiled(processors)
+        rows = _fetched(result, batch)
+        yield from rows if convert is _AS_IS else map(convert, rows)
     finally:
         result.close()
+
+
+class CursorRows:
+    """A statement's rows as the DBAPI cursor gives them, with the converter SQLAlchemy would
+    apply to each column (:func:`cursor_rows`). Iterate once; :meth:`close` it."""
+
+    def __init__(self, result: _AnyResult, processors: list[Processor | None], batch: int
+                 ) -> None:
+        self._result = result
+        self._batch = batch
+        self.processors: Final = processors
+        """Per column, its type's result processor (``None``: the value as it is)."""
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return _fetched(self._result, self._batch)
+
+    def close(self) -> None:
+        """Close the cursor."""
+        self._result.close()
+
+
+def cursor_rows(connection: Connection, statement: AnySelect, *, batch: int = 500
+                ) -> CursorRows | None:
+    """The statement's rows unconverted, as the DBAPI cursor of the connection gives them,
+    with each column's result processor (``processor(value)`` is what :func:`plain_rows`
+    and SQLAlchemy's ``Result`` give); ``None`` where :func:`plain_rows` takes the Core route
+    (nothing is executed then)."""
+    dialect = connection.dialect
+    if (dialect.name, dialect.driver) not in _PLAIN_DRIVERS or statement.get_execution_options():
+        return None
+    result = connection.execute(statement)
+    processors = _processors(result, statement)
+    if processors is None:
+        result.close()
+        return None
+    return CursorRows(result, processors, batch)
+
+
+def _fetched(result: _AnyResult, batch: int) -> Iterator[tuple[Any, ...]]:
+    fetch = result.cursor.fetchmany
+    while rows := fetch(batch):
+        yield from rows
 
 
 def _as_is(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -72,10 +111,14 @@ def _as_is(row: tuple[Any, ...]) -> tuple[Any, ...]:
 _AS_IS: Final = _as_is
 
 
-def _converter(result: CursorResult[Any], statement: Select[Any]
-               ) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
-    """The function converting a cursor's row as the result's rows would be, or ``None`` when
-    the cursor cannot be read directly."""
+def _processors(result: _AnyResult, statement: AnySelect
+                ) -> list[Processor | None] | None:
+    """Each column's result processor, as SQLAlchemy's ``Result`` applies them, or ``None``
+    when the cursor cannot be read directly (another dialect, rows buffered already, rows that
+    are not tuples)."""
+    dialect = result.context.dialect
+    if (dialect.name, dialect.driver) not in _PLAIN_DRIVERS:
+        return None
     if type(result.cursor_strategy) is not CursorFetchStrategy:  # rows buffered: Core route
         return None
     if getattr(result.cursor, "row_factory", None) is not None:  # rows other than tuples
@@ -84,15 +127,11 @@ def _converter(result: CursorResult[Any], statement: Select[Any]
     columns = list(statement.selected_columns)
     if description is None or len(description) != len(columns):
         return None
-    dialect = result.context.dialect
-    processors: list[_Processor | None] = []
-    for column, described in zip(columns, description, strict=True):
-        kind = column.type
-        processors.append(kind.dialect_impl(dialect).result_processor(dialect, described[1]))
-    return _compiled(processors)
+    return [column.type.dialect_impl(dialect).result_processor(dialect, described[1])
+            for column, described in zip(columns, description, strict=True)]
 
 
-def _compiled(processors: Sequence[_Processor | None]
+def _compiled(processors: Sequence[Processor | None]
               ) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     """``lambda row: (p0(row[0]), row[1], ...)`` for these processors (``None``: the value as
     it is), written out once so that a row costs one call."""

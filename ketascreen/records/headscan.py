@@ -62,6 +62,16 @@ _TOKEN_AT = re.compile(
 (_T_NAME, _T_REF_NUM, _T_REF, _T_DICT, _T_END_DICT, _T_ARRAY, _T_END_ARRAY, _T_INT, _T_REAL,
  _T_STRING, _T_HEX, _T_WORD) = range(1, 13)
 _SUBSECTION_AS_WRITTEN = re.compile(rb"(\d+) (\d+)\n(?:\d{10} \d{5} [nf] \n)*")
+_HEX_ = rb"[0-9a-f]{32}"  # 16 bytes, as both write them
+_TRAILER_WRITTEN = re.compile(  # as pyHanko (an incremental update) or ReportLab write it
+    rb"trailer\n<<\n(?:/ID \[ <" + _HEX_ + rb"> <" + _HEX_ + rb"> \]\n"
+    rb"|/ID \n\[<" + _HEX_ + rb"><" + _HEX_ + rb">\]\n"
+    rb"% ReportLab generated PDF document -- digest \(opensource\)\n\n)"
+    rb"/Info \d+ \d+ R\n/Root (\d+) (\d+) R\n/Size \d+\n(?:/Prev (\d+)\n)?>>\nstartxref")
+_W_ROOT_NUM, _W_ROOT_GEN, _W_PREV = range(1, 4)
+_ENTRY_SHAPE: Final = bytes.maketrans(b"123456789f", b"000000000n")
+_ENTRY_LINE: Final = b"0000000000 00000 n \n"  # what each entry line as written reads as
+_SUBSECTION_HEAD = re.compile(rb"(\d+) (\d+)\n")
 _STARTXREF = re.compile(rb"startxref[\t\n\f\r ]+(\d+)[\t\n\f\r ]+%%EOF[\t\n\f\r ]*\Z")
 _SUBSECTION = re.compile(rb"(\d+) (\d+)[ \t]*\r?\n")
 _ENTRIES = re.compile(rb"(?:\d{10} \d{5} [nf](?: \r| \n|\r\n))*")
@@ -78,6 +88,10 @@ _ESCAPES: Final = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): 
 _KEPT: dict[bytes, object] = {}
 """Objects without a stream read before, by their bytes from after ``obj`` up to ``endobj``
 (never changed once read)."""
+_LAST: dict[int, tuple[bytes, object]] = {}
+"""By object number, the bytes of the object of that number kept last and the object: found
+again where those bytes and then ``endobj`` follow ``obj`` (the same bytes :func:`bytes.find`
+reads up to ``endobj``, which they do not hold; no end of them begins ``endobj``)."""
 _KEPT_SIZE: Final = 2048
 _KEPT_COUNT: Final = 4096
 
@@ -88,24 +102,61 @@ class _Reader:
     def __init__(self, pdf: bytes) -> None:
         self.pdf = pdf
         self.sections: list[tuple[int, int, int]] = []  # (first, count, entries), newest first
-        self.trailer: dict[bytes, object] = {}
-        tail = _STARTXREF.search(pdf, max(0, len(pdf) - 1024))
+        self.root: object = None  # the newest trailer's /Root
+        # the last ``startxref`` in the last 1024 bytes: only the last can be followed by
+        # nothing but its offset and ``%%EOF`` (the first that _STARTXREF.search would match)
+        start = pdf.rfind(b"startxref", max(0, len(pdf) - 1024))
+        tail = _STARTXREF.match(pdf, start) if start >= 0 else None
         if tail is None or _HEADER.match(pdf) is None:
             raise _UnsureError
         offset: object = int(tail.group(1))
         seen: set[int] = set()
+        newest = True
         while offset is not None:
             if not isinstance(offset, int) or offset in seen:
                 raise _UnsureError
             seen.add(offset)
-            trailer = self._section(offset)
-            if not self.trailer:
-                self.trailer = trailer
-            size = trailer.get(b"/Size")
-            if b"/XRefStm" in trailer or b"/Encrypt" in trailer or not isinstance(size, int) \
-                    or isinstance(size, bool):
-                raise _UnsureError
-            offset = trailer.get(b"/Prev")
+            written = self._written_section(offset)
+            if written is not None:  # the table and trailer as pyHanko or ReportLab write them
+                root: object = _Ref((int(written.group(_W_ROOT_NUM)),
+                                     int(written.group(_W_ROOT_GEN))))
+                prev = written.group(_W_PREV)
+                offset = int(prev) if prev is not None else None
+            else:
+                trailer = self._section(offset)
+                size = trailer.get(b"/Size")
+                if b"/XRefStm" in trailer or b"/Encrypt" in trailer \
+                        or not isinstance(size, int) or isinstance(size, bool):
+                    raise _UnsureError
+                root = trailer.get(b"/Root")
+                offset = trailer.get(b"/Prev")
+            if newest:
+                self.root, newest = root, False
+
+    def _written_section(self, offset: int) -> re.Match[bytes] | None:
+        """The section at ``offset`` as pyHanko and ReportLab write it: its subsections added to
+        :attr:`sections` and its trailer (:data:`_TRAILER_WRITTEN`) returned; ``None`` (nothing
+        added) where it is written otherwise."""
+        pdf = self.pdf
+        if not pdf.startswith(b"xref\n", offset):
+            return None
+        sections = self.sections
+        added = len(sections)
+        at = offset + 5
+        while (header := _SUBSECTION_HEAD.match(pdf, at)) is not None:
+            entries = header.end()
+            count = int(header.group(2))
+            at = entries + 20 * count
+            # each entry line ``nnnnnnnnnn ggggg n \n`` (or ``f``), as many as it says
+            if at > len(pdf) or pdf[entries:at].translate(_ENTRY_SHAPE) != _ENTRY_LINE * count:
+                break
+            sections.append((int(header.group(1)), count, entries))
+        else:
+            trailer = _TRAILER_WRITTEN.match(pdf, at)
+            if trailer is not None and len(sections) > added:
+                return trailer
+        del sections[added:]
+        return None
 
     def _section(self, offset: int) -> dict[bytes, object]:
         pdf = self.pdf
@@ -145,29 +196,62 @@ class _Reader:
                 return int(entry[:10]), int(entry[11:16]), entry[17:18] == b"n"
         raise _UnsureError
 
+    def _body(self, ref: _Ref) -> int:
+        """Where the object ``ref`` names starts, after its ``num gen obj``."""
+        number = ref[0]
+        for first, count, entries in self.sections:  # the newest section's entry (_entry)
+            if first <= number < first + count:
+                at = entries + 20 * (number - first)  # an entry the table's reading checked
+                break
+        else:
+            raise _UnsureError
+        pdf = self.pdf
+        gen = ref[1]
+        if (gen or not pdf.startswith(b" 00000 n", at + 10)) and (  # not in use, generation 0
+                pdf[at + 17] != 0x6E or int(pdf[at + 11:at + 16]) != gen):  # not ``n``, other gen
+            raise _UnsureError
+        offset = int(pdf[at:at + 10])
+        start_text = b"%d %d obj" % ref
+        if pdf.startswith(start_text, offset):
+            return offset + len(start_text)
+        head = _OBJ_HEAD.match(pdf, offset)  # other white space, leading zeros
+        if head is None or int(head.group(1)) != ref[0] or int(head.group(2)) != ref[1]:
+            raise _UnsureError
+        return head.end()
+
+    def embedded(self, ref: _Ref) -> bytes:
+        """The decoded data of the embedded file ``ref`` names (as pyHanko reads it)."""
+        at = self._body(ref)
+        pdf = self.pdf
+        written = _EMBEDDED_STREAM.match(pdf, at)
+        if written is not None:  # as pyHanko writes it: the same as resolve() and _decoded()
+            start = written.end()
+            stop = start + int(written.group(1))
+            if pdf.startswith(b"\nendstream", stop):
+                return _inflated(pdf[start:stop])
+        stream = self.resolve(ref)
+        if not isinstance(stream, _Stream):
+            raise _UnsureError
+        return _decoded(stream)
+
     def resolve(self, value: object) -> object:
         """The object a reference names (a direct value is itself)."""
         if not isinstance(value, _Ref):
             return value
-        offset, gen, used = self._entry(value[0])
-        if not used or gen != value[1]:
-            raise _UnsureError
+        at = self._body(value)
         pdf = self.pdf
-        start_text = b"%d %d obj" % value
-        if pdf.startswith(start_text, offset):
-            at = offset + len(start_text)
-        else:  # other white space, leading zeros
-            head = _OBJ_HEAD.match(pdf, offset)
-            if head is None or int(head.group(1)) != value[0] or int(head.group(2)) != value[1]:
-                raise _UnsureError
-            at = head.end()
         # an object without a stream reads the same wherever its bytes up to ``endobj`` recur
         # (every checklist has the same catalog, names and file specifications): kept by them
+        last = _LAST.get(value[0])
+        if last is not None and pdf.startswith(last[0], at) \
+                and pdf.startswith(b"endobj", at + len(last[0])):
+            return last[1]  # the bytes the object of this number had last, then ``endobj``
         end = pdf.find(b"endobj", at, at + _KEPT_SIZE)
         text = pdf[at:end] if end >= 0 else b""
         if text:
             kept = _KEPT.get(text)
             if kept is not None:
+                _LAST[value[0]] = text, kept
                 return kept
         obj, after = _as_written(pdf, at) or self._value(at)
         if isinstance(obj, dict) and not pdf.startswith(b"\nendobj", after):
@@ -184,7 +268,9 @@ class _Reader:
             # read from these bytes alone: what follows them is ``endobj``, not a stream
             if len(_KEPT) >= _KEPT_COUNT:
                 _KEPT.clear()
+                _LAST.clear()
             _KEPT[text] = obj
+            _LAST[value[0]] = text, obj
         return obj
 
     def _value(self, at: int) -> tuple[object, int]:
@@ -292,6 +378,9 @@ _EMBEDDED_FILE = re.compile(
     rb"/Params <<\n/Size (\d+)\n/CheckSum <([0-9a-f]{32})>\n>>\n/Length (\d+)\n>>"
     rb"(?=\nstream\n)")
 _LIT_ = rb"[^\\()\r]*(?:\\[0-7]{3}[^\\()\r]*)*"  # the same, not captured
+_EMBEDDED_STREAM = re.compile(  # the same object with ``stream``: its /Length
+    rb"\n<<\n/Type /EmbeddedFile\n/Subtype /application#2Fjson\n/Filter /FlateDecode\n"
+    rb"/Params <<\n/Size \d+\n/CheckSum <[0-9a-f]{32}>\n>>\n/Length (\d+)\n>>\nstream\n")
 _NAME_PAIRS = re.compile(rb"\n\[ ((?:\(" + _LIT_ + rb"\) \d+ \d+ R )*)\](?=\nendobj)")
 _NAME_PAIR = re.compile(rb"\(" + _LIT + rb"\) " + _REF_ + rb" ")
 _ENTRY_ = rb"/[A-Za-z0-9_.]+ (?:\d+ \d+ R|/[A-Za-z0-9_.]+|\d+)\n"
@@ -435,7 +524,7 @@ class _Text(bytes):
 
 def _fast(pdf: bytes) -> tuple[int, str] | None:
     reader = _Reader(pdf)
-    root = reader.resolve(reader.trailer.get(b"/Root"))
+    root = reader.resolve(reader.root)
     if not isinstance(root, dict):
         raise _UnsureError
     names = reader.resolve(root.get(b"/Names"))
@@ -462,17 +551,27 @@ def _fast(pdf: bytes) -> tuple[int, str] | None:
         spec = reader.resolve(spec_ref)
         if not isinstance(spec_ref, _Ref) or not isinstance(spec, dict):
             raise _UnsureError
-        files = reader.resolve(spec.get(b"/EF"))
+        files = spec.get(b"/EF")
+        if isinstance(files, _Ref):
+            files = reader.resolve(files)
         if not isinstance(files, dict):
             raise _UnsureError
         stream_ref = files.get(b"/F")
-        stream = reader.resolve(stream_ref)
-        if not isinstance(stream_ref, _Ref) or not isinstance(stream, _Stream):
+        if not isinstance(stream_ref, _Ref):
             raise _UnsureError
-        found[name] = _decoded(stream)
+        found[name] = reader.embedded(stream_ref)
     data = found.get(HEAD_ATTACHMENT)
-    return None if data is None else read_head_attachment(data)
+    if data is None:
+        return None
+    written = _HEAD_AS_WRITTEN.fullmatch(data)
+    if written is not None:  # as head_attachment() writes it: what json reads from it
+        return int(written.group(1)), written.group(2).decode("ascii")
+    return read_head_attachment(data)
 
+
+_HEAD_AS_WRITTEN = re.compile(rb'\{"seq":(0|[1-9][0-9]{0,17}),"sha256":"([0-9a-f]*)"\}')
+"""The head attachment as :func:`ketascreen.reports.attachments.head_attachment` writes it
+(canonical JSON, a lowercase digest)."""
 
 _NAMES: dict[bytes, str] = {}
 """Attachment names read before, by their string's bytes."""
@@ -503,9 +602,14 @@ def _decoded(stream: _Stream) -> bytes:
         return stream.data
     if kind not in (b"/FlateDecode", [b"/FlateDecode"]):
         raise _UnsureError
+    return _inflated(stream.data)
+
+
+def _inflated(data: bytes) -> bytes:
+    """``data`` inflated: one whole zlib stream, nothing after it."""
     try:
         inflater = zlib.decompressobj()
-        data = inflater.decompress(stream.data)
+        data = inflater.decompress(data)
     except zlib.error:
         raise _UnsureError from None
     if not inflater.eof or inflater.unused_data:

@@ -123,7 +123,7 @@ def _objects(pdf: bytes) -> dict[str, int]:
         offset = reader._entry(ref[0])[0]
         return pdf.index(b"obj", offset) + 3
 
-    root_ref = reader.trailer[b"/Root"]
+    root_ref = reader.root
     root = reader.resolve(root_ref)
     assert isinstance(root, dict)
     names = reader.resolve(root[b"/Names"])

@@ -68,7 +68,6 @@ _TRAILER_WRITTEN = re.compile(  # as pyHanko (an incremental update) or ReportLa
     rb"|/ID \n\[<" + _HEX_ + rb"><" + _HEX_ + rb">\]\n"
     rb"% ReportLab generated PDF document -- digest \(opensource\)\n\n)"
     rb"/Info \d+ \d+ R\n/Root (\d+) (\d+) R\n/Size \d+\n(?:/Prev (\d+)\n)?>>\nstartxref")
-_W_ROOT_NUM, _W_ROOT_GEN, _W_PREV = range(1, 4)
 _ENTRY_SHAPE: Final = bytes.maketrans(b"123456789f", b"000000000n")
 _ENTRY_LINE: Final = b"0000000000 00000 n \n"  # what each entry line as written reads as
 _SUBSECTION_HEAD = re.compile(rb"(\d+) (\d+)\n")
@@ -103,6 +102,8 @@ class _Reader:
         self.pdf = pdf
         self.sections: list[tuple[int, int, int]] = []  # (first, count, entries), newest first
         self.root: object = None  # the newest trailer's /Root
+        # each object resolved and its text while every one was kept by its bytes (_Step)
+        self.trace: list[tuple[_Ref, bytes]] | None = None
         # the last ``startxref`` in the last 1024 bytes: only the last can be followed by
         # nothing but its offset and ``%%EOF`` (the first that _STARTXREF.search would match)
         start = pdf.rfind(b"startxref", max(0, len(pdf) - 1024))
@@ -118,9 +119,8 @@ class _Reader:
             seen.add(offset)
             written = self._written_section(offset)
             if written is not None:  # the table and trailer as pyHanko or ReportLab write them
-                root: object = _Ref((int(written.group(_W_ROOT_NUM)),
-                                     int(written.group(_W_ROOT_GEN))))
-                prev = written.group(_W_PREV)
+                root_num, root_gen, prev = written.groups()
+                root: object = _Ref((int(root_num), int(root_gen)))
                 offset = int(prev) if prev is not None else None
             else:
                 trailer = self._section(offset)
@@ -143,14 +143,16 @@ class _Reader:
         sections = self.sections
         added = len(sections)
         at = offset + 5
+        size = len(pdf)
         while (header := _SUBSECTION_HEAD.match(pdf, at)) is not None:
+            first, count_text = header.groups()
+            count = int(count_text)
             entries = header.end()
-            count = int(header.group(2))
             at = entries + 20 * count
             # each entry line ``nnnnnnnnnn ggggg n \n`` (or ``f``), as many as it says
-            if at > len(pdf) or pdf[entries:at].translate(_ENTRY_SHAPE) != _ENTRY_LINE * count:
+            if at > size or pdf[entries:at].translate(_ENTRY_SHAPE) != _ENTRY_LINE * count:
                 break
-            sections.append((int(header.group(1)), count, entries))
+            sections.append((int(first), count, entries))
         else:
             trailer = _TRAILER_WRITTEN.match(pdf, at)
             if trailer is not None and len(sections) > added:
@@ -245,13 +247,18 @@ class _Reader:
         last = _LAST.get(value[0])
         if last is not None and pdf.startswith(last[0], at) \
                 and pdf.startswith(b"endobj", at + len(last[0])):
-            return last[1]  # the bytes the object of this number had last, then ``endobj``
+            # the bytes the object of this number had last, then ``endobj``
+            if self.trace is not None:
+                self.trace.append((value, last[0]))
+            return last[1]
         end = pdf.find(b"endobj", at, at + _KEPT_SIZE)
         text = pdf[at:end] if end >= 0 else b""
         if text:
             kept = _KEPT.get(text)
             if kept is not None:
                 _LAST[value[0]] = text, kept
+                if self.trace is not None:
+                    self.trace.append((value, text))
                 return kept
         obj, after = _as_written(pdf, at) or self._value(at)
         if isinstance(obj, dict) and not pdf.startswith(b"\nendobj", after):
@@ -263,6 +270,7 @@ class _Reader:
                 stop = start.end() + length
                 if stop > len(self.pdf) or _END_STREAM.match(self.pdf, stop) is None:
                     raise _UnsureError
+                self.trace = None  # not a lookup to keep
                 return _Stream(obj, self.pdf[start.end():stop])
         if text and after <= end and b"stream" not in text:
             # read from these bytes alone: what follows them is ``endobj``, not a stream
@@ -271,6 +279,10 @@ class _Reader:
                 _LAST.clear()
             _KEPT[text] = obj
             _LAST[value[0]] = text, obj
+            if self.trace is not None:
+                self.trace.append((value, text))
+        else:
+            self.trace = None  # not read from its bytes alone: not a lookup to keep
         return obj
 
     def _value(self, at: int) -> tuple[object, int]:
@@ -522,8 +534,35 @@ class _Text(bytes):
     """A PDF string's bytes."""
 
 
+_Files = tuple[tuple[str, "_Ref"], ...]
+"""Each embedded file's name and the reference to its stream, in the name tree's order."""
+
+
 def _fast(pdf: bytes) -> tuple[int, str] | None:
     reader = _Reader(pdf)
+    files = _planned(reader)
+    if files is None:
+        reader.trace = []
+        files = _files(reader)
+        if files is None:
+            return None
+        if reader.trace is not None:
+            _remember(reader.trace, files)
+    found: dict[str, bytes] = {}
+    for name, stream_ref in files:
+        found[name] = reader.embedded(stream_ref)
+    data = found.get(HEAD_ATTACHMENT)
+    if data is None:
+        return None
+    written = _HEAD_AS_WRITTEN.fullmatch(data)
+    if written is not None:  # as head_attachment() writes it: what json reads from it
+        return int(written.group(1)), written.group(2).decode("ascii")
+    return read_head_attachment(data)
+
+
+def _files(reader: _Reader) -> _Files | None:
+    """The embedded files the catalog's name tree lists, as pyHanko finds them; ``None`` where
+    it finds no tree (no attachments)."""
     root = reader.resolve(reader.root)
     if not isinstance(root, dict):
         raise _UnsureError
@@ -542,7 +581,7 @@ def _fast(pdf: bytes) -> tuple[int, str] | None:
     pairs = reader.resolve(tree[b"/Names"])
     if not isinstance(pairs, list) or len(pairs) % 2:
         raise _UnsureError
-    found: dict[str, bytes] = {}
+    found: list[tuple[str, _Ref]] = []
     for index in range(0, len(pairs), 2):
         key, spec_ref = pairs[index], pairs[index + 1]
         if not isinstance(key, _Text):
@@ -559,14 +598,63 @@ def _fast(pdf: bytes) -> tuple[int, str] | None:
         stream_ref = files.get(b"/F")
         if not isinstance(stream_ref, _Ref):
             raise _UnsureError
-        found[name] = reader.embedded(stream_ref)
-    data = found.get(HEAD_ATTACHMENT)
-    if data is None:
-        return None
-    written = _HEAD_AS_WRITTEN.fullmatch(data)
-    if written is not None:  # as head_attachment() writes it: what json reads from it
-        return int(written.group(1)), written.group(2).decode("ascii")
-    return read_head_attachment(data)
+        found.append((name, stream_ref))
+    return tuple(found)
+
+
+class _Step:
+    """A step of a lookup :func:`_files` made before: the object it resolved (``ref``) and,
+    for each text that object had (its bytes from after ``obj`` up to ``endobj``, then
+    ``endobj``), the next step, or the files found after it."""
+
+    __slots__ = ("known", "ref")
+
+    def __init__(self, ref: _Ref) -> None:
+        self.ref = ref
+        self.known: list[tuple[bytes, _Step | _Files]] = []
+
+
+_PLANS: dict[_Ref, _Step] = {}
+"""The lookups :func:`_files` made, by the trailer's /Root: where a document's objects have the
+same bytes step after step, its files are the same (every value :func:`_files` reads comes from
+those bytes alone, and the next object it resolves from the values before)."""
+_PLANS_COUNT: Final = 64
+
+
+def _planned(reader: _Reader) -> _Files | None:
+    """The files a lookup made before found, where this document's objects have its bytes."""
+    root = reader.root
+    step: _Step | _Files | None = _PLANS.get(root) if isinstance(root, _Ref) else None
+    pdf = reader.pdf
+    while isinstance(step, _Step):
+        at = reader._body(step.ref)  # unsure here: unsure in _files too (the same object)
+        for text, after in step.known:
+            if pdf.startswith(text, at) and pdf.startswith(b"endobj", at + len(text)):
+                step = after
+                break
+        else:
+            return None
+    return step
+
+
+def _remember(trace: list[tuple[_Ref, bytes]], files: _Files) -> None:
+    """Keep the lookup ``trace`` (each object resolved and its text) that found ``files``."""
+    if not trace:
+        return
+    if sum(len(step.known) for step in _PLANS.values()) >= _PLANS_COUNT:
+        _PLANS.clear()
+    step = _PLANS.setdefault(trace[0][0], _Step(trace[0][0]))
+    for index, (_, text) in enumerate(trace):
+        after: _Step | _Files = _Step(trace[index + 1][0]) if index + 1 < len(trace) else files
+        for known_text, known in step.known:
+            if known_text == text:
+                after = known
+                break
+        else:
+            step.known.append((text, after))
+        if not isinstance(after, _Step):
+            return
+        step = after
 
 
 _HEAD_AS_WRITTEN = re.compile(rb'\{"seq":(0|[1-9][0-9]{0,17}),"sha256":"([0-9a-f]*)"\}')

@@ -1,41 +1,61 @@
 """The signed documents as ``audit verify`` reads them: each PDF once, for its sha256, the audit
-head it embeds and its row, in one pass (:func:`read_documents`).
+head it embeds and the hash of its row, in one pass (:func:`read_documents`).
 
 With many documents in a SQLite file, part of them is read by a second process
-(:class:`DocumentWorker`, ``python -m ketascreen.records.docscan``) while this one verifies the
-chain: the machine's second core hashes and scans them. It reads in a transaction of its own and
-reports the audit head it saw there; every ketascreen write appends an event and moves the head
-in the same transaction, so when the heads agree both read the same records. When they do not
-(a write in between), or the second process fails, this process reads those documents itself:
-the report is the same either way.
+(:class:`DocumentWorker`) while this one verifies the chain: the machine's second core hashes
+and scans them. It reads in a transaction of its own and reports the audit head it saw there;
+every ketascreen write appends an event and moves the head in the same transaction, so when the
+heads agree both read the same records. When they do not (a write in between), or the second
+process fails, this process reads those documents itself: the report is the same either way.
+
+The second process is forked from this one when this one runs a single thread on Linux and has
+no connection to the database open (it then opens its own: a SQLite connection must not cross a
+fork), else started as ``python -m ketascreen.records.docscan``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import os
 import pickle
+import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, cast
+from typing import TYPE_CHECKING, Any, Final, NoReturn, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
 from ketascreen.records.headscan import embedded_head
 from ketascreen.records.models import AuditHead, ScreeningRow, SignedDocument
+from ketascreen.records.plainrows import plain_rows
+from ketascreen.records.rowhash import plain_order, row_sha256
 
-__all__ = ["MIN_SHARED", "DocumentWorker", "Documents", "read_documents", "seen_head"]
+if TYPE_CHECKING:
+    from ketascreen.records.db import Database
+
+__all__ = ["MIN_SHARED", "DocumentWorker", "Documents", "document_rows", "read_documents",
+           "seen_head"]
 
 MIN_SHARED: Final = 4000
-"""Documents below which a second process is not worth its start (about 0.5 s)."""
+"""Documents below which a second process is not worth its start."""
 SHARE: Final = 0.7
 """The part of the documents (the last by screening) the second process reads: this one
-verifies the chain and the rows of the tables before the documents meanwhile."""
+verifies the chain, the signed records and the rows meanwhile."""
+
+_TABLE: Final = cast("Table", SignedDocument.__table__)
+_NAMES: Final = tuple(column.name for column in _TABLE.columns)
+_ORDER: Final = plain_order(_NAMES)
+_BATCH: Final = 50
+"""Documents fetched at a time (each about 70 KB)."""
 
 
 @dataclass
@@ -47,15 +67,16 @@ class Documents:
         by_screening: the same by the document's screening id.
         heads: the audit heads the documents embed ``(seq, hash, where)``, in the order of
             their screenings.
-        rows: each document's row by id, with ``sha256:<hex>`` of its PDF for the PDF (as the
-            row hash takes it).
+        row_hashes: when asked for, each document's row hash
+            (:func:`ketascreen.records.rowhash.row_sha256`, with ``sha256:<hex>`` of its PDF
+            for the PDF) by id; :func:`document_rows` reads a row's values again.
         stored: by screening id, its documents ``(id, sha256 column)``.
     """
 
     by_id: dict[int, str | None] = field(default_factory=dict)
     by_screening: dict[int, str | None] = field(default_factory=dict)
     heads: list[tuple[int, str, str]] = field(default_factory=list)
-    rows: dict[int, dict[str, object]] = field(default_factory=dict)
+    row_hashes: dict[int, str] = field(default_factory=dict)
     stored: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
 
     def extend(self, other: Documents) -> None:
@@ -63,55 +84,75 @@ class Documents:
         self.by_id.update(other.by_id)
         self.by_screening.update(other.by_screening)
         self.heads += other.heads
-        self.rows.update(other.rows)
+        self.row_hashes.update(other.row_hashes)
         for screening_id, stored in other.stored.items():
             self.stored.setdefault(screening_id, []).extend(stored)
 
 
-def read_documents(session: Session, *, after: int | None = None, upto: int | None = None
-                   ) -> Documents:
+def _values(row: tuple[Any, ...]) -> tuple[dict[str, object], bytes | None, str | None]:
+    """A document's row as the row hash takes it (``sha256:<hex>`` for the PDF), its PDF and
+    the PDF's sha256 (hex)."""
+    values = dict(zip(_NAMES, row, strict=True))
+    pdf = values["pdf"]
+    if pdf is None:
+        return values, None, None
+    data = pdf if type(pdf) is bytes else bytes(cast("bytes", pdf))
+    digest = hashlib.sha256(data).hexdigest()
+    values["pdf"] = "sha256:" + digest
+    return values, data, digest
+
+
+def read_documents(session: Session, *, after: int | None = None, upto: int | None = None,
+                   row_hashes: bool = False) -> Documents:
     """Read every signed document (of the screenings with ``after < id <= upto``) once: hash
-    its PDF, read the head it embeds and keep its row."""
+    its PDF, read the head it embeds and, with ``row_hashes``, hash its row."""
     found = Documents()
     connection = session.connection()  # plain rows, no ORM
     screenings = ScreeningRow.__table__.c
     names = select(screenings.id, screenings.record_id)
-    table = SignedDocument.__table__
-    documents = table.c
-    query = select(*table.columns)
+    documents = _TABLE.c
+    query = select(*_TABLE.columns)
     if after is not None:
         names = names.where(screenings.id > after)
         query = query.where(documents.screening_id > after)
     if upto is not None:
         names = names.where(screenings.id <= upto)
         query = query.where(documents.screening_id <= upto)
-    record_ids = dict(connection.execute(names).all())
+    record_ids: dict[int, str | None] = dict(plain_rows(connection, names))
+    hashed = found.row_hashes
     # in the order of their screenings, along the unique index (no sort of the PDFs)
-    result = connection.execute(query.order_by(documents.screening_id, documents.id)
-                                .execution_options(yield_per=100))
-    try:
-        for row in result.mappings():
-            values = dict(row)
-            document_id, screening_id = values["id"], values["screening_id"]
-            pdf = cast("bytes | None", values["pdf"])
-            data = None if pdf is None else bytes(pdf)
-            digest = None if data is None else hashlib.sha256(data).hexdigest()
-            values["pdf"] = None if digest is None else "sha256:" + digest
-            found.by_id[document_id] = digest
-            found.by_screening[screening_id] = digest
-            found.rows[document_id] = values
-            found.stored.setdefault(screening_id, []).append(
-                (document_id, cast("str", values["sha256"])))
-            record_id = record_ids.get(screening_id)
-            if cast("str | None", record_id) is None or data is None:
-                continue  # no screening (no record to name) or no PDF: no head, as before
-            embedded = embedded_head(data)
-            if embedded is not None:
-                found.heads.append((embedded[0], embedded[1],
-                                    f"the signed checklist {record_id}"))
-    finally:
-        result.close()
+    for row in plain_rows(connection, query.order_by(documents.screening_id, documents.id),
+                          batch=_BATCH):
+        values, data, digest = _values(row)
+        document_id, screening_id = cast("int", values["id"]), cast("int", values["screening_id"])
+        found.by_id[document_id] = digest
+        found.by_screening[screening_id] = digest
+        found.stored.setdefault(screening_id, []).append(
+            (document_id, cast("str", values["sha256"])))
+        if row_hashes:
+            hashed[document_id] = row_sha256(values, _ORDER)
+        record_id = record_ids.get(screening_id)
+        if record_id is None or data is None:
+            continue  # no screening (no record to name) or no PDF: no head, as before
+        embedded = embedded_head(data)
+        if embedded is not None:
+            found.heads.append((embedded[0], embedded[1], f"the signed checklist {record_id}"))
     return found
+
+
+def document_rows(session: Session, ids: Iterable[int]) -> dict[int, dict[str, object]]:
+    """The rows of these signed documents by id, as :func:`read_documents` hashed them
+    (``sha256:<hex>`` of the PDF for the PDF): read again where a row's hash differs from
+    the one the trail recorded, to say which columns changed."""
+    wanted = sorted(ids)
+    rows: dict[int, dict[str, object]] = {}
+    connection = session.connection()
+    for start in range(0, len(wanted), 500):
+        query = select(*_TABLE.columns).where(_TABLE.c.id.in_(wanted[start:start + 500]))
+        for row in plain_rows(connection, query, batch=_BATCH):
+            values = _values(row)[0]
+            rows[cast("int", values["id"])] = values
+    return rows
 
 
 def seen_head(session: Session) -> tuple[int, str] | None:
@@ -120,16 +161,61 @@ def seen_head(session: Session) -> tuple[int, str] | None:
     return None if head is None else (head.last_seq, head.last_hash)
 
 
+def _scanned(url: str, after: int) -> bytes:
+    """The pickled ``(head, Documents)`` of the screenings after ``after``, read through a
+    connection of its own."""
+    from ketascreen.records.db import Database  # noqa: PLC0415
+
+    database = Database(url, migrate=False)
+    try:
+        with database.read() as session:
+            head = seen_head(session)
+            documents = read_documents(session, after=after, row_hashes=True)
+    finally:
+        database.dispose()
+    return pickle.dumps((head, documents), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _may_fork(database: Database | None) -> bool:
+    """Whether the second process may be forked from this one: Linux, one thread (no other
+    thread holds a lock the child would inherit), and no connection of ``database`` checked out
+    (they are closed before the fork, so that the child inherits none)."""
+    if database is None or not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return False
+    if threading.active_count() != 1:
+        return False
+    try:
+        if len(os.listdir("/proc/self/task")) != 1:  # threads Python did not start
+            return False
+    except OSError:
+        return False
+    pools = [database.writer.pool, database.reader.pool]
+    return all(isinstance(pool, QueuePool) and pool.checkedout() == 0 for pool in pools)
+
+
 class DocumentWorker:
     """The documents of the last screenings, read by a second process.
 
     Args:
         url: the SQLite database.
         after: it reads the documents of the screenings with a greater id.
+        database: this process's engines on ``url``: the second process may then be forked
+            (their pooled connections are closed first); without it, or where a fork is not
+            safe, it is started as ``python -m ketascreen.records.docscan``.
     """
 
-    def __init__(self, url: URL, after: int) -> None:
+    def __init__(self, url: URL, after: int, *, database: Database | None = None) -> None:
         self.after = after
+        self._process: subprocess.Popen[bytes] | None = None
+        self._pid: int | None = None
+        self._pipe: int | None = None
+        self.forked = _may_fork(database)
+        """Whether the second process was forked from this one."""
+        if self.forked:
+            assert database is not None
+            database.dispose()  # no connection crosses the fork
+            self._fork(url.render_as_string(hide_password=False), after)
+            return
         package = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [package, *filter(None, [os.environ.get("PYTHONPATH")])])}
@@ -139,14 +225,23 @@ class DocumentWorker:
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=env)
 
+    def _fork(self, url: str, after: int) -> None:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the caller's code
+            os.close(read)
+            _child(url, after, write)
+        os.close(write)
+        self._pid, self._pipe = pid, read
+
     def result(self, head: tuple[int, str] | None) -> Documents | None:
         """Its documents, or ``None`` when it failed or saw another audit head than ``head``
         (read them here then)."""
         try:
-            out, _ = self._process.communicate()
+            out, ok = self._output()
         finally:
             self.close()
-        if self._process.returncode != 0:
+        if not ok:
             return None
         try:
             seen, documents = pickle.loads(out)
@@ -156,21 +251,60 @@ class DocumentWorker:
             return None
         return documents
 
+    def _output(self) -> tuple[bytes, bool]:
+        """What it wrote, and whether it succeeded (waits for it)."""
+        if self._process is not None:
+            out, _ = self._process.communicate()
+            return out, self._process.returncode == 0
+        if self._pipe is None or self._pid is None:
+            return b"", False  # stopped already
+        pipe, self._pipe = self._pipe, None
+        with open(pipe, "rb") as stream:  # closes the pipe
+            out = stream.read()
+        pid, self._pid = self._pid, None
+        _, status = os.waitpid(pid, 0)
+        return out, os.waitstatus_to_exitcode(status) == 0
+
     def close(self) -> None:
         """Stop it if it still runs."""
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.kill()
+            self._process.wait()
+            if self._process.stdout is not None:
+                self._process.stdout.close()
+            return
+        if self._pipe is not None:
+            os.close(self._pipe)
+            self._pipe = None
+        if self._pid is not None:
+            pid, self._pid = self._pid, None
+            with contextlib.suppress(ProcessLookupError):  # gone already
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
+def _child(url: str, after: int, out: int) -> NoReturn:
+    """The forked second process: its documents into ``out``, then exit (no cleanup of what
+    it inherited: the parent's objects are the parent's)."""
+    code = 1
+    try:
+        gc.disable()  # many small containers, no cycles: as in the first process
+        data = _scanned(url, after)
+        with open(out, "wb") as stream:
+            stream.write(data)
+        code = 0
+    except BaseException:  # noqa: BLE001 - the parent reads the documents itself
+        pass
+    finally:
+        os._exit(code)
 
 
 def split_point(session: Session) -> int | None:
     """The last screening id whose documents this process reads (the second process reads the
     rest, :data:`SHARE` of them), or ``None`` when there are too few documents to share."""
-    documents = SignedDocument.__table__.c
-    count = session.execute(select(func.count()).select_from(SignedDocument.__table__)
-                            ).scalar_one()
+    documents = _TABLE.c
+    count = session.execute(select(func.count()).select_from(_TABLE)).scalar_one()
     if count < max(1, MIN_SHARED):
         return None
     here = int(count * (1 - SHARE))
@@ -184,18 +318,9 @@ def split_point(session: Session) -> int | None:
 def _main(argv: list[str]) -> int:
     """``python -m ketascreen.records.docscan URL AFTER``: the pickled ``(head, Documents)``
     of the screenings after ``AFTER`` on stdout."""
-    from ketascreen.records.db import Database  # noqa: PLC0415
-
     url, after = argv
     gc.disable()  # many small containers, no cycles: as in the first process
-    database = Database(url, migrate=False)
-    try:
-        with database.read() as session:
-            head = seen_head(session)
-            documents = read_documents(session, after=int(after))
-    finally:
-        database.dispose()
-    sys.stdout.buffer.write(pickle.dumps((head, documents), protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.buffer.write(_scanned(url, int(after)))
     sys.stdout.buffer.flush()
     return 0
 

@@ -12,14 +12,24 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from ketascreen.records.audit import AuditReport, plain_events, record_problems, verify_chain
+from ketascreen.records.audit import AuditReport, plain_events, verify_chain
+from ketascreen.records.content import content_sha256
 from ketascreen.records.core import StoreCore
-from ketascreen.records.docscan import Documents, DocumentWorker, read_documents, split_point
+from ketascreen.records.db import Database
+from ketascreen.records.docscan import (
+    Documents,
+    DocumentWorker,
+    document_rows,
+    read_documents,
+    split_point,
+)
 from ketascreen.records.models import (
     AuditEventRow,
     AuditHead,
@@ -27,6 +37,7 @@ from ketascreen.records.models import (
     ScreeningRow,
     SignedDocument,
 )
+from ketascreen.records.plainrows import plain_rows
 from ketascreen.records.rowhash import row_problems
 
 
@@ -72,29 +83,48 @@ class _Reading:
     """The documents: those read here, and those of a second process, joined when first
     needed (then as if read here)."""
 
-    def __init__(self, session: Session, documents: Documents, worker: DocumentWorker | None,
-                 split: int | None, head: tuple[int, str] | None) -> None:
+    def __init__(self, session: Session, worker: DocumentWorker | None,
+                 head: tuple[int, str] | None, *, row_hashes: bool) -> None:
         self._session = session
-        self._documents = documents
+        self._documents = Documents()
         self._worker = worker
-        self._split = split
         self._head = head
+        self._row_hashes = row_hashes
 
-    def own(self) -> Documents:
-        """The documents read here so far."""
-        return self._documents
+    def read_own(self) -> None:
+        """Read the documents this process reads (all of them without a second process)."""
+        self._documents.extend(read_documents(
+            self._session, upto=None if self._worker is None else self._worker.after,
+            row_hashes=self._row_hashes))
 
     def documents(self) -> Documents:
         """Every document (waits for the second process)."""
-        if self._worker is not None and self._split is not None:
+        if self._worker is not None:
             worker, self._worker = self._worker, None
             try:
                 later = worker.result(self._head)
             finally:
                 worker.close()
-            self._documents.extend(read_documents(self._session, after=self._split)
-                                   if later is None else later)
+            self._documents.extend(read_documents(
+                self._session, after=worker.after, row_hashes=self._row_hashes)
+                if later is None else later)
         return self._documents
+
+    def rows(self, recorded: dict[str, tuple[int, object]], seen: set[str]
+             ) -> dict[int, dict[str, object]]:
+        """The rows of ``signed_documents`` that :func:`row_problems` must look at: those whose
+        hash differs from the one the trail last recorded for them (or that it recorded for
+        none), read again; the others are checked here (added to ``seen``)."""
+        again: list[int] = []
+        for ident, digest in self.documents().row_hashes.items():
+            key = f"signed_documents/{ident}"
+            found = recorded.get(key)
+            stored = None if found is None else found[1]
+            if isinstance(stored, dict) and stored.get("sha256") == digest:
+                seen.add(key)
+            else:
+                again.append(ident)
+        return document_rows(self._session, again)
 
     def close(self) -> None:
         """Stop the second process if it was not needed."""
@@ -105,70 +135,144 @@ class _Reading:
 def _verify(store: StoreCore, *, records: bool, anchor: tuple[int, str] | None,
             heads: tuple[tuple[int, str, str], ...]) -> AuditReport:
     signed: dict[str, dict[str, object]] = {}
-    seen: set[str] = set()
     rows: dict[str, tuple[int, object]] = {}
     database = store.database
-    with database.read() as session:
-        head = session.get(AuditHead, 1)  # the first read: this transaction's snapshot
-        split = _split(session, database.url) if records and database.is_sqlite else None
-        worker = None if split is None else _started(database.url, split)
-        if worker is None:
-            split = None  # every document read here
-        reading = _Reading(session, Documents(), worker, split,
-                           None if head is None else (head.last_seq, head.last_hash))
-        try:
-            if records:  # this process's part, while the second process reads the rest
-                reading.own().extend(read_documents(session, upto=split))
-            hashes: list[str] = []
-            events, close = plain_events(session)  # plain tuples, no ORM
+    # a SQLite file: the second process starts before this process's snapshot (it may be
+    # forked only while no connection is open); the heads tell whether both saw the same
+    worker = _worker(database) if records and database.is_sqlite else None
+    try:
+        with database.read() as session:
+            head = session.get(AuditHead, 1)  # the first read: this transaction's snapshot
+            reading, worker = _Reading(
+                session, worker, None if head is None else (head.last_seq, head.last_hash),
+                row_hashes=database.is_sqlite), None
             try:
-                report = verify_chain(events, head, signed, anchor, row_hashes=rows,
-                                      hashes=hashes)
+                if records:  # this process's part, while the second process reads the rest
+                    reading.read_own()
+                hashes: list[str] = []
+                events, close = plain_events(session)  # plain tuples, no ORM
+                try:
+                    report = verify_chain(events, head, signed, anchor, row_hashes=rows,
+                                          hashes=hashes)
+                finally:
+                    close()
+                changed_rows: tuple[str, ...] = ()
+                checked_rows: set[str] = set()
+                screenings: list[_Signed] = []
+                countersigned: tuple[tuple[str, str], ...] = ()
+                if records and report.broken_at is None:
+                    # what needs no document of the second process first, while it reads
+                    screenings = signed_screenings(session, signed)
+                    countersigned = tuple(countersigned_problems(session))
+                    changed_rows = tuple(row_problems(
+                        session, rows, checked_rows, pdf_digests=reading.documents().by_id
+                        if not database.is_sqlite else None,
+                        document_rows=(lambda: reading.rows(rows, checked_rows))
+                        if database.is_sqlite else None))
+                documents = reading.documents()
             finally:
-                close()
-            changed_rows: tuple[str, ...] = ()
-            checked_rows: set[str] = set()
-            if records and report.broken_at is None:
-                # the rows first: those of the tables before the documents while the second
-                # process still reads (the two lists are reported apart)
-                changed_rows = tuple(row_problems(
-                    session, rows, checked_rows, pdf_digests=reading.documents().by_id
-                    if not database.is_sqlite else None,
-                    document_rows=(lambda: reading.documents().rows)
-                    if database.is_sqlite else None))
-            documents = reading.documents()
-        finally:
-            reading.close()
-        wanted = [*heads, *documents.heads]
-        by_seq = {seq: hashes[seq - 1] for seq, _, _ in wanted if 0 < seq <= len(hashes)}
-        head_problems = tuple(_head_problems(wanted, by_seq))
-        if not records or report.broken_at is not None:
-            return dataclasses.replace(report, head_problems=head_problems)
-        problems = (*record_problems(session, signed, seen,
-                                     pdf_digests=documents.by_screening,
-                                     documents=documents.stored),
-                    *countersigned_problems(session))
+                reading.close()
+    finally:
+        if worker is not None:
+            worker.close()
+    wanted = [*heads, *documents.heads]
+    by_seq = {seq: hashes[seq - 1] for seq, _, _ in wanted if 0 < seq <= len(hashes)}
+    head_problems = tuple(_head_problems(wanted, by_seq))
+    if not records or report.broken_at is not None:
+        return dataclasses.replace(report, head_problems=head_problems)
+    seen: set[str] = set()
+    problems = (*_record_problems(screenings, signed, seen, documents), *countersigned)
     return dataclasses.replace(report, record_problems=problems, records_checked=len(seen),
                                row_problems=changed_rows, rows_checked=len(checked_rows),
                                head_problems=head_problems)
 
 
-def _started(url: URL, split: int) -> DocumentWorker | None:
-    """The second process, or ``None`` when it cannot be started (the documents are then read
-    here)."""
+@dataclass(frozen=True, slots=True)
+class _Signed:
+    """A signed screening as checked before its documents are known: its problems but those
+    of its document (``None``: no sign or amend event names it) and the document hash its
+    event recorded."""
+
+    screening_id: int
+    record_id: str
+    problems: tuple[str, ...] | None
+    document_sha256: object
+
+
+_NO_EVENT = "signed, but no sign or amend event in the audit trail"
+
+
+def signed_screenings(session: Session, signed: dict[str, dict[str, object]]
+                      ) -> list[_Signed]:
+    """The first half of :func:`ketascreen.records.audit.record_problems`, which needs no
+    document: each signed screening (by id) checked against its ``sign`` or ``amend`` event
+    (content and certificate)."""
+    columns = cast("Table", ScreeningRow.__table__).c
+    query = (select(columns.id, columns.record_id, columns.case_json, columns.result_json,
+                    columns.content_sha256, columns.signer_certificate_sha256)
+             .where(columns.status != "draft").order_by(columns.id))
+    checked: list[_Signed] = []
+    for (screening_id, record_id, case_json, result_json, stored_sha,
+         certificate_sha) in plain_rows(session.connection(), query):
+        event = signed.get(record_id)
+        if event is None:
+            checked.append(_Signed(screening_id, record_id, None, None))
+            continue
+        problems: tuple[str, ...] = ()
+        if content_sha256(case_json, result_json) != stored_sha or (
+                stored_sha != event.get("content_sha256")):
+            problems += ("its case or result changed after it was signed",)
+        if "certificate_sha256" in event and certificate_sha != event["certificate_sha256"]:
+            problems += ("its signing certificate changed after it was signed",)
+        checked.append(_Signed(screening_id, record_id, problems,
+                               event.get("document_sha256")))
+    return checked
+
+
+def _record_problems(screenings: list[_Signed], signed: dict[str, dict[str, object]],
+                     seen: set[str], documents: Documents) -> Iterator[tuple[str, str]]:
+    """:func:`ketascreen.records.audit.record_problems` from :func:`signed_screenings` and the
+    documents: the same problems in the same order."""
+    no_document: list[tuple[int | None, str | None]] = [(None, None)]
+    stored, digests = documents.stored, documents.by_screening
+    for screening in screenings:
+        record_id = screening.record_id
+        seen.add(record_id)
+        for document_id, document_sha in stored.get(screening.screening_id) or no_document:
+            if screening.problems is None:
+                yield record_id, _NO_EVENT
+                continue
+            for problem in screening.problems:
+                yield record_id, problem
+            pdf_sha = None if document_id is None else digests.get(screening.screening_id)
+            if pdf_sha is None:
+                yield record_id, "its signed document is missing"
+            elif pdf_sha != document_sha or document_sha != screening.document_sha256:
+                yield record_id, "its signed document changed after it was signed"
+    for record_id in sorted(set(signed) - seen):
+        yield record_id, "signed in the audit trail, but missing from the records"
+
+
+def _worker(database: Database) -> DocumentWorker | None:
+    """The second process reading the last documents of a SQLite file with many, or ``None``
+    (too few, not a file, or it cannot be started: the documents are then read here)."""
+    if not _shareable(database.url):
+        return None
+    with database.read() as session:
+        split = split_point(session)
+    if split is None:
+        return None
     try:
-        return DocumentWorker(url, split)
+        return DocumentWorker(database.url, split, database=database)
     except OSError:
         return None
 
 
-def _split(session: Session, url: URL) -> int | None:
-    """Where a second process takes over the documents (a SQLite file with many of them), or
-    ``None``."""
+def _shareable(url: URL) -> bool:
+    """Whether a second process may read this SQLite database (a file of its own)."""
     name = url.database
-    if not name or name == ":memory:" or name.startswith("file:") or getattr(sys, "frozen", False):
-        return None
-    return split_point(session)
+    return bool(name) and name != ":memory:" and not cast("str", name).startswith("file:") \
+        and not getattr(sys, "frozen", False)
 
 
 def _head_problems(heads: list[tuple[int, str, str]], found: dict[int, str]) -> Iterator[str]:

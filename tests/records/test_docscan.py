@@ -1,21 +1,33 @@
 """``audit verify`` may have a second process read part of the signed documents (issue 15): it
-reads what this process reads, its result is taken only when it saw the same audit head, and
-otherwise (or when it fails) this process reads those documents itself: the same report."""
+reads what this process reads (forked from this one, or started as ``python -m``), its result is
+taken only when it saw the same audit head, and otherwise (or when it fails) this process reads
+those documents itself: the same report."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, text
 
 from ketascreen.records import docscan, integrity
 from ketascreen.records.audit import AuditReport
-from ketascreen.records.docscan import Documents, DocumentWorker, read_documents, seen_head
+from ketascreen.records.docscan import (
+    Documents,
+    DocumentWorker,
+    document_rows,
+    read_documents,
+    seen_head,
+)
+from ketascreen.records.models import SignedDocument
 from ketascreen.records.repository import RecordStore
+from ketascreen.records.rowhash import row_hash, row_sha256
 from ketascreen.records.views import StoredScreening
 from ketascreen.records.worklist import record_print
 from ketascreen.reports.output import SigningRequest, produce_checklist
 from tests.records.conftest import People
+from tests.records.rawsql import drop_protection, raw
 from tests.records.support import screening_of
 from tests.records.test_integrity import signed  # noqa: F401 - the fixture
 
@@ -32,32 +44,99 @@ def _serial(store: RecordStore, monkeypatch: pytest.MonkeyPatch) -> AuditReport:
         return store.verify_audit()
 
 
-def test_the_second_process_reads_what_this_one_reads(
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[DocumentWorker]:
+    """Every second process ``audit verify`` starts, each with the result it gave."""
+    workers: list[DocumentWorker] = []
+    init = DocumentWorker.__init__
+
+    def spy(worker: DocumentWorker, *args: object, **kwargs: object) -> None:
+        init(worker, *args, **kwargs)  # type: ignore[arg-type]
+        workers.append(worker)
+
+    monkeypatch.setattr(DocumentWorker, "__init__", spy)
+    return workers
+
+
+def test_read_documents_hashes_each_row_as_the_row_hash(
         store: RecordStore, signed: StoredScreening) -> None:  # noqa: F811
     with store.database.read() as session:
-        here = read_documents(session)
+        here = read_documents(session, row_hashes=True)
+        (ident,) = here.row_hashes
+        document = session.get(SignedDocument, ident)
+        assert document is not None
+        assert here.row_hashes[ident] == row_hash(document).sha256
+        again = document_rows(session, [ident])
+        assert list(again) == [ident] and again[ident]["pdf"] == f"sha256:{here.by_id[ident]}"
+        assert row_sha256(again[ident]) == here.row_hashes[ident]
+        assert document_rows(session, []) == {}
+        assert read_documents(session).row_hashes == {}  # not asked for
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_the_second_process_reads_what_this_one_reads(
+        store: RecordStore, signed: StoredScreening, fork: bool) -> None:  # noqa: F811
+    with store.database.read() as session:
+        here = read_documents(session, row_hashes=True)
         head = seen_head(session)
-    assert here.heads and here.rows and here.by_id
-    worker = DocumentWorker(store.database.url, 0)
+    assert here.heads and here.row_hashes and here.by_id
+    worker = DocumentWorker(store.database.url, 0, database=store.database if fork else None)
+    assert worker.forked is fork
     assert worker.result(head) == here
     with store.database.read() as session:
         last = max(here.by_screening)
         assert read_documents(session, after=last) == Documents()
-        assert read_documents(session, upto=last) == here
+        assert read_documents(session, upto=last, row_hashes=True) == here
 
 
-def test_a_second_process_that_saw_another_head_is_not_taken(
+def test_no_fork_while_a_connection_is_open_or_another_thread_runs(
         store: RecordStore, signed: StoredScreening) -> None:  # noqa: F811
-    assert DocumentWorker(store.database.url, 0).result((1, "0" * 64)) is None
+    with store.database.read() as session:
+        head = seen_head(session)
+        worker = DocumentWorker(store.database.url, 0, database=store.database)
+        assert not worker.forked  # this session's connection would cross the fork
+    assert worker.result(head) is not None
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        worker = DocumentWorker(store.database.url, 0, database=store.database)
+        assert not worker.forked
+        worker.close()
+    finally:
+        stop.set()
+        thread.join()
+    worker = DocumentWorker(store.database.url, 0, database=store.database)
+    assert worker.forked
+    worker.close()  # stopped unread
+    assert worker.result(head) is None
 
 
+@pytest.mark.parametrize("fork", [True, False])
+def test_a_second_process_that_saw_another_head_is_not_taken(
+        store: RecordStore, signed: StoredScreening, fork: bool) -> None:  # noqa: F811
+    worker = DocumentWorker(store.database.url, 0, database=store.database if fork else None)
+    assert worker.result((1, "0" * 64)) is None
+
+
+@pytest.mark.parametrize("tampered", [False, True])
 def test_documents_split_between_the_two_read_as_one(
         store: RecordStore, people: People, signing_request: SigningRequest,
-        signed: StoredScreening, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        signed: StoredScreening, database_url: str, started: list[DocumentWorker],  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch, tampered: bool) -> None:
     second = screening_of({"patient.id": "MRN-3", "patient.name": "Pat Three"})
     pdf, _ = produce_checklist(second, signing=signing_request, audit_head=store.audit_head())
     store.create(people.physician, second, signed_pdf=pdf)
     record_print(store, people.nurse, signed.record_id)
+    if tampered:  # one document of each process, a row and a PDF
+        with raw(database_url) as connection:
+            drop_protection(connection)
+            connection.execute(text("UPDATE signed_documents SET size = size + 1"))
+            last = connection.execute(text("SELECT max(id) FROM signed_documents")).scalar()
+            pdf = connection.execute(text("SELECT pdf FROM signed_documents WHERE id = :i"),
+                                     {"i": last}).scalar_one()
+            connection.execute(text("UPDATE signed_documents SET pdf = :pdf WHERE id = :i"),
+                               {"pdf": bytes(pdf) + b"\n", "i": last})
     taken: list[Documents | None] = []
     result = DocumentWorker.result
 
@@ -69,9 +148,12 @@ def test_documents_split_between_the_two_read_as_one(
     monkeypatch.setattr(docscan, "MIN_SHARED", 0)
     monkeypatch.setattr(docscan, "SHARE", 0.5)
     report = store.verify_audit()
+    assert len(started) == 1 and started[0].forked
     assert len(taken) == 1 and taken[0] is not None and len(taken[0].by_id) == 1
-    assert report.ok and report.records_checked == 2
-    assert len(report.head_problems) == 0
+    assert report.records_checked == 2 and report.rows_checked > 2
+    assert report.ok is not tampered
+    if tampered:
+        assert len(report.row_problems) == 2 and len(report.record_problems) == 1
     assert report == _serial(store, monkeypatch)
 
 
@@ -80,10 +162,11 @@ def test_without_the_second_process_its_documents_are_read_here(
         monkeypatch: pytest.MonkeyPatch) -> None:
     reads: list[tuple[int | None, int | None]] = []
 
-    def counted(session: object, *, after: int | None = None, upto: int | None = None
-                ) -> Documents:
+    def counted(session: object, *, after: int | None = None, upto: int | None = None,
+                row_hashes: bool = False) -> Documents:
         reads.append((after, upto))
-        return read_documents(session, after=after, upto=upto)  # type: ignore[arg-type]
+        return read_documents(session, after=after, upto=upto,  # type: ignore[arg-type]
+                              row_hashes=row_hashes)
 
     monkeypatch.setattr(integrity, "read_documents", counted)
     monkeypatch.setattr(DocumentWorker, "result", lambda worker, head: None)
@@ -98,7 +181,7 @@ def test_without_the_second_process_its_documents_are_read_here(
 def test_a_second_process_that_cannot_start_leaves_the_documents_here(
         store: RecordStore, signed: StoredScreening,  # noqa: F811
         monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(worker: DocumentWorker, url: object, after: int) -> None:
+    def refuse(worker: DocumentWorker, url: object, after: int, **_: object) -> None:
         raise FileNotFoundError("no interpreter")
 
     monkeypatch.setattr(DocumentWorker, "__init__", refuse)
@@ -106,3 +189,24 @@ def test_a_second_process_that_cannot_start_leaves_the_documents_here(
     report = store.verify_audit()
     assert report.ok and report.records_checked == 1 and len(report.head_problems) == 0
     assert report == _serial(store, monkeypatch)
+
+
+def test_a_document_row_is_read_again_only_where_its_hash_differs(
+        store: RecordStore, signed: StoredScreening, database_url: str,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    again: list[list[int]] = []
+
+    def counted(session: object, ids: list[int]) -> dict[int, dict[str, object]]:
+        again.append(list(ids))
+        return document_rows(session, ids)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(integrity, "document_rows", counted)
+    assert store.verify_audit().ok and again == [[]]
+    with raw(database_url) as connection:
+        drop_protection(connection)
+        connection.execute(text("UPDATE signed_documents SET size = size + 1"))
+        (ident,) = connection.execute(select(SignedDocument.id)).scalars()
+    report = store.verify_audit()
+    assert again[1:] == [[ident]]
+    assert report.row_problems[0].startswith(f"signed_documents/{ident}: edited after")
+    assert report.row_problems[0].endswith("(changed: size)")

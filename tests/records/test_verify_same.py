@@ -26,6 +26,10 @@ from tests.records.test_integrity import EDITS, signed  # noqa: F401 - the fixtu
 OTHER = {
     "deleted document": "DELETE FROM signed_documents",
     "changed pdf": "UPDATE signed_documents SET pdf = :pdf",
+    "document hash": "UPDATE signed_documents SET sha256 = upper(sha256)",
+    "inserted document": "INSERT INTO signed_documents (screening_id, pdf, sha256, size, "
+                         "created_at) SELECT (SELECT id FROM screenings WHERE status = 'draft'), "
+                         ":pdf, sha256, size, created_at FROM signed_documents",
 }
 
 

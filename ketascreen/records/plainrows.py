@@ -10,7 +10,7 @@ converting each value with the column type's own result processor, the function 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any, Final
 
 from sqlalchemy import Connection, Select
@@ -29,7 +29,7 @@ Processor = Callable[[Any], Any]
 
 
 def plain_rows(connection: Connection, statement: AnySelect, *, batch: int = 500
-               ) -> Iterator[tuple[Any, ...]]:
+               ) -> Generator[tuple[Any, ...], None, None]:
     """The statement's rows as plain tuples, each value converted exactly as SQLAlchemy's
     ``Result`` would convert it (the column types' own result processors, TypeDecorators
     included), read through the DBAPI cursor of the same connection (same transaction and

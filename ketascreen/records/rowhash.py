@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Connection, MetaData, Table, inspect, select
+from sqlalchemy import Connection, Dialect, MetaData, Table, inspect, select
+from sqlalchemy.engine import processors as sqlalchemy_processors
 from sqlalchemy.orm import Session
 
 from ketascreen.records.chain import canonical, event_hash, timestamp
@@ -39,7 +40,9 @@ from ketascreen.records.models import (
     SigningCertificate,
     User,
     UserSetting,
+    UTCDateTime,
 )
+from ketascreen.records.plainrows import CursorRows, Processor, cursor_rows
 
 TRACKED: Final[tuple[type[Base], ...]] = (User, Patient, ScreeningRow, SignedDocument,
                                            SigningCertificate, UserSetting, ClinicFile,
@@ -63,9 +66,12 @@ _TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
 def _value(value: object) -> object:
     """A column value as canonical JSON: times in UTC text, bytes by their sha256."""
     if isinstance(value, datetime):
-        if value.tzinfo is None or value.tzinfo is UTC:  # UTC already: the same fields
-            return value.strftime(_TIME_FORMAT)
-        return value.astimezone(UTC).strftime(_TIME_FORMAT)
+        # UTC already (or naive, taken as UTC): the same fields
+        moment = value if value.tzinfo is None or value.tzinfo is UTC else value.astimezone(UTC)
+        if type(moment) is datetime and moment.year >= 1000:
+            # the fields strftime writes, in the same widths (faster): "+00:00" dropped
+            return moment.isoformat(timespec="microseconds")[:26] + "Z"
+        return moment.strftime(_TIME_FORMAT)  # a year before 1000 unpadded, as always
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, memoryview):
@@ -165,7 +171,11 @@ def row_sha256(values: Mapping[str, object], order: list[str] | None = None) -> 
         order = plain_order(values)
         if order is None:
             return hash_values(values).sha256
-    text = ",".join([f'"{name}":{_encoded(values[name])}' for name in order])
+    string, number = _STRING, int.__repr__  # _encoded's own fast cases, without a call
+    parts = [string(value) if type(value := values[name]) is str
+             else "null" if value is None else number(value) if type(value) is int
+             else _encoded(value) for name in order]
+    text = ",".join([f'"{name}":{part}' for name, part in zip(order, parts, strict=True)])
     return hashlib.sha256(("{" + text + "}").encode()).hexdigest()
 
 
@@ -294,13 +304,14 @@ def table_row_hashes(session: Session, pdf_digests: Mapping[int, str | None] | N
 
 
 def _table_rows(session: Session, pdf_digests: Mapping[int, str | None] | None,
-                document_rows: Callable[[], Mapping[int, dict[str, object]]] | None = None
+                document_rows: Callable[[], Mapping[int, dict[str, object]]] | None = None,
+                models: tuple[type[Base], ...] = TRACKED
                 ) -> Iterator[tuple[str, str, dict[str, object], list[str] | None]]:
     """Every row of every tracked table as plain values: ``(key, label, values, order)``, the
     order being :func:`plain_order` of the table's columns. ``document_rows``: gives the rows
     of ``signed_documents`` by id, already read (SQLite: in the table's order, by id), when
-    that table is reached."""
-    for model in TRACKED:
+    that table is reached. ``models``: the tables read (default: every tracked table)."""
+    for model in models:
         table = model.__table__
         assert isinstance(table, Table)
         keys = [column.name for column in table.primary_key.columns]
@@ -359,7 +370,32 @@ def row_problems(session: Session, recorded: dict[str, tuple[int, object]],
         (changed: name)``.
     """
     seen = set() if seen is None else seen
-    for key, shown, values, order in _table_rows(session, pdf_digests, document_rows):
+    for model in TRACKED:
+        table = model.__table__
+        assert isinstance(table, Table)
+        cursor = None
+        if not (table.name == "signed_documents"
+                and (document_rows is not None or pdf_digests is not None)):
+            cursor = cursor_rows(session.connection(), select(*table.columns), batch=500)
+        if cursor is None:
+            rows = _table_rows(session, pdf_digests, document_rows, (model,))
+            yield from _problems(rows, recorded, seen)
+        else:
+            try:
+                yield from _stored_problems(table, cursor, session.connection().dialect,
+                                            recorded, seen)
+            finally:
+                cursor.close()
+    for key in sorted(set(recorded) - seen):
+        seq, stored = recorded[key]
+        if stored is not None:
+            yield f"{key}: deleted outside ketascreen (recorded by event #{seq})"
+
+
+def _problems(rows: Iterable[tuple[str, str, dict[str, object], list[str] | None]],
+              recorded: dict[str, tuple[int, object]], seen: set[str]) -> Iterator[str]:
+    """:func:`row_problems` of rows read as values."""
+    for key, shown, values, order in rows:
         seen.add(key)
         found = recorded.get(key)
         if found is None:
@@ -374,10 +410,145 @@ def row_problems(session: Session, recorded: dict[str, tuple[int, object]],
             # the column digests only where the row changed
             changed = ", ".join(hash_values(values).changed_columns(stored))
             yield f"{shown}: edited after its event #{seq} (changed: {changed})"
-    for key in sorted(set(recorded) - seen):
-        seq, stored = recorded[key]
-        if stored is not None:
-            yield f"{key}: deleted outside ketascreen (recorded by event #{seq})"
+
+
+def _stored_problems(table: Table, cursor: CursorRows, dialect: Dialect,
+                     recorded: dict[str, tuple[int, object]], seen: set[str]) -> Iterator[str]:
+    """:func:`row_problems` of one table's rows as stored (:func:`_stored_text`): each value
+    converted only where its row differs."""
+    names = [column.name for column in table.columns]
+    order = plain_order(names)
+    text_of = _stored_text(table, cursor.processors, order, dialect)
+    keys = [names.index(column.name) for column in table.primary_key.columns]
+    named = _LABELS.get(table.name)
+    converters = cursor.processors
+
+    def values_of(row: tuple[Any, ...]) -> dict[str, object]:
+        return {name: value if convert is None else convert(value)
+                for name, value, convert in zip(names, row, converters, strict=True)}
+
+    def key_of(row: tuple[Any, ...]) -> str:
+        values = values_of(row)
+        return "/".join([table.name, *(str(values[names[index]]) for index in keys)])
+
+    def shown(key: str, row: tuple[Any, ...]) -> str:
+        return key if named is None else f"{key} ({values_of(row)[named]})"
+
+    if len(keys) == 1 and converters[keys[0]] is None:  # the usual: one plain key
+        index, prefix = keys[0], table.name + "/"
+        for row in cursor:
+            key = prefix + str(row[index])
+            seen.add(key)
+            found = recorded.get(key)
+            if found is not None and type(stored := found[1]) is dict and (
+                    stored.get("sha256") == _sha256(text_of(row).encode()).hexdigest()):
+                continue
+            yield from _problems([(key, shown(key, row), values_of(row), order)], recorded,
+                                 seen)
+        return
+    for row in cursor:
+        key = key_of(row)
+        yield from _problems([(key, shown(key, row), values_of(row), order)], recorded, seen)
+
+
+_sha256: Final = hashlib.sha256
+_NULL: Final = "null"
+
+
+def _time_text(convert: Processor) -> Callable[[object], str]:
+    """``_encoded(convert(value))`` for a :class:`UTCDateTime` column read from SQLite as
+    stored: the text ``YYYY-MM-DD HH:MM:SS.ffffff`` of a naive UTC time (as SQLAlchemy writes
+    it; a year from 1000, which ``strftime`` writes with four digits) is the canonical
+    ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` without making the time, once the time is known valid."""
+    def text(value: object) -> str:
+        if type(value) is str and _STORED_TIME(value) is not None:
+            try:
+                _FROM_ISO(value)  # a valid time (else converted below: the same error)
+            except ValueError:
+                pass
+            else:
+                return f'"{value[:10]}T{value[11:]}Z"'
+        return _encoded(convert(value))
+    return text
+
+
+def _date_text(convert: Processor) -> Callable[[object], str]:
+    """``_encoded(convert(value))`` for a date column read from SQLite as stored
+    (``YYYY-MM-DD``, its own ISO text, once the date is known valid)."""
+    def text(value: object) -> str:
+        if type(value) is str and _STORED_DATE(value) is not None:
+            try:
+                _DATE_FROM_ISO(value)
+            except ValueError:
+                pass
+            else:
+                return f'"{value}"'
+        return _encoded(convert(value))
+    return text
+
+
+_STORED_TIME: Final = re.compile(
+    r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}").fullmatch
+_STORED_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
+_FROM_ISO: Final = datetime.fromisoformat
+_DATE_FROM_ISO: Final = date.fromisoformat
+
+
+def _stored_text(table: Table, converters: list[Processor | None], order: list[str] | None,
+                 dialect: Dialect) -> Callable[[tuple[Any, ...]], str]:
+    """The canonical JSON text of a row of ``table`` (``{name: _encoded(value), ...}`` in
+    ``order``, :func:`row_sha256`'s text) from its values as the cursor gives them.
+
+    Each value's text is written straight from the stored value where that is the same text:
+    strings, integers and nulls of a column without converter; booleans (SQLite's 0 and 1);
+    UTC times and dates in the text SQLAlchemy stores them as. Anything else is converted by
+    its column's converter and encoded as :func:`_encoded` encodes it.
+    """
+    names = [column.name for column in table.columns]
+    if order is None:  # a name JSON would escape: the values' own route
+        def whole(row: tuple[Any, ...]) -> str:
+            values = {name: value if convert is None else convert(value)
+                      for name, value, convert in zip(names, row, converters, strict=True)}
+            return _CANONICAL.encode({name: _value(value) for name, value in values.items()})
+        return whole
+    scope: dict[str, object] = {"S": _STRING, "R": int.__repr__, "N": _NULL, "E": _encoded,
+                                "J": "".join, "__builtins__": {"type": type, "str": str,
+                                                               "int": int}}
+    parts: list[str] = []
+    for position, name in enumerate(order):
+        index = names.index(name)
+        column = table.columns[name]
+        convert = converters[index]
+        scope[f"L{position}"] = ("{" if position == 0 else ",") + f'"{name}":'
+        parts.append(f"L{position}")
+        value = f"row[{index}]"
+        if convert is None:
+            parts.append(f"(S(v) if (t := type(v := {value})) is str else N if v is None "
+                         "else R(v) if t is int else E(v))")
+        elif convert is sqlalchemy_processors.int_to_boolean:
+            scope[f"C{index}"] = _converted(convert)
+            parts.append(f"(('true' if v else 'false') if type(v := {value}) is int "
+                         f"else N if v is None else C{index}(v))")
+        elif (type(column.type) is UTCDateTime and column.type.impl_instance.dialect_impl(
+                dialect).result_processor(dialect, None) is sqlalchemy_processors.str_to_datetime):
+            scope[f"C{index}"] = _time_text(convert)
+            parts.append(f"(N if (v := {value}) is None else C{index}(v))")
+        elif convert is sqlalchemy_processors.str_to_date:
+            scope[f"C{index}"] = _date_text(convert)
+            parts.append(f"(N if (v := {value}) is None else C{index}(v))")
+        else:
+            scope[f"C{index}"] = _converted(convert)
+            parts.append(f"C{index}({value})")
+    parts.append("'}'" if order else "'{}'")
+    source = f"def text(row):\n    return J(({', '.join(parts)},))\n"
+    exec(source, scope)  # our own text, built from the column names (plain words)
+    return cast("Callable[[tuple[Any, ...]], str]", scope["text"])
+
+
+def _converted(convert: Processor) -> Callable[[object], str]:
+    def text(value: object) -> str:
+        return _encoded(convert(value))
+    return text
 
 
 def record_all_rows(connection: Connection, *, action: str, detail: Mapping[str, object]

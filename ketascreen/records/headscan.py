@@ -71,7 +71,9 @@ _TRAILER_WRITTEN = re.compile(  # as pyHanko (an incremental update) or ReportLa
 _ENTRY_SHAPE: Final = bytes.maketrans(b"123456789f", b"000000000n")
 _ENTRY_LINE: Final = b"0000000000 00000 n \n"  # what each entry line as written reads as
 _SUBSECTION_HEAD = re.compile(rb"(\d+) (\d+)\n")
-_STARTXREF = re.compile(rb"startxref[\t\n\f\r ]+(\d+)[\t\n\f\r ]+%%EOF[\t\n\f\r ]*\Z")
+_STARTXREF = re.compile(rb"\nstartxref\n(\d+)\n%%EOF\n\Z")
+"""The end of a file as pyHanko and ReportLab write it (pyHanko reads the lines before the end
+its own way: ``startxref`` must begin a line, ``%%EOF`` too; anything else is left to it)."""
 _SUBSECTION = re.compile(rb"(\d+) (\d+)[ \t]*\r?\n")
 _ENTRIES = re.compile(rb"(?:\d{10} \d{5} [nf](?: \r| \n|\r\n))*")
 _PLAIN = re.compile(rb"[^\\()\r]*")
@@ -104,10 +106,8 @@ class _Reader:
         self.root: object = None  # the newest trailer's /Root
         # each object resolved and its text while every one was kept by its bytes (_Step)
         self.trace: list[tuple[_Ref, bytes]] | None = None
-        # the last ``startxref`` in the last 1024 bytes: only the last can be followed by
-        # nothing but its offset and ``%%EOF`` (the first that _STARTXREF.search would match)
-        start = pdf.rfind(b"startxref", max(0, len(pdf) - 1024))
-        tail = _STARTXREF.match(pdf, start) if start >= 0 else None
+        # (not found: -1, read as 0, where the header stands and the match fails)
+        tail = _STARTXREF.match(pdf, pdf.rfind(b"\nstartxref\n", max(0, len(pdf) - 1024)))
         if tail is None or _HEADER.match(pdf) is None:
             raise _UnsureError
         offset: object = int(tail.group(1))
@@ -552,8 +552,11 @@ def _fast(pdf: bytes) -> tuple[int, str] | None:
     for name, stream_ref in files:
         found[name] = reader.embedded(stream_ref)
     data = found.get(HEAD_ATTACHMENT)
-    if data is None:
-        return None
+    return None if data is None else _head(data)
+
+
+def _head(data: bytes) -> tuple[int, str] | None:
+    """What :func:`ketascreen.reports.attachments.read_head_attachment` reads from ``data``."""
     written = _HEAD_AS_WRITTEN.fullmatch(data)
     if written is not None:  # as head_attachment() writes it: what json reads from it
         return int(written.group(1)), written.group(2).decode("ascii")

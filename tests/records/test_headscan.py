@@ -6,9 +6,11 @@ pyHanko whenever it is unsure."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from ketascreen.api import parse_case
 from ketascreen.records import headscan
 from ketascreen.records.documents import embedded_head as by_pyhanko
 from ketascreen.records.headscan import embedded_head
+from ketascreen.reports.attachments import read_head_attachment
 from ketascreen.reports.keys import generate_self_signed
 from ketascreen.reports.output import SigningRequest, produce_checklist
 from ketascreen.reports.signing import attach_unsigned
@@ -98,6 +101,7 @@ _EDITS = st.lists(st.tuples(
 def test_damaged_documents_read_as_pyhanko_reads_them(
         name: str, region: int, edits: list[tuple[int, str, int, int, bytes]]) -> None:
     pdf = bytearray(_documents()[name])
+    _read_twice(bytes(pdf))  # its lookup kept: the damaged document may or may not take it
     # damage anywhere, the last quarter (the objects appended last), or the tables at the end
     start = (0, len(pdf) * 3 // 4, len(pdf) - 2000)[region]
     for where, how, byte, length, text in edits:
@@ -245,3 +249,354 @@ def test_an_object_with_endobj_in_a_string_or_a_stream_is_not_kept() -> None:
     first = streamed.resolve(headscan._Ref((1, 0)))
     assert isinstance(first, headscan._Stream) and first.data == b"abc"
     assert streamed.resolve(headscan._Ref((1, 0))) is not first
+
+
+# --- the shortcuts for documents as ketascreen writes them, each taken and each left -----------
+
+
+def _replaced(pdf: bytes, old: bytes, new: bytes, *, last: bool = True) -> bytes:
+    """``pdf`` with the last (or first) ``old`` replaced by ``new``, the offsets after it fixed."""
+    at = pdf.rindex(old) if last else pdf.index(old)
+    return _with_offsets_fixed(pdf[:at] + new + pdf[at + len(old):], at, len(new) - len(old))
+
+
+class _Calls:
+    """Counts the calls of some functions of the head scan (the fallbacks of its shortcuts)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.counts: dict[str, int] = {}
+        for owner, name in ((headscan._Reader, "_section"), (headscan._Reader, "resolve"),
+                            (headscan, "_decoded"), (headscan, "read_head_attachment"),
+                            (headscan, "_files"), (headscan, "_STARTXREF")):
+            self._spy(monkeypatch, owner, name)
+
+    def _spy(self, monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> None:
+        real = getattr(owner, name)
+        self.counts[name] = 0
+        if isinstance(real, re.Pattern):
+            counts = self.counts
+
+            class Pattern:
+                def match(self, *args: object) -> object:
+                    counts[name] += 1
+                    return real.match(*args)
+
+            monkeypatch.setattr(owner, name, Pattern())
+            return
+
+        def spy(*args: object) -> object:
+            self.counts[name] += 1
+            return real(*args)
+
+        monkeypatch.setattr(owner, name, spy)
+
+
+def _read_twice(pdf: bytes) -> tuple[int, str] | None:
+    """The fast reading of ``pdf``, after a first reading that kept its lookup."""
+    with contextlib.suppress(headscan._UnsureError):
+        headscan._fast(pdf)
+    return headscan._fast(pdf)
+
+
+def test_a_checklist_as_written_takes_every_shortcut(documents: dict[str, bytes],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    pdf = documents["signed with head"]
+    headscan._PLANS.clear()
+    assert headscan._fast(pdf) == HEAD  # the lookup is kept
+    calls = _Calls(monkeypatch)
+    assert headscan._fast(pdf) == HEAD == by_pyhanko(pdf)
+    # no section read by the general reader, no object resolved (the lookup kept: every
+    # object the same bytes), no stream's dictionary read, no json
+    assert calls.counts == {"_section": 0, "resolve": 0, "_decoded": 0,
+                            "read_head_attachment": 0, "_files": 0, "_STARTXREF": 1}
+    # another checklist (no head: other objects) is looked up, then kept too
+    other = documents["signed without head"]
+    assert headscan._fast(other) is None
+    assert calls.counts["_files"] == 1 and calls.counts["resolve"] > 0
+    resolved = calls.counts["resolve"]
+    assert headscan._fast(other) is None and headscan._fast(pdf) == HEAD
+    assert calls.counts["_files"] == 1 and calls.counts["resolve"] == resolved
+
+
+# each a change to the last table and trailer of the signed checklist with a head (after every
+# object: no offset moves), whether the fast reading is still sure, and the fallback it takes
+_LEFT = [
+    ("trailer: an /ID of 15 bytes", rb"<([0-9a-f]{30})[0-9a-f]{2}> \]", rb"<\1> ]", True),
+    ("trailer: an /ID of odd length", rb"<([0-9a-f]{30})[0-9a-f]{2}> \]", rb"<\1a> ]", False),
+    ("trailer: an upper-case /ID", rb"<([0-9a-f]{32})> \]",
+     lambda found: b"<" + found.group(1).upper() + b"> ]", True),
+    ("trailer: another key", rb"/Size (\d+)\n", rb"/Size \1\n/Foo 1\n", True),
+    ("trailer: encrypted", rb"/Size (\d+)\n", rb"/Size \1\n/Encrypt 1 0 R\n", False),
+    ("trailer: a comment", rb"/Info (\d+ \d+ R)\n", rb"/Info \1 % x\n", True),
+
+    ("table: an entry not digits", rb"\n3 2\n(\d{5})\d", rb"\n3 2\n\1x", False),
+    ("table: one entry more than written", rb"\n3 2\n", rb"\n3 3\n", False),
+    ("table: one entry fewer than written", rb"\n23 19\n", rb"\n23 18\n", False),
+    # (a line end other than `` \n``: unsure before these shortcuts too)
+    ("table: an entry ending \\r\\n", rb"\n3 2\n(\d{10} \d{5} n) \n", rb"\n3 2\n\1\r\n", False),
+    ("table: a header with two spaces", rb"\n15 2\n", rb"\n15  2\n", False),
+]
+
+
+@pytest.mark.parametrize(("vector", "pattern", "replacement", "sure"), _LEFT,
+                         ids=[vector for vector, *_ in _LEFT])
+def test_a_section_not_as_written_is_read_by_the_general_reader(
+        documents: dict[str, bytes], monkeypatch: pytest.MonkeyPatch, vector: str,
+        pattern: bytes, replacement: bytes | Callable[[re.Match[bytes]], bytes],
+        sure: bool) -> None:
+    pdf = documents["signed with head"]
+    at = pdf.rindex(b"\nxref\n")
+    tail, count = re.subn(pattern, replacement, pdf[at:], count=1)
+    assert count == 1, vector
+    changed = pdf[:at] + tail
+    assert embedded_head(changed) == by_pyhanko(changed), vector
+    calls = _Calls(monkeypatch)
+    if sure:
+        assert headscan._fast(changed) == HEAD, vector
+    else:
+        with pytest.raises(headscan._UnsureError):
+            headscan._fast(changed)
+    assert calls.counts["_section"] >= 1, vector  # the shortcut was left
+
+
+# the section as written, an entry or reference the lookup then finds otherwise: unsure
+_ENTRIES_LEFT = [
+    ("trailer: /Root generation 1", rb"/Root (\d+) 0 R", rb"/Root \1 1 R"),
+    ("table: the catalog's entry free", rb"\n15 2\n(\d{10} \d{5}) n", rb"\n15 2\n\1 f"),
+    ("table: the catalog's entry generation 1", rb"\n15 2\n(\d{10}) 00000",
+     rb"\n15 2\n\1 00001"),
+]
+
+
+@pytest.mark.parametrize(("vector", "pattern", "replacement"), _ENTRIES_LEFT,
+                         ids=[vector for vector, *_ in _ENTRIES_LEFT])
+def test_an_entry_not_in_use_or_of_another_generation_is_unsure(
+        documents: dict[str, bytes], monkeypatch: pytest.MonkeyPatch, vector: str,
+        pattern: bytes, replacement: bytes) -> None:
+    pdf = documents["signed with head"]
+    at = pdf.rindex(b"\nxref\n")
+    tail, count = re.subn(pattern, replacement, pdf[at:], count=1)
+    assert count == 1, vector
+    changed = pdf[:at] + tail
+    calls = _Calls(monkeypatch)
+    with pytest.raises(headscan._UnsureError):
+        headscan._fast(changed)
+    assert calls.counts["_section"] == 0, vector  # the section as written
+    assert embedded_head(changed) == by_pyhanko(changed), vector
+
+
+def test_a_catalog_of_generation_1_throughout_is_read(documents: dict[str, bytes]) -> None:
+    pdf = documents["signed with head"]
+    at = pdf.rindex(b"\nxref\n")
+    tail = re.sub(rb"\n15 2\n(\d{10}) 00000", rb"\n15 2\n\1 00001", pdf[at:], count=1)
+    tail = tail.replace(b"/Root 15 0 R", b"/Root 15 1 R")
+    body = pdf[:at]
+    catalog = body.rindex(b"\n15 0 obj\n")
+    changed = body[:catalog] + b"\n15 1 obj\n" + body[catalog + 10:] + tail
+    assert len(changed) == len(pdf)
+    assert headscan._fast(changed) == HEAD == by_pyhanko(changed)
+    assert embedded_head(changed) == HEAD
+
+
+def test_a_startxref_before_the_last_is_passed_over(documents: dict[str, bytes],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    pdf = documents["signed with head"]
+    at = pdf.rindex(b"startxref\n")
+    changed = pdf[:at] + b"startxref\n1\n" + pdf[at:]
+    calls = _Calls(monkeypatch)
+    assert headscan._fast(changed) == HEAD == by_pyhanko(changed)
+    assert calls.counts["_STARTXREF"] == 1 and calls.counts["_section"] == 0
+
+
+def test_the_older_section_as_written_and_not(documents: dict[str, bytes],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    pdf = documents["signed with head"]
+    older = pdf.rindex(b"\nxref\n", 0, pdf.rindex(b"\nxref\n"))
+    entry = re.compile(rb"\d{10} 00000 n \n").search(pdf, older)
+    assert entry is not None
+    calls = _Calls(monkeypatch)
+    assert headscan._fast(pdf) == HEAD and calls.counts["_section"] == 0
+    # ReportLab's table with an entry broken: read by the general reader, unsure
+    broken = pdf[:entry.start() + 3] + b"-" + pdf[entry.start() + 4:]
+    with pytest.raises(headscan._UnsureError):
+        headscan._fast(broken)
+    assert calls.counts["_section"] == 1
+    assert embedded_head(broken) == by_pyhanko(broken)
+    # ReportLab's trailer with /Prev: as written still (the same values as the tokenizer's)
+    at = pdf.index(b"/Size 22\n", older)
+    with_prev = pdf[:at] + b"/Size 22\n/Prev 1\n" + pdf[at + len(b"/Size 22\n"):]
+    reader = headscan._Reader.__new__(headscan._Reader)
+    reader.pdf, reader.sections = with_prev, []
+    written = reader._written_section(older + 1)
+    assert written is not None and written.groups() == (b"15", b"0", b"1")
+    general = headscan._Reader.__new__(headscan._Reader)
+    general.pdf, general.sections = with_prev, []
+    trailer = general._section(older + 1)
+    assert (trailer[b"/Root"], trailer[b"/Prev"]) == (headscan._Ref((15, 0)), 1)
+    assert reader.sections == general.sections == [(0, 22, older + 1 + len(b"xref\n0 22\n"))]
+
+
+@pytest.mark.parametrize(("vector", "end"), [
+    ("as written", b">>\nstartxref\n%d\n%%%%EOF\n"),
+    ("startxref not at a line's start", b">>\xb7startxref\n%d\n%%%%EOF\n"),
+    ("startxref and its offset on one line", b">>\nstartxref %d\n%%%%EOF\n"),
+    ("the offset and %%EOF on one line", b">>\nstartxref\n%d %%%%EOF\n"),
+    ("no line end after %%EOF", b">>\nstartxref\n%d\n%%%%EOF"),
+    ("CR LF line ends", b">>\r\nstartxref\r\n%d\r\n%%%%EOF\r\n"),
+    ("white space after %%EOF", b">>\nstartxref\n%d\n%%%%EOF\n \n"),
+])
+def test_the_end_of_the_file_as_written_and_not(documents: dict[str, bytes], vector: str,
+                                                end: bytes) -> None:
+    pdf = documents["signed with head"]
+    found = re.compile(rb">>\nstartxref\n(\d+)\n%%EOF\n\Z").search(pdf)
+    assert found is not None
+    changed = pdf[:found.start()] + end % int(found.group(1))
+    if vector == "as written":
+        assert changed == pdf and headscan._fast(changed) == HEAD
+    else:  # pyHanko reads these lines its own way (some it refuses): left to it
+        with pytest.raises(headscan._UnsureError):
+            headscan._fast(changed)
+    assert embedded_head(changed) == by_pyhanko(changed), vector
+
+
+def test_a_startxref_too_far_from_the_end_is_left_to_pyhanko(documents: dict[str, bytes]
+                                                              ) -> None:
+    pdf = documents["signed with head"] + b" " * 1100  # white space after %%EOF
+    with pytest.raises(headscan._UnsureError):
+        headscan._fast(pdf)
+    assert embedded_head(pdf) == by_pyhanko(pdf)
+    far = b"%PDF-1.7\nstartxref\n9\n%%EOF" + b" " * 1100  # the only startxref, too far back
+    with pytest.raises(headscan._UnsureError):
+        headscan._Reader(far)
+    assert embedded_head(far) == by_pyhanko(far)
+
+
+_HEAD_AT = b'{"seq":41,"sha256":"' + b"ab" * 32 + b'"}'
+
+
+@pytest.mark.parametrize("stream", [
+    "as written", "white space before endstream", "a length one short", "a broken deflate",
+    "carriage return before endstream"])
+def test_an_embedded_file_as_written_is_inflated_directly(
+        documents: dict[str, bytes], monkeypatch: pytest.MonkeyPatch, stream: str) -> None:
+    pdf = documents["signed with head"]
+    head = headscan._Reader(pdf)
+    files = headscan._files(head)
+    assert files is not None
+    ref = dict(files)["ketascreen-audit-head.json"]
+    at = head._body(ref)
+    written = headscan._EMBEDDED_STREAM.match(pdf, at)
+    assert written is not None
+    start, stop = written.end(), written.end() + int(written.group(1))
+    assert pdf.startswith(b"\nendstream", stop)
+    if stream == "white space before endstream":
+        pdf = _with_offsets_fixed(pdf[:stop] + b" " + pdf[stop:], stop, 1)
+    elif stream == "carriage return before endstream":
+        pdf = _with_offsets_fixed(pdf[:stop] + b"\r" + pdf[stop:], stop, 1)
+    elif stream == "a length one short":
+        length = written.group(1)
+        pdf = pdf[:written.start(1)] + b"%d" % (int(length) - 1) + pdf[written.end(1):]
+        assert len(b"%d" % (int(length) - 1)) == len(length)
+    elif stream == "a broken deflate":
+        pdf = pdf[:start + 5] + bytes([pdf[start + 5] ^ 0xFF]) + pdf[start + 6:]
+    calls = _Calls(monkeypatch)
+    sure = stream in ("as written", "white space before endstream",
+                      "carriage return before endstream")
+    if sure:
+        assert headscan._fast(pdf) == HEAD
+        # directly, or through the stream's dictionary where the stream ends otherwise
+        assert calls.counts["_decoded"] == (stream != "as written")
+    else:
+        with pytest.raises(headscan._UnsureError):
+            headscan._fast(pdf)
+    assert embedded_head(pdf) == by_pyhanko(pdf)
+
+
+@pytest.mark.parametrize("data", [
+    _HEAD_AT, b'{"seq":0,"sha256":""}', b'{"seq":007,"sha256":"ab"}',
+    b'{"seq":-7,"sha256":"ab"}', b'{"seq":7,"sha256":"AB"}', b'{"seq": 7,"sha256":"ab"}',
+    b'{"sha256":"ab","seq":7}', b'{"seq":7.0,"sha256":"ab"}', b'{"seq":7,"sha256":"a\\u0062"}',
+    b'{"seq":7,"sha256":"ab","seq":8}', b'{"seq":' + b"9" * 18 + b',"sha256":"ab"}',
+    b'{"seq":' + b"9" * 19 + b',"sha256":"ab"}', b'{"seq":' + b"9" * 5000 + b',"sha256":""}',
+    b'{"seq":7,"sha256":"ab"} ', b'{"seq":true,"sha256":"ab"}', b"", b"\xff"])
+def test_the_head_as_written_reads_as_json_reads_it(data: bytes) -> None:
+    assert headscan._head(data) == read_head_attachment(data)
+    shortcut = headscan._HEAD_AS_WRITTEN.fullmatch(data) is not None
+    assert shortcut == (data in (_HEAD_AT, b'{"seq":0,"sha256":""}',
+                                 b'{"seq":' + b"9" * 18 + b',"sha256":"ab"}'))
+
+
+def test_an_object_found_again_by_its_number_needs_its_bytes_and_endobj() -> None:
+    tiny = _tiny_pdf(b"<< /A 1 >>")
+    kept = headscan._Reader(tiny).resolve(headscan._Ref((1, 0)))
+    assert kept == {b"/A": 1} and headscan._LAST[1][1] is kept
+    # the same bytes at another offset: the object kept
+    moved = _with_offsets_fixed(tiny[:9] + b"%moved\n" + tiny[9:], 8, 7)
+    assert moved != tiny
+    assert headscan._Reader(moved).resolve(headscan._Ref((1, 0))) is kept
+    # the same bytes, then a stream rather than endobj: read again (unsure: no /Length)
+    streamed = headscan._Reader(_tiny_pdf(b"<< /A 1 >>\nstream\nabc\nendstream"))
+    with pytest.raises(headscan._UnsureError):
+        streamed.resolve(headscan._Ref((1, 0)))
+    # other bytes: read again
+    assert headscan._Reader(_tiny_pdf(b"<< /A 2 >>")).resolve(headscan._Ref((1, 0))) \
+        == {b"/A": 2}
+
+
+@pytest.mark.parametrize("change", [
+    "a description", "the name tree's /Kids", "a file specification's generation",
+    "the names array", "the catalog after its bytes"])
+def test_a_kept_lookup_is_left_where_an_object_reads_otherwise(
+        documents: dict[str, bytes], monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+    pdf = documents["signed with head"]
+    headscan._PLANS.clear()
+    assert headscan._fast(pdf) == HEAD  # kept
+    if change == "a description":  # the same length: no offset moves
+        changed = pdf.replace(b"machine\\055readable record)", b"machine\\055readable recorD)")
+        result: object = HEAD
+    elif change == "the name tree's /Kids":
+        changed = _replaced(pdf, b"<<\n/Names 26 0 R\n>>", b"<<\n/Kids 26 0 R\n>>")
+        result = headscan._UnsureError
+    elif change == "a file specification's generation":
+        changed = _replaced(pdf, b" 27 0 R ", b" 27 1 R ", last=False)  # not /AF's
+        result = headscan._UnsureError
+    elif change == "the names array":  # the head first: the same files, in another order
+        old = re.compile(rb"\n\[ (\(ketascreen\\055case\\056json\) 27 0 R )(.*?)"
+                         rb"(\(ketascreen\\055audit[^)]*\) 32 0 R )\]").search(pdf)
+        assert old is not None
+        changed = pdf[:old.start(1)] + old.group(3) + old.group(2) + old.group(1) + \
+            pdf[old.end(3):]
+        result = HEAD
+    else:  # bytes between the catalog's ``>>`` and its endobj: not its bytes then endobj
+        changed = _replaced(pdf, b"/Metadata 41 0 R\n>>\nendobj",
+                            b"/Metadata 41 0 R\n>> \nendobj")
+        result = HEAD
+    assert changed != pdf
+    calls = _Calls(monkeypatch)
+    if result is HEAD:
+        assert headscan._fast(changed) == HEAD
+    else:
+        with pytest.raises(headscan._UnsureError):
+            headscan._fast(changed)
+    assert calls.counts["_files"] == 1  # the kept lookup was left
+    assert headscan._fast(pdf) == HEAD  # the original still read by the lookup kept
+    assert calls.counts["_files"] == 1
+    assert embedded_head(changed) == by_pyhanko(changed)
+
+
+def test_a_kept_lookup_whose_object_is_not_in_use_is_unsure(
+        documents: dict[str, bytes]) -> None:
+    pdf = documents["signed with head"]
+    _read_twice(pdf)
+    head = headscan._Reader(pdf)
+    for number in (24, 27):  # the names dictionary, a file specification
+        first, _, entries = next(s for s in head.sections if s[0] <= number < s[0] + s[1])
+        at = entries + 20 * (number - first)
+        for entry in (b"f", b"1"):
+            if entry == b"f":
+                changed = pdf[:at + 17] + b"f" + pdf[at + 18:]
+            else:
+                changed = pdf[:at + 15] + b"1" + pdf[at + 16:]
+            with pytest.raises(headscan._UnsureError):
+                headscan._fast(changed)
+            assert embedded_head(changed) == by_pyhanko(changed)

@@ -31,7 +31,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketascreen.errors import AuditChainBrokenError, StorageError
-from ketascreen.records.chain import GENESIS, Detail, canonical, event_hash, timestamp
+from ketascreen.records.chain import (
+    GENESIS,
+    Detail,
+    canonical,
+    event_hash,
+    stored_event_hash,
+    timestamp,
+)
 from ketascreen.records.content import content_sha256
 from ketascreen.records.models import (
     AuditEventRow,
@@ -40,6 +47,7 @@ from ketascreen.records.models import (
     ScreeningRow,
     SignedDocument,
 )
+from ketascreen.records.plainrows import plain_rows
 from ketascreen.records.rowhash import RowTracker
 
 __all__ = [
@@ -92,17 +100,20 @@ class PlainEvent(NamedTuple):
     record_id: str | None
     detail: str
     prev_hash: str
-    hash: str
     row_hashes: str | None
+    hash: str
 
 
 def plain_events(session: Session) -> tuple[Iterator[PlainEvent], Callable[[], None]]:
     """Every audit event in ``seq`` order as :class:`PlainEvent` (streamed), and the call
     that closes the cursor (a server-side cursor on PostgreSQL, maybe not read to the end)."""
     columns = AuditEventRow.__table__.c
-    result = session.connection().execute(
-        select(*(columns[name] for name in PlainEvent._fields)).order_by(columns.seq)
-        .execution_options(yield_per=1000))
+    statement = select(*(columns[name] for name in PlainEvent._fields)).order_by(columns.seq)
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":  # straight from the cursor (the same values)
+        rows = plain_rows(connection, statement, batch=1000)
+        return map(PlainEvent._make, rows), rows.close
+    result = connection.execute(statement.execution_options(yield_per=1000))
     return map(PlainEvent._make, result), result.close
 
 
@@ -309,35 +320,39 @@ def verify_chain(rows: Iterable[EventRow], head: AuditHead | None,
     def broken(seq: int, reason: str) -> AuditReport:
         return AuditReport(events=count, head_hash=previous_hash, broken_at=seq, reason=reason)
 
+    anchor_seq = None if anchor is None else anchor[0]
+    loads = json.loads
     for row in rows:
         count += 1
-        expected = previous_seq + 1
-        if row.seq > expected:
-            gap = (f"event {expected} is missing" if row.seq == expected + 1
-                   else f"events {expected} to {row.seq - 1} are missing")
-            return broken(expected, f"{gap} (deleted): the trail jumps from event "
-                          f"{previous_seq} to event {row.seq}")
-        if row.seq != expected:
-            return broken(row.seq, f"unexpected event number (expected {expected}): inserted")
+        seq = row.seq
+        if seq != previous_seq + 1:
+            expected = previous_seq + 1
+            if seq > expected:
+                gap = (f"event {expected} is missing" if seq == expected + 1
+                       else f"events {expected} to {seq - 1} are missing")
+                return broken(expected, f"{gap} (deleted): the trail jumps from event "
+                              f"{previous_seq} to event {seq}")
+            return broken(seq, f"unexpected event number (expected {expected}): inserted")
         if row.prev_hash != previous_hash:
-            where = "the start of the trail" if expected == 1 else f"event {previous_seq}"
-            return broken(row.seq, f"its link to {where} does not match (an event before it "
+            where = "the start of the trail" if seq == 1 else f"event {previous_seq}"
+            return broken(seq, f"its link to {where} does not match (an event before it "
                           "was edited, deleted or inserted)")
-        if _row_hash(row) != row.hash:
-            return broken(row.seq, "its content does not match its hash (edited)")
-        if (signed_hashes is not None and row.outcome == "ok" and row.record_id
-                and row.action in ("sign", "amend")):
-            signed_hashes[row.record_id] = json.loads(row.detail)
-        if row_hashes is not None and row.row_hashes is not None:
-            for key, value in json.loads(row.row_hashes).items():
-                row_hashes[key] = (row.seq, value)
-        if hashes_by_seq is not None and row.seq in hashes_by_seq:
-            hashes_by_seq[row.seq] = row.hash
+        digest = row.hash
+        if (stored_event_hash(*row) if type(row) is PlainEvent else _row_hash(row)) != digest:
+            return broken(seq, "its content does not match its hash (edited)")
+        if signed_hashes is not None and row.outcome == "ok" and row.record_id and (
+                row.action in ("sign", "amend")):
+            signed_hashes[row.record_id] = loads(row.detail)
+        if row_hashes is not None and (recorded := row.row_hashes) is not None:
+            for key, value in loads(recorded).items():
+                row_hashes[key] = (seq, value)
+        if hashes_by_seq is not None and seq in hashes_by_seq:
+            hashes_by_seq[seq] = digest
         if hashes is not None:
-            hashes.append(row.hash)
-        if anchor is not None and row.seq == anchor[0]:
-            found_anchor = row.hash
-        previous_hash, previous_seq = row.hash, row.seq
+            hashes.append(digest)
+        if seq == anchor_seq:
+            found_anchor = digest
+        previous_hash, previous_seq = digest, seq
     anchor_problem = None
     if anchor is not None and found_anchor != anchor[1].lower():
         anchor_problem = (f"event {anchor[0]} is not in the trail" if found_anchor is None else

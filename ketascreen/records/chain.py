@@ -55,6 +55,17 @@ def event_hash(*, seq: int, occurred_at: str, username: str, role: str, workstat
     Returns:
         64 lowercase hex digits.
     """
+    return stored_event_hash(seq, occurred_at, username, role, workstation, action, outcome,
+                             record_id, detail, prev_hash, row_hashes)
+
+
+def stored_event_hash(  # noqa: PLR0917 - a stored row's columns, in their order
+        seq: int, occurred_at: str, username: str, role: str, workstation: str,
+        action: str, outcome: str, record_id: str | None, detail: str,
+        prev_hash: str, row_hashes: str | None, *_: object) -> str:
+    """:func:`event_hash` of an event's columns given in the order of a stored row
+    (``audit_events``: ``seq`` to ``prev_hash``, then ``row_hashes``; anything after them,
+    such as the stored hash, is ignored): one call a row while the trail is verified."""
     if (type(seq) is int and type(occurred_at) is str and type(username) is str
             and type(role) is str and type(workstation) is str and type(action) is str
             and type(outcome) is str and (record_id is None or type(record_id) is str)

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from ketascreen.cli import main
-from ketascreen.records.chain import event_hash
-from ketascreen.records.models import AuditEventRow
+from ketascreen.records.audit import PlainEvent, plain_events, verify_chain
+from ketascreen.records.chain import event_hash, stored_event_hash
+from ketascreen.records.models import AuditEventRow, AuditHead
 from ketascreen.records.repository import RecordStore
 from tests.records.conftest import People
 from tests.records.rawsql import audit_events, drop_protection, raw
@@ -123,3 +124,47 @@ def test_the_command_reports_the_changed_event(trail: RecordStore, database_url:
     assert main(["audit", "verify"]) == 1
     out = capsys.readouterr().out
     assert f"BROKEN at event {seq}: {EDITED}" in out and "RESULT: NOT VERIFIED" in out
+
+
+def test_a_stored_row_hashes_as_its_named_columns() -> None:
+    """``stored_event_hash`` (the trail read as plain rows) takes the columns in the order of
+    :class:`PlainEvent` and ignores the stored hash: the same hash as ``event_hash``, for
+    text columns and for values of other types (a tampered row)."""
+    stored = {**SAMPLE, "hash": "f" * 64}
+    for changed in ({}, {"seq": "7"}, {"role": 3}, {"record_id": None}, {"row_hashes": None},
+                    {"detail": 1.5}, {"seq": True}):
+        row = PlainEvent(**{**stored, **changed})
+        assert stored_event_hash(*row) == event_hash(**{**SAMPLE, **changed})
+
+
+@pytest.mark.parametrize("column", sorted(CHANGES))
+def test_plain_rows_verify_as_orm_rows(trail: RecordStore, database_url: str, column: str
+                                       ) -> None:
+    """The chain verified over the plain rows reports what it reports over the ORM's rows,
+    with the same signed details, row hashes and event hashes, intact and with any column
+    of one event changed (here an integer where text was, on SQLite)."""
+    def verified(plain: bool) -> tuple[object, ...]:
+        signed: dict[str, dict[str, object]] = {}
+        rows: dict[str, tuple[int, object]] = {}
+        hashes: list[str] = []
+        with trail.database.read() as session:
+            head = session.get(AuditHead, 1)
+            if plain:
+                events, close = plain_events(session)
+                report = verify_chain(events, head, signed, (2, "x"), row_hashes=rows,
+                                      hashes=hashes)
+                close()
+            else:
+                report = verify_chain(session.scalars(select(AuditEventRow).order_by(
+                    AuditEventRow.seq)).all(), head, signed, (2, "x"), row_hashes=rows,
+                    hashes=hashes)
+        return report, signed, rows, hashes
+
+    intact = verified(True)
+    assert intact == verified(False) and intact[1] and intact[2]
+    _change(database_url, column)
+    if trail.database.is_sqlite and column not in ("seq", "prev_hash", "hash", "outcome"):
+        with raw(database_url) as connection:  # another type than the ORM's, kept as such
+            connection.execute(text(f"UPDATE audit_events SET {column} = 42 WHERE seq = 2"))
+    changed = verified(True)
+    assert changed == verified(False) and changed != intact

@@ -80,7 +80,7 @@ _PLAIN = re.compile(rb"[^\\()\r]*")
 _OBJ_HEAD = re.compile(rb"(\d+)[\t\n\f\r ]+(\d+)[\t\n\f\r ]+obj")
 _STREAM_START = re.compile(rb"[\t\n\f\r ]*stream(?:\r\n|\n)")
 _HEADER = re.compile(rb"%PDF-\d\.\d[\r\n]")
-_OCTAL = re.compile(rb"[0-7]{1,3}")
+_OCTAL = re.compile(rb"[0-9]{1,3}")  # pyHanko reads up to three digits, then as octal
 _END_STREAM = re.compile(rb"[\t\n\f\r ]*endstream")
 _ESCAPES: Final = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b",
                    ord("f"): b"\f", ord("("): b"(", ord(")"): b")", ord("\\"): b"\\"}
@@ -355,10 +355,13 @@ class _Reader:
                 if escaped in _ESCAPES:
                     out += _ESCAPES[escaped]
                     at += 2
-                elif 0x30 <= escaped <= 0x37:
+                elif 0x30 <= escaped <= 0x39:
                     digits = _OCTAL.match(pdf, at + 1)
                     assert digits is not None
-                    out.append(int(digits.group(), 8) & 0xFF)
+                    if b"8" in digits.group() or b"9" in digits.group() \
+                            or int(digits.group(), 8) > 0xFF:
+                        raise _UnsureError  # pyHanko fails on these
+                    out.append(int(digits.group(), 8))
                     at = digits.end()
                 else:
                     raise _UnsureError  # a line continuation or an unknown escape
@@ -379,7 +382,8 @@ class _Reader:
 # pyHanko's and ReportLab's own serialisation of the objects the lookup reads most: matched
 # whole, each gives what the tokenizer (_Reader._value) gives for the same bytes, in one regular
 # expression instead of a Python step per token; anything else is read by the tokenizer.
-_LIT = rb"([^\\()\r]*(?:\\[0-7]{3}[^\\()\r]*)*)"  # a literal string's content: octal escapes only
+# a literal string's content: octal escapes only, each three digits of a byte (up to \377)
+_LIT = rb"([^\\()\r]*(?:\\[0-3][0-7]{2}[^\\()\r]*)*)"
 _REF_ = rb"(\d+) (\d+) R"
 _FILESPEC = re.compile(
     rb"\n<<\n/Type /Filespec\n/F \(" + _LIT + rb"\)\n/UF \(" + _LIT + rb"\)\n/EF <<\n/F "
@@ -389,7 +393,7 @@ _EMBEDDED_FILE = re.compile(
     rb"\n<<\n/Type /EmbeddedFile\n/Subtype /application#2Fjson\n/Filter /FlateDecode\n"
     rb"/Params <<\n/Size (\d+)\n/CheckSum <([0-9a-f]{32})>\n>>\n/Length (\d+)\n>>"
     rb"(?=\nstream\n)")
-_LIT_ = rb"[^\\()\r]*(?:\\[0-7]{3}[^\\()\r]*)*"  # the same, not captured
+_LIT_ = rb"[^\\()\r]*(?:\\[0-3][0-7]{2}[^\\()\r]*)*"  # the same, not captured
 _EMBEDDED_STREAM = re.compile(  # the same object with ``stream``: its /Length
     rb"\n<<\n/Type /EmbeddedFile\n/Subtype /application#2Fjson\n/Filter /FlateDecode\n"
     rb"/Params <<\n/Size \d+\n/CheckSum <[0-9a-f]{32}>\n>>\n/Length (\d+)\n>>\nstream\n")
@@ -417,7 +421,7 @@ def _octal(content: bytes) -> _Text:
     descriptions recur in every document: kept)."""
     if b"\\" not in content:
         return _Text(content)
-    return _Text(re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8) & 0xFF]),
+    return _Text(re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]),
                         content))
 
 

@@ -600,3 +600,27 @@ def test_a_kept_lookup_whose_object_is_not_in_use_is_unsure(
             with pytest.raises(headscan._UnsureError):
                 headscan._fast(changed)
             assert embedded_head(changed) == by_pyhanko(changed)
+
+
+@pytest.mark.parametrize(("escape", "sure"), [
+    (b"\\055r", True),  # as written
+    (b"\\0559", True),  # three digits, then a digit: pyHanko reads three
+    (b"\\755r", False),  # more than a byte: pyHanko fails
+    (b"\\059r", False),  # not octal: pyHanko fails
+    (b"\\55ra", True),  # two digits
+    (b"\\5 ra", True),  # one digit
+    (b"\\8 ra", False),
+])
+def test_an_octal_escape_reads_as_pyhanko_reads_it(documents: dict[str, bytes], escape: bytes,
+                                                   sure: bool) -> None:
+    pdf = documents["signed with head"]
+    spec = pdf.rindex(b"/Desc (ketascreen machine\\055readable record)")
+    at = pdf.index(b"\\055r", spec)
+    changed = pdf[:at] + escape + pdf[at + 5:]  # the same length: no offset moves
+    assert len(changed) == len(pdf)
+    if sure:
+        assert headscan._fast(changed) == HEAD == by_pyhanko(changed)
+    else:
+        with pytest.raises(headscan._UnsureError):
+            headscan._fast(changed)
+    assert embedded_head(changed) == by_pyhanko(changed)

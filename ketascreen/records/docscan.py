@@ -24,12 +24,12 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NoReturn, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
@@ -42,14 +42,17 @@ from ketascreen.records.rowhash import plain_order, row_sha256
 if TYPE_CHECKING:
     from ketascreen.records.db import Database
 
-__all__ = ["MIN_SHARED", "DocumentWorker", "Documents", "document_rows", "read_documents",
-           "seen_head"]
+__all__ = ["CHUNK", "MIN_SHARED", "DocumentWorker", "Documents", "chunk_bounds",
+           "document_rows", "read_documents", "seen_head"]
 
 MIN_SHARED: Final = 4000
 """Documents below which a second process is not worth its start."""
+CHUNK: Final = 200
+"""Documents in a chunk, the part of the documents a process claims at a time."""
 SHARE: Final = 0.7
-"""The part of the documents (the last by screening) the second process reads: this one
-verifies the chain, the signed records and the rows meanwhile."""
+"""The part of the chunks (the last) a second process started as ``python -m`` reads (a
+forked one claims chunks as it goes): this one verifies the chain, the signed records and the
+rows meanwhile."""
 
 _TABLE: Final = cast("Table", SignedDocument.__table__)
 _NAMES: Final = tuple(column.name for column in _TABLE.columns)
@@ -161,19 +164,87 @@ def seen_head(session: Session) -> tuple[int, str] | None:
     return None if head is None else (head.last_seq, head.last_hash)
 
 
-def _scanned(url: str, after: int) -> bytes:
-    """The pickled ``(head, Documents)`` of the screenings after ``after``, read through a
-    connection of its own."""
+def _scanned(url: str, claim: Callable[[], _Range | None]) -> bytes:
+    """The pickled ``(head, Documents)`` of the chunks ``claim`` gives (the last first, until
+    it gives none), read through a connection of its own."""
     from ketascreen.records.db import Database  # noqa: PLC0415
 
     database = Database(url, migrate=False)
+    parts: list[Documents] = []
     try:
         with database.read() as session:
             head = seen_head(session)
-            documents = read_documents(session, after=after, row_hashes=True)
+            while (chunk := claim()) is not None:
+                parts.append(read_documents(session, after=chunk[0], upto=chunk[1],
+                                            row_hashes=True))
     finally:
         database.dispose()
+    documents = Documents()
+    for part in reversed(parts):  # claimed from the last
+        documents.extend(part)
     return pickle.dumps((head, documents), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+_Range = tuple[int | None, int | None]
+"""Documents of the screenings with ``after < id <= upto`` (``None``: no bound)."""
+
+
+def chunk_bounds(session: Session) -> list[int] | None:
+    """The screening ids that cut the documents into chunks of :data:`CHUNK` (chunk ``k``:
+    the screenings after cut ``k - 1`` up to cut ``k``; the first from the start, the last to
+    the end), or ``None`` when there are too few documents to share."""
+    column = _TABLE.c.screening_id
+    ids = [row[0] for row in plain_rows(session.connection(),
+                                        select(column).order_by(column), batch=5000)]
+    if len(ids) < max(1, MIN_SHARED):
+        return None
+    return ids[CHUNK - 1:-1:CHUNK] if CHUNK > 0 else []
+
+
+def _chunk(cuts: list[int], number: int) -> _Range:
+    return (None if number == 0 else cuts[number - 1],
+            None if number == len(cuts) else cuts[number])
+
+
+class _Claims:
+    """The chunks not read yet, claimed by this process from the first and by the second from
+    the last (a lock and two counters shared across the fork): each chunk is read once, and
+    the two meet wherever their other work lets them."""
+
+    def __init__(self, count: int) -> None:
+        import multiprocessing  # noqa: PLC0415 - the fork route only
+
+        context = multiprocessing.get_context("fork")
+        self._lock = context.Lock()
+        self._ends = context.RawArray("q", [0, count])  # next first, end of the last
+
+    def first(self, alive: Callable[[], bool]) -> int | None:
+        """The first chunk not claimed (this process), or ``None``. ``alive``: whether the
+        second process still runs (one stopped while it held the lock never gives it back:
+        then no chunk is left to it)."""
+        while not self._lock.acquire(timeout=0.5):
+            if not alive():
+                self._ends[1] = self._ends[0]  # what it claimed is read here
+                return None
+        try:
+            if self._ends[0] >= self._ends[1]:
+                return None
+            self._ends[0] += 1
+            return int(self._ends[0] - 1)
+        finally:
+            self._lock.release()
+
+    def last(self) -> int | None:
+        """The last chunk not claimed (the second process), or ``None``."""
+        with self._lock:
+            if self._ends[0] >= self._ends[1]:
+                return None
+            self._ends[1] -= 1
+            return int(self._ends[1])
+
+    def second_from(self) -> int:
+        """The first chunk the second process claimed (once all are claimed)."""
+        return int(self._ends[1])
 
 
 def _may_fork(database: Database | None) -> bool:
@@ -194,45 +265,87 @@ def _may_fork(database: Database | None) -> bool:
 
 
 class DocumentWorker:
-    """The documents of the last screenings, read by a second process.
+    """A second process reading part of the documents, cut into chunks.
+
+    Forked, it claims the chunks from the last while this process claims them from the first
+    (:meth:`claim`), until none is left. Started as ``python -m ketascreen.records.docscan``,
+    it reads the last :data:`SHARE` of the chunks, this process the others.
 
     Args:
         url: the SQLite database.
-        after: it reads the documents of the screenings with a greater id.
+        cuts: the chunks (:func:`chunk_bounds`).
         database: this process's engines on ``url``: the second process may then be forked
             (their pooled connections are closed first); without it, or where a fork is not
-            safe, it is started as ``python -m ketascreen.records.docscan``.
+            safe, it is started.
     """
 
-    def __init__(self, url: URL, after: int, *, database: Database | None = None) -> None:
-        self.after = after
+    def __init__(self, url: URL, cuts: list[int], *, database: Database | None = None
+                 ) -> None:
+        self._cuts = cuts
+        count = len(cuts) + 1
         self._process: subprocess.Popen[bytes] | None = None
         self._pid: int | None = None
         self._pipe: int | None = None
+        self._claims: _Claims | None = None
+        self._status: int | None = None
+        self._mine = iter(range(count - min(count, round(count * SHARE))))
+        self._second = count - min(count, round(count * SHARE))
         self.forked = _may_fork(database)
         """Whether the second process was forked from this one."""
         if self.forked:
             assert database is not None
             database.dispose()  # no connection crosses the fork
-            self._fork(url.render_as_string(hide_password=False), after)
+            self._claims = _Claims(count)
+            self._fork(url.render_as_string(hide_password=False))
             return
+        after = _chunk(cuts, self._second)[0]
         package = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [package, *filter(None, [os.environ.get("PYTHONPATH")])])}
         self._process = subprocess.Popen(
             [sys.executable, "-m", "ketascreen.records.docscan",
-             url.render_as_string(hide_password=False), str(after)],
+             url.render_as_string(hide_password=False), str(0 if after is None else after)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=env)
 
-    def _fork(self, url: str, after: int) -> None:
+    def _fork(self, url: str) -> None:
+        claims, cuts = self._claims, self._cuts
+        assert claims is not None
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: never returns into the caller's code
             os.close(read)
-            _child(url, after, write)
+
+            def claim() -> _Range | None:
+                number = claims.last()
+                return None if number is None else _chunk(cuts, number)
+
+            _child(url, claim, write)
         os.close(write)
         self._pid, self._pipe = pid, read
+
+    def claim(self) -> _Range | None:
+        """The next chunk this process reads, or ``None`` when the rest is the second
+        process's (:meth:`rest`)."""
+        claims = self._claims
+        number = next(self._mine, None) if claims is None else claims.first(self._alive)
+        return None if number is None else _chunk(self._cuts, number)
+
+    def rest(self) -> _Range | None:
+        """The second process's documents (read them here when it fails), or ``None`` when
+        it has none: once :meth:`claim` gave ``None``."""
+        first = self._second if self._claims is None else self._claims.second_from()
+        return (_chunk(self._cuts, first)[0], None) if first <= len(self._cuts) else None
+
+    def _alive(self) -> bool:
+        """Whether the forked process still runs (its exit status kept once it stopped)."""
+        if self._pid is None or self._status is not None:
+            return False
+        pid, status = os.waitpid(self._pid, os.WNOHANG)
+        if pid == 0:
+            return True
+        self._status = status
+        return False
 
     def result(self, head: tuple[int, str] | None) -> Documents | None:
         """Its documents, or ``None`` when it failed or saw another audit head than ``head``
@@ -262,7 +375,7 @@ class DocumentWorker:
         with open(pipe, "rb") as stream:  # closes the pipe
             out = stream.read()
         pid, self._pid = self._pid, None
-        _, status = os.waitpid(pid, 0)
+        status = self._status if self._status is not None else os.waitpid(pid, 0)[1]
         return out, os.waitstatus_to_exitcode(status) == 0
 
     def close(self) -> None:
@@ -279,18 +392,19 @@ class DocumentWorker:
             self._pipe = None
         if self._pid is not None:
             pid, self._pid = self._pid, None
-            with contextlib.suppress(ProcessLookupError):  # gone already
-                os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            if self._status is None:
+                with contextlib.suppress(ProcessLookupError):  # gone already
+                    os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
 
 
-def _child(url: str, after: int, out: int) -> NoReturn:
+def _child(url: str, claim: Callable[[], _Range | None], out: int) -> NoReturn:
     """The forked second process: its documents into ``out``, then exit (no cleanup of what
     it inherited: the parent's objects are the parent's)."""
     code = 1
     try:
         gc.disable()  # many small containers, no cycles: as in the first process
-        data = _scanned(url, after)
+        data = _scanned(url, claim)
         with open(out, "wb") as stream:
             stream.write(data)
         code = 0
@@ -300,27 +414,13 @@ def _child(url: str, after: int, out: int) -> NoReturn:
         os._exit(code)
 
 
-def split_point(session: Session) -> int | None:
-    """The last screening id whose documents this process reads (the second process reads the
-    rest, :data:`SHARE` of them), or ``None`` when there are too few documents to share."""
-    documents = _TABLE.c
-    count = session.execute(select(func.count()).select_from(_TABLE)).scalar_one()
-    if count < max(1, MIN_SHARED):
-        return None
-    here = int(count * (1 - SHARE))
-    if here <= 0:
-        return 0  # screening ids start at 1: the second process reads them all
-    split = session.execute(select(documents.screening_id).order_by(documents.screening_id)
-                            .offset(here - 1).limit(1)).scalar()
-    return None if split is None else int(split)
-
-
 def _main(argv: list[str]) -> int:
     """``python -m ketascreen.records.docscan URL AFTER``: the pickled ``(head, Documents)``
     of the screenings after ``AFTER`` on stdout."""
     url, after = argv
     gc.disable()  # many small containers, no cycles: as in the first process
-    sys.stdout.buffer.write(_scanned(url, int(after)))
+    chunks: list[_Range] = [(int(after), None)]
+    sys.stdout.buffer.write(_scanned(url, lambda: chunks.pop() if chunks else None))
     sys.stdout.buffer.flush()
     return 0
 

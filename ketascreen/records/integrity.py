@@ -19,16 +19,16 @@ from sqlalchemy import Table, select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from ketascreen.records.audit import AuditReport, plain_events, verify_chain
+from ketascreen.records.audit import AuditReport, plain_events, record_problems, verify_chain
 from ketascreen.records.content import content_sha256
 from ketascreen.records.core import StoreCore
 from ketascreen.records.db import Database
 from ketascreen.records.docscan import (
     Documents,
     DocumentWorker,
+    chunk_bounds,
     document_rows,
     read_documents,
-    split_point,
 )
 from ketascreen.records.models import (
     AuditEventRow,
@@ -40,6 +40,9 @@ from ketascreen.records.models import (
 from ketascreen.records.plainrows import plain_rows
 from ketascreen.records.rowhash import row_problems
 
+__all__ = ["countersigned_problems", "record_problems", "signed_screenings", "verify_audit"]
+"""The checks of ``audit verify``; :func:`ketascreen.records.audit.record_problems` reads each
+document itself (here: :func:`signed_screenings`, then the documents read once)."""
 
 def verify_audit(store: StoreCore, *, records: bool = True,
                  anchor: tuple[int, str] | None = None,
@@ -80,8 +83,8 @@ def _collector_paused() -> Iterator[None]:
 
 
 class _Reading:
-    """The documents: those read here, and those of a second process, joined when first
-    needed (then as if read here)."""
+    """The documents, read when first needed: here, and by a second process if one was
+    started (then as if read here)."""
 
     def __init__(self, session: Session, worker: DocumentWorker | None,
                  head: tuple[int, str] | None, *, row_hashes: bool) -> None:
@@ -90,24 +93,31 @@ class _Reading:
         self._worker = worker
         self._head = head
         self._row_hashes = row_hashes
-
-    def read_own(self) -> None:
-        """Read the documents this process reads (all of them without a second process)."""
-        self._documents.extend(read_documents(
-            self._session, upto=None if self._worker is None else self._worker.after,
-            row_hashes=self._row_hashes))
+        self._read = False
 
     def documents(self) -> Documents:
-        """Every document (waits for the second process)."""
-        if self._worker is not None:
-            worker, self._worker = self._worker, None
-            try:
-                later = worker.result(self._head)
-            finally:
-                worker.close()
-            self._documents.extend(read_documents(
-                self._session, after=worker.after, row_hashes=self._row_hashes)
-                if later is None else later)
+        """Every document: read here, or with a second process, chunk by chunk until the two
+        meet (then waits for it)."""
+        if self._read:
+            return self._documents
+        self._read = True
+        worker, self._worker = self._worker, None
+        if worker is None:
+            self._documents.extend(read_documents(self._session, row_hashes=self._row_hashes))
+            return self._documents
+        try:
+            while (chunk := worker.claim()) is not None:
+                self._documents.extend(read_documents(
+                    self._session, after=chunk[0], upto=chunk[1], row_hashes=self._row_hashes))
+            rest = worker.rest()
+            later = worker.result(self._head)
+        finally:
+            worker.close()
+        if later is None and rest is not None:  # it failed: read its chunks here
+            later = read_documents(self._session, after=rest[0], upto=rest[1],
+                                   row_hashes=self._row_hashes)
+        if later is not None:
+            self._documents.extend(later)
         return self._documents
 
     def rows(self, recorded: dict[str, tuple[int, object]], seen: set[str]
@@ -147,8 +157,6 @@ def _verify(store: StoreCore, *, records: bool, anchor: tuple[int, str] | None,
                 session, worker, None if head is None else (head.last_seq, head.last_hash),
                 row_hashes=database.is_sqlite), None
             try:
-                if records:  # this process's part, while the second process reads the rest
-                    reading.read_own()
                 hashes: list[str] = []
                 events, close = plain_events(session)  # plain tuples, no ORM
                 try:
@@ -169,7 +177,7 @@ def _verify(store: StoreCore, *, records: bool, anchor: tuple[int, str] | None,
                         if not database.is_sqlite else None,
                         document_rows=(lambda: reading.rows(rows, checked_rows))
                         if database.is_sqlite else None))
-                documents = reading.documents()
+                documents = reading.documents() if records else Documents()
             finally:
                 reading.close()
     finally:
@@ -259,11 +267,11 @@ def _worker(database: Database) -> DocumentWorker | None:
     if not _shareable(database.url):
         return None
     with database.read() as session:
-        split = split_point(session)
-    if split is None:
+        cuts = chunk_bounds(session)
+    if cuts is None:
         return None
     try:
-        return DocumentWorker(database.url, split, database=database)
+        return DocumentWorker(database.url, cuts, database=database)
     except OSError:
         return None
 

@@ -6,6 +6,7 @@ those documents itself: the same report."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from ketascreen.records.audit import AuditReport
 from ketascreen.records.docscan import (
     Documents,
     DocumentWorker,
+    chunk_bounds,
     document_rows,
     read_documents,
     seen_head,
@@ -80,7 +82,7 @@ def test_the_second_process_reads_what_this_one_reads(
         here = read_documents(session, row_hashes=True)
         head = seen_head(session)
     assert here.heads and here.row_hashes and here.by_id
-    worker = DocumentWorker(store.database.url, 0, database=store.database if fork else None)
+    worker = DocumentWorker(store.database.url, [], database=store.database if fork else None)
     assert worker.forked is fork
     assert worker.result(head) == here
     with store.database.read() as session:
@@ -93,20 +95,20 @@ def test_no_fork_while_a_connection_is_open_or_another_thread_runs(
         store: RecordStore, signed: StoredScreening) -> None:  # noqa: F811
     with store.database.read() as session:
         head = seen_head(session)
-        worker = DocumentWorker(store.database.url, 0, database=store.database)
+        worker = DocumentWorker(store.database.url, [], database=store.database)
         assert not worker.forked  # this session's connection would cross the fork
     assert worker.result(head) is not None
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        worker = DocumentWorker(store.database.url, 0, database=store.database)
+        worker = DocumentWorker(store.database.url, [], database=store.database)
         assert not worker.forked
         worker.close()
     finally:
         stop.set()
         thread.join()
-    worker = DocumentWorker(store.database.url, 0, database=store.database)
+    worker = DocumentWorker(store.database.url, [], database=store.database)
     assert worker.forked
     worker.close()  # stopped unread
     assert worker.result(head) is None
@@ -115,20 +117,21 @@ def test_no_fork_while_a_connection_is_open_or_another_thread_runs(
 @pytest.mark.parametrize("fork", [True, False])
 def test_a_second_process_that_saw_another_head_is_not_taken(
         store: RecordStore, signed: StoredScreening, fork: bool) -> None:  # noqa: F811
-    worker = DocumentWorker(store.database.url, 0, database=store.database if fork else None)
+    worker = DocumentWorker(store.database.url, [], database=store.database if fork else None)
     assert worker.result((1, "0" * 64)) is None
 
 
-@pytest.mark.parametrize("tampered", [False, True])
-def test_documents_split_between_the_two_read_as_one(
-        store: RecordStore, people: People, signing_request: SigningRequest,
-        signed: StoredScreening, database_url: str, started: list[DocumentWorker],  # noqa: F811
-        monkeypatch: pytest.MonkeyPatch, tampered: bool) -> None:
-    second = screening_of({"patient.id": "MRN-3", "patient.name": "Pat Three"})
-    pdf, _ = produce_checklist(second, signing=signing_request, audit_head=store.audit_head())
-    store.create(people.physician, second, signed_pdf=pdf)
+def _more_documents(store: RecordStore, people: People, signing_request: SigningRequest,
+                    signed: StoredScreening, database_url: str, *,  # noqa: F811
+                    tampered: bool) -> None:
+    """Three signed documents; ``tampered``: each row and the last PDF changed."""
+    for number in (3, 4):
+        more = screening_of({"patient.id": f"MRN-{number}", "patient.name": f"Pat {number}"})
+        pdf, _ = produce_checklist(more, signing=signing_request,
+                                   audit_head=store.audit_head())
+        store.create(people.physician, more, signed_pdf=pdf)
     record_print(store, people.nurse, signed.record_id)
-    if tampered:  # one document of each process, a row and a PDF
+    if tampered:
         with raw(database_url) as connection:
             drop_protection(connection)
             connection.execute(text("UPDATE signed_documents SET size = size + 1"))
@@ -137,6 +140,48 @@ def test_documents_split_between_the_two_read_as_one(
                                      {"i": last}).scalar_one()
             connection.execute(text("UPDATE signed_documents SET pdf = :pdf WHERE id = :i"),
                                {"pdf": bytes(pdf) + b"\n", "i": last})
+
+
+@pytest.mark.parametrize("tampered", [False, True])
+def test_documents_claimed_by_the_two_read_as_one(
+        store: RecordStore, people: People, signing_request: SigningRequest,
+        signed: StoredScreening, database_url: str, started: list[DocumentWorker],  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch, tampered: bool) -> None:
+    _more_documents(store, people, signing_request, signed, database_url, tampered=tampered)
+    here: list[int] = []
+    taken: list[Documents | None] = []
+    result, read = DocumentWorker.result, integrity.read_documents
+
+    def spy(worker: DocumentWorker, head: tuple[int, str] | None) -> Documents | None:
+        taken.append(result(worker, head))
+        return taken[-1]
+
+    def counted(*args: object, **kwargs: object) -> Documents:
+        documents = read(*args, **kwargs)  # type: ignore[arg-type]
+        here.append(len(documents.by_id))
+        return documents
+
+    monkeypatch.setattr(DocumentWorker, "result", spy)
+    monkeypatch.setattr(integrity, "read_documents", counted)
+    monkeypatch.setattr(docscan, "MIN_SHARED", 0)
+    monkeypatch.setattr(docscan, "CHUNK", 1)  # a chunk a document
+    report = store.verify_audit()
+    assert len(started) == 1 and started[0].forked
+    assert len(taken) == 1 and taken[0] is not None
+    assert sum(here) + len(taken[0].by_id) == 3  # each read once, by one of the two
+    assert all(count == 1 for count in here)  # a chunk at a time
+    assert report.records_checked == 3 and report.rows_checked > 3
+    assert report.ok is not tampered
+    if tampered:
+        assert len(report.row_problems) == 3 and len(report.record_problems) == 1
+    assert report == _serial(store, monkeypatch)
+
+
+def test_a_started_second_process_reads_the_last_chunks(
+        store: RecordStore, people: People, signing_request: SigningRequest,
+        signed: StoredScreening, database_url: str, started: list[DocumentWorker],  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _more_documents(store, people, signing_request, signed, database_url, tampered=True)
     taken: list[Documents | None] = []
     result = DocumentWorker.result
 
@@ -145,21 +190,20 @@ def test_documents_split_between_the_two_read_as_one(
         return taken[-1]
 
     monkeypatch.setattr(DocumentWorker, "result", spy)
+    monkeypatch.setattr(docscan, "_may_fork", lambda database: False)
     monkeypatch.setattr(docscan, "MIN_SHARED", 0)
-    monkeypatch.setattr(docscan, "SHARE", 0.5)
+    monkeypatch.setattr(docscan, "CHUNK", 1)
+    monkeypatch.setattr(docscan, "SHARE", 0.6)  # of 3 chunks: the last 2
     report = store.verify_audit()
-    assert len(started) == 1 and started[0].forked
-    assert len(taken) == 1 and taken[0] is not None and len(taken[0].by_id) == 1
-    assert report.records_checked == 2 and report.rows_checked > 2
-    assert report.ok is not tampered
-    if tampered:
-        assert len(report.row_problems) == 2 and len(report.record_problems) == 1
+    assert len(started) == 1 and not started[0].forked
+    assert len(taken) == 1 and taken[0] is not None and len(taken[0].by_id) == 2
     assert report == _serial(store, monkeypatch)
 
 
+@pytest.mark.parametrize("fork", [True, False])
 def test_without_the_second_process_its_documents_are_read_here(
         store: RecordStore, signed: StoredScreening,  # noqa: F811
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, fork: bool) -> None:
     reads: list[tuple[int | None, int | None]] = []
 
     def counted(session: object, *, after: int | None = None, upto: int | None = None,
@@ -168,12 +212,21 @@ def test_without_the_second_process_its_documents_are_read_here(
         return read_documents(session, after=after, upto=upto,  # type: ignore[arg-type]
                               row_hashes=row_hashes)
 
+    def failed(url: str, claim: Callable[[], object]) -> bytes:
+        while claim() is not None:  # claims every chunk, then fails
+            pass
+        raise RuntimeError("failed")
+
     monkeypatch.setattr(integrity, "read_documents", counted)
-    monkeypatch.setattr(DocumentWorker, "result", lambda worker, head: None)
+    if fork:
+        monkeypatch.setattr(docscan, "_scanned", failed)  # in the forked process
+    else:
+        monkeypatch.setattr(docscan, "_may_fork", lambda database: False)
+        monkeypatch.setattr(DocumentWorker, "result", lambda worker, head: None)
     monkeypatch.setattr(docscan, "MIN_SHARED", 0)
     monkeypatch.setattr(docscan, "SHARE", 1.0)
     report = store.verify_audit()
-    assert reads == [(None, 0), (0, None)]
+    assert reads[-1] == (None, None)  # its chunks (here: all): everything
     assert report.ok and report.records_checked == 1
     assert report == _serial(store, monkeypatch)
 
@@ -181,7 +234,7 @@ def test_without_the_second_process_its_documents_are_read_here(
 def test_a_second_process_that_cannot_start_leaves_the_documents_here(
         store: RecordStore, signed: StoredScreening,  # noqa: F811
         monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(worker: DocumentWorker, url: object, after: int, **_: object) -> None:
+    def refuse(worker: DocumentWorker, url: object, cuts: object, **_: object) -> None:
         raise FileNotFoundError("no interpreter")
 
     monkeypatch.setattr(DocumentWorker, "__init__", refuse)
@@ -189,6 +242,37 @@ def test_a_second_process_that_cannot_start_leaves_the_documents_here(
     report = store.verify_audit()
     assert report.ok and report.records_checked == 1 and len(report.head_problems) == 0
     assert report == _serial(store, monkeypatch)
+
+
+def test_chunks_are_claimed_once_from_both_ends() -> None:
+    claims = docscan._Claims(5)
+    assert [claims.first(lambda: True), claims.last(), claims.last()] == [0, 4, 3]
+    assert [claims.first(lambda: True), claims.first(lambda: True)] == [1, 2]
+    assert claims.first(lambda: True) is None and claims.last() is None
+    assert claims.second_from() == 3
+
+
+def test_a_second_process_stopped_holding_the_lock_leaves_its_chunks_here() -> None:
+    claims = docscan._Claims(4)
+    assert claims.last() == 3
+    claims._lock.acquire()  # as if it stopped while claiming
+    assert claims.first(lambda: False) is None
+    assert claims.second_from() == 0  # every chunk not read here is read here after all
+
+
+def test_chunk_bounds(store: RecordStore, people: People, signing_request: SigningRequest,
+                      signed: StoredScreening, database_url: str,  # noqa: F811
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+    _more_documents(store, people, signing_request, signed, database_url, tampered=False)
+    with store.database.read() as session:
+        ids = sorted(read_documents(session).by_screening)
+        assert chunk_bounds(session) is None  # fewer than MIN_SHARED
+        monkeypatch.setattr(docscan, "MIN_SHARED", 3)
+        assert chunk_bounds(session) == []  # one chunk
+        monkeypatch.setattr(docscan, "CHUNK", 1)
+        assert chunk_bounds(session) == ids[:2]  # (.., 1st], (1st, 2nd], (2nd, ..)
+        monkeypatch.setattr(docscan, "CHUNK", 2)
+        assert chunk_bounds(session) == ids[1:2]
 
 
 def test_a_document_row_is_read_again_only_where_its_hash_differs(

@@ -198,8 +198,9 @@ class _Reader:
                 return int(entry[:10]), int(entry[11:16]), entry[17:18] == b"n"
         raise _UnsureError
 
-    def _body(self, ref: _Ref) -> int:
-        """Where the object ``ref`` names starts, after its ``num gen obj``."""
+    def _body(self, ref: _Ref, start_text: bytes | None = None) -> int:
+        """Where the object ``ref`` names starts, after its ``num gen obj`` (``start_text``,
+        where the caller has it)."""
         number = ref[0]
         for first, count, entries in self.sections:  # the newest section's entry (_entry)
             if first <= number < first + count:
@@ -213,7 +214,8 @@ class _Reader:
                 pdf[at + 17] != 0x6E or int(pdf[at + 11:at + 16]) != gen):  # not ``n``, other gen
             raise _UnsureError
         offset = int(pdf[at:at + 10])
-        start_text = b"%d %d obj" % ref
+        if start_text is None:
+            start_text = b"%d %d obj" % ref
         if pdf.startswith(start_text, offset):
             return offset + len(start_text)
         head = _OBJ_HEAD.match(pdf, offset)  # other white space, leading zeros
@@ -610,14 +612,15 @@ def _files(reader: _Reader) -> _Files | None:
 
 
 class _Step:
-    """A step of a lookup :func:`_files` made before: the object it resolved (``ref``) and,
-    for each text that object had (its bytes from after ``obj`` up to ``endobj``, then
-    ``endobj``), the next step, or the files found after it."""
+    """A step of a lookup :func:`_files` made before: the object it resolved (``ref``,
+    written ``start``) and, for each text that object had (its bytes from after ``obj`` up to
+    ``endobj``, then ``endobj``), the next step, or the files found after it."""
 
-    __slots__ = ("known", "ref")
+    __slots__ = ("known", "ref", "start")
 
     def __init__(self, ref: _Ref) -> None:
         self.ref = ref
+        self.start = b"%d %d obj" % ref
         self.known: list[tuple[bytes, _Step | _Files]] = []
 
 
@@ -634,9 +637,10 @@ def _planned(reader: _Reader) -> _Files | None:
     step: _Step | _Files | None = _PLANS.get(root) if isinstance(root, _Ref) else None
     pdf = reader.pdf
     while isinstance(step, _Step):
-        at = reader._body(step.ref)  # unsure here: unsure in _files too (the same object)
-        for text, after in step.known:
-            if pdf.startswith(text, at) and pdf.startswith(b"endobj", at + len(text)):
+        # unsure here: unsure in _files too (the same object)
+        at = reader._body(step.ref, step.start)
+        for text_endobj, after in step.known:
+            if pdf.startswith(text_endobj, at):
                 step = after
                 break
         else:
@@ -654,11 +658,11 @@ def _remember(trace: list[tuple[_Ref, bytes]], files: _Files) -> None:
     for index, (_, text) in enumerate(trace):
         after: _Step | _Files = _Step(trace[index + 1][0]) if index + 1 < len(trace) else files
         for known_text, known in step.known:
-            if known_text == text:
+            if known_text == text + b"endobj":
                 after = known
                 break
         else:
-            step.known.append((text, after))
+            step.known.append((text + b"endobj", after))
         if not isinstance(after, _Step):
             return
         step = after

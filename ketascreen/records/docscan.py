@@ -165,24 +165,25 @@ def seen_head(session: Session) -> tuple[int, str] | None:
 
 
 def _scanned(url: str, claim: Callable[[], _Range | None]) -> bytes:
-    """The pickled ``(head, Documents)`` of the chunks ``claim`` gives (the last first, until
-    it gives none), read through a connection of its own."""
+    """The pickled ``(head, parts)`` of the chunks ``claim`` gives (the last first, until it
+    gives none), read through a connection of its own: ``parts``, each chunk's
+    :class:`Documents` pickled as soon as it is read, in the order of the screenings (the
+    last chunk's pickled alone once the other process waits)."""
     from ketascreen.records.db import Database  # noqa: PLC0415
 
     database = Database(url, migrate=False)
-    parts: list[Documents] = []
+    parts: list[bytes] = []
     try:
         with database.read() as session:
             head = seen_head(session)
             while (chunk := claim()) is not None:
-                parts.append(read_documents(session, after=chunk[0], upto=chunk[1],
-                                            row_hashes=True))
+                parts.append(pickle.dumps(read_documents(
+                    session, after=chunk[0], upto=chunk[1], row_hashes=True),
+                    protocol=pickle.HIGHEST_PROTOCOL))
     finally:
         database.dispose()
-    documents = Documents()
-    for part in reversed(parts):  # claimed from the last
-        documents.extend(part)
-    return pickle.dumps((head, documents), protocol=pickle.HIGHEST_PROTOCOL)
+    parts.reverse()  # claimed from the last
+    return pickle.dumps((head, parts), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 _Range = tuple[int | None, int | None]
@@ -356,11 +357,17 @@ class DocumentWorker:
             self.close()
         if not ok:
             return None
+        documents = Documents()
         try:
-            seen, documents = pickle.loads(out)
+            seen, parts = pickle.loads(out)
+            if seen != head:
+                return None
+            for part in parts:
+                read = pickle.loads(part)
+                if not isinstance(read, Documents):
+                    return None
+                documents.extend(read)
         except Exception:  # noqa: BLE001 - a broken output: read them here
-            return None
-        if seen != head or not isinstance(documents, Documents):
             return None
         return documents
 

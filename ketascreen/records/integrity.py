@@ -84,16 +84,45 @@ def _collector_paused() -> Iterator[None]:
 
 class _Reading:
     """The documents, read when first needed: here, and by a second process if one was
-    started (then as if read here)."""
+    started (then as if read here).
+
+    Args:
+        session: this process's reading session.
+        worker: the second process, if one was started.
+        head: the audit head this session sees.
+        recorded: the row hashes the trail recorded (filled by the chain's check before the
+            documents are read): with ``row_hashes``, each document's row is compared with
+            its hash as soon as it is read.
+        seen: filled with the keys of the document rows whose hash is the one recorded.
+        row_hashes: hash the documents' rows (SQLite: :meth:`rows`).
+    """
 
     def __init__(self, session: Session, worker: DocumentWorker | None,
-                 head: tuple[int, str] | None, *, row_hashes: bool) -> None:
+                 head: tuple[int, str] | None, recorded: dict[str, tuple[int, object]],
+                 seen: set[str], *, row_hashes: bool) -> None:
         self._session = session
         self._documents = Documents()
         self._worker = worker
         self._head = head
+        self._recorded = recorded
+        self._seen = seen
         self._row_hashes = row_hashes
         self._read = False
+        self._again: list[int] = []
+
+    def _add(self, documents: Documents) -> None:
+        """Add documents of later screenings, their rows compared with the trail's hashes:
+        those that differ (or that it does not record) are read again by :meth:`rows`."""
+        recorded, seen, again = self._recorded, self._seen, self._again
+        for ident, digest in documents.row_hashes.items():
+            key = f"signed_documents/{ident}"
+            found = recorded.get(key)
+            stored = None if found is None else found[1]
+            if isinstance(stored, dict) and stored.get("sha256") == digest:
+                seen.add(key)
+            else:
+                again.append(ident)
+        self._documents.extend(documents)
 
     def documents(self) -> Documents:
         """Every document: read here, or with a second process, chunk by chunk until the two
@@ -103,12 +132,12 @@ class _Reading:
         self._read = True
         worker, self._worker = self._worker, None
         if worker is None:
-            self._documents.extend(read_documents(self._session, row_hashes=self._row_hashes))
+            self._add(read_documents(self._session, row_hashes=self._row_hashes))
             return self._documents
         try:
             while (chunk := worker.claim()) is not None:
-                self._documents.extend(read_documents(
-                    self._session, after=chunk[0], upto=chunk[1], row_hashes=self._row_hashes))
+                self._add(read_documents(self._session, after=chunk[0], upto=chunk[1],
+                                         row_hashes=self._row_hashes))
             rest = worker.rest()
             later = worker.result(self._head)
         finally:
@@ -117,24 +146,15 @@ class _Reading:
             later = read_documents(self._session, after=rest[0], upto=rest[1],
                                    row_hashes=self._row_hashes)
         if later is not None:
-            self._documents.extend(later)
+            self._add(later)
         return self._documents
 
-    def rows(self, recorded: dict[str, tuple[int, object]], seen: set[str]
-             ) -> dict[int, dict[str, object]]:
+    def rows(self) -> dict[int, dict[str, object]]:
         """The rows of ``signed_documents`` that :func:`row_problems` must look at: those whose
         hash differs from the one the trail last recorded for them (or that it recorded for
-        none), read again; the others are checked here (added to ``seen``)."""
-        again: list[int] = []
-        for ident, digest in self.documents().row_hashes.items():
-            key = f"signed_documents/{ident}"
-            found = recorded.get(key)
-            stored = None if found is None else found[1]
-            if isinstance(stored, dict) and stored.get("sha256") == digest:
-                seen.add(key)
-            else:
-                again.append(ident)
-        return document_rows(self._session, again)
+        none), read again; the others are checked already (in ``seen``)."""
+        self.documents()
+        return document_rows(self._session, self._again)
 
     def close(self) -> None:
         """Stop the second process if it was not needed."""
@@ -153,9 +173,10 @@ def _verify(store: StoreCore, *, records: bool, anchor: tuple[int, str] | None,
     try:
         with database.read() as session:
             head = session.get(AuditHead, 1)  # the first read: this transaction's snapshot
+            checked_rows: set[str] = set()
             reading, worker = _Reading(
                 session, worker, None if head is None else (head.last_seq, head.last_hash),
-                row_hashes=database.is_sqlite), None
+                rows, checked_rows, row_hashes=database.is_sqlite), None
             try:
                 hashes: list[str] = []
                 events, close = plain_events(session)  # plain tuples, no ORM
@@ -165,7 +186,6 @@ def _verify(store: StoreCore, *, records: bool, anchor: tuple[int, str] | None,
                 finally:
                     close()
                 changed_rows: tuple[str, ...] = ()
-                checked_rows: set[str] = set()
                 screenings: list[_Signed] = []
                 countersigned: tuple[tuple[str, str], ...] = ()
                 if records and report.broken_at is None:
@@ -175,7 +195,7 @@ def _verify(store: StoreCore, *, records: bool, anchor: tuple[int, str] | None,
                     changed_rows = tuple(row_problems(
                         session, rows, checked_rows, pdf_digests=reading.documents().by_id
                         if not database.is_sqlite else None,
-                        document_rows=(lambda: reading.rows(rows, checked_rows))
+                        document_rows=reading.rows
                         if database.is_sqlite else None))
                 documents = reading.documents() if records else Documents()
             finally:

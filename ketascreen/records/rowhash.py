@@ -171,11 +171,10 @@ def row_sha256(values: Mapping[str, object], order: list[str] | None = None) -> 
         order = plain_order(values)
         if order is None:
             return hash_values(values).sha256
-    string, number = _STRING, int.__repr__  # _encoded's own fast cases, without a call
-    parts = [string(value) if type(value := values[name]) is str
-             else "null" if value is None else number(value) if type(value) is int
-             else _encoded(value) for name in order]
-    text = ",".join([f'"{name}":{part}' for name, part in zip(order, parts, strict=True)])
+    s, n, e = _STRING, int.__repr__, _encoded  # strings and integers without _encoded's call
+    text = ",".join([f'"{k}":'
+                     f'{s(v) if type(v := values[k]) is str else n(v) if type(v) is int else e(v)}'
+                     for k in order])
     return hashlib.sha256(("{" + text + "}").encode()).hexdigest()
 
 

@@ -89,10 +89,6 @@ _ESCAPES: Final = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): 
 _KEPT: dict[bytes, object] = {}
 """Objects without a stream read before, by their bytes from after ``obj`` up to ``endobj``
 (never changed once read)."""
-_LAST: dict[int, tuple[bytes, object]] = {}
-"""By object number, the bytes of the object of that number kept last and the object: found
-again where those bytes and then ``endobj`` follow ``obj`` (the same bytes :func:`bytes.find`
-reads up to ``endobj``, which they do not hold; no end of them begins ``endobj``)."""
 _KEPT_SIZE: Final = 2048
 _KEPT_COUNT: Final = 4096
 
@@ -246,19 +242,11 @@ class _Reader:
         pdf = self.pdf
         # an object without a stream reads the same wherever its bytes up to ``endobj`` recur
         # (every checklist has the same catalog, names and file specifications): kept by them
-        last = _LAST.get(value[0])
-        if last is not None and pdf.startswith(last[0], at) \
-                and pdf.startswith(b"endobj", at + len(last[0])):
-            # the bytes the object of this number had last, then ``endobj``
-            if self.trace is not None:
-                self.trace.append((value, last[0]))
-            return last[1]
         end = pdf.find(b"endobj", at, at + _KEPT_SIZE)
         text = pdf[at:end] if end >= 0 else b""
         if text:
             kept = _KEPT.get(text)
             if kept is not None:
-                _LAST[value[0]] = text, kept
                 if self.trace is not None:
                     self.trace.append((value, text))
                 return kept
@@ -278,9 +266,7 @@ class _Reader:
             # read from these bytes alone: what follows them is ``endobj``, not a stream
             if len(_KEPT) >= _KEPT_COUNT:
                 _KEPT.clear()
-                _LAST.clear()
             _KEPT[text] = obj
-            _LAST[value[0]] = text, obj
             if self.trace is not None:
                 self.trace.append((value, text))
         else:

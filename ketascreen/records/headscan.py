@@ -13,6 +13,13 @@ encrypted file, an object not where the table says, a name tree with ``/Kids``, 
 than ``/FlateDecode``, a length given by reference, text that is not ASCII, bytes that do not
 inflate) is handed to that function instead, so the result is pyHanko's in every case
 (``tests/records/test_headscan.py`` compares the two over real and damaged documents).
+
+What pyHanko and ReportLab write is read by shortcuts, each matching those bytes exactly and
+leaving anything else to the general reading: a cross-reference section and its trailer (the
+entries checked by one translation, the trailer by one expression), an embedded file's stream,
+the head attachment's JSON; and the lookup from the catalog to the embedded files is kept by the
+bytes of each object it resolved, so a checklist whose objects have those bytes (every ketascreen
+checklist of one kind) finds its files without reading them again (:class:`_Step`).
 """
 
 from __future__ import annotations

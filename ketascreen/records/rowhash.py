@@ -411,6 +411,28 @@ def _problems(rows: Iterable[tuple[str, str, dict[str, object], list[str] | None
             yield f"{shown}: edited after its event #{seq} (changed: {changed})"
 
 
+def stored_row_sha256(table: Table, converters: list[Processor | None], dialect: Dialect
+                      ) -> Callable[[tuple[Any, ...]], str]:
+    """The function giving a row's hash (:func:`row_sha256` of its converted values) from the
+    row as the DBAPI cursor gives it, without converting the values where the stored text is
+    already the canonical one (:func:`ketascreen.records.plainrows.cursor_rows`).
+
+    Args:
+        table: the table; the rows have its columns, in its order.
+        converters: each column's result processor (:attr:`CursorRows.processors`).
+        dialect: the connection's dialect (SQLite's stored times and dates are read as text).
+
+    A value may be given already in the form the hash takes, e.g. ``sha256:<hex>`` (a
+    ``str``) for a ``bytes`` column whose bytes were hashed already: the row hash is the same.
+    """
+    text_of = _stored_text(table, converters, plain_order(c.name for c in table.columns),
+                           dialect)
+
+    def digest(row: tuple[Any, ...]) -> str:
+        return _sha256(text_of(row).encode()).hexdigest()
+    return digest
+
+
 def _stored_problems(table: Table, cursor: CursorRows, dialect: Dialect,
                      recorded: dict[str, tuple[int, object]], seen: set[str]) -> Iterator[str]:
     """:func:`row_problems` of one table's rows as stored (:func:`_stored_text`): each value

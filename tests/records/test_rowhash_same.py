@@ -333,3 +333,23 @@ def test_rows_as_stored_report_as_their_values(store: object, database_url: str,
         assert found == ([], set(recorded))
     else:
         assert isinstance(found, tuple) and found[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.tuples(*[_STORED_VALUES] * len(_STORED.columns)))
+def test_stored_row_sha256_is_the_row_hash(row: tuple[object, ...]) -> None:
+    """``stored_row_sha256`` is ``row_sha256`` of the converted values (or fails alike); a
+    bytes value may be given as its ``sha256:`` text."""
+    digest = rowhash.stored_row_sha256(_STORED, _CONVERTERS, _SQLITE)
+    try:
+        values = {column.name: value if convert is None else convert(value) for column, value,
+                  convert in zip(_STORED.columns, row, _CONVERTERS, strict=True)}
+    except (ValueError, TypeError) as error:
+        with pytest.raises(type(error)):
+            digest(row)
+        return
+    assert digest(row) == row_sha256(values) == _reference(values).sha256
+    blob = _STORED.columns.keys().index("blob")
+    if isinstance(row[blob], bytes):
+        named = (*row[:blob], "sha256:" + hashlib.sha256(row[blob]).hexdigest(), *row[blob + 1:])
+        assert digest(named) == digest(row)

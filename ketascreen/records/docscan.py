@@ -24,20 +24,20 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NoReturn, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Connection, Select, Table, select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
 from ketascreen.records.headscan import embedded_head
 from ketascreen.records.models import AuditHead, ScreeningRow, SignedDocument
-from ketascreen.records.plainrows import plain_rows
-from ketascreen.records.rowhash import plain_order, row_sha256
+from ketascreen.records.plainrows import cursor_rows, plain_rows
+from ketascreen.records.rowhash import plain_order, row_sha256, stored_row_sha256
 
 if TYPE_CHECKING:
     from ketascreen.records.db import Database
@@ -57,6 +57,8 @@ rows meanwhile."""
 _TABLE: Final = cast("Table", SignedDocument.__table__)
 _NAMES: Final = tuple(column.name for column in _TABLE.columns)
 _ORDER: Final = plain_order(_NAMES)
+_ID, _SCREENING, _PDF, _SHA = (_NAMES.index(name) for name in ("id", "screening_id", "pdf",
+                                                                "sha256"))
 _BATCH: Final = 50
 """Documents fetched at a time (each about 70 KB)."""
 
@@ -124,16 +126,14 @@ def read_documents(session: Session, *, after: int | None = None, upto: int | No
     record_ids: dict[int, str | None] = dict(plain_rows(connection, names))
     hashed = found.row_hashes
     # in the order of their screenings, along the unique index (no sort of the PDFs)
-    for row in plain_rows(connection, query.order_by(documents.screening_id, documents.id),
-                          batch=_BATCH):
-        values, data, digest = _values(row)
-        document_id, screening_id = cast("int", values["id"]), cast("int", values["screening_id"])
+    for document_id, screening_id, data, digest, stored_sha, row_hash in _rows(
+            connection, query.order_by(documents.screening_id, documents.id),
+            row_hashes=row_hashes):
         found.by_id[document_id] = digest
         found.by_screening[screening_id] = digest
-        found.stored.setdefault(screening_id, []).append(
-            (document_id, cast("str", values["sha256"])))
-        if row_hashes:
-            hashed[document_id] = row_sha256(values, _ORDER)
+        found.stored.setdefault(screening_id, []).append((document_id, stored_sha))
+        if row_hash is not None:
+            hashed[document_id] = row_hash
         record_id = record_ids.get(screening_id)
         if record_id is None or data is None:
             continue  # no screening (no record to name) or no PDF: no head, as before
@@ -141,6 +141,42 @@ def read_documents(session: Session, *, after: int | None = None, upto: int | No
         if embedded is not None:
             found.heads.append((embedded[0], embedded[1], f"the signed checklist {record_id}"))
     return found
+
+
+_Document = tuple[int, int, bytes | None, str | None, str, str | None]
+"""A document as read: id, screening id, PDF, the PDF's sha256 (hex), the sha256 column and
+the row's hash (when asked for)."""
+
+
+def _rows(connection: Connection, query: Select[Any], *, row_hashes: bool
+          ) -> Iterator[_Document]:
+    """The documents of ``query`` (every column of the table, in its order); with
+    ``row_hashes`` on SQLite, each row hashed from its values as stored
+    (:func:`ketascreen.records.rowhash.stored_row_sha256`, the PDF given as its sha256)."""
+    cursor = cursor_rows(connection, query, batch=_BATCH) if row_hashes else None
+    if cursor is None:  # converted values
+        for row in plain_rows(connection, query, batch=_BATCH):
+            values, data, digest = _values(row)
+            yield (cast("int", values["id"]), cast("int", values["screening_id"]), data, digest,
+                   cast("str", values["sha256"]),
+                   row_sha256(values, _ORDER) if row_hashes else None)
+        return
+    try:
+        row_hash = stored_row_sha256(_TABLE, cursor.processors, connection.dialect)
+        used = [(index, cursor.processors[index]) for index in (_ID, _SCREENING, _PDF, _SHA)]
+        for row in cursor:
+            ident, screening, pdf, stored_sha = (row[index] if convert is None
+                                                 else convert(row[index])
+                                                 for index, convert in used)
+            if pdf is None:
+                yield ident, screening, None, None, stored_sha, row_hash(row)
+                continue
+            data = pdf if type(pdf) is bytes else bytes(pdf)
+            digest = hashlib.sha256(data).hexdigest()
+            yield (ident, screening, data, digest, stored_sha,
+                   row_hash((*row[:_PDF], "sha256:" + digest, *row[_PDF + 1:])))
+    finally:
+        cursor.close()
 
 
 def document_rows(session: Session, ids: Iterable[int]) -> dict[int, dict[str, object]]:

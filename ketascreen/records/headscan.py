@@ -93,6 +93,13 @@ _ESCAPES: Final = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): 
                    ord("f"): b"\f", ord("("): b"(", ord(")"): b")", ord("\\"): b"\\"}
 
 
+_TABLES: dict[bytes, tuple[tuple[tuple[int, bytes], ...], tuple[tuple[int, int, int], ...]]] = {}
+"""Cross-reference sections as written read before, by their table's shape (from ``xref`` to
+``trailer``, each digit read as 0 and ``f`` as ``n``): where each subsection's header line
+stands and its bytes, and the subsections (their entries' offsets from ``xref``). A table of the
+same shape and header lines differs from it in the entries' digits and flags alone."""
+_TABLES_COUNT: Final = 256
+
 _KEPT: dict[bytes, object] = {}
 """Objects without a stream read before, by their bytes from after ``obj`` up to ``endobj``
 (never changed once read)."""
@@ -144,6 +151,19 @@ class _Reader:
         if not pdf.startswith(b"xref\n", offset):
             return None
         sections = self.sections
+        end = pdf.find(b"trailer\n", offset)
+        shape = pdf[offset:end].translate(_ENTRY_SHAPE) if end >= 0 else b""
+        known = _TABLES.get(shape)
+        if known is not None:  # a table of this shape read before: the same headers?
+            headers, subsections = known
+            for at, text in headers:
+                if not pdf.startswith(text, offset + at):
+                    break
+            else:  # then it reads the same (every other byte the same, or a digit for a digit)
+                trailer = _TRAILER_WRITTEN.match(pdf, end)
+                if trailer is not None:
+                    sections += [(first, count, offset + at) for first, count, at in subsections]
+                    return trailer
         added = len(sections)
         at = offset + 5
         size = len(pdf)
@@ -159,6 +179,15 @@ class _Reader:
         else:
             trailer = _TRAILER_WRITTEN.match(pdf, at)
             if trailer is not None and len(sections) > added:
+                if at == end:  # (the first ``trailer`` after the table, as it must be)
+                    if len(_TABLES) >= _TABLES_COUNT:
+                        _TABLES.clear()
+                    _TABLES[shape] = (
+                        tuple((header - offset, pdf[header:entries])
+                              for _, _, entries in sections[added:]
+                              for header in (pdf.rindex(b"\n", offset, entries - 1) + 1,)),
+                        tuple((first, count, entries - offset)
+                              for first, count, entries in sections[added:]))
                 return trailer
         del sections[added:]
         return None

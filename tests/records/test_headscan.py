@@ -267,7 +267,8 @@ class _Calls:
         self.counts: dict[str, int] = {}
         for owner, name in ((headscan._Reader, "_section"), (headscan._Reader, "resolve"),
                             (headscan, "_decoded"), (headscan, "read_head_attachment"),
-                            (headscan, "_files"), (headscan, "_STARTXREF")):
+                            (headscan, "_files"), (headscan, "_STARTXREF"),
+                            (headscan, "_SUBSECTION_HEAD")):
             self._spy(monkeypatch, owner, name)
 
     def _spy(self, monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> None:
@@ -308,7 +309,8 @@ def test_a_checklist_as_written_takes_every_shortcut(documents: dict[str, bytes]
     # no section read by the general reader, no object resolved (the lookup kept: every
     # object the same bytes), no stream's dictionary read, no json
     assert calls.counts == {"_section": 0, "resolve": 0, "_decoded": 0,
-                            "read_head_attachment": 0, "_files": 0, "_STARTXREF": 1}
+                            "read_head_attachment": 0, "_files": 0, "_STARTXREF": 1,
+                            "_SUBSECTION_HEAD": 0}  # both tables known by their shape
     # another checklist (no head: other objects) is looked up, then kept too
     other = documents["signed without head"]
     assert headscan._fast(other) is None
@@ -623,4 +625,50 @@ def test_an_octal_escape_reads_as_pyhanko_reads_it(documents: dict[str, bytes], 
     else:
         with pytest.raises(headscan._UnsureError):
             headscan._fast(changed)
+    assert embedded_head(changed) == by_pyhanko(changed)
+
+
+@pytest.mark.parametrize("change", [
+    "an entry's offset", "a header's first number", "a header's count", "an entry free"])
+def test_a_table_read_before_is_known_by_its_shape_and_its_headers(
+        documents: dict[str, bytes], monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+    pdf = documents["signed with head"]
+    headscan._TABLES.clear()
+    assert headscan._fast(pdf) == HEAD  # both tables kept
+    assert len(headscan._TABLES) == 2
+    at = pdf.rindex(b"\nxref\n")
+    if change == "an entry's offset":  # object 3's (not read): the same shape and headers
+        pattern, replacement = rb"\n3 2\n(\d{9})\d", rb"\n3 2\n\g<1>9"
+    elif change == "a header's first number":  # the same shape, another header
+        pattern, replacement = rb"\n23 19\n", rb"\n24 19\n"
+    elif change == "a header's count":  # the same shape (one digit for another): unsure
+        pattern, replacement = rb"\n23 19\n", rb"\n23 18\n"
+    else:  # the catalog's: the same shape and headers, read from the table: unsure
+        pattern, replacement = rb"\n15 2\n(\d{10} \d{5}) n", rb"\n15 2\n\1 f"
+    tail, count = re.subn(pattern, replacement, pdf[at:], count=1)
+    assert count == 1
+    changed = pdf[:at] + tail
+    assert changed != pdf and len(changed) == len(pdf)
+    calls = _Calls(monkeypatch)
+    known = change in ("an entry's offset", "an entry free")
+    try:
+        fast: object = headscan._fast(changed)
+    except headscan._UnsureError:
+        fast = headscan._UnsureError
+    # known: not read again (no header matched); otherwise read again line by line
+    assert (calls.counts["_SUBSECTION_HEAD"] == 0) == known
+
+    def sections() -> object:
+        try:
+            return headscan._Reader(changed).sections
+        except headscan._UnsureError:
+            return headscan._UnsureError
+
+    with_known = sections()
+    headscan._TABLES.clear()
+    assert sections() == with_known  # the same as reading each table line by line
+    if change == "an entry's offset":
+        assert fast == HEAD  # object 3 is not read
+    else:
+        assert fast is headscan._UnsureError
     assert embedded_head(changed) == by_pyhanko(changed)

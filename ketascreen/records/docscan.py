@@ -271,13 +271,19 @@ class _Claims:
         finally:
             self._lock.release()
 
-    def last(self) -> int | None:
-        """The last chunk not claimed (the second process), or ``None``."""
-        with self._lock:
+    def last(self, alive: Callable[[], bool]) -> int | None:
+        """The last chunk not claimed (the second process), or ``None``. ``alive``: whether
+        the first process still runs (stopped, it needs no more)."""
+        while not self._lock.acquire(timeout=0.5):
+            if not alive():
+                return None
+        try:
             if self._ends[0] >= self._ends[1]:
                 return None
             self._ends[1] -= 1
             return int(self._ends[1])
+        finally:
+            self._lock.release()
 
     def second_from(self) -> int:
         """The first chunk the second process claimed (once all are claimed)."""
@@ -330,9 +336,13 @@ class DocumentWorker:
         self.forked = _may_fork(database)
         """Whether the second process was forked from this one."""
         if self.forked:
+            try:
+                self._claims = _Claims(count)
+            except (ImportError, OSError):  # no shared semaphore here: start it instead
+                self.forked = False
+        if self.forked:
             assert database is not None
             database.dispose()  # no connection crosses the fork
-            self._claims = _Claims(count)
             self._fork(url.render_as_string(hide_password=False))
             return
         after = _chunk(cuts, self._second)[0]
@@ -349,12 +359,13 @@ class DocumentWorker:
         claims, cuts = self._claims, self._cuts
         assert claims is not None
         read, write = os.pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: never returns into the caller's code
             os.close(read)
 
             def claim() -> _Range | None:
-                number = claims.last()
+                number = claims.last(lambda: os.getppid() == parent)
                 return None if number is None else _chunk(cuts, number)
 
             _child(url, claim, write)
@@ -418,7 +429,10 @@ class DocumentWorker:
         with open(pipe, "rb") as stream:  # closes the pipe
             out = stream.read()
         pid, self._pid = self._pid, None
-        status = self._status if self._status is not None else os.waitpid(pid, 0)[1]
+        try:
+            status = self._status if self._status is not None else os.waitpid(pid, 0)[1]
+        except ChildProcessError:  # reaped elsewhere: its output is not known to be whole
+            return out, False
         return out, os.waitstatus_to_exitcode(status) == 0
 
     def close(self) -> None:
@@ -438,7 +452,8 @@ class DocumentWorker:
             if self._status is None:
                 with contextlib.suppress(ProcessLookupError):  # gone already
                     os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+                with contextlib.suppress(ChildProcessError):  # reaped elsewhere
+                    os.waitpid(pid, 0)
 
 
 def _child(url: str, claim: Callable[[], _Range | None], out: int) -> NoReturn:

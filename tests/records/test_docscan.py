@@ -250,18 +250,40 @@ def test_a_second_process_that_cannot_start_leaves_the_documents_here(
 
 def test_chunks_are_claimed_once_from_both_ends() -> None:
     claims = docscan._Claims(5)
-    assert [claims.first(lambda: True), claims.last(), claims.last()] == [0, 4, 3]
+    assert [claims.first(lambda: True), claims.last(lambda: True),
+            claims.last(lambda: True)] == [0, 4, 3]
     assert [claims.first(lambda: True), claims.first(lambda: True)] == [1, 2]
-    assert claims.first(lambda: True) is None and claims.last() is None
+    assert claims.first(lambda: True) is None and claims.last(lambda: True) is None
     assert claims.second_from() == 3
 
 
 def test_a_second_process_stopped_holding_the_lock_leaves_its_chunks_here() -> None:
     claims = docscan._Claims(4)
-    assert claims.last() == 3
+    assert claims.last(lambda: True) == 3
     claims._lock.acquire()  # as if it stopped while claiming
     assert claims.first(lambda: False) is None
     assert claims.second_from() == 0  # every chunk not read here is read here after all
+
+
+def test_a_second_process_claims_nothing_once_this_one_stopped_holding_the_lock() -> None:
+    claims = docscan._Claims(4)
+    claims._lock.acquire()  # as if this process stopped while claiming
+    assert claims.last(lambda: False) is None
+
+
+def test_without_a_shared_lock_the_second_process_is_started(
+        store: RecordStore, signed: StoredScreening,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def unavailable(count: int) -> None:
+        raise ImportError("no sem_open")
+
+    monkeypatch.setattr(docscan, "_Claims", unavailable)
+    with store.database.read() as session:
+        head = seen_head(session)
+        here = read_documents(session, row_hashes=True)
+    worker = DocumentWorker(store.database.url, [], database=store.database)
+    assert not worker.forked
+    assert worker.result(head) == here
 
 
 def test_chunk_bounds(store: RecordStore, people: People, signing_request: SigningRequest,

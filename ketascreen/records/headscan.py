@@ -646,11 +646,24 @@ class _Step:
         self.known: list[tuple[bytes, _Step | _Files]] = []
 
 
-_PLANS: dict[_Ref, _Step] = {}
-"""The lookups :func:`_files` made, by the trailer's /Root: where a document's objects have the
-same bytes step after step, its files are the same (every value :func:`_files` reads comes from
-those bytes alone, and the next object it resolves from the values before)."""
+class _Lookups(dict[_Ref, _Step]):
+    """Lookups kept by the trailer's /Root, and how many texts their steps hold."""
+
+    texts: int = 0
+
+    def clear(self) -> None:
+        """Forget every lookup."""
+        super().clear()
+        self.texts = 0
+
+
+_PLANS = _Lookups()
+"""The lookups :func:`_files` made: where a document's objects have the same bytes step after
+step, its files are the same (every value :func:`_files` reads comes from those bytes alone, and
+the next object it resolves from the values before)."""
 _PLANS_COUNT: Final = 64
+"""At most this many texts kept in all the lookups' steps (then they start again): a step's
+texts are compared one by one."""
 
 
 def _planned(reader: _Reader) -> _Files | None:
@@ -674,7 +687,7 @@ def _remember(trace: list[tuple[_Ref, bytes]], files: _Files) -> None:
     """Keep the lookup ``trace`` (each object resolved and its text) that found ``files``."""
     if not trace:
         return
-    if sum(len(step.known) for step in _PLANS.values()) >= _PLANS_COUNT:
+    if _PLANS.texts + len(trace) > _PLANS_COUNT:
         _PLANS.clear()
     step = _PLANS.setdefault(trace[0][0], _Step(trace[0][0]))
     for index, (_, text) in enumerate(trace):
@@ -685,6 +698,7 @@ def _remember(trace: list[tuple[_Ref, bytes]], files: _Files) -> None:
                 break
         else:
             step.known.append((text + b"endobj", after))
+            _PLANS.texts += 1
         if not isinstance(after, _Step):
             return
         step = after

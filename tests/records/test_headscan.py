@@ -672,3 +672,21 @@ def test_a_table_read_before_is_known_by_its_shape_and_its_headers(
     else:
         assert fast is headscan._UnsureError
     assert embedded_head(changed) == by_pyhanko(changed)
+
+
+def _kept_texts(step: object) -> int:
+    """How many texts the kept lookup ``step`` and the steps after it hold."""
+    if not isinstance(step, headscan._Step):
+        return 0
+    return sum(1 + _kept_texts(after) for _, after in step.known)
+
+
+def test_the_kept_lookups_hold_a_bounded_number_of_texts(documents: dict[str, bytes]) -> None:
+    pdf = documents["signed with head"]
+    headscan._PLANS.clear()
+    for letter in b"ABCDEFGHIJKLMNOPQRSTUVWXYZ" * 2:  # each a document of its own kind
+        changed = pdf.replace(b"readable record)", b"readable recor%c)" % letter)
+        assert headscan._fast(changed) == HEAD
+        assert headscan._fast(changed) == HEAD  # read by its kept lookup
+        held = sum(_kept_texts(step) for step in headscan._PLANS.values())
+        assert held == headscan._PLANS.texts <= headscan._PLANS_COUNT

@@ -85,11 +85,15 @@ class Documents:
     stored: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
 
     def extend(self, other: Documents) -> None:
-        """Add the documents of a later range of screenings."""
+        """Add the documents of a later range of screenings (``other``'s lists are taken,
+        not copied)."""
         self.by_id.update(other.by_id)
         self.by_screening.update(other.by_screening)
         self.heads += other.heads
         self.row_hashes.update(other.row_hashes)
+        if self.stored.keys().isdisjoint(other.stored):  # screenings apart (chunks): at once
+            self.stored.update(other.stored)
+            return
         for screening_id, stored in other.stored.items():
             self.stored.setdefault(screening_id, []).extend(stored)
 
@@ -398,25 +402,31 @@ class DocumentWorker:
     def result(self, head: tuple[int, str] | None) -> Documents | None:
         """Its documents, or ``None`` when it failed or saw another audit head than ``head``
         (read them here then)."""
+        parts = self.parts(head)
+        if parts is None:
+            return None
+        documents = Documents()
+        for part in parts:
+            documents.extend(part)
+        return documents
+
+    def parts(self, head: tuple[int, str] | None) -> list[Documents] | None:
+        """Its documents chunk by chunk, in the order of the screenings (:meth:`result`
+        apart)."""
         try:
             out, ok = self._output()
         finally:
             self.close()
         if not ok:
             return None
-        documents = Documents()
         try:
-            seen, parts = pickle.loads(out)
+            seen, pickled = pickle.loads(out)
             if seen != head:
                 return None
-            for part in parts:
-                read = pickle.loads(part)
-                if not isinstance(read, Documents):
-                    return None
-                documents.extend(read)
+            parts = [pickle.loads(part) for part in pickled]
         except Exception:  # noqa: BLE001 - a broken output: read them here
             return None
-        return documents
+        return parts if all(isinstance(part, Documents) for part in parts) else None
 
     def _output(self) -> tuple[bytes, bool]:
         """What it wrote, and whether it succeeded (waits for it)."""

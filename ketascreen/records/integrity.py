@@ -139,14 +139,14 @@ class _Reading:
                 self._add(read_documents(self._session, after=chunk[0], upto=chunk[1],
                                          row_hashes=self._row_hashes))
             rest = worker.rest()
-            later = worker.result(self._head)
+            later = worker.parts(self._head)
         finally:
             worker.close()
         if later is None and rest is not None:  # it failed: read its chunks here
-            later = read_documents(self._session, after=rest[0], upto=rest[1],
-                                   row_hashes=self._row_hashes)
-        if later is not None:
-            self._add(later)
+            later = [read_documents(self._session, after=rest[0], upto=rest[1],
+                                    row_hashes=self._row_hashes)]
+        for part in later or ():
+            self._add(part)
         return self._documents
 
     def rows(self) -> dict[int, dict[str, object]]:
@@ -187,10 +187,13 @@ def _verify(store: StoreCore, *, records: bool, anchor: tuple[int, str] | None,
                     close()
                 changed_rows: tuple[str, ...] = ()
                 screenings: list[_Signed] = []
+                missing: list[str] = []
                 countersigned: tuple[tuple[str, str], ...] = ()
                 if records and report.broken_at is None:
                     # what needs no document of the second process first, while it reads
                     screenings = signed_screenings(session, signed)
+                    missing = sorted(set(signed) - {item.record_id for item in screenings})
+                    signed.clear()  # not needed any more: freed while the other reads
                     countersigned = tuple(countersigned_problems(session))
                     changed_rows = tuple(row_problems(
                         session, rows, checked_rows, pdf_digests=reading.documents().by_id
@@ -209,7 +212,7 @@ def _verify(store: StoreCore, *, records: bool, anchor: tuple[int, str] | None,
     if not records or report.broken_at is not None:
         return dataclasses.replace(report, head_problems=head_problems)
     seen: set[str] = set()
-    problems = (*_record_problems(screenings, signed, seen, documents), *countersigned)
+    problems = (*_record_problems(screenings, missing, seen, documents), *countersigned)
     return dataclasses.replace(report, record_problems=problems, records_checked=len(seen),
                                row_problems=changed_rows, rows_checked=len(checked_rows),
                                head_problems=head_problems)
@@ -257,10 +260,11 @@ def signed_screenings(session: Session, signed: dict[str, dict[str, object]]
     return checked
 
 
-def _record_problems(screenings: list[_Signed], signed: dict[str, dict[str, object]],
-                     seen: set[str], documents: Documents) -> Iterator[tuple[str, str]]:
+def _record_problems(screenings: list[_Signed], missing: list[str], seen: set[str],
+                     documents: Documents) -> Iterator[tuple[str, str]]:
     """:func:`ketascreen.records.audit.record_problems` from :func:`signed_screenings` and the
-    documents: the same problems in the same order."""
+    documents: the same problems in the same order. ``missing``: the records signed in the
+    trail that no signed screening has, in order."""
     no_document: list[tuple[int | None, str | None]] = [(None, None)]
     stored, digests = documents.stored, documents.by_screening
     for screening in screenings:
@@ -277,7 +281,7 @@ def _record_problems(screenings: list[_Signed], signed: dict[str, dict[str, obje
                 yield record_id, "its signed document is missing"
             elif pdf_sha != document_sha or document_sha != screening.document_sha256:
                 yield record_id, "its signed document changed after it was signed"
-    for record_id in sorted(set(signed) - seen):
+    for record_id in missing:
         yield record_id, "signed in the audit trail, but missing from the records"
 
 

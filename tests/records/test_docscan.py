@@ -153,11 +153,11 @@ def test_documents_claimed_by_the_two_read_as_one(
         monkeypatch: pytest.MonkeyPatch, tampered: bool) -> None:
     _more_documents(store, people, signing_request, signed, database_url, tampered=tampered)
     here: list[int] = []
-    taken: list[Documents | None] = []
-    result, read = DocumentWorker.result, integrity.read_documents
+    taken: list[list[Documents] | None] = []
+    parts, read = DocumentWorker.parts, integrity.read_documents
 
-    def spy(worker: DocumentWorker, head: tuple[int, str] | None) -> Documents | None:
-        taken.append(result(worker, head))
+    def spy(worker: DocumentWorker, head: tuple[int, str] | None) -> list[Documents] | None:
+        taken.append(parts(worker, head))
         return taken[-1]
 
     def counted(*args: object, **kwargs: object) -> Documents:
@@ -165,14 +165,15 @@ def test_documents_claimed_by_the_two_read_as_one(
         here.append(len(documents.by_id))
         return documents
 
-    monkeypatch.setattr(DocumentWorker, "result", spy)
+    monkeypatch.setattr(DocumentWorker, "parts", spy)
     monkeypatch.setattr(integrity, "read_documents", counted)
     monkeypatch.setattr(docscan, "MIN_SHARED", 0)
     monkeypatch.setattr(docscan, "CHUNK", 1)  # a chunk a document
     report = store.verify_audit()
     assert len(started) == 1 and started[0].forked
     assert len(taken) == 1 and taken[0] is not None
-    assert sum(here) + len(taken[0].by_id) == 3  # each read once, by one of the two
+    assert all(len(part.by_id) == 1 for part in taken[0])  # a chunk at a time
+    assert sum(here) + len(taken[0]) == 3  # each read once, by one of the two
     assert all(count == 1 for count in here)  # a chunk at a time
     assert report.records_checked == 3 and report.rows_checked > 3
     assert report.ok is not tampered
@@ -186,21 +187,22 @@ def test_a_started_second_process_reads_the_last_chunks(
         signed: StoredScreening, database_url: str, started: list[DocumentWorker],  # noqa: F811
         monkeypatch: pytest.MonkeyPatch) -> None:
     _more_documents(store, people, signing_request, signed, database_url, tampered=True)
-    taken: list[Documents | None] = []
-    result = DocumentWorker.result
+    taken: list[list[Documents] | None] = []
+    parts = DocumentWorker.parts
 
-    def spy(worker: DocumentWorker, head: tuple[int, str] | None) -> Documents | None:
-        taken.append(result(worker, head))
+    def spy(worker: DocumentWorker, head: tuple[int, str] | None) -> list[Documents] | None:
+        taken.append(parts(worker, head))
         return taken[-1]
 
-    monkeypatch.setattr(DocumentWorker, "result", spy)
+    monkeypatch.setattr(DocumentWorker, "parts", spy)
     monkeypatch.setattr(docscan, "_may_fork", lambda database: False)
     monkeypatch.setattr(docscan, "MIN_SHARED", 0)
     monkeypatch.setattr(docscan, "CHUNK", 1)
     monkeypatch.setattr(docscan, "SHARE", 0.6)  # of 3 chunks: the last 2
     report = store.verify_audit()
     assert len(started) == 1 and not started[0].forked
-    assert len(taken) == 1 and taken[0] is not None and len(taken[0].by_id) == 2
+    assert len(taken) == 1 and taken[0] is not None
+    assert sum(len(part.by_id) for part in taken[0]) == 2
     assert report == _serial(store, monkeypatch)
 
 
@@ -226,7 +228,7 @@ def test_without_the_second_process_its_documents_are_read_here(
         monkeypatch.setattr(docscan, "_scanned", failed)  # in the forked process
     else:
         monkeypatch.setattr(docscan, "_may_fork", lambda database: False)
-        monkeypatch.setattr(DocumentWorker, "result", lambda worker, head: None)
+        monkeypatch.setattr(DocumentWorker, "parts", lambda worker, head: None)
     monkeypatch.setattr(docscan, "MIN_SHARED", 0)
     monkeypatch.setattr(docscan, "SHARE", 1.0)
     report = store.verify_audit()

@@ -42,14 +42,14 @@ def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     if request.param == "second process":
         monkeypatch.setattr(docscan, "MIN_SHARED", 0)
         monkeypatch.setattr(docscan, "SHARE", 1.0)
-        result = docscan.DocumentWorker.result
+        parts = docscan.DocumentWorker.parts
 
         def spy(worker: docscan.DocumentWorker, head: tuple[int, str] | None
-                ) -> docscan.Documents | None:
-            taken.append(result(worker, head))
+                ) -> list[docscan.Documents] | None:
+            taken.append(parts(worker, head))
             return taken[-1]  # type: ignore[return-value]
 
-        monkeypatch.setattr(docscan.DocumentWorker, "result", spy)
+        monkeypatch.setattr(docscan.DocumentWorker, "parts", spy)
     else:
         monkeypatch.setattr(docscan, "MIN_SHARED", 10**9)
     yield str(request.param)

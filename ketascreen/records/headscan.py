@@ -217,9 +217,9 @@ class _Reader:
                 raise _UnsureError  # every entry is 20 bytes (ISO 32000 7.5.4)
             self.sections.append((first, count, at))
             at = _TOKEN.match(pdf, at + 20 * count).end()  # type: ignore[union-attr]
-        value, _ = _trailer_as_written(pdf, at) or self._value(at + len(b"trailer"))
-        if not isinstance(value, dict):
-            raise _UnsureError
+        value, after = _trailer_as_written(pdf, at) or self._value(at + len(b"trailer"))
+        if not isinstance(value, dict) or _stream_follows(pdf, after):
+            raise _UnsureError  # (a trailer followed by ``stream`` is a stream to pyHanko)
         return value
 
     def _entry(self, number: int) -> tuple[int, int, bool]:
@@ -287,17 +287,19 @@ class _Reader:
                     self.trace.append((value, text))
                 return kept
         obj, after = _as_written(pdf, at) or self._value(at)
-        if isinstance(obj, dict) and not pdf.startswith(b"\nendobj", after):
+        if isinstance(obj, dict) and not pdf.startswith(b"\nendobj", after) \
+                and _stream_follows(pdf, after):
             start = _STREAM_START.match(self.pdf, after)
-            if start is not None:
-                length = obj.get(b"/Length")
-                if not isinstance(length, int) or isinstance(length, bool) or length < 0:
-                    raise _UnsureError
-                stop = start.end() + length
-                if stop > len(self.pdf) or _END_STREAM.match(self.pdf, stop) is None:
-                    raise _UnsureError
-                self.trace = None  # not a lookup to keep
-                return _Stream(obj, self.pdf[start.end():stop])
+            if start is None:
+                raise _UnsureError  # a stream to pyHanko, not as written
+            length = obj.get(b"/Length")
+            if not isinstance(length, int) or isinstance(length, bool) or length < 0:
+                raise _UnsureError
+            stop = start.end() + length
+            if stop > len(self.pdf) or _END_STREAM.match(self.pdf, stop) is None:
+                raise _UnsureError
+            self.trace = None  # not a lookup to keep
+            return _Stream(obj, self.pdf[start.end():stop])
         if text and after <= end and b"stream" not in text:
             # read from these bytes alone: what follows them is ``endobj``, not a stream
             if len(_KEPT) >= _KEPT_COUNT:
@@ -525,6 +527,15 @@ def _trailer_as_written(pdf: bytes, at: int) -> tuple[dict[bytes, object], int] 
                 trailer[b"/Prev"] = int(prev)
             return trailer, found.end()
     return None
+
+
+_PYHANKO_SPACE = re.compile(rb"[\x00\t\n\f\r ]*(?:%[^\r\n]*[\x00\t\n\f\r ]*)*")
+
+
+def _stream_follows(pdf: bytes, after: int) -> bool:
+    """Whether pyHanko reads the dictionary ending at ``after`` as a stream's: the keyword
+    ``stream`` after its white space and comments."""
+    return pdf.startswith(b"stream", _PYHANKO_SPACE.match(pdf, after).end())  # type: ignore[union-attr]
 
 
 def _scalar(token: re.Match[bytes]) -> object:

@@ -690,3 +690,26 @@ def test_the_kept_lookups_hold_a_bounded_number_of_texts(documents: dict[str, by
         assert headscan._fast(changed) == HEAD  # read by its kept lookup
         held = sum(_kept_texts(step) for step in headscan._PLANS.values())
         assert held == headscan._PLANS.texts <= headscan._PLANS_COUNT
+
+
+@pytest.mark.parametrize(("vector", "old", "new"), [
+    ("the trailer, then stream", b">>\nstartxref\n", b">>\nstream\nstartxref\n"),
+    ("the trailer, a comment, then stream", b">>\nstartxref\n", b">> % c\nstream\nstartxref\n"),
+    ("the names dictionary, then stream", b"/EmbeddedFiles 25 0 R\n>>\nendobj",
+     b"/EmbeddedFiles 25 0 R\n>>\nstream endobj"),
+    ("the names dictionary, a comment, then stream", b"/EmbeddedFiles 25 0 R\n>>\nendobj",
+     b"/EmbeddedFiles 25 0 R\n>>%x\nstream\nendobj"),
+    ("the names dictionary, a NUL, then stream", b"/EmbeddedFiles 25 0 R\n>>\nendobj",
+     b"/EmbeddedFiles 25 0 R\n>>\x00stream\nendobj"),
+    ("the names dictionary, then streams", b"/EmbeddedFiles 25 0 R\n>>\nendobj",
+     b"/EmbeddedFiles 25 0 R\n>>\nstreams\nendobj"),
+])
+def test_a_dictionary_followed_by_stream_is_a_stream_to_pyhanko(
+        documents: dict[str, bytes], vector: str, old: bytes, new: bytes) -> None:
+    pdf = documents["signed with head"]
+    _read_twice(pdf)  # its lookup kept
+    assert old in pdf, vector
+    changed = _replaced(pdf, old, new)
+    with pytest.raises(headscan._UnsureError):  # pyHanko reads a stream without /Length
+        headscan._fast(changed)
+    assert embedded_head(changed) == by_pyhanko(changed) is None, vector

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import itertools
 import os
 import pickle
 import signal
@@ -204,26 +205,36 @@ def seen_head(session: Session) -> tuple[int, str] | None:
     return None if head is None else (head.last_seq, head.last_hash)
 
 
-def _scanned(url: str, claim: Callable[[], _Range | None]) -> bytes:
+def _scanned(url: str, claim: Callable[[], _Range | None], store: int | None = None) -> bytes:
     """The pickled ``(head, parts)`` of the chunks ``claim`` gives (the last first, until it
-    gives none), read through a connection of its own: ``parts``, each chunk's
-    :class:`Documents` pickled as soon as it is read, in the order of the screenings (the
-    last chunk's pickled alone once the other process waits)."""
+    gives none), read through a connection of its own: each chunk's :class:`Documents`
+    pickled as soon as it is read; ``parts``, those pickles in the order of the screenings,
+    or, with ``store`` (a file), their sizes in the order they were written there (the last
+    chunk's is left once the other process waits, not the whole)."""
     from ketascreen.records.db import Database  # noqa: PLC0415
 
     database = Database(url, migrate=False)
     parts: list[bytes] = []
+    sizes: list[int] = []
     try:
         with database.read() as session:
             head = seen_head(session)
             while (chunk := claim()) is not None:
-                parts.append(pickle.dumps(read_documents(
-                    session, after=chunk[0], upto=chunk[1], row_hashes=True),
-                    protocol=pickle.HIGHEST_PROTOCOL))
+                part = pickle.dumps(read_documents(session, after=chunk[0], upto=chunk[1],
+                                                   row_hashes=True),
+                                    protocol=pickle.HIGHEST_PROTOCOL)
+                if store is None:
+                    parts.append(part)
+                    continue
+                view = memoryview(part)
+                while view:
+                    view = view[os.write(store, view):]
+                sizes.append(len(part))
     finally:
         database.dispose()
     parts.reverse()  # claimed from the last
-    return pickle.dumps((head, parts), protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps((head, parts if store is None else sizes),
+                        protocol=pickle.HIGHEST_PROTOCOL)
 
 
 _Range = tuple[int | None, int | None]
@@ -335,6 +346,7 @@ class DocumentWorker:
         self._pipe: int | None = None
         self._claims: _Claims | None = None
         self._status: int | None = None
+        self._store: int | None = None
         self._mine = iter(range(count - min(count, round(count * SHARE))))
         self._second = count - min(count, round(count * SHARE))
         self.forked = _may_fork(database)
@@ -362,6 +374,11 @@ class DocumentWorker:
     def _fork(self, url: str) -> None:
         claims, cuts = self._claims, self._cuts
         assert claims is not None
+        try:  # its chunks, written as it reads them: no pipe to empty at the end
+            self._store = os.memfd_create("ketascreen-documents", os.MFD_CLOEXEC)
+        except (AttributeError, OSError):
+            self._store = None  # all through the pipe at the end
+        store = self._store
         read, write = os.pipe()
         parent = os.getpid()
         pid = os.fork()
@@ -372,7 +389,7 @@ class DocumentWorker:
                 number = claims.last(lambda: os.getppid() == parent)
                 return None if number is None else _chunk(cuts, number)
 
-            _child(url, claim, write)
+            _child(url, claim, write, store)
         os.close(write)
         self._pid, self._pipe = pid, read
 
@@ -413,40 +430,67 @@ class DocumentWorker:
     def parts(self, head: tuple[int, str] | None) -> list[Documents] | None:
         """Its documents chunk by chunk, in the order of the screenings (:meth:`result`
         apart)."""
+        store, self._store = self._store, None
         try:
-            out, ok = self._output()
+            try:
+                out = self._output()
+                # read while it exits; taken only once it is known to have succeeded
+                parts = None if out is None else self._parts(out, head, store)
+                succeeded = self._succeeded()
+            finally:
+                self.close()
+            return parts if succeeded else None
         finally:
-            self.close()
-        if not ok:
-            return None
+            if store is not None:
+                os.close(store)
+
+    @staticmethod
+    def _parts(out: bytes, head: tuple[int, str] | None, store: int | None
+               ) -> list[Documents] | None:
         try:
             seen, pickled = pickle.loads(out)
             if seen != head:
                 return None
+            if store is not None:  # their sizes, in the order written
+                data = memoryview(os.pread(store, sum(pickled), 0))
+                ends = list(itertools.accumulate(pickled))
+                pickled = [data[end - size:end] for size, end in zip(pickled, ends,
+                                                                     strict=True)][::-1]
             parts = [pickle.loads(part) for part in pickled]
         except Exception:  # noqa: BLE001 - a broken output: read them here
             return None
         return parts if all(isinstance(part, Documents) for part in parts) else None
 
-    def _output(self) -> tuple[bytes, bool]:
-        """What it wrote, and whether it succeeded (waits for it)."""
+    def _output(self) -> bytes | None:
+        """What it wrote (all of it: to the end of its pipe), or ``None`` when it was
+        stopped already."""
         if self._process is not None:
             out, _ = self._process.communicate()
-            return out, self._process.returncode == 0
-        if self._pipe is None or self._pid is None:
-            return b"", False  # stopped already
+            return out
+        if self._pipe is None:
+            return None
         pipe, self._pipe = self._pipe, None
         with open(pipe, "rb") as stream:  # closes the pipe
-            out = stream.read()
+            return stream.read()
+
+    def _succeeded(self) -> bool:
+        """Whether it succeeded (waits for it to end)."""
+        if self._process is not None:
+            return self._process.wait() == 0
+        if self._pid is None:
+            return False
         pid, self._pid = self._pid, None
         try:
             status = self._status if self._status is not None else os.waitpid(pid, 0)[1]
         except ChildProcessError:  # reaped elsewhere: its output is not known to be whole
-            return out, False
-        return out, os.waitstatus_to_exitcode(status) == 0
+            return False
+        return os.waitstatus_to_exitcode(status) == 0
 
     def close(self) -> None:
         """Stop it if it still runs."""
+        if self._store is not None:
+            os.close(self._store)
+            self._store = None
         if self._process is not None:
             if self._process.poll() is None:
                 self._process.kill()
@@ -466,13 +510,14 @@ class DocumentWorker:
                     os.waitpid(pid, 0)
 
 
-def _child(url: str, claim: Callable[[], _Range | None], out: int) -> NoReturn:
-    """The forked second process: its documents into ``out``, then exit (no cleanup of what
-    it inherited: the parent's objects are the parent's)."""
+def _child(url: str, claim: Callable[[], _Range | None], out: int, store: int | None
+           ) -> NoReturn:
+    """The forked second process: its documents into ``out`` (and ``store``), then exit (no
+    cleanup of what it inherited: the parent's objects are the parent's)."""
     code = 1
     try:
         gc.disable()  # many small containers, no cycles: as in the first process
-        data = _scanned(url, claim)
+        data = _scanned(url, claim, store)
         with open(out, "wb") as stream:
             stream.write(data)
         code = 0

@@ -5,7 +5,9 @@ those documents itself: the same report."""
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -95,6 +97,21 @@ def test_the_second_process_reads_what_this_one_reads(
         assert read_documents(session, upto=last, row_hashes=True) == here
 
 
+def test_without_a_memory_file_the_forked_process_sends_all_through_its_pipe(
+        store: RecordStore, signed: StoredScreening,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def unavailable(*args: object) -> int:
+        raise OSError("no memfd")
+
+    with store.database.read() as session:
+        here = read_documents(session, row_hashes=True)
+        head = seen_head(session)
+    monkeypatch.setattr(os, "memfd_create", unavailable)
+    worker = DocumentWorker(store.database.url, [], database=store.database)
+    assert worker.forked and worker._store is None
+    assert worker.result(head) == here
+
+
 def test_no_fork_while_a_connection_is_open_or_another_thread_runs(
         store: RecordStore, signed: StoredScreening) -> None:  # noqa: F811
     with store.database.read() as session:
@@ -112,6 +129,10 @@ def test_no_fork_while_a_connection_is_open_or_another_thread_runs(
     finally:
         stop.set()
         thread.join()
+    for _ in range(100):  # the thread's end is told before the system thread is gone
+        if len(os.listdir("/proc/self/task")) == 1:
+            break
+        time.sleep(0.01)
     worker = DocumentWorker(store.database.url, [], database=store.database)
     assert worker.forked
     worker.close()  # stopped unread
@@ -218,7 +239,7 @@ def test_without_the_second_process_its_documents_are_read_here(
         return read_documents(session, after=after, upto=upto,  # type: ignore[arg-type]
                               row_hashes=row_hashes)
 
-    def failed(url: str, claim: Callable[[], object]) -> bytes:
+    def failed(url: str, claim: Callable[[], object], store: int | None = None) -> bytes:
         while claim() is not None:  # claims every chunk, then fails
             pass
         raise RuntimeError("failed")

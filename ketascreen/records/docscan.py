@@ -2,8 +2,11 @@
 head it embeds and the hash of its row, in one pass (:func:`read_documents`).
 
 With many documents in a SQLite file, part of them is read by a second process
-(:class:`DocumentWorker`) while this one verifies the chain: the machine's second core hashes
-and scans them. It reads in a transaction of its own and reports the audit head it saw there;
+(:class:`DocumentWorker`) while this one verifies the chain, the signed records and the rows:
+the machine's second core hashes and scans them. The documents are cut into chunks
+(:func:`chunk_bounds`); the second process claims them from the last while this one, its other
+checks done, claims them from the first, until the two meet. It reads in a transaction of its
+own and reports the audit head it saw there;
 every ketascreen write appends an event and moves the head in the same transaction, so when the
 heads agree both read the same records. When they do not (a write in between), or the second
 process fails, this process reads those documents itself: the report is the same either way.

@@ -52,9 +52,10 @@ def verify_audit(store: StoreCore, *, records: bool = True,
     tables against the hash the trail recorded for it, and the chain against the heads
     embedded in the stored signed checklists.
 
-    With many signed documents in a SQLite file, a second process reads the last part of them
-    while this one verifies the chain (:class:`ketascreen.records.docscan.DocumentWorker`);
-    the report is the same.
+    With many signed documents in a SQLite file, a second process reads them from the last
+    while this one verifies the chain, the signed records and the rows, then reads them from
+    the first until the two meet (:class:`ketascreen.records.docscan.DocumentWorker`); the
+    report is the same.
 
     Args:
         store: the records store.

@@ -7,7 +7,8 @@ with 1,000 courses of six infusions stored, ``course show`` too (issue 13).
     .venv/bin/python bench/bench_records.py --verify-sizes 10000,30000,100000
         # audit verify only, on fresh databases of each size: time and time per record
         # (goal: 100,000 records <= 10 s, linear), and at the smallest size the reading
-        # before issue 15 (ORM rows, pyHanko), measured alternately
+        # before issue 15 (ORM rows, pyHanko), measured alternately; with each size, the
+        # time to read and hash every PDF alone (the machine's speed at that moment)
 
 The database is filled with realistic rows: the example case and its result (canonical JSON as
 stored by ``screen --save``), a real signed checklist PDF (~68 KB, embedding the audit head as a
@@ -301,7 +302,7 @@ def _phases(store: RecordStore) -> dict[str, float]:
         setattr(module, name, call)
 
     saved = {name: getattr(integrity, name) for name in (
-        "read_documents", "verify_chain", "record_problems", "row_problems")}
+        "read_documents", "verify_chain", "signed_screenings", "row_problems")}
     scan = {name: vars(docscan)[name] for name in ("embedded_head",)}
     limit = docscan.MIN_SHARED
     try:
@@ -309,13 +310,14 @@ def _phases(store: RecordStore) -> dict[str, float]:
         timed(integrity, "read_documents", "documents (read, sha256, head)")
         timed(docscan, "embedded_head", "  of which the head scan")
         timed(integrity, "verify_chain", "chain")
-        timed(integrity, "record_problems", "signed records", generator=True)
-        timed(integrity, "row_problems", "rows", generator=True)
+        timed(integrity, "signed_screenings", "signed records")
+        timed(integrity, "row_problems", "rows (the documents read within)", generator=True)
         began = time.perf_counter()
         store.verify_audit()
         spent["total (one process)"] = time.perf_counter() - began
         spent = {label: spent[label] for label in (
-            "documents (read, sha256, head)", "  of which the head scan", "chain", "rows",
+            "documents (read, sha256, head)", "  of which the head scan", "chain",
+            "rows (the documents read within)",
             "signed records", "total (one process)") if label in spent}
     finally:
         for name, function in saved.items():
@@ -324,6 +326,23 @@ def _phases(store: RecordStore) -> dict[str, float]:
             setattr(docscan, name, function)
         docscan.MIN_SHARED = limit  # type: ignore[misc]
     return spent
+
+
+def _read_and_hash(database: Path) -> float:
+    """Seconds to read every stored PDF with the plain sqlite3 module and hash it (sha256), in
+    one process: what any verification of the documents must do at least, a measure of how
+    fast the machine is at the moment (its memory and page cache vary with the host's load)."""
+    import sqlite3  # noqa: PLC0415
+
+    began = time.perf_counter()
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        for (pdf,) in connection.execute("SELECT pdf FROM signed_documents"):
+            if pdf is not None:
+                hashlib.sha256(pdf).digest()
+    finally:
+        connection.close()
+    return time.perf_counter() - began
 
 
 def verify_sizes(sizes: list[int], runs: int, seed: int) -> int:
@@ -340,7 +359,8 @@ def verify_sizes(sizes: list[int], runs: int, seed: int) -> int:
     limit = docscan.MIN_SHARED
     for size in sizes:
         with tempfile.TemporaryDirectory(prefix="ketascreen-bench-") as folder:
-            url = f"sqlite:///{Path(folder) / 'records.sqlite3'}"
+            path = Path(folder) / "records.sqlite3"
+            url = f"sqlite:///{path}"
             started = time.perf_counter()
             with RecordStore.open(url) as store:
                 populate(store, size, min(40, size), random.Random(seed))
@@ -348,8 +368,10 @@ def verify_sizes(sizes: list[int], runs: int, seed: int) -> int:
             with RecordStore.open(url) as store:
                 samples: dict[str, list[tuple[float, float]]] = {"now": [], "one": []}
                 before: list[float] = []
+                floor: list[float] = []
                 report = store.verify_audit()
                 for _ in range(runs):
+                    floor.append(_read_and_hash(path))
                     for mode in ("now", "one"):
                         docscan.MIN_SHARED = limit if mode == "now" else 10**12  # type: ignore[misc]
                         began, cpu = time.perf_counter(), _cpu()
@@ -376,6 +398,8 @@ def verify_sizes(sizes: list[int], runs: int, seed: int) -> int:
             print(f"{'':8} phases (one process, one run): " + ", ".join(
                 f"{label.strip()} {seconds:.2f}s ({seconds / size * 1e6:.0f} us/record)"
                 for label, seconds in phases.items()))
+            print(f"{'':8} reading and hashing every PDF alone (sqlite3, one process), "
+                  f"alternately: {statistics.median(floor):.2f}s")
             if before:
                 old_median = statistics.median(before)
                 print(f"{'':8} before issue 15 (ORM rows, pyHanko), same database, "

@@ -532,36 +532,37 @@ def _stored_text(table: Table, converters: list[Processor | None], order: list[s
                       for name, value, convert in zip(names, row, converters, strict=True)}
             return _CANONICAL.encode({name: _value(value) for name, value in values.items()})
         return whole
-    scope: dict[str, object] = {"S": _STRING, "R": int.__repr__, "N": _NULL, "E": _encoded,
-                                "J": "".join, "__builtins__": {"type": type, "str": str,
-                                                               "int": int}}
+    scope: dict[str, object] = {"string": _STRING, "number": int.__repr__, "null": _NULL,
+                                "encoded": _encoded, "joined": "".join,
+                                "__builtins__": {"type": type, "str": str, "int": int}}
     parts: list[str] = []
     for position, name in enumerate(order):
         index = names.index(name)
         column = table.columns[name]
         convert = converters[index]
-        scope[f"L{position}"] = ("{" if position == 0 else ",") + f'"{name}":'
-        parts.append(f"L{position}")
+        scope[f"label_{position}"] = ("{" if position == 0 else ",") + f'"{name}":'
+        parts.append(f"label_{position}")
         value = f"row[{index}]"
+        converter = f"convert_{index}"
         if convert is None:
-            parts.append(f"(S(v) if (t := type(v := {value})) is str else N if v is None "
-                         "else R(v) if t is int else E(v))")
+            parts.append(f"(string(v) if (t := type(v := {value})) is str else null if v is None "
+                         "else number(v) if t is int else encoded(v))")
         elif convert is sqlalchemy_processors.int_to_boolean:
-            scope[f"C{index}"] = _converted(convert)
+            scope[converter] = _converted(convert)
             parts.append(f"(('true' if v else 'false') if type(v := {value}) is int "
-                         f"else N if v is None else C{index}(v))")
+                         f"else null if v is None else {converter}(v))")
         elif (type(column.type) is UTCDateTime and column.type.impl_instance.dialect_impl(
                 dialect).result_processor(dialect, None) is sqlalchemy_processors.str_to_datetime):
-            scope[f"C{index}"] = _time_text(convert)
-            parts.append(f"(N if (v := {value}) is None else C{index}(v))")
+            scope[converter] = _time_text(convert)
+            parts.append(f"(null if (v := {value}) is None else {converter}(v))")
         elif convert is sqlalchemy_processors.str_to_date:
-            scope[f"C{index}"] = _date_text(convert)
-            parts.append(f"(N if (v := {value}) is None else C{index}(v))")
+            scope[converter] = _date_text(convert)
+            parts.append(f"(null if (v := {value}) is None else {converter}(v))")
         else:
-            scope[f"C{index}"] = _converted(convert)
-            parts.append(f"C{index}({value})")
+            scope[converter] = _converted(convert)
+            parts.append(f"{converter}({value})")
     parts.append("'}'" if order else "'{}'")
-    source = f"def text(row):\n    return J(({', '.join(parts)},))\n"
+    source = f"def text(row):\n    return joined(({', '.join(parts)},))\n"
     exec(source, scope)  # our own text, built from the column names (plain words)
     return cast("Callable[[tuple[Any, ...]], str]", scope["text"])
 

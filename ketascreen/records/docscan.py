@@ -308,18 +308,24 @@ class _Claims:
         return int(self._ends[1])
 
 
+def _one_thread() -> bool:
+    """Whether this process runs a single thread: none started by Python, and none started by
+    a library (``/proc/self/task``; e.g. a numerical library's pool of workers)."""
+    if threading.active_count() != 1:
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
 def _may_fork(database: Database | None) -> bool:
     """Whether the second process may be forked from this one: Linux, one thread (no other
     thread holds a lock the child would inherit), and no connection of ``database`` checked out
     (they are closed before the fork, so that the child inherits none)."""
     if database is None or not sys.platform.startswith("linux") or not hasattr(os, "fork"):
         return False
-    if threading.active_count() != 1:
-        return False
-    try:
-        if len(os.listdir("/proc/self/task")) != 1:  # threads Python did not start
-            return False
-    except OSError:
+    if not _one_thread():
         return False
     pools = [database.writer.pool, database.reader.pool]
     return all(isinstance(pool, QueuePool) and pool.checkedout() == 0 for pool in pools)

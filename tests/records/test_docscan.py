@@ -6,6 +6,8 @@ those documents itself: the same report."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +36,38 @@ from tests.records.conftest import People
 from tests.records.rawsql import drop_protection, raw
 from tests.records.support import screening_of
 from tests.records.test_integrity import signed  # noqa: F401 - the fixture
+
+_ONE_THREAD = docscan._one_thread
+
+
+@pytest.fixture(autouse=True)
+def one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process taken as running one thread: the suite's process may also run the idle
+    worker threads of a library another test loaded (numpy's BLAS pool), which make
+    ``audit verify`` start its second process rather than fork it; the command line's
+    process runs none (:func:`test_one_thread_in_a_fresh_process`). The tests of the check
+    itself call it as it is (``_ONE_THREAD``)."""
+    monkeypatch.setattr(docscan, "_one_thread", lambda: threading.active_count() == 1)
+
+
+def test_one_thread_in_a_fresh_process() -> None:
+    """``audit verify``'s process (the records and its reading loaded) runs one thread."""
+    code = ("import ketascreen.records.integrity, ketascreen.records.repository; "
+            "from ketascreen.records.docscan import _one_thread; print(_one_thread())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120)
+    assert done.stdout.strip() == "True"
+
+
+def test_not_one_thread_while_another_runs() -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not _ONE_THREAD()
+    finally:
+        stop.set()
+        thread.join()
 
 
 @pytest.fixture
@@ -130,7 +164,7 @@ def test_no_fork_while_a_connection_is_open_or_another_thread_runs(
         stop.set()
         thread.join()
     for _ in range(100):  # the thread's end is told before the system thread is gone
-        if len(os.listdir("/proc/self/task")) == 1:
+        if threading.active_count() == 1:
             break
         time.sleep(0.01)
     worker = DocumentWorker(store.database.url, [], database=store.database)

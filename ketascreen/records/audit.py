@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, Protocol, cast
@@ -375,9 +375,7 @@ def verify_chain(rows: Iterable[EventRow], head: AuditHead | None,
 
 
 def record_problems(session: Session, signed: dict[str, dict[str, object]],
-                    seen: set[str], *, pdf_digests: Mapping[int, str | None] | None = None,
-                    documents: Mapping[int, list[tuple[int, str]]] | None = None
-                    ) -> Iterator[tuple[str, str]]:
+                    seen: set[str]) -> Iterator[tuple[str, str]]:
     """Signed records whose content or document no longer matches the hashes their ``sign`` or
     ``amend`` event recorded, and signed events whose record is gone.
 
@@ -386,30 +384,20 @@ def record_problems(session: Session, signed: dict[str, dict[str, object]],
         signed: the detail of each sign and amend event by record id (from
             :func:`verify_chain`).
         seen: filled with the record id of every signed record checked.
-        pdf_digests: the sha256 (hex) of each signed document's PDF by its screening's id,
-            already computed (``None`` for a document without one); a record not in it has its
-            PDF read and hashed here.
-        documents: with ``pdf_digests`` of every document, each screening's signed documents
-            as stored, ``(document id, sha256 column)`` (read with the PDFs): the screenings
-            are then read alone.
 
     Yields:
         ``(record_id, problem)`` pairs.
     """
-    digests: Mapping[int, str | None] = {} if pdf_digests is None else pdf_digests
-    if documents is not None:
-        yield from _record_problems_with(session, signed, seen, digests, documents)
-        return
-    query = (select(ScreeningRow.id, ScreeningRow.record_id, ScreeningRow.case_json,
+    query = (select(ScreeningRow.record_id, ScreeningRow.case_json,
                     ScreeningRow.result_json, ScreeningRow.content_sha256,
                     SignedDocument.sha256, SignedDocument.id,
                     ScreeningRow.signer_certificate_sha256)
              .outerjoin(SignedDocument, SignedDocument.screening_id == ScreeningRow.id)
              .where(ScreeningRow.status != "draft").order_by(ScreeningRow.id)
              .execution_options(yield_per=500))
-    result = session.connection().execute(query)  # streamed, plain rows; PDFs: pdf_digests
+    result = session.connection().execute(query)  # streamed, plain rows; PDFs one by one
     try:
-        for (screening_id, record_id, case_json, result_json, stored_sha, document_sha,
+        for (record_id, case_json, result_json, stored_sha, document_sha,
              document_id, certificate_sha) in result:
             seen.add(record_id)
             event = signed.get(record_id)
@@ -423,8 +411,6 @@ def record_problems(session: Session, signed: dict[str, dict[str, object]],
                 yield record_id, "its signing certificate changed after it was signed"
             if cast("int | None", document_id) is None:  # no document (an outer join)
                 pdf_sha = None
-            elif screening_id in digests:
-                pdf_sha = digests[screening_id]
             else:
                 pdf = session.execute(select(SignedDocument.pdf).where(
                     SignedDocument.id == document_id)).scalar_one()
@@ -434,45 +420,6 @@ def record_problems(session: Session, signed: dict[str, dict[str, object]],
                 yield record_id, "its signed document is missing"
             elif pdf_sha != document_sha or document_sha != event.get("document_sha256"):
                 yield record_id, "its signed document changed after it was signed"
-    finally:
-        result.close()
-    for record_id in sorted(set(signed) - seen):
-        yield record_id, "signed in the audit trail, but missing from the records"
-
-
-def _record_problems_with(session: Session, signed: dict[str, dict[str, object]],
-                          seen: set[str], digests: Mapping[int, str | None],
-                          documents: Mapping[int, list[tuple[int, str]]]
-                          ) -> Iterator[tuple[str, str]]:
-    """:func:`record_problems` with the signed documents read already: the screenings alone
-    are read, and each is checked against its documents as the outer join would give them."""
-    query = (select(ScreeningRow.id, ScreeningRow.record_id, ScreeningRow.case_json,
-                    ScreeningRow.result_json, ScreeningRow.content_sha256,
-                    ScreeningRow.signer_certificate_sha256)
-             .where(ScreeningRow.status != "draft").order_by(ScreeningRow.id)
-             .execution_options(yield_per=500))
-    result = session.connection().execute(query)
-    no_document: list[tuple[int | None, str | None]] = [(None, None)]
-    try:
-        for (screening_id, record_id, case_json, result_json, stored_sha,
-             certificate_sha) in result:
-            for document_id, document_sha in documents.get(screening_id) or no_document:
-                seen.add(record_id)
-                event = signed.get(record_id)
-                if event is None:
-                    yield record_id, "signed, but no sign or amend event in the audit trail"
-                    continue
-                if content_sha256(case_json, result_json) != stored_sha or (
-                        stored_sha != event.get("content_sha256")):
-                    yield record_id, "its case or result changed after it was signed"
-                if "certificate_sha256" in event and (
-                        certificate_sha != event["certificate_sha256"]):
-                    yield record_id, "its signing certificate changed after it was signed"
-                pdf_sha = None if document_id is None else digests.get(screening_id)
-                if pdf_sha is None:
-                    yield record_id, "its signed document is missing"
-                elif pdf_sha != document_sha or document_sha != event.get("document_sha256"):
-                    yield record_id, "its signed document changed after it was signed"
     finally:
         result.close()
     for record_id in sorted(set(signed) - seen):

@@ -19,7 +19,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from ketascreen.records.audit import AuditReport, plain_events, record_problems, verify_chain
+from ketascreen.records.audit import AuditReport, plain_events, verify_chain
 from ketascreen.records.content import content_sha256
 from ketascreen.records.core import StoreCore
 from ketascreen.records.db import Database
@@ -40,9 +40,10 @@ from ketascreen.records.models import (
 from ketascreen.records.plainrows import plain_rows
 from ketascreen.records.rowhash import row_problems
 
-__all__ = ["countersigned_problems", "record_problems", "signed_screenings", "verify_audit"]
-"""The checks of ``audit verify``; :func:`ketascreen.records.audit.record_problems` reads each
-document itself (here: :func:`signed_screenings`, then the documents read once)."""
+__all__ = ["countersigned_problems", "signed_screenings", "verify_audit"]
+"""The checks of ``audit verify``: the signed records as
+:func:`ketascreen.records.audit.record_problems` checks them, which reads each document itself
+(here: :func:`signed_screenings`, then the documents read once)."""
 
 def verify_audit(store: StoreCore, *, records: bool = True,
                  anchor: tuple[int, str] | None = None,

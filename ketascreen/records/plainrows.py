@@ -48,18 +48,20 @@ def plain_rows(connection: Connection, statement: AnySelect, *, batch: int = 500
         One tuple per row, in the statement's column order (streamed; the cursor is closed when
         the iterator is exhausted or closed).
     """
-    result = connection.execute(statement)
-    try:
-        processors = _processors(result, statement)
-        if processors is None:  # the Core route
+    rows = cursor_rows(connection, statement, batch=batch)
+    if rows is None:  # the Core route
+        result = connection.execute(statement)
+        try:
             for row in result:
                 yield tuple(row)
-            return
-        convert = _compiled(processors)
-        rows = _fetched(result, batch)
+        finally:
+            result.close()
+        return
+    try:
+        convert = _compiled(rows.processors)
         yield from rows if convert is _AS_IS else map(convert, rows)
     finally:
-        result.close()
+        rows.close()
 
 
 class CursorRows:
@@ -86,7 +88,8 @@ def cursor_rows(connection: Connection, statement: AnySelect, *, batch: int = 50
     """The statement's rows unconverted, as the DBAPI cursor of the connection gives them,
     with each column's result processor (``processor(value)`` is what :func:`plain_rows`
     and SQLAlchemy's ``Result`` give); ``None`` where :func:`plain_rows` takes the Core route
-    (nothing is executed then)."""
+    (another dialect, execution options, a result SQLAlchemy does not read straight from the
+    cursor: closed then)."""
     dialect = connection.dialect
     if (dialect.name, dialect.driver) not in _PLAIN_DRIVERS or statement.get_execution_options():
         return None
@@ -114,11 +117,9 @@ _AS_IS: Final = _as_is
 def _processors(result: _AnyResult, statement: AnySelect
                 ) -> list[Processor | None] | None:
     """Each column's result processor, as SQLAlchemy's ``Result`` applies them, or ``None``
-    when the cursor cannot be read directly (another dialect, rows buffered already, rows that
-    are not tuples)."""
+    when the cursor cannot be read directly (rows buffered already, rows that are not
+    tuples)."""
     dialect = result.context.dialect
-    if (dialect.name, dialect.driver) not in _PLAIN_DRIVERS:
-        return None
     if type(result.cursor_strategy) is not CursorFetchStrategy:  # rows buffered: Core route
         return None
     if getattr(result.cursor, "row_factory", None) is not None:  # rows other than tuples

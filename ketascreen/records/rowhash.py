@@ -439,7 +439,7 @@ def _stored_problems(table: Table, cursor: CursorRows, dialect: Dialect,
     converted only where its row differs."""
     names = [column.name for column in table.columns]
     order = plain_order(names)
-    text_of = _stored_text(table, cursor.processors, order, dialect)
+    row_hash = stored_row_sha256(table, cursor.processors, dialect)
     keys = [names.index(column.name) for column in table.primary_key.columns]
     named = _LABELS.get(table.name)
     converters = cursor.processors
@@ -462,7 +462,7 @@ def _stored_problems(table: Table, cursor: CursorRows, dialect: Dialect,
             seen.add(key)
             found = recorded.get(key)
             if found is not None and type(stored := found[1]) is dict and (
-                    stored.get("sha256") == _sha256(text_of(row).encode()).hexdigest()):
+                    stored.get("sha256") == row_hash(row)):
                 continue
             yield from _problems([(key, shown(key, row), values_of(row), order)], recorded,
                                  seen)
@@ -476,36 +476,35 @@ _sha256: Final = hashlib.sha256
 _NULL: Final = "null"
 
 
-def _time_text(convert: Processor) -> Callable[[object], str]:
-    """``_encoded(convert(value))`` for a :class:`UTCDateTime` column read from SQLite as
-    stored: the text ``YYYY-MM-DD HH:MM:SS.ffffff`` of a naive UTC time (as SQLAlchemy writes
-    it; a year from 1000, which ``strftime`` writes with four digits) is the canonical
-    ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` without making the time, once the time is known valid."""
+def _iso_text(convert: Processor, stored: Callable[[str], object],
+              parse: Callable[[str], object], canonical: Callable[[str], str]
+              ) -> Callable[[object], str]:
+    """``_encoded(convert(value))`` for a time or date column read from SQLite as stored: a
+    value in the text SQLAlchemy stores (``stored`` matches it) that is a valid time or date
+    (``parse`` reads it) is written as ``canonical(value)`` without being converted; anything
+    else is converted (the same text, or the same error)."""
     def text(value: object) -> str:
-        if type(value) is str and _STORED_TIME(value) is not None:
+        if type(value) is str and stored(value) is not None:
             try:
-                _FROM_ISO(value)  # a valid time (else converted below: the same error)
+                parse(value)
             except ValueError:
                 pass
             else:
-                return f'"{value[:10]}T{value[11:]}Z"'
+                return canonical(value)
         return _encoded(convert(value))
     return text
 
 
-def _date_text(convert: Processor) -> Callable[[object], str]:
-    """``_encoded(convert(value))`` for a date column read from SQLite as stored
-    (``YYYY-MM-DD``, its own ISO text, once the date is known valid)."""
-    def text(value: object) -> str:
-        if type(value) is str and _STORED_DATE(value) is not None:
-            try:
-                _DATE_FROM_ISO(value)
-            except ValueError:
-                pass
-            else:
-                return f'"{value}"'
-        return _encoded(convert(value))
-    return text
+def _time_text(value: str) -> str:
+    """A naive UTC time as SQLAlchemy stores it in SQLite, ``YYYY-MM-DD HH:MM:SS.ffffff`` (a
+    year from 1000, which ``strftime`` writes with four digits), as the canonical text
+    ``"YYYY-MM-DDTHH:MM:SS.ffffffZ"``."""
+    return f'"{value[:10]}T{value[11:]}Z"'
+
+
+def _date_text(value: str) -> str:
+    """A date as stored (``YYYY-MM-DD``, its own ISO text) as the canonical text."""
+    return f'"{value}"'
 
 
 _STORED_TIME: Final = re.compile(
@@ -553,10 +552,10 @@ def _stored_text(table: Table, converters: list[Processor | None], order: list[s
                          f"else null if v is None else {converter}(v))")
         elif (type(column.type) is UTCDateTime and column.type.impl_instance.dialect_impl(
                 dialect).result_processor(dialect, None) is sqlalchemy_processors.str_to_datetime):
-            scope[converter] = _time_text(convert)
+            scope[converter] = _iso_text(convert, _STORED_TIME, _FROM_ISO, _time_text)
             parts.append(f"(null if (v := {value}) is None else {converter}(v))")
         elif convert is sqlalchemy_processors.str_to_date:
-            scope[converter] = _date_text(convert)
+            scope[converter] = _iso_text(convert, _STORED_DATE, _DATE_FROM_ISO, _date_text)
             parts.append(f"(null if (v := {value}) is None else {converter}(v))")
         else:
             scope[converter] = _converted(convert)

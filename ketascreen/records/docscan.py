@@ -356,8 +356,8 @@ class DocumentWorker:
         self._claims: _Claims | None = None
         self._status: int | None = None
         self._store: int | None = None
-        self._mine = iter(range(count - min(count, round(count * SHARE))))
         self._second = count - min(count, round(count * SHARE))
+        self._mine = iter(range(self._second))
         self.forked = _may_fork(database)
         """Whether the second process was forked from this one."""
         if self.forked:

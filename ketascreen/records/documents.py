@@ -162,11 +162,13 @@ def record_id_printed(pdf: bytes, record_id: str) -> bool:
 
 
 def embedded_head(pdf: bytes) -> tuple[int, str] | None:
-    """The audit head a signed checklist embeds (:data:`HEAD_ATTACHMENT`), or ``None``."""
-    from ketascreen.reports.signing import embedded_attachments  # noqa: PLC0415
+    """The audit head a signed checklist embeds (:data:`HEAD_ATTACHMENT`), or ``None`` (also
+    where the document or that attachment cannot be read; the other attachments' data is not
+    decoded: :func:`ketascreen.reports.signing.embedded_attachment`)."""
+    from ketascreen.reports.signing import embedded_attachment  # noqa: PLC0415
 
     try:
-        data = embedded_attachments(pdf).get(HEAD_ATTACHMENT)
+        data = embedded_attachment(pdf, HEAD_ATTACHMENT)
     except Exception:  # noqa: BLE001 - an unreadable document has no head to compare
         return None
     return None if data is None else read_head_attachment(data)

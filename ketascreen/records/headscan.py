@@ -3,16 +3,17 @@
 ``audit verify`` reads the head of every stored checklist (:mod:`ketascreen.records.integrity`).
 pyHanko, which wrote it, reads it back in about 2-4 ms a document (it reads every cross-reference
 and resolves each object in full), pypdf in about 1 ms and pikepdf (qpdf) in about 0.2 ms: with
-100,000 records that alone is minutes. :func:`embedded_head` reads only what the lookup needs,
-the way pyHanko's reader does for a file pyHanko wrote: the classic cross-reference tables from
-the last ``startxref`` back through ``/Prev`` (newest first), the catalog's ``/Names`` ->
-``/EmbeddedFiles`` -> ``/Names`` array, and each file specification's ``/EF /F`` stream,
-inflated. It returns what :func:`ketascreen.records.documents.embedded_head` returns for the
-same bytes; anything it does not read exactly as pyHanko would (a cross-reference stream, an
-encrypted file, an object not where the table says, a name tree with ``/Kids``, a filter other
-than ``/FlateDecode``, a length given by reference, text that is not ASCII, bytes that do not
-inflate) is handed to that function instead, so the result is pyHanko's in every case
-(``tests/records/test_headscan.py`` compares the two over real and damaged documents).
+100,000 records that alone is minutes. :func:`embedded_head` reads only what the lookup needs, the
+way pyHanko's reader does for a file pyHanko wrote: the classic cross-reference tables from the last
+``startxref`` back through ``/Prev`` (newest first), the catalog's ``/Names`` -> ``/EmbeddedFiles``
+-> ``/Names`` array, each file specification's ``/EF /F`` stream, and the head attachment's stream
+inflated (the case and result beside it are not). It returns what
+:func:`ketascreen.records.documents.embedded_head` returns for the same bytes; anything it does not
+read exactly as pyHanko would (a cross-reference stream, an encrypted file, an object not where the
+table says, a name tree with ``/Kids``, a filter other than ``/FlateDecode``, a length given by
+reference, text that is not ASCII, bytes that do not inflate) is handed to that function instead, so
+the result is pyHanko's in every case (``tests/records/test_headscan.py`` compares the two over real
+and damaged documents).
 
 What pyHanko and ReportLab write is read by shortcuts, each matching those bytes exactly and
 leaving anything else to the general reading: a cross-reference section and its trailer (the
@@ -255,8 +256,9 @@ class _Reader:
             raise _UnsureError
         return head.end()
 
-    def embedded(self, ref: _Ref) -> bytes:
-        """The decoded data of the embedded file ``ref`` names (as pyHanko reads it)."""
+    def embedded(self, ref: _Ref, *, decode: bool = True) -> bytes:
+        """The decoded data of the embedded file ``ref`` names (as pyHanko reads it); without
+        ``decode``, only checked to be a stream (``b""``)."""
         at = self._body(ref)
         pdf = self.pdf
         written = _EMBEDDED_STREAM.match(pdf, at)
@@ -264,11 +266,11 @@ class _Reader:
             start = written.end()
             stop = start + int(written.group(1))
             if pdf.startswith(b"\nendstream", stop):
-                return _inflated(pdf[start:stop])
+                return _inflated(pdf[start:stop]) if decode else b""
         stream = self.resolve(ref)
         if not isinstance(stream, _Stream):
             raise _UnsureError
-        return _decoded(stream)
+        return _decoded(stream) if decode else b""
 
     def resolve(self, value: object) -> object:
         """The object a reference names (a direct value is itself)."""
@@ -587,11 +589,12 @@ def _fast(pdf: bytes) -> tuple[int, str] | None:
             return None
         if reader.trace is not None:
             _remember(reader.trace, files)
-    found: dict[str, bytes] = {}
+    head: _Ref | None = None
     for name, stream_ref in files:
-        found[name] = reader.embedded(stream_ref)
-    data = found.get(HEAD_ATTACHMENT)
-    return None if data is None else _head(data)
+        if name == HEAD_ATTACHMENT:
+            head = stream_ref
+        reader.embedded(stream_ref, decode=False)  # each one read as a stream, as pyHanko does
+    return None if head is None else _head(reader.embedded(head))
 
 
 def _head(data: bytes) -> tuple[int, str] | None:

@@ -37,8 +37,8 @@ from ketascreen.reports.pdf import (
 
 __all__ = ["COUNTERSIGNATURE_FIELD", "COUNTERSIGNATURE_MEANING", "DIFFERS", "MATCHES_THE_ORDER",
            "NOT_CHECKED", "SIGNATURE_FIELD", "CountersignStamp", "attach_unsigned",
-           "countersign_pdf", "embedded_attachments", "is_signed", "quiet_logs", "sign_pdf",
-           "stamp_lines"]
+           "countersign_pdf", "embedded_attachment", "embedded_attachments", "is_signed",
+           "quiet_logs", "sign_pdf", "stamp_lines"]
 
 SIGNATURE_FIELD = "KetascreenSignature"
 """The physician's signature field."""
@@ -270,18 +270,28 @@ def countersign_pdf(pdf: bytes, identity: SignerIdentity, stamp: CountersignStam
 
 def embedded_attachments(pdf: bytes) -> dict[str, bytes]:
     """Every embedded file of ``pdf`` by name (for tests and `records export`)."""
+    return {name: stream.data for name, stream in _embedded_streams(pdf)}
+
+
+def embedded_attachment(pdf: bytes, name: str) -> bytes | None:
+    """The embedded file ``name`` of ``pdf`` (the last listed under it), or ``None``: every
+    listed file's stream is read as :func:`embedded_attachments` reads it, only this one's data
+    decoded (an audit head is read without inflating the case and result beside it)."""
+    found = dict(_embedded_streams(pdf)).get(name)
+    return None if found is None else found.data
+
+
+def _embedded_streams(pdf: bytes) -> list[tuple[str, Any]]:
+    """Each embedded file's name and stream object, in the catalog's name tree's order."""
     from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415
 
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-    found: dict[str, bytes] = {}
     try:
         names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
     except KeyError:
-        return found
-    for index in range(0, len(names), 2):
-        spec = names[index + 1].get_object()
-        found[str(names[index])] = spec["/EF"]["/F"].get_object().data
-    return found
+        return []
+    return [(str(names[index]), names[index + 1].get_object()["/EF"]["/F"].get_object())
+            for index in range(0, len(names), 2)]
 
 
 @contextmanager

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import json
 import re
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from ketascreen.screening import run
 EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "spec" / "examples" / \
     "case-example.json"
 HEAD = (41, "ab" * 32)
+HEAD_NAME = "ketascreen-audit-head.json"
 
 
 @functools.cache
@@ -512,6 +514,52 @@ def test_an_embedded_file_as_written_is_inflated_directly(
         with pytest.raises(headscan._UnsureError):
             headscan._fast(pdf)
     assert embedded_head(pdf) == by_pyhanko(pdf)
+
+
+@pytest.mark.parametrize(("attachment", "damage"), [
+    ("ketascreen-case.json", "a broken deflate"), ("ketascreen-result.json", "a broken deflate"),
+    ("ketascreen-case.json", "a length one short"), (HEAD_NAME, "a broken deflate")])
+def test_only_the_head_attachment_is_inflated(documents: dict[str, bytes],
+                                              monkeypatch: pytest.MonkeyPatch, attachment: str,
+                                              damage: str) -> None:
+    """The case and result beside the head are read as streams, not inflated: data that does
+    not inflate there leaves the head readable (both readers), while a stream that is not one
+    where it stands, or a head that does not inflate, reads as no head."""
+    pdf = documents["signed with head"]
+    reader = headscan._Reader(pdf)
+    files = headscan._files(reader)
+    assert files is not None and [name for name, _ in files] == [
+        "ketascreen-case.json", "ketascreen-result.json", HEAD_NAME]
+    written = headscan._EMBEDDED_STREAM.match(pdf, reader._body(dict(files)[attachment]))
+    assert written is not None
+    start = written.end()
+    if damage == "a broken deflate":
+        pdf = pdf[:start + 5] + bytes([pdf[start + 5] ^ 0xFF]) + pdf[start + 6:]
+        with pytest.raises(zlib.error):
+            zlib.decompress(pdf[start:start + int(written.group(1))])
+    else:
+        length = written.group(1)
+        pdf = pdf[:written.start(1)] + b"%d" % (int(length) - 1) + pdf[written.end(1):]
+    inflated: list[bytes] = []
+    real = headscan._inflated
+
+    def spy(data: bytes) -> bytes:
+        inflated.append(data)
+        return real(data)
+
+    monkeypatch.setattr(headscan, "_inflated", spy)
+    expected = HEAD if damage == "a broken deflate" and attachment != HEAD_NAME else None
+    assert by_pyhanko(pdf) == expected
+    if damage == "a length one short":  # not a stream where it stands: pyHanko decides
+        with pytest.raises(headscan._UnsureError):
+            headscan._fast(pdf)
+    else:
+        try:
+            assert headscan._fast(pdf) == expected
+        except headscan._UnsureError:
+            assert expected is None  # the head's deflate broken: unsure, pyHanko reads none
+        assert len(inflated) == 1  # the head's stream alone
+    assert embedded_head(pdf) == expected
 
 
 @pytest.mark.parametrize("data", [

@@ -23,6 +23,10 @@ Every action takes the :class:`~ketascreen.records.roles.Actor` who performs it,
 role, and writes its change together with its audit event in one transaction: a crash leaves
 both or neither. A refused action is recorded as a ``refused`` event before the error is raised.
 A signed screening is never updated; a change to it is an amendment (:meth:`RecordStore.amend`).
+
+The modules that screen or dose (``writes``, ``bedside``, ``courses``, ``aftercare``) import the
+core (pint, the case model, the rules): the methods that call them import them, so a command
+that reads or verifies the records (``audit verify``) starts without the core.
 """
 
 from __future__ import annotations
@@ -35,17 +39,13 @@ from typing import TYPE_CHECKING, Any
 from ketascreen.errors import PermissionDeniedError
 from ketascreen.records import (
     actions,
-    aftercare,
-    bedside,
     certificates,
     course_export,
     coursequeries,
-    courses,
     integrity,
     queries,
     signoff,
     users,
-    writes,
 )
 from ketascreen.records.core import StoreCore
 from ketascreen.records.db import Database
@@ -54,6 +54,7 @@ from ketascreen.records.views import StoredScreening
 if TYPE_CHECKING:
     from ketascreen.doublecheck import BedsideEntries, SignedOrder
     from ketascreen.models.course import Course, Infusion
+    from ketascreen.records import bedside
     from ketascreen.records.audit import AuditEvent, AuditReport
     from ketascreen.records.certificates import CertificateStatus
     from ketascreen.records.chain import Detail
@@ -139,12 +140,16 @@ class RecordStore(StoreCore):
                ) -> StoredScreening:
         """Store a screening: a draft, or signed when ``signed_pdf`` is given (see
         :func:`ketascreen.records.writes.create`)."""
+        from ketascreen.records import writes  # noqa: PLC0415 - imports the core
+
         return writes.create(self, actor, screening, ruleset=ruleset, signed_pdf=signed_pdf,
                              register_certificate=register_certificate)
 
     def sign(self, actor: Actor, record_id: str, signed_pdf: bytes, *,
              register_certificate: bool = False) -> StoredScreening:
         """Sign a draft with its signed checklist (see :func:`ketascreen.records.writes.sign`)."""
+        from ketascreen.records import writes  # noqa: PLC0415 - imports the core
+
         return writes.sign(self, actor, record_id, signed_pdf,
                            register_certificate=register_certificate)
 
@@ -153,6 +158,8 @@ class RecordStore(StoreCore):
                      detail: Detail | None = None) -> StoredScreening:
         """Replace a draft's case and result (see
         :func:`ketascreen.records.writes.update_draft`)."""
+        from ketascreen.records import writes  # noqa: PLC0415 - imports the core
+
         return writes.update_draft(self, actor, record_id, screening, ruleset=ruleset,
                                    action=action, detail=detail)
 
@@ -160,6 +167,8 @@ class RecordStore(StoreCore):
                     ruleset: RuleSet | None = None) -> StoredScreening:
         """Acknowledge a finding of a draft with a reason, and screen it again (see
         :func:`ketascreen.records.writes.acknowledge`)."""
+        from ketascreen.records import writes  # noqa: PLC0415 - imports the core
+
         return writes.acknowledge(self, actor, record_id, concept=concept, reason=reason,
                                   ruleset=ruleset)
 
@@ -168,6 +177,8 @@ class RecordStore(StoreCore):
               ) -> StoredScreening:
         """Store a signed amendment of a signed record; the original is left as it is (see
         :func:`ketascreen.records.writes.amend`)."""
+        from ketascreen.records import writes  # noqa: PLC0415 - imports the core
+
         return writes.amend(self, actor, record_id, screening, signed_pdf=signed_pdf,
                             reason=reason, ruleset=ruleset,
                             register_certificate=register_certificate)
@@ -228,6 +239,8 @@ class RecordStore(StoreCore):
     def signed_order(self, actor: Actor, record_id: str) -> SignedOrder:
         """The signed order of a record, re-derived (see
         :func:`ketascreen.records.bedside.signed_order_of`)."""
+        from ketascreen.records import bedside  # noqa: PLC0415 - imports the core
+
         return bedside.signed_order_of(self, actor, record_id)
 
     def perform_double_check(self, actor: Actor, record_id: str, *, password: str,
@@ -236,6 +249,8 @@ class RecordStore(StoreCore):
                              ) -> bedside.DoubleCheckRecord:
         """The blinded bedside double check, recorded (see
         :func:`ketascreen.records.bedside.perform_double_check`)."""
+        from ketascreen.records import bedside  # noqa: PLC0415 - imports the core
+
         return bedside.perform_double_check(self, actor, record_id, password=password,
                                             witness=witness, witness_password=witness_password,
                                             entries=entries, override=override)
@@ -244,6 +259,8 @@ class RecordStore(StoreCore):
                     register: bool = False) -> int:
         """Store the nurse-countersigned checklist (see
         :func:`ketascreen.records.bedside.countersign`)."""
+        from ketascreen.records import bedside  # noqa: PLC0415 - imports the core
+
         return bedside.countersign(self, actor, record_id, pdf, register=register)
 
     def export(self, actor: Actor, record_id: str, path: Path, *, force: bool = False) -> bool:
@@ -268,6 +285,8 @@ class RecordStore(StoreCore):
                      plan: tuple[int, int] | None = None) -> CourseView:
         """Start a course after a signed screening (see
         :func:`ketascreen.records.courses.start_course`)."""
+        from ketascreen.records import courses  # noqa: PLC0415 - imports the core
+
         return courses.start_course(self, actor, record_id, plan=plan)
 
     def check_infusion(self, actor: Actor, course_id: str, infusion: Infusion | dict[str, Any],
@@ -275,6 +294,8 @@ class RecordStore(StoreCore):
                        ) -> StoredScreening:
         """Store the next infusion's day-of check with its screening (see
         :func:`ketascreen.records.courses.check_infusion`)."""
+        from ketascreen.records import courses  # noqa: PLC0415 - imports the core
+
         return courses.check_infusion(self, actor, course_id, infusion, signed_pdf=signed_pdf,
                                       register_certificate=register_certificate)
 
@@ -283,6 +304,8 @@ class RecordStore(StoreCore):
                        ) -> StoredScreening:
         """Correct a signed infusion by a signed amendment of its screening (see
         :func:`ketascreen.records.courses.amend_infusion`)."""
+        from ketascreen.records import courses  # noqa: PLC0415 - imports the core
+
         return courses.amend_infusion(self, actor, course_id, infusion, signed_pdf=signed_pdf,
                                       reason=reason, register_certificate=register_certificate)
 
@@ -290,6 +313,8 @@ class RecordStore(StoreCore):
                         infusion: Infusion | dict[str, Any]) -> Screening:
         """Screen the next infusion of a course without storing it (see
         :func:`ketascreen.records.courses.screen_infusion`)."""
+        from ketascreen.records import courses  # noqa: PLC0415 - imports the core
+
         return courses.screen_infusion(self, actor, course_id, infusion)
 
     def record_after_infusion(self, actor: Actor, course_id: str, number: int, *,
@@ -299,6 +324,8 @@ class RecordStore(StoreCore):
                               ) -> list[MonitoringFinding]:
         """Record monitoring, rescue drugs and the discharge of an infusion (see
         :func:`ketascreen.records.aftercare.record_after_infusion`)."""
+        from ketascreen.records import aftercare  # noqa: PLC0415 - imports the core
+
         return aftercare.record_after_infusion(self, actor, course_id, number,
                                                monitoring=monitoring, rescue=rescue,
                                                discharge=discharge)

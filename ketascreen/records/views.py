@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING
 
-from ketascreen.display import format_local_time
-
 if TYPE_CHECKING:
     from ketascreen.models.case import Case
     from ketascreen.models.result import Result
@@ -94,6 +92,8 @@ class RecordSummary:
         """
         if self.signed_at is None:
             return ""
+        from ketascreen.display import format_local_time  # noqa: PLC0415 - it imports pint
+
         when = format_local_time(self.signed_at, zone)
         return (f"Signed by {self.signer_name or self.signed_by} at {when} "
                 f"({self.record_id})")

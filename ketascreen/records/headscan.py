@@ -223,19 +223,11 @@ class _Reader:
             raise _UnsureError  # (a trailer followed by ``stream`` is a stream to pyHanko)
         return value
 
-    def _entry(self, number: int) -> tuple[int, int, bool]:
-        """Offset, generation and in-use flag of an object: the newest section's entry."""
-        for first, count, at in self.sections:
-            if first <= number < first + count:
-                entry = self.pdf[at + 20 * (number - first):at + 20 * (number - first) + 18]
-                return int(entry[:10]), int(entry[11:16]), entry[17:18] == b"n"
-        raise _UnsureError
-
     def _body(self, ref: _Ref, start_text: bytes | None = None) -> int:
         """Where the object ``ref`` names starts, after its ``num gen obj`` (``start_text``,
         where the caller has it)."""
         number = ref[0]
-        for first, count, entries in self.sections:  # the newest section's entry (_entry)
+        for first, count, entries in self.sections:  # the newest section's entry
             if first <= number < first + count:
                 at = entries + 20 * (number - first)  # an entry the table's reading checked
                 break

@@ -126,8 +126,7 @@ def _objects(pdf: bytes) -> dict[str, int]:
 
     def body(ref: object) -> int:
         assert isinstance(ref, headscan._Ref)
-        offset = reader._entry(ref[0])[0]
-        return pdf.index(b"obj", offset) + 3
+        return reader._body(ref)
 
     root_ref = reader.root
     root = reader.resolve(root_ref)

@@ -425,20 +425,9 @@ class DocumentWorker:
         self._status = status
         return False
 
-    def result(self, head: tuple[int, str] | None) -> Documents | None:
-        """Its documents, or ``None`` when it failed or saw another audit head than ``head``
-        (read them here then)."""
-        parts = self.parts(head)
-        if parts is None:
-            return None
-        documents = Documents()
-        for part in parts:
-            documents.extend(part)
-        return documents
-
     def parts(self, head: tuple[int, str] | None) -> list[Documents] | None:
-        """Its documents chunk by chunk, in the order of the screenings (:meth:`result`
-        apart)."""
+        """Its documents chunk by chunk, in the order of the screenings, or ``None`` when it
+        failed or saw another audit head than ``head`` (read them here then)."""
         store, self._store = self._store, None
         try:
             try:

@@ -115,6 +115,17 @@ def test_read_documents_hashes_each_row_as_the_row_hash(
         assert read_documents(session).row_hashes == {}  # not asked for
 
 
+def _joined(worker: DocumentWorker, head: tuple[int, str] | None) -> Documents | None:
+    """What the second process read, as one :class:`Documents` (``None``: not taken)."""
+    parts = worker.parts(head)
+    if parts is None:
+        return None
+    joined = Documents()
+    for part in parts:
+        joined.extend(part)
+    return joined
+
+
 @pytest.mark.parametrize("fork", [True, False])
 def test_the_second_process_reads_what_this_one_reads(
         store: RecordStore, signed: StoredScreening, fork: bool) -> None:  # noqa: F811
@@ -124,7 +135,7 @@ def test_the_second_process_reads_what_this_one_reads(
     assert here.heads and here.row_hashes and here.by_id
     worker = DocumentWorker(store.database.url, [], database=store.database if fork else None)
     assert worker.forked is fork
-    assert worker.result(head) == here
+    assert _joined(worker, head) == here
     with store.database.read() as session:
         last = max(here.by_screening)
         assert read_documents(session, after=last) == Documents()
@@ -143,7 +154,7 @@ def test_without_a_memory_file_the_forked_process_sends_all_through_its_pipe(
     monkeypatch.setattr(os, "memfd_create", unavailable)
     worker = DocumentWorker(store.database.url, [], database=store.database)
     assert worker.forked and worker._store is None
-    assert worker.result(head) == here
+    assert _joined(worker, head) == here
 
 
 def test_no_fork_while_a_connection_is_open_or_another_thread_runs(
@@ -152,7 +163,7 @@ def test_no_fork_while_a_connection_is_open_or_another_thread_runs(
         head = seen_head(session)
         worker = DocumentWorker(store.database.url, [], database=store.database)
         assert not worker.forked  # this session's connection would cross the fork
-    assert worker.result(head) is not None
+    assert _joined(worker, head) is not None
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
@@ -170,14 +181,14 @@ def test_no_fork_while_a_connection_is_open_or_another_thread_runs(
     worker = DocumentWorker(store.database.url, [], database=store.database)
     assert worker.forked
     worker.close()  # stopped unread
-    assert worker.result(head) is None
+    assert _joined(worker, head) is None
 
 
 @pytest.mark.parametrize("fork", [True, False])
 def test_a_second_process_that_saw_another_head_is_not_taken(
         store: RecordStore, signed: StoredScreening, fork: bool) -> None:  # noqa: F811
     worker = DocumentWorker(store.database.url, [], database=store.database if fork else None)
-    assert worker.result((1, "0" * 64)) is None
+    assert _joined(worker, (1, "0" * 64)) is None
 
 
 def _more_documents(store: RecordStore, people: People, signing_request: SigningRequest,
@@ -340,7 +351,7 @@ def test_without_a_shared_lock_the_second_process_is_started(
         here = read_documents(session, row_hashes=True)
     worker = DocumentWorker(store.database.url, [], database=store.database)
     assert not worker.forked
-    assert worker.result(head) == here
+    assert _joined(worker, head) == here
 
 
 def test_chunk_bounds(store: RecordStore, people: People, signing_request: SigningRequest,

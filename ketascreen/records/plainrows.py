@@ -59,7 +59,7 @@ def plain_rows(connection: Connection, statement: AnySelect, *, batch: int = 500
         return
     try:
         convert = _compiled(rows.processors)
-        yield from rows if convert is _AS_IS else map(convert, rows)
+        yield from rows if convert is None else map(convert, rows)
     finally:
         rows.close()
 
@@ -107,13 +107,6 @@ def _fetched(result: _AnyResult, batch: int) -> Iterator[tuple[Any, ...]]:
         yield from rows
 
 
-def _as_is(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return row
-
-
-_AS_IS: Final = _as_is
-
-
 def _processors(result: _AnyResult, statement: AnySelect
                 ) -> list[Processor | None] | None:
     """Each column's result processor, as SQLAlchemy's ``Result`` applies them, or ``None``
@@ -133,11 +126,11 @@ def _processors(result: _AnyResult, statement: AnySelect
 
 
 def _compiled(processors: Sequence[Processor | None]
-              ) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+              ) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
     """``lambda row: (p0(row[0]), row[1], ...)`` for these processors (``None``: the value as
-    it is), written out once so that a row costs one call."""
+    it is), written out once so that a row costs one call; ``None`` when no column has one."""
     if not any(processors):
-        return _AS_IS
+        return None
     names: dict[str, object] = {}
     parts = []
     for index, processor in enumerate(processors):
